@@ -1,0 +1,53 @@
+package org.sefonnx.generator;
+
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.codegen.ModelClassEmitter;
+import org.sefonnx.generator.model.ModelSpec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The generate-graphs build step: for every shipped spec, the training/eval/optimizer models under
+ * {@code <resources>/sef-onnx/graphs/<id>/} and a typed model class under {@code <sources>}. Initial checkpoints
+ * are not built here (ResNet-50's is ~200 MB with momentum buffers); `sef-onnx generate` writes them on demand.
+ */
+public final class GenerateGraphs {
+    private GenerateGraphs() {}
+
+    public static void main(String[] args) throws IOException {
+        Path sources = null, resources = null;
+        String pkg = "org.sefonnx.graphs";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--sources" -> sources = Path.of(args[++i]);
+                case "--resources" -> resources = Path.of(args[++i]);
+                case "--package" -> pkg = args[++i];
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: --sources DIR --resources DIR [--package NAME]");
+            }
+        }
+        if (sources == null || resources == null) throw new IllegalArgumentException("usage: --sources DIR --resources DIR [--package NAME]");
+        ModelClassEmitter emitter = new ModelClassEmitter(pkg);
+        List<ModelSpec> specs = ShippedSpecs.all();
+        StringBuilder report = new StringBuilder("spec\tgenerate_ms\ttraining_nodes\teval_nodes\ttraining_bytes\teval_bytes\toptimizer_bytes\ttrainable_params\n");
+        for (ModelSpec spec : specs) {
+            long t0 = System.nanoTime();
+            TrainingArtifacts.Models m = TrainingArtifacts.build(spec);
+            Path dir = resources.resolve(ModelClassEmitter.resourceDirectory(spec));
+            ArtifactWriter.writeModels(m, dir);
+            emitter.emit(m).writeTo(sources);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            long params = m.trainable().stream().mapToLong(t -> t.numel()).sum();
+            report.append(String.format("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d%n", spec.id(), ms, m.trainingNodeCount(), m.evalNodeCount(),
+                    Files.size(dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE)), Files.size(dir.resolve(ArtifactWriter.EVAL_MODEL_FILE)),
+                    Files.size(dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE)), params));
+        }
+        emitter.emitRegistry(specs).writeTo(sources);
+        AtomicFiles.writeString(resources.resolve("sef-onnx/graphs/generation-report.tsv"), report.toString());
+        System.out.print("[generate-graphs]\n" + report);
+    }
+}

@@ -1,0 +1,65 @@
+package org.sefonnx.generator.artifacts;
+
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Writes one spec's artifact directory: the three models, the spec, and (on demand) an initial checkpoint. */
+public final class ArtifactWriter {
+    public static final String TRAINING_MODEL_FILE = "training_model.onnx";
+    public static final String EVAL_MODEL_FILE = "eval_model.onnx";
+    public static final String OPTIMIZER_MODEL_FILE = "optimizer_model.onnx";
+    public static final String CHECKPOINT_FILE = "checkpoint";
+    public static final String SPEC_FILE = "model.properties";
+
+    /** Property-bag keys of our checkpoints. */
+    public static final String PROP_MODEL_ID = "model_id";
+    public static final String PROP_SPEC = "spec";
+    public static final String PROP_NUM_CLASSES = "num_classes";
+    public static final String PROP_GROUPS = "groups";
+    public static final String PROP_INIT_SEED = "init_seed";
+
+    private ArtifactWriter() {}
+
+    public static void writeModels(TrainingArtifacts.Models m, Path dir) throws IOException {
+        AtomicFiles.write(dir.resolve(TRAINING_MODEL_FILE), m.training().toByteArray());
+        AtomicFiles.write(dir.resolve(EVAL_MODEL_FILE), m.eval().toByteArray());
+        AtomicFiles.write(dir.resolve(OPTIMIZER_MODEL_FILE), m.optimizer().toByteArray());
+        AtomicFiles.writeString(dir.resolve(SPEC_FILE), m.spec().toProperties());
+    }
+
+    /** The initial checkpoint of a spec: PyTorch-default initial values drawn from {@code seed}. */
+    public static Checkpoint initialCheckpoint(ModelSpec spec, long seed) {
+        List<Checkpoint.Tensor> trainable = new ArrayList<>(), frozen = new ArrayList<>();
+        for (CheckpointTensor t : TrainingArtifacts.checkpointTensors(spec)) {
+            Checkpoint.Tensor ct = new Checkpoint.Tensor(t.name(), t.shape(), InitialWeights.values(t, seed));
+            (t.trainable() ? trainable : frozen).add(ct);
+        }
+        Map<String, Long> ints = new LinkedHashMap<>();
+        ints.put(PROP_NUM_CLASSES, (long) spec.numClasses());
+        ints.put(PROP_GROUPS, (long) spec.groups());
+        ints.put(PROP_INIT_SEED, seed);
+        Map<String, String> strings = new LinkedHashMap<>();
+        strings.put(PROP_MODEL_ID, spec.id());
+        strings.put(PROP_SPEC, spec.toProperties());
+        return new Checkpoint(trainable, frozen, ints, Map.of(), strings);
+    }
+
+    public static void writeInitialCheckpoint(ModelSpec spec, long seed, Path dir) throws IOException {
+        CheckpointWriter.write(initialCheckpoint(spec, seed), dir.resolve(CHECKPOINT_FILE));
+    }
+
+    /** Builds and writes everything for a spec (what `sef-onnx generate` does). */
+    public static TrainingArtifacts.Models generate(ModelSpec spec, Path dir, Long checkpointSeed) throws IOException {
+        TrainingArtifacts.Models m = TrainingArtifacts.build(spec);
+        writeModels(m, dir);
+        if (checkpointSeed != null) writeInitialCheckpoint(spec, checkpointSeed, dir);
+        return m;
+    }
+}

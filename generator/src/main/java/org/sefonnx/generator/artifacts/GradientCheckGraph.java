@@ -1,0 +1,57 @@
+package org.sefonnx.generator.artifacts;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import org.sefonnx.generator.autodiff.Autodiff;
+import org.sefonnx.generator.autodiff.GradientRegistry;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.generator.onnx.DType;
+import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.Value;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A plain (inference-session) model of the training-mode forward and its backward: parameters are inputs, and the
+ * outputs are the loss terms, every parameter gradient ({@code <name>.grad}) and any requested intermediate values.
+ * Finite-difference and optimizer checks evaluate gradients with it at arbitrary weights.
+ */
+public final class GradientCheckGraph {
+    public static final String GRAD_SUFFIX = ".grad";
+
+    /** The model, and the trainable parameters in its input order. */
+    public record Built(ModelProto model, List<CheckpointTensor> parameters, List<String> outputs) {}
+
+    private GradientCheckGraph() {}
+
+    public static Built build(ModelSpec spec, List<String> extraOutputs) {
+        List<CheckpointTensor> tensors = SefModel.modelTensors(spec);
+        List<CheckpointTensor> params = tensors.stream().filter(CheckpointTensor::trainable).toList();
+        // running statistics are not read in training mode: declare only the parameters
+        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, params);
+        Graph g = fwd.graph();
+        List<String> outputs = new ArrayList<>();
+        Value loss = g.output(fwd.terms().total(), SefModel.LOSS);
+        outputs.add(SefModel.LOSS);
+        for (var e : List.of(Map.entry(SefModel.CROSS_ENTROPY, fwd.terms().crossEntropy()), Map.entry(SefModel.ENTROPY, fwd.terms().entropy()),
+                Map.entry(SefModel.DISTILLATION, fwd.terms().distillation()), Map.entry(SefModel.GROUPING, fwd.terms().grouping()),
+                Map.entry(SefModel.LOGITS, fwd.logits().global()))) {
+            g.output(e.getValue(), e.getKey());
+            outputs.add(e.getKey());
+        }
+        for (String name : extraOutputs) {
+            g.output(g.value(name), "out." + name);
+            outputs.add("out." + name);
+        }
+        List<Value> paramValues = params.stream().map(t -> fwd.forward().params.value(t.name())).toList();
+        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, paramValues);
+        for (Value p : paramValues) {
+            g.output(grads.get(p), p.name() + GRAD_SUFFIX);
+            outputs.add(p.name() + GRAD_SUFFIX);
+        }
+        return new Built(g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, outputs);
+    }
+}

@@ -1,0 +1,36 @@
+package org.sefonnx.generator.autodiff;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/** The table of gradient rules, one per forward op (keyed by the node's gradient-rule name). */
+public final class GradientRegistry {
+    private final Map<String, GradientRule> rules = new TreeMap<>();
+
+    /** The registry with every rule sef-onnx ships. */
+    public static GradientRegistry standard() {
+        GradientRegistry r = new GradientRegistry();
+        ElementwiseRules.register(r);
+        ConvRules.register(r);
+        NormRules.register(r);
+        PoolingRules.register(r);
+        ReduceRules.register(r);
+        ShapeRules.register(r);
+        LinearAlgebraRules.register(r);
+        LossRules.register(r);
+        return r;
+    }
+
+    public void register(String op, GradientRule rule) {
+        if (rules.putIfAbsent(op, rule) != null) throw new IllegalStateException("two gradient rules for " + op);
+    }
+
+    public GradientRule rule(String op) {
+        return rules.get(op);
+    }
+
+    public Set<String> ops() {
+        return rules.keySet();
+    }
+}

@@ -1,0 +1,42 @@
+package org.sefonnx.generator.model;
+
+import org.sefonnx.generator.onnx.DType;
+import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Value;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The state shared by the model builders while one forward graph is built: where nodes go, where checkpoint tensors
+ * come from, whether BatchNorm runs in training mode, and the state tensors the training step must overwrite.
+ */
+public final class Forward {
+    /** A frozen checkpoint tensor and the value that replaces it after the step (written in place by the trainer graph). */
+    public record StateUpdate(Value state, Value newValue) {}
+
+    public final Ops ops;
+    public final Parameters params;
+    public final boolean training;
+    public final DType dtype;
+    private final List<StateUpdate> stateUpdates = new ArrayList<>();
+
+    public Forward(Ops ops, Parameters params, boolean training, DType dtype) {
+        this.ops = ops;
+        this.params = params;
+        this.training = training;
+        this.dtype = dtype;
+    }
+
+    public void updateState(Value state, Value newValue) {
+        stateUpdates.add(new StateUpdate(state, newValue));
+    }
+
+    public List<StateUpdate> stateUpdates() {
+        return List.copyOf(stateUpdates);
+    }
+
+    public Value scalar(double v) {
+        return ops.graph().scalar(dtype, v);
+    }
+}

@@ -1,0 +1,185 @@
+package org.sefonnx.generator.model;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Everything that fixes the generated graphs and the recipe defaults of one SEF model.
+ *
+ * @param id             file-system friendly identifier, also the artifact directory name
+ * @param depth          ResNet depth: 18, 34 or 50
+ * @param numClasses     K
+ * @param groups         G, the number of contiguous channel groups of the last feature map
+ * @param imageSize      training crop / input side in pixels (graphs are built for this fixed size)
+ * @param lambda         weight of the entropy term E (added as +λ·E, which maximises H(P_w))
+ * @param gamma          weight of the distillation term S
+ * @param phi            weight of the grouping loss
+ * @param groupingLoss   CODE (the authors' code, default) or PAPER (the paper's Frobenius form)
+ * @param optimizer      SGD_MOMENTUM (the paper's) or ADAMW
+ * @param momentum       μ of momentum SGD (PyTorch form m = μ·m + g)
+ * @param weightDecay    L2 weight decay added to the gradient (SGD) or decoupled (AdamW)
+ * @param learningRate   recipe default initial learning rate (not baked into the graphs)
+ * @param lrStepEpochs   recipe default StepLR period (×0.1)
+ * @param epochs         recipe default number of epochs
+ * @param batchSize      recipe default batch size
+ */
+public record ModelSpec(String id, int depth, int numClasses, int groups, int imageSize,
+                        double lambda, double gamma, double phi, GroupingLossForm groupingLoss,
+                        Optimizer optimizer, double momentum, double weightDecay,
+                        double learningRate, int lrStepEpochs, int epochs, int batchSize) {
+
+    /** Which grouping loss: see sef-method.md. */
+    public enum GroupingLossForm { CODE, PAPER }
+
+    public enum Optimizer { SGD_MOMENTUM, ADAMW }
+
+    /** BatchNorm ε and momentum as torch.nn.BatchNorm2d's defaults. */
+    public static final double BN_EPSILON = 1e-5;
+    public static final double BN_MOMENTUM = 0.1;
+    /** ε in n_i = X_i / (‖X_i‖ + ε): float32 machine epsilon, as the authors' code. */
+    public static final double GROUPING_EPSILON = 1.1920929e-07;
+
+    public ModelSpec {
+        if (id == null || !id.matches("[a-z0-9][a-z0-9._-]*")) throw new IllegalArgumentException("spec id must match [a-z0-9][a-z0-9._-]*, got '" + id + "'");
+        if (depth != 18 && depth != 34 && depth != 50) throw new IllegalArgumentException("depth must be 18, 34 or 50, got " + depth);
+        if (numClasses < 2) throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);
+        if (groups < 1) throw new IllegalArgumentException("groups must be >= 1, got " + groups);
+        if (groups > featureChannels(depth)) throw new IllegalArgumentException("groups must be <= " + featureChannels(depth));
+        if (imageSize < 32) throw new IllegalArgumentException("imageSize must be >= 32 (ResNet downsamples by 32), got " + imageSize);
+        if (batchSize < 2) throw new IllegalArgumentException("batchSize must be >= 2 (BatchNorm needs two samples), got " + batchSize);
+    }
+
+    /** A spec with the paper's defaults (λ=1, γ=0.05, φ=1, SGD μ=0.9, lr 0.01, StepLR 20, 50 epochs, batch 32). */
+    public static ModelSpec of(String id, int depth, int numClasses, int groups, int imageSize) {
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, 1.0, 0.05, 1.0, GroupingLossForm.CODE,
+                Optimizer.SGD_MOMENTUM, 0.9, 0.0, 0.01, 20, 50, 32);
+    }
+
+    public ModelSpec withId(String newId) {
+        return new ModelSpec(newId, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+    }
+
+    public ModelSpec withLosses(double newLambda, double newGamma, double newPhi, GroupingLossForm form) {
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, newLambda, newGamma, newPhi, form, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+    }
+
+    public ModelSpec withOptimizer(Optimizer newOptimizer, double newMomentum, double newWeightDecay) {
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, newOptimizer, newMomentum, newWeightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+    }
+
+    public ModelSpec withRecipe(double newLearningRate, int newLrStepEpochs, int newEpochs, int newBatchSize) {
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, newLearningRate, newLrStepEpochs, newEpochs, newBatchSize);
+    }
+
+    public ModelSpec withImageSize(int newImageSize) {
+        return new ModelSpec(id, depth, numClasses, groups, newImageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+    }
+
+    /** C: channels of the last feature map (512 for BasicBlock ResNets, 2048 for ResNet-50). */
+    public static int featureChannels(int depth) {
+        return depth == 50 ? 2048 : 512;
+    }
+
+    public int featureChannels() {
+        return featureChannels(depth);
+    }
+
+    /** Channels per group: floor(C/G) each, the last group also takes the remainder. */
+    public int[] groupChannels() {
+        int c = featureChannels(), base = c / groups;
+        int[] r = new int[groups];
+        for (int i = 0; i < groups; i++) r[i] = base;
+        r[groups - 1] += c - base * groups;
+        return r;
+    }
+
+    /** First channel of each group. */
+    public int[] groupStarts() {
+        int[] s = new int[groups];
+        int[] ch = groupChannels();
+        for (int i = 1; i < groups; i++) s[i] = s[i - 1] + ch[i - 1];
+        return s;
+    }
+
+    /** Spatial side of the last feature map. */
+    public int featureMapSize() {
+        int s = (imageSize + 2 * 3 - 7) / 2 + 1;  // conv1 7x7/2 pad 3
+        s = (s + 2 - 3) / 2 + 1;                  // maxpool 3x3/2 pad 1
+        for (int i = 0; i < 3; i++) s = (s + 2 - 3) / 2 + 1;   // stride-2 3x3 convs of layers 2-4
+        return s;
+    }
+
+    /** Stable text form, one key=value per line; what the checkpoint's property bag stores. */
+    public String toProperties() {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> e : asMap().entrySet()) sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+        return sb.toString();
+    }
+
+    public Map<String, String> asMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("depth", Integer.toString(depth));
+        m.put("numClasses", Integer.toString(numClasses));
+        m.put("groups", Integer.toString(groups));
+        m.put("imageSize", Integer.toString(imageSize));
+        m.put("lambda", num(lambda));
+        m.put("gamma", num(gamma));
+        m.put("phi", num(phi));
+        m.put("groupingLoss", groupingLoss.name().toLowerCase(Locale.ROOT));
+        m.put("optimizer", optimizer.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        m.put("momentum", num(momentum));
+        m.put("weightDecay", num(weightDecay));
+        m.put("learningRate", num(learningRate));
+        m.put("lrStepEpochs", Integer.toString(lrStepEpochs));
+        m.put("epochs", Integer.toString(epochs));
+        m.put("batchSize", Integer.toString(batchSize));
+        return m;
+    }
+
+    private static String num(double d) {
+        return Double.toString(d);
+    }
+
+    /** Parses {@link #toProperties()} output; {@code source} names where the text came from, for error messages. */
+    public static ModelSpec parse(String text, String source) {
+        Map<String, String> m = new LinkedHashMap<>();
+        int lineNo = 0;
+        for (String line : text.split("\n")) {
+            lineNo++;
+            line = line.strip();
+            if (line.isEmpty() || line.startsWith("#")) continue;
+            int eq = line.indexOf('=');
+            if (eq < 0) throw new IllegalArgumentException(source + ":" + lineNo + ": expected key=value, got '" + line + "'");
+            m.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+        }
+        List<String> missing = new ArrayList<>();
+        for (String k : List.of("id", "depth", "numClasses", "groups", "imageSize")) if (!m.containsKey(k)) missing.add(k);
+        if (!missing.isEmpty()) throw new IllegalArgumentException(source + ": missing spec fields " + missing);
+        ModelSpec d = of(m.get("id"), intField(m, "depth", source, 0), intField(m, "numClasses", source, 0), intField(m, "groups", source, 0), intField(m, "imageSize", source, 0));
+        return new ModelSpec(d.id, d.depth, d.numClasses, d.groups, d.imageSize,
+                dblField(m, "lambda", source, d.lambda), dblField(m, "gamma", source, d.gamma), dblField(m, "phi", source, d.phi),
+                GroupingLossForm.valueOf(m.getOrDefault("groupingLoss", "code").toUpperCase(Locale.ROOT)),
+                Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum").toUpperCase(Locale.ROOT).replace('-', '_')),
+                dblField(m, "momentum", source, d.momentum), dblField(m, "weightDecay", source, d.weightDecay),
+                dblField(m, "learningRate", source, d.learningRate), intField(m, "lrStepEpochs", source, d.lrStepEpochs),
+                intField(m, "epochs", source, d.epochs), intField(m, "batchSize", source, d.batchSize));
+    }
+
+    private static int intField(Map<String, String> m, String k, String source, int dflt) {
+        String v = m.get(k);
+        if (v == null) return dflt;
+        try { return Integer.parseInt(v); }
+        catch (NumberFormatException e) { throw new IllegalArgumentException(source + ": field " + k + " must be an integer, got '" + v + "'"); }
+    }
+
+    private static double dblField(Map<String, String> m, String k, String source, double dflt) {
+        String v = m.get(k);
+        if (v == null) return dflt;
+        try { return Double.parseDouble(v); }
+        catch (NumberFormatException e) { throw new IllegalArgumentException(source + ": field " + k + " must be a number, got '" + v + "'"); }
+    }
+}

@@ -1,0 +1,110 @@
+package org.sefonnx.train.ort;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Arrays;
+
+/**
+ * A tensor in host memory, in a direct native-order buffer so that ORT can read it in place (no copy on the way in).
+ */
+public final class HostTensor {
+    /** Element types the runtime exchanges with ORT (ONNXTensorElementDataType codes). */
+    public enum Type {
+        FLOAT(1, 4), INT64(7, 8), BOOL(9, 1), DOUBLE(11, 8);
+        final int onnxCode;
+        final int bytes;
+
+        Type(int onnxCode, int bytes) {
+            this.onnxCode = onnxCode;
+            this.bytes = bytes;
+        }
+
+        static Type of(int code) {
+            for (Type t : values()) if (t.onnxCode == code) return t;
+            throw new IllegalArgumentException("unsupported ONNX element type " + code);
+        }
+    }
+
+    private final Type type;
+    private final long[] shape;
+    private final ByteBuffer data;
+
+    private HostTensor(Type type, long[] shape, ByteBuffer data) {
+        long n = numel(shape);
+        if (data.capacity() < n * type.bytes) {
+            throw new IllegalArgumentException("buffer of " + data.capacity() + " bytes too small for " + type + Arrays.toString(shape));
+        }
+        this.type = type;
+        this.shape = shape.clone();
+        this.data = data;
+    }
+
+    static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    static ByteBuffer allocate(long bytes) {
+        return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+    }
+
+    public static HostTensor of(Type type, long[] shape, ByteBuffer direct) {
+        if (!direct.isDirect()) throw new IllegalArgumentException("HostTensor needs a direct buffer");
+        return new HostTensor(type, shape, direct.order(ByteOrder.nativeOrder()));
+    }
+
+    public static HostTensor floats(float[] values, long... shape) {
+        ByteBuffer b = allocate(4L * values.length);
+        b.asFloatBuffer().put(values);
+        return new HostTensor(Type.FLOAT, shape, b);
+    }
+
+    public static HostTensor longs(long[] values, long... shape) {
+        ByteBuffer b = allocate(8L * values.length);
+        b.asLongBuffer().put(values);
+        return new HostTensor(Type.INT64, shape, b);
+    }
+
+    public Type type() { return type; }
+    public long[] shape() { return shape.clone(); }
+    public long numel() { return numel(shape); }
+    /** The backing direct buffer (position 0). */
+    public ByteBuffer buffer() { return data.duplicate().order(ByteOrder.nativeOrder()).rewind(); }
+
+    public FloatBuffer floatView() {
+        requireType(Type.FLOAT);
+        return buffer().asFloatBuffer();
+    }
+
+    public float[] toFloats() {
+        float[] r = new float[Math.toIntExact(numel())];
+        floatView().get(r);
+        return r;
+    }
+
+    public long[] toLongs() {
+        requireType(Type.INT64);
+        long[] r = new long[Math.toIntExact(numel())];
+        LongBuffer lb = buffer().asLongBuffer();
+        lb.get(r);
+        return r;
+    }
+
+    /** The single value of a one-element float tensor (a loss). */
+    public float scalar() {
+        if (numel() != 1) throw new IllegalStateException("not a scalar: " + Arrays.toString(shape));
+        return floatView().get(0);
+    }
+
+    private void requireType(Type t) {
+        if (type != t) throw new IllegalStateException("tensor is " + type + ", not " + t);
+    }
+
+    @Override
+    public String toString() {
+        return type + Arrays.toString(shape);
+    }
+}

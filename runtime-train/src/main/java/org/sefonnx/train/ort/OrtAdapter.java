@@ -1,0 +1,434 @@
+package org.sefonnx.train.ort;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.onnxruntime.OrtAllocator;
+import org.bytedeco.onnxruntime.OrtApi;
+import org.bytedeco.onnxruntime.OrtCUDAProviderOptionsV2;
+import org.bytedeco.onnxruntime.OrtCheckpointState;
+import org.bytedeco.onnxruntime.OrtEnv;
+import org.bytedeco.onnxruntime.OrtMemoryInfo;
+import org.bytedeco.onnxruntime.OrtSession;
+import org.bytedeco.onnxruntime.OrtSessionOptions;
+import org.bytedeco.onnxruntime.OrtStatus;
+import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.OrtTrainingApi;
+import org.bytedeco.onnxruntime.OrtTrainingSession;
+import org.bytedeco.onnxruntime.OrtValue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_API_VERSION;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARNING;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtArenaAllocator;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtGetApiBase;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtMemTypeDefault;
+
+/**
+ * The one place that touches ONNX Runtime's C API (bytedeco build, with the on-device training API): every JavaCPP
+ * pointer, status and release lives here. Callers see {@link HostTensor}s, Java types, and
+ * {@link OrtException}s carrying ORT's own message.
+ */
+public final class OrtAdapter implements AutoCloseable {
+    /** Where a session runs. */
+    public enum Device { CPU, CUDA }
+
+    /**
+     * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
+     * convolution algorithm on the first step (slower start, faster steps).
+     */
+    public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch) {
+        public static SessionConfig cpu(int threads) {
+            return new SessionConfig(Device.CPU, threads, 0, false);
+        }
+    }
+
+    /** An ORT call failed: the message is ORT's. */
+    public static final class OrtException extends RuntimeException {
+        OrtException(String message) {
+            super(message);
+        }
+    }
+
+    private static final Object LOCK = new Object();
+    private static OrtApi api;
+    private static OrtTrainingApi trainingApi;
+
+    private final OrtEnv env;
+    private final OrtMemoryInfo cpuMemory;
+    private final OrtAllocator allocator;
+
+    private OrtAdapter(OrtEnv env, OrtMemoryInfo cpuMemory, OrtAllocator allocator) {
+        this.env = env;
+        this.cpuMemory = cpuMemory;
+        this.allocator = allocator;
+    }
+
+    /** Loads the natives (first call: ~1.4 s to unpack them to ~/.javacpp/cache) and creates an ORT environment. */
+    public static OrtAdapter create(String logId) {
+        synchronized (LOCK) {
+            if (api == null) {
+                api = OrtGetApiBase().GetApi().call(ORT_API_VERSION);
+                OrtTrainingApi t = api.GetTrainingApi().call(ORT_API_VERSION);
+                if (t == null || t.isNull()) throw new OrtException("this ONNX Runtime build has no training API");
+                trainingApi = t;
+            }
+        }
+        OrtEnv env = new OrtEnv();
+        check(api.CreateEnv(ORT_LOGGING_LEVEL_WARNING, logId, env), "CreateEnv");
+        OrtMemoryInfo mem = new OrtMemoryInfo();
+        check(api.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, mem), "CreateCpuMemoryInfo");
+        OrtAllocator alloc = new OrtAllocator();
+        check(api.GetAllocatorWithDefaultOptions(alloc), "GetAllocatorWithDefaultOptions");
+        return new OrtAdapter(env, mem, alloc);
+    }
+
+    public static String version() {
+        return OrtGetApiBase().GetVersionString().call().getString();
+    }
+
+    /** Execution providers compiled into the loaded natives (e.g. CPUExecutionProvider, CUDAExecutionProvider). */
+    public List<String> availableProviders() {
+        PointerPointer<BytePointer> names = new PointerPointer<>();
+        IntPointer count = new IntPointer(1);
+        check(api.GetAvailableProviders(names, count), "GetAvailableProviders");
+        List<String> r = new ArrayList<>();
+        for (int i = 0; i < count.get(); i++) r.add(names.getString(i));
+        check(api.ReleaseAvailableProviders(names, count.get()), "ReleaseAvailableProviders");
+        return r;
+    }
+
+    /** Seeds ORT's own random numbers (none of our graphs draw any; kept for reproducibility of future ops). */
+    public void seed(long seed) {
+        check(trainingApi.SetSeed(seed), "SetSeed");
+    }
+
+    static void check(OrtStatus status, String what) {
+        if (status != null && !status.isNull()) {
+            String message = api.GetErrorMessage().call(status).getString();
+            api.ReleaseStatus(status);
+            throw new OrtException(what + ": " + message);
+        }
+    }
+
+    private OrtSessionOptions options(SessionConfig cfg) {
+        OrtSessionOptions so = new OrtSessionOptions();
+        check(api.CreateSessionOptions(so), "CreateSessionOptions");
+        check(api.SetIntraOpNumThreads(so, cfg.intraOpThreads()), "SetIntraOpNumThreads");
+        check(api.SetInterOpNumThreads(so, 1), "SetInterOpNumThreads");
+        if (cfg.device() == Device.CUDA) {
+            OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
+            check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");
+            try {
+                String[] keys = {"device_id", "cudnn_conv_algo_search"};
+                String[] vals = {Integer.toString(cfg.cudaDeviceId()), cfg.cudnnExhaustiveSearch() ? "EXHAUSTIVE" : "HEURISTIC"};
+                check(api.UpdateCUDAProviderOptions(cuda, new PointerPointer<>(keys), new PointerPointer<>(vals), keys.length),
+                        "UpdateCUDAProviderOptions");
+                check(api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda), "SessionOptionsAppendExecutionProvider_CUDA_V2");
+            } finally {
+                org.bytedeco.onnxruntime.global.onnxruntime.OrtRelease(cuda);
+            }
+        }
+        return so;
+    }
+
+    // ---- tensors ------------------------------------------------------------------------------------------------
+
+    /** Wraps a host tensor without copying; the tensor's buffer must outlive the value. */
+    private OrtValue wrap(HostTensor t) {
+        ByteBuffer b = t.buffer();
+        OrtValue v = new OrtValue();
+        long[] shape = t.shape();
+        check(api.CreateTensorWithDataAsOrtValue(cpuMemory, new Pointer(b), b.capacity(), new LongPointer(shape), shape.length,
+                t.type().onnxCode, v), "CreateTensorWithDataAsOrtValue");
+        return v;
+    }
+
+    /** Copies an ORT-owned value into a new host tensor and releases the value. */
+    private HostTensor copyOut(OrtValue v) {
+        try {
+            OrtTensorTypeAndShapeInfo info = new OrtTensorTypeAndShapeInfo();
+            check(api.GetTensorTypeAndShape(v, info), "GetTensorTypeAndShape");
+            IntPointer type = new IntPointer(1);
+            SizeTPointer rank = new SizeTPointer(1);
+            check(api.GetTensorElementType(info, type), "GetTensorElementType");
+            check(api.GetDimensionsCount(info, rank), "GetDimensionsCount");
+            long[] shape = new long[(int) rank.get()];
+            check(api.GetDimensions(info, shape, shape.length), "GetDimensions");
+            api.ReleaseTensorTypeAndShapeInfo(info);
+            HostTensor.Type t = HostTensor.Type.of(type.get());
+            long bytes = HostTensor.numel(shape) * t.bytes;
+            PointerPointer<Pointer> data = new PointerPointer<>(1);
+            check(api.GetTensorMutableData(v, data), "GetTensorMutableData");
+            ByteBuffer out = HostTensor.allocate(bytes);
+            if (bytes > 0) out.put(new BytePointer(data.get(0)).capacity(bytes).asByteBuffer());
+            return HostTensor.of(t, shape, out.rewind());
+        } finally {
+            api.ReleaseValue(v);
+        }
+    }
+
+    private static PointerPointer<OrtValue> pointers(List<OrtValue> values) {
+        PointerPointer<OrtValue> pp = new PointerPointer<>(Math.max(1, values.size()));
+        for (int i = 0; i < values.size(); i++) pp.put(i, values.get(i));
+        return pp;
+    }
+
+    private static PointerPointer<OrtValue> emptySlots(int n) {
+        PointerPointer<OrtValue> pp = new PointerPointer<>(Math.max(1, n));
+        for (int i = 0; i < n; i++) pp.put(i, (Pointer) null);
+        return pp;
+    }
+
+    private interface Call {
+        OrtStatus run(PointerPointer<OrtValue> in, PointerPointer<OrtValue> out);
+    }
+
+    private List<HostTensor> run(List<HostTensor> inputs, int outputs, String what, Call call) {
+        List<OrtValue> wrapped = new ArrayList<>();
+        try {
+            for (HostTensor t : inputs) wrapped.add(wrap(t));
+            PointerPointer<OrtValue> out = emptySlots(outputs);
+            check(call.run(pointers(wrapped), out), what);
+            List<HostTensor> r = new ArrayList<>();
+            for (int i = 0; i < outputs; i++) r.add(copyOut(out.get(OrtValue.class, i)));
+            return r;
+        } finally {
+            for (OrtValue v : wrapped) api.ReleaseValue(v);
+        }
+    }
+
+    private List<String> names(long count, NameAt at, String what) {
+        List<String> r = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            BytePointer name = new BytePointer((Pointer) null);
+            check(at.get(i, name), what);
+            r.add(name.getString());
+            check(api.AllocatorFree(allocator, name), "AllocatorFree");
+        }
+        return r;
+    }
+
+    private interface NameAt {
+        OrtStatus get(long index, BytePointer name);
+    }
+
+    // ---- training sessions ----------------------------------------------------------------------------------------
+
+    /** Loads a checkpoint and the three training-API models into a session. */
+    public Training openTraining(Path checkpoint, Path trainingModel, Path evalModel, Path optimizerModel, SessionConfig cfg) {
+        OrtSessionOptions so = options(cfg);
+        OrtCheckpointState state = new OrtCheckpointState();
+        try {
+            check(trainingApi.LoadCheckpoint(new BytePointer(checkpoint.toString()), state), "LoadCheckpoint " + checkpoint);
+        } catch (OrtException e) {
+            api.ReleaseSessionOptions(so);
+            throw e;
+        }
+        OrtTrainingSession session = new OrtTrainingSession();
+        try {
+            check(trainingApi.CreateTrainingSession(env, so, state, new BytePointer(trainingModel.toString()),
+                    new BytePointer(evalModel.toString()), new BytePointer(optimizerModel.toString()), session), "CreateTrainingSession");
+        } catch (OrtException e) {
+            trainingApi.ReleaseCheckpointState(state);
+            api.ReleaseSessionOptions(so);
+            throw e;
+        }
+        return new Training(so, state, session);
+    }
+
+    /** A training session and the checkpoint state it trains. */
+    public final class Training implements AutoCloseable {
+        private final OrtSessionOptions options;
+        private final OrtCheckpointState state;
+        private final OrtTrainingSession session;
+        private final List<String> trainInputs, trainOutputs, evalInputs, evalOutputs;
+        private boolean closed;
+
+        private Training(OrtSessionOptions options, OrtCheckpointState state, OrtTrainingSession session) {
+            this.options = options;
+            this.state = state;
+            this.session = session;
+            SizeTPointer n = new SizeTPointer(1);
+            check(trainingApi.TrainingSessionGetTrainingModelInputCount(session, n), "TrainingModelInputCount");
+            trainInputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetTrainingModelInputName(session, i, allocator, p), "TrainingModelInputName");
+            check(trainingApi.TrainingSessionGetTrainingModelOutputCount(session, n), "TrainingModelOutputCount");
+            trainOutputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetTrainingModelOutputName(session, i, allocator, p), "TrainingModelOutputName");
+            check(trainingApi.TrainingSessionGetEvalModelInputCount(session, n), "EvalModelInputCount");
+            evalInputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetEvalModelInputName(session, i, allocator, p), "EvalModelInputName");
+            check(trainingApi.TrainingSessionGetEvalModelOutputCount(session, n), "EvalModelOutputCount");
+            evalOutputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetEvalModelOutputName(session, i, allocator, p), "EvalModelOutputName");
+        }
+
+        /** User inputs of TrainStep, in the order it takes them. */
+        public List<String> trainInputNames() { return trainInputs; }
+        public List<String> trainOutputNames() { return trainOutputs; }
+        public List<String> evalInputNames() { return evalInputs; }
+        public List<String> evalOutputNames() { return evalOutputs; }
+
+        /** Forward + backward; accumulates into the gradient buffers. Returns the training model's outputs. */
+        public List<HostTensor> trainStep(List<HostTensor> inputs) {
+            return run(inputs, trainOutputs.size(), "TrainStep",
+                    (in, out) -> trainingApi.TrainStep(session, null, inputs.size(), in, trainOutputs.size(), out));
+        }
+
+        public void optimizerStep() {
+            check(trainingApi.OptimizerStep(session, null), "OptimizerStep");
+        }
+
+        public void lazyResetGrad() {
+            check(trainingApi.LazyResetGrad(session), "LazyResetGrad");
+        }
+
+        public List<HostTensor> evalStep(List<HostTensor> inputs) {
+            return run(inputs, evalOutputs.size(), "EvalStep",
+                    (in, out) -> trainingApi.EvalStep(session, null, inputs.size(), in, evalOutputs.size(), out));
+        }
+
+        /** ORT does not restore the learning rate from a checkpoint: set it after every session creation. */
+        public void setLearningRate(float lr) {
+            check(trainingApi.SetLearningRate(session, lr), "SetLearningRate");
+        }
+
+        public float learningRate() {
+            float[] lr = new float[1];
+            check(trainingApi.GetLearningRate(session, lr), "GetLearningRate");
+            return lr[0];
+        }
+
+        public long parameterCount(boolean trainableOnly) {
+            SizeTPointer n = new SizeTPointer(1);
+            check(trainingApi.GetParametersSize(session, n, trainableOnly), "GetParametersSize");
+            return n.get();
+        }
+
+        /** All parameters as one flat array, in training-graph input order. */
+        public float[] copyParameters(boolean trainableOnly) {
+            int n = Math.toIntExact(parameterCount(trainableOnly));
+            HostTensor buf = HostTensor.floats(new float[n], n);
+            OrtValue v = wrap(buf);
+            try {
+                check(trainingApi.CopyParametersToBuffer(session, v, trainableOnly), "CopyParametersToBuffer");
+            } finally {
+                api.ReleaseValue(v);
+            }
+            return buf.toFloats();
+        }
+
+        public void setParameters(float[] flat, boolean trainableOnly) {
+            HostTensor buf = HostTensor.floats(flat, flat.length);
+            OrtValue v = wrap(buf);
+            try {
+                check(trainingApi.CopyBufferToParameters(session, v, trainableOnly), "CopyBufferToParameters");
+            } finally {
+                api.ReleaseValue(v);
+            }
+        }
+
+        /** One checkpoint tensor's current value (trainable or frozen). */
+        public HostTensor tensor(String name) {
+            OrtValue v = new OrtValue();
+            check(trainingApi.GetParameter(state, name, allocator, v), "GetParameter " + name);
+            return copyOut(v);
+        }
+
+        public void setIntProperty(String name, long value) {
+            check(trainingApi.AddProperty(state, name, 0, new LongPointer(new long[]{value})), "AddProperty " + name);
+        }
+
+        public void setFloatProperty(String name, float value) {
+            check(trainingApi.AddProperty(state, name, 1, new org.bytedeco.javacpp.FloatPointer(new float[]{value})), "AddProperty " + name);
+        }
+
+        public void setStringProperty(String name, String value) {
+            check(trainingApi.AddProperty(state, name, 2, new BytePointer(value)), "AddProperty " + name);
+        }
+
+        /** Saves through a temp file and an atomic rename: a killed run never leaves half a checkpoint. */
+        public void saveCheckpoint(Path file, boolean includeOptimizerState) throws IOException {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            check(trainingApi.SaveCheckpoint(state, new BytePointer(tmp.toString()), includeOptimizerState), "SaveCheckpoint " + file);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        /** Writes the inference graph pruned to {@code outputs}, parameters turned into initializers. */
+        public void exportForInference(Path file, List<String> outputs) throws IOException {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            check(trainingApi.ExportModelForInferencing(session, new BytePointer(tmp.toString()), outputs.size(),
+                    new PointerPointer<BytePointer>(outputs.toArray(new String[0]))), "ExportModelForInferencing");
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            trainingApi.ReleaseTrainingSession(session);
+            trainingApi.ReleaseCheckpointState(state);
+            api.ReleaseSessionOptions(options);
+        }
+    }
+
+    // ---- plain inference sessions ----------------------------------------------------------------------------------
+
+    public Inference openInference(Path model, SessionConfig cfg) {
+        OrtSessionOptions so = options(cfg);
+        OrtSession s = new OrtSession();
+        try {
+            check(api.CreateSession(env, new BytePointer(model.toString()), so, s), "CreateSession " + model);
+        } catch (OrtException e) {
+            api.ReleaseSessionOptions(so);
+            throw e;
+        }
+        return new Inference(so, s);
+    }
+
+    /** A plain (non-training) session: used for exported models and for the validation graphs. */
+    public final class Inference implements AutoCloseable {
+        private final OrtSessionOptions options;
+        private final OrtSession session;
+        private boolean closed;
+
+        private Inference(OrtSessionOptions options, OrtSession session) {
+            this.options = options;
+            this.session = session;
+        }
+
+        public List<HostTensor> run(List<String> inputNames, List<HostTensor> inputs, List<String> outputNames) {
+            PointerPointer<BytePointer> in = new PointerPointer<>(inputNames.toArray(new String[0]));
+            PointerPointer<BytePointer> out = new PointerPointer<>(outputNames.toArray(new String[0]));
+            return OrtAdapter.this.run(inputs, outputNames.size(), "Run",
+                    (vin, vout) -> api.Run(session, null, in, vin, inputs.size(), out, outputNames.size(), vout));
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            api.ReleaseSession(session);
+            api.ReleaseSessionOptions(options);
+        }
+    }
+
+    @Override
+    public void close() {
+        api.ReleaseMemoryInfo(cpuMemory);
+        api.ReleaseEnv(env);
+    }
+}
