@@ -11,8 +11,6 @@ import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,7 +80,7 @@ final class RuleCheck {
             double step = c.dtype() == DType.DOUBLE ? 1e-6 : 1e-2;
             double maxErr = 0, maxGrad = 0;
             for (int k = 0; k < xs.size(); k++) {
-                double[] analytic = toDoubles(o.get(k + 1), c.dtype());
+                double[] analytic = o.get(k + 1).toDoubles();
                 double[] v = values.get(k);
                 for (int i = 0; i < v.length; i++) {
                     double keep = v[i];
@@ -101,7 +99,7 @@ final class RuleCheck {
     }
 
     private static double lossOf(OrtAdapter.Inference s, List<String> names, Case c, List<double[]> values, String loss) {
-        return toDoubles(s.run(names, tensors(c, values), List.of(loss)).get(0), c.dtype())[0];
+        return s.run(names, tensors(c, values), List.of(loss)).get(0).toDoubles()[0];
     }
 
     private static List<HostTensor> tensors(Case c, List<double[]> values) {
@@ -114,24 +112,12 @@ final class RuleCheck {
                 for (int j = 0; j < v.length; j++) f[j] = (float) v[j];
                 t.add(HostTensor.floats(f, shape));
             } else {
-                ByteBuffer b = ByteBuffer.allocateDirect(8 * v.length).order(ByteOrder.nativeOrder());
-                b.asDoubleBuffer().put(v);
-                t.add(HostTensor.of(HostTensor.Type.DOUBLE, shape, b));
+                t.add(HostTensor.doubles(v, shape));
             }
         }
         return t;
     }
 
-    private static double[] toDoubles(HostTensor t, DType dtype) {
-        double[] d = new double[(int) t.numel()];
-        if (t.type() == HostTensor.Type.FLOAT) {
-            float[] f = t.toFloats();
-            for (int i = 0; i < d.length; i++) d[i] = f[i];
-        } else {
-            t.buffer().asDoubleBuffer().get(d);
-        }
-        return d;
-    }
 
     private static double[] draw(Input in, Random r) {
         double[] v = new double[in.numel()];

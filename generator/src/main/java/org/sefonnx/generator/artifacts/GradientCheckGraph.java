@@ -21,17 +21,21 @@ import java.util.Map;
  */
 public final class GradientCheckGraph {
     public static final String GRAD_SUFFIX = ".grad";
+    /** The post-ReLU last feature map X the grouping loss reads. */
+    public static final String FEATURE_MAP = "feature_map";
+    /** Prefix of the group heads' logits outputs ({@code group_logits.0} ...). */
+    public static final String GROUP_LOGITS = "group_logits.";
 
     /** The model, and the trainable parameters in its input order. */
-    public record Built(ModelProto model, List<CheckpointTensor> parameters, List<String> outputs) {}
+    public record Built(ModelProto model, List<CheckpointTensor> parameters, List<CheckpointTensor> inputs, List<String> outputs) {}
 
     private GradientCheckGraph() {}
 
     public static Built build(ModelSpec spec, List<String> extraOutputs) {
         List<CheckpointTensor> tensors = SefModel.modelTensors(spec);
         List<CheckpointTensor> params = tensors.stream().filter(CheckpointTensor::trainable).toList();
-        // running statistics are not read in training mode: declare only the parameters
-        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, params);
+        // running statistics are inputs too: the training-mode forward computes their next values (unused here)
+        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors);
         Graph g = fwd.graph();
         List<String> outputs = new ArrayList<>();
         Value loss = g.output(fwd.terms().total(), SefModel.LOSS);
@@ -41,6 +45,12 @@ public final class GradientCheckGraph {
                 Map.entry(SefModel.LOGITS, fwd.logits().global()))) {
             g.output(e.getValue(), e.getKey());
             outputs.add(e.getKey());
+        }
+        g.output(fwd.featureMap(), FEATURE_MAP);
+        outputs.add(FEATURE_MAP);
+        for (int i = 0; i < fwd.logits().groups().size(); i++) {
+            g.output(fwd.logits().groups().get(i), GROUP_LOGITS + i);
+            outputs.add(GROUP_LOGITS + i);
         }
         for (String name : extraOutputs) {
             g.output(g.value(name), "out." + name);
@@ -52,6 +62,6 @@ public final class GradientCheckGraph {
             g.output(grads.get(p), p.name() + GRAD_SUFFIX);
             outputs.add(p.name() + GRAD_SUFFIX);
         }
-        return new Built(g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, outputs);
+        return new Built(g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, tensors, outputs);
     }
 }

@@ -62,6 +62,24 @@ public final class HostTensor {
         return new HostTensor(Type.FLOAT, shape, b);
     }
 
+    public static HostTensor doubles(double[] values, long... shape) {
+        ByteBuffer b = allocate(8L * values.length);
+        b.asDoubleBuffer().put(values);
+        return new HostTensor(Type.DOUBLE, shape, b);
+    }
+
+    /** Values as doubles, from a float or double tensor. */
+    public double[] toDoubles() {
+        double[] r = new double[Math.toIntExact(numel())];
+        if (type == Type.DOUBLE) {
+            buffer().asDoubleBuffer().get(r);
+        } else {
+            FloatBuffer f = floatView();
+            for (int i = 0; i < r.length; i++) r[i] = f.get(i);
+        }
+        return r;
+    }
+
     public static HostTensor longs(long[] values, long... shape) {
         ByteBuffer b = allocate(8L * values.length);
         b.asLongBuffer().put(values);

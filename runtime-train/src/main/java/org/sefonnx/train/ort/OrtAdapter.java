@@ -47,9 +47,15 @@ public final class OrtAdapter implements AutoCloseable {
      * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
      * convolution algorithm on the first step (slower start, faster steps).
      */
-    public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch) {
+    public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
+                                boolean graphOptimizations) {
         public static SessionConfig cpu(int threads) {
-            return new SessionConfig(Device.CPU, threads, 0, false);
+            return new SessionConfig(Device.CPU, threads, 0, false, true);
+        }
+
+        /** The same without ORT's graph rewrites (fusions may swap in kernels that lack a float64 version). */
+        public SessionConfig withoutGraphOptimizations() {
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false);
         }
     }
 
@@ -126,6 +132,7 @@ public final class OrtAdapter implements AutoCloseable {
         check(api.CreateSessionOptions(so), "CreateSessionOptions");
         check(api.SetIntraOpNumThreads(so, cfg.intraOpThreads()), "SetIntraOpNumThreads");
         check(api.SetInterOpNumThreads(so, 1), "SetInterOpNumThreads");
+        if (!cfg.graphOptimizations()) check(api.SetSessionGraphOptimizationLevel(so, 0), "SetSessionGraphOptimizationLevel");
         if (cfg.device() == Device.CUDA) {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");

@@ -1,0 +1,119 @@
+package org.sefonnx.generator;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The artifact contract of ort-training.md, checked on the generated protos. */
+class TrainingGraphStructureTest {
+    static TrainingArtifacts.Models build(String id) {
+        return TrainingArtifacts.build(id.equals("adamw") ? ModelSpec.of("adamw", 18, 5, 2, 64).withOptimizer(ModelSpec.Optimizer.ADAMW, 0, 0)
+                : ShippedSpecs.byId(id));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50", "aircraft-r18"})
+    void noCpuOnlyGradientKernelInTheTrainingGraph(String id) {
+        for (NodeProto n : build(id).training().getGraph().getNodeList()) {
+            assertFalse(List.of("MaxPoolGrad", "AveragePoolGrad", "GlobalAveragePoolGrad").contains(n.getOpType()), n.getName());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50", "adamw"})
+    void everyParameterHasOneAccumulatorAndEveryStateOneWriteBack(String id) {
+        TrainingArtifacts.Models m = build(id);
+        GraphProto g = m.training().getGraph();
+        Map<String, Integer> writes = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) {
+            if (n.getOpType().equals("InPlaceAccumulatorV2")) {
+                assertEquals("com.microsoft", n.getDomain());
+                writes.merge(n.getInput(0), 1, Integer::sum);
+            }
+        }
+        for (CheckpointTensor t : m.checkpointTensors()) {
+            String target = t.trainable() ? t.name() + TrainingArtifacts.GRAD_BUFFER_SUFFIX : t.name();
+            assertEquals(1, writes.getOrDefault(target, 0), "exactly one InPlaceAccumulatorV2 into " + target);
+        }
+        assertEquals(m.checkpointTensors().size(), writes.size());
+        boolean sgd = m.spec().optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM;
+        assertEquals(sgd, m.checkpointTensors().stream().anyMatch(t -> t.role() == CheckpointTensor.Role.MOMENTUM));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50"})
+    void parametersAreInputsInOneOrderInBothGraphsAndNeverInitializers(String id) {
+        TrainingArtifacts.Models m = build(id);
+        List<String> expected = m.checkpointTensors().stream().map(CheckpointTensor::name).toList();
+        List<String> train = m.training().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
+        List<String> eval = m.eval().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
+        assertEquals(expected, train.subList(2, 2 + expected.size()));
+        assertEquals(expected, eval.subList(2, eval.size()));
+        Set<String> names = new HashSet<>(expected);
+        for (ModelProto p : List.of(m.training(), m.eval())) {
+            for (TensorProto init : p.getGraph().getInitializerList()) assertFalse(names.contains(init.getName()), init.getName());
+        }
+        assertEquals(TrainingArtifacts.LAZY_RESET_GRAD, train.get(train.size() - 1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50"})
+    void opsetsAndOutputsFollowTheContract(String id) {
+        TrainingArtifacts.Models m = build(id);
+        for (ModelProto p : List.of(m.training(), m.eval(), m.optimizer())) {
+            assertEquals(8, p.getIrVersion());
+            for (var o : p.getOpsetImportList()) assertEquals(o.getDomain().isEmpty() ? 17 : 1, o.getVersion(), o.getDomain());
+        }
+        List<String> visible = m.training().getGraph().getOutputList().stream().map(ValueInfoProto::getName)
+                .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
+        assertEquals(TrainingArtifacts.TRAIN_OUTPUTS, visible);
+        assertEquals(TrainingArtifacts.EVAL_OUTPUTS, m.eval().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+    }
+
+    /**
+     * ORT orders an in-place write only by data dependencies: a reader of a state tensor that is not upstream of the
+     * written value may see the old or the new value. Every reader must be an ancestor of the write-back.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50"})
+    void everyReaderOfAStateTensorIsUpstreamOfItsWriteBack(String id) {
+        GraphProto g = build(id).training().getGraph();
+        Map<String, NodeProto> producer = new HashMap<>();
+        for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n);
+        for (NodeProto write : g.getNodeList()) {
+            if (!write.getOpType().equals("InPlaceAccumulatorV2") || write.getInput(0).endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX)) continue;
+            String state = write.getInput(0);
+            Set<NodeProto> ancestors = new HashSet<>();
+            ArrayDeque<String> todo = new ArrayDeque<>(List.of(write.getInput(1)));
+            while (!todo.isEmpty()) {
+                NodeProto p = producer.get(todo.pop());
+                if (p != null && ancestors.add(p)) todo.addAll(p.getInputList());
+            }
+            int readers = 0;
+            for (NodeProto n : g.getNodeList()) {
+                if (n == write || !n.getInputList().contains(state)) continue;
+                readers++;
+                assertTrue(ancestors.contains(n), n.getName() + " reads " + state + " but is not upstream of its write-back");
+            }
+            assertEquals(1, readers, state + " has one reader (μ·m or 0.9·r)");
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package org.sefonnx.train.data;
+
+import java.nio.file.Path;
+
+/** Where a sample's pixels come from: an encoded image file, or an in-memory grayscale IDX image. */
+public sealed interface ImageSource permits ImageSource.File, ImageSource.Gray {
+
+    /** Human-readable origin for error messages and skip lists. */
+    String describe();
+
+    /** A JPEG/PNG (or other ImageIO-readable) file on disk. */
+    record File(Path path) implements ImageSource {
+        @Override
+        public String describe() {
+            return path.toString();
+        }
+    }
+
+    /** An 8-bit grayscale raster held in memory (IDX files); becomes RGB by replicating the channel. */
+    record Gray(String origin, int index, int width, int height, byte[] pixels) implements ImageSource {
+        public Gray {
+            if (pixels.length != width * height) {
+                throw new IllegalArgumentException(origin + " image " + index + ": " + pixels.length
+                        + " bytes for " + width + "x" + height);
+            }
+        }
+
+        @Override
+        public String describe() {
+            return origin + "[" + index + "]";
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package org.sefonnx.train.data;
+
+/**
+ * How {@link BatchLoader} batches a split.
+ *
+ * @param batchSize      images per batch
+ * @param workers        decoding threads
+ * @param prefetch       batches decoded ahead of the consumer (bounds memory: each is batchSize*3*H*W floats)
+ * @param seed           seeds the per-epoch shuffle and every per-sample random draw
+ * @param training       shuffle each epoch and never emit a batch of one (BatchNorm cannot normalise it);
+ *                       evaluation keeps file order and every sample
+ * @param skipBadImages  skip (and count) missing, truncated or corrupt images instead of failing
+ */
+public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
+    public LoaderOptions {
+        if (batchSize < 1 || workers < 1 || prefetch < 1) {
+            throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got "
+                    + batchSize + ", " + workers + ", " + prefetch);
+        }
+    }
+
+    /** Training defaults: batch 32 (sef-method.md), one worker per core, two batches ahead per worker. */
+    public static LoaderOptions training(int batchSize, long seed) {
+        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        return new LoaderOptions(batchSize, workers, 2 * workers, seed, true, false);
+    }
+
+    /** Evaluation defaults: file order, every sample. */
+    public static LoaderOptions evaluation(int batchSize) {
+        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        return new LoaderOptions(batchSize, workers, 2 * workers, 0L, false, false);
+    }
+
+    public LoaderOptions withWorkers(int count) {
+        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages);
+    }
+
+    public LoaderOptions withPrefetch(int batches) {
+        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages);
+    }
+
+    public LoaderOptions withSkipBadImages(boolean skip) {
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip);
+    }
+}

@@ -1,0 +1,136 @@
+package org.sefonnx.train.data;
+
+import java.nio.FloatBuffer;
+import java.util.SplittableRandom;
+
+/**
+ * One preprocessing recipe, torchvision order: Resize((resizeHeight, resizeWidth)) with PIL bilinear, then a
+ * crop (none, centre or random), RandomHorizontalFlip(0.5), ToTensor, Normalize(ImageNet mean/std).
+ *
+ * @param resizeWidth  width after the exact (aspect-ignoring) resize
+ * @param resizeHeight height after the resize
+ * @param cropWidth    output width; equals resizeWidth when {@code crop} is NONE
+ * @param cropHeight   output height
+ * @param crop         how the output window is placed in the resized image
+ * @param randomFlip   mirror left-right with probability 1/2
+ */
+public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, Crop crop, boolean randomFlip) {
+
+    /** Crop placement. */
+    public enum Crop {
+        /** Output is the whole resized image. */
+        NONE,
+        /** torchvision CenterCrop: top = round((h - th) / 2) with Python's round-half-even. */
+        CENTER,
+        /** torchvision RandomCrop: top uniform in 0..h-th, then left uniform in 0..w-tw. */
+        RANDOM
+    }
+
+    /** CUB and Aircraft training/test resize (sef-method.md). */
+    public static final int BIRDS_AIRCRAFT_RESIZE = 600;
+    /** Crop side for CUB/Aircraft, and the resize side for Cars/Dogs (sef-method.md). */
+    public static final int NETWORK_INPUT = 448;
+    /** Tiny size of the CPU demo on IDX data. */
+    public static final int DEMO_SIZE = 32;
+
+    public TransformSpec {
+        if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
+            throw new IllegalArgumentException("transform sizes must be positive: resize " + resizeWidth + "x" + resizeHeight
+                    + ", crop " + cropWidth + "x" + cropHeight);
+        }
+        if (crop == Crop.NONE && (cropWidth != resizeWidth || cropHeight != resizeHeight)) {
+            throw new IllegalArgumentException("crop NONE needs the crop size to equal the resize size, got crop "
+                    + cropWidth + "x" + cropHeight + " for resize " + resizeWidth + "x" + resizeHeight);
+        }
+        if (cropWidth > resizeWidth || cropHeight > resizeHeight) {
+            throw new IllegalArgumentException("crop " + cropWidth + "x" + cropHeight + " is larger than resize "
+                    + resizeWidth + "x" + resizeHeight);
+        }
+    }
+
+    /** Square resize, no crop. */
+    public static TransformSpec resize(int size, boolean randomFlip) {
+        return new TransformSpec(size, size, size, size, Crop.NONE, randomFlip);
+    }
+
+    /** Square resize, then a square crop. */
+    public static TransformSpec resizeAndCrop(int resize, int crop, Crop placement, boolean randomFlip) {
+        return new TransformSpec(resize, resize, crop, crop, placement, randomFlip);
+    }
+
+    /** The authors' recipe for {@code layout} (sef-method.md, "Preprocessing"); IDX gets the CPU-demo size without flips. */
+    public static TransformSpec forLayout(Layout layout, boolean training) {
+        return switch (layout) {
+            case CUB, AIRCRAFT -> training
+                    ? resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.RANDOM, true)
+                    : resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.CENTER, false);
+            case CARS, DOGS, IMAGEFOLDER -> resize(NETWORK_INPUT, training);
+            case IDX -> resize(DEMO_SIZE, false);
+        };
+    }
+
+    /** Output image height (tensor H). */
+    public int outputHeight() {
+        return cropHeight;
+    }
+
+    /** Output image width (tensor W). */
+    public int outputWidth() {
+        return cropWidth;
+    }
+
+    /** Floats one transformed image takes: 3 * H * W. */
+    public int floatsPerImage() {
+        return 3 * cropWidth * cropHeight;
+    }
+
+    /** Where the crop lands and whether to flip, drawn from {@code random} in torchvision's order. */
+    public record Placement(int left, int top, boolean flip) {
+    }
+
+    public Placement place(SplittableRandom random) {
+        int top;
+        int left;
+        switch (crop) {
+            case RANDOM -> {
+                top = random.nextInt(resizeHeight - cropHeight + 1);
+                left = random.nextInt(resizeWidth - cropWidth + 1);
+            }
+            case CENTER -> {
+                top = (int) Math.rint((resizeHeight - cropHeight) / 2.0);
+                left = (int) Math.rint((resizeWidth - cropWidth) / 2.0);
+            }
+            default -> {
+                top = 0;
+                left = 0;
+            }
+        }
+        boolean flip = randomFlip && random.nextDouble() < 0.5;
+        return new Placement(left, top, flip);
+    }
+
+    /** Resized, cropped, flipped 8-bit pixels, before normalisation. */
+    public RgbImage applyToPixels(RgbImage image, Placement placement) {
+        RgbImage window = PilResize.resizeRegion(image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight);
+        return placement.flip() ? flipped(window) : window;
+    }
+
+    /** Transforms {@code image} and writes its normalised CHW floats at {@code floatOffset} of {@code out}. */
+    public void apply(RgbImage image, SplittableRandom random, FloatBuffer out, int floatOffset) {
+        Placement placement = place(random);
+        PilResize.resizeRegionNormalized(image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight,
+                placement.flip(), Normalization.IMAGENET, out, floatOffset);
+    }
+
+    static RgbImage flipped(RgbImage image) {
+        int w = image.width();
+        byte[] in = image.pixels();
+        byte[] out = new byte[in.length];
+        for (int y = 0; y < image.height(); y++) {
+            for (int x = 0; x < w; x++) {
+                System.arraycopy(in, (y * w + x) * 3, out, (y * w + (w - 1 - x)) * 3, 3);
+            }
+        }
+        return new RgbImage(w, image.height(), out);
+    }
+}
