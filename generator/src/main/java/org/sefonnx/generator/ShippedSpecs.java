@@ -11,7 +11,7 @@ public final class ShippedSpecs {
 
     /** The CPU demo: ResNet-18, 10 classes (Fashion-MNIST), G=2, 32x32 RGB. */
     public static ModelSpec demo() {
-        return ModelSpec.of("demo-r18", 18, 10, 2, 32).withRecipe(0.05, 3, 4, 32);
+        return ModelSpec.of("demo-r18", 18, 10, 2, 32).withRecipe(0.01, 4, 6, 32);
     }
 
     /** The paper's four data sets with their K and G (sef-method.md), for ResNet-50 and ResNet-18 at 448 px. */

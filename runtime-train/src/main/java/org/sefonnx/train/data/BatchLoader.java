@@ -1,5 +1,9 @@
 package org.sefonnx.train.data;
 
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.RgbImage;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -150,7 +154,7 @@ public final class BatchLoader implements AutoCloseable {
                 Sample sample = samples.get(index);
                 RgbImage image;
                 try {
-                    image = decoder.decode(sample.source());
+                    image = sample.source().decode(decoder);
                 } catch (ImageDecodeException e) {
                     if (!options.skipBadImages()) {
                         throw e;

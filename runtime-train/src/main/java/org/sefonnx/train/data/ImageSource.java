@@ -1,5 +1,8 @@
 package org.sefonnx.train.data;
 
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.RgbImage;
+
 import java.nio.file.Path;
 
 /** Where a sample's pixels come from: an encoded image file, or an in-memory grayscale IDX image. */
@@ -8,11 +11,19 @@ public sealed interface ImageSource permits ImageSource.File, ImageSource.Gray {
     /** Human-readable origin for error messages and skip lists. */
     String describe();
 
+    /** The pixels as 8-bit RGB; files go through {@code decoder} (one per thread). */
+    RgbImage decode(ImageDecoder decoder);
+
     /** A JPEG/PNG (or other ImageIO-readable) file on disk. */
     record File(Path path) implements ImageSource {
         @Override
         public String describe() {
             return path.toString();
+        }
+
+        @Override
+        public RgbImage decode(ImageDecoder decoder) {
+            return decoder.decode(path);
         }
     }
 
@@ -28,6 +39,11 @@ public sealed interface ImageSource permits ImageSource.File, ImageSource.Gray {
         @Override
         public String describe() {
             return origin + "[" + index + "]";
+        }
+
+        @Override
+        public RgbImage decode(ImageDecoder decoder) {
+            return RgbImage.fromGray(width, height, pixels, 0, width);
         }
     }
 }

@@ -1,5 +1,10 @@
 package org.sefonnx.train.data;
 
+import org.sefonnx.imaging.Normalization;
+import org.sefonnx.imaging.PilResize;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.imaging.RgbImage;
+
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 
@@ -82,6 +87,15 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
     /** Floats one transformed image takes: 3 * H * W. */
     public int floatsPerImage() {
         return 3 * cropWidth * cropHeight;
+    }
+
+    /**
+     * The evaluation counterpart of this transform, as an export's {@code preprocessing.properties} records it: the
+     * same resize, a centre crop of the same size (a random crop's evaluation form; no crop stays no crop), no flip,
+     * ImageNet statistics. Attach the model with {@link PreprocessingSpec#withModel} before writing it.
+     */
+    public PreprocessingSpec toPreprocessingSpec() {
+        return PreprocessingSpec.resizeAndCenterCrop(resizeWidth, resizeHeight, cropWidth, cropHeight);
     }
 
     /** Where the crop lands and whether to flip, drawn from {@code random} in torchvision's order. */

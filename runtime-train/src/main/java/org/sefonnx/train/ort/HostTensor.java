@@ -30,6 +30,25 @@ public final class HostTensor {
     private final Type type;
     private final long[] shape;
     private final ByteBuffer data;
+    /** Set instead of {@code data} when the tensor views a caller's direct float buffer (a loader batch). */
+    private final FloatBuffer floats;
+
+    private HostTensor(Type type, long[] shape, FloatBuffer floats) {
+        if (!floats.isDirect()) throw new IllegalArgumentException("HostTensor needs a direct buffer");
+        if (floats.order() != ByteOrder.nativeOrder()) throw new IllegalArgumentException("HostTensor needs a native-order buffer");
+        if (floats.remaining() < numel(shape)) {
+            throw new IllegalArgumentException("buffer of " + floats.remaining() + " floats too small for " + Arrays.toString(shape));
+        }
+        this.type = type;
+        this.shape = shape.clone();
+        this.data = null;
+        this.floats = floats;
+    }
+
+    /** Views a direct native-order float buffer (from its position) without copying: ORT reads it in place. */
+    public static HostTensor view(FloatBuffer direct, long... shape) {
+        return new HostTensor(Type.FLOAT, shape, direct.slice());
+    }
 
     private HostTensor(Type type, long[] shape, ByteBuffer data) {
         long n = numel(shape);
@@ -39,6 +58,7 @@ public final class HostTensor {
         this.type = type;
         this.shape = shape.clone();
         this.data = data;
+        this.floats = null;
     }
 
     static long numel(long[] shape) {
@@ -89,12 +109,24 @@ public final class HostTensor {
     public Type type() { return type; }
     public long[] shape() { return shape.clone(); }
     public long numel() { return numel(shape); }
-    /** The backing direct buffer (position 0). */
-    public ByteBuffer buffer() { return data.duplicate().order(ByteOrder.nativeOrder()).rewind(); }
+    /** The backing direct buffer (position 0); a view of a float buffer has none (see {@link #directBuffer()}). */
+    public ByteBuffer buffer() {
+        if (data == null) throw new IllegalStateException("tensor views a float buffer");
+        return data.duplicate().order(ByteOrder.nativeOrder()).rewind();
+    }
+
+    /** The direct buffer ORT reads: bytes or floats. */
+    java.nio.Buffer directBuffer() {
+        return data != null ? buffer() : floats.duplicate();
+    }
+
+    long byteSize() {
+        return numel() * type.bytes;
+    }
 
     public FloatBuffer floatView() {
         requireType(Type.FLOAT);
-        return buffer().asFloatBuffer();
+        return data == null ? floats.duplicate() : buffer().asFloatBuffer();
     }
 
     public float[] toFloats() {

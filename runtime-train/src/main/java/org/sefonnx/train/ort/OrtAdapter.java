@@ -153,10 +153,11 @@ public final class OrtAdapter implements AutoCloseable {
 
     /** Wraps a host tensor without copying; the tensor's buffer must outlive the value. */
     private OrtValue wrap(HostTensor t) {
-        ByteBuffer b = t.buffer();
+        java.nio.Buffer b = t.directBuffer();
+        Pointer data = b instanceof java.nio.FloatBuffer f ? new org.bytedeco.javacpp.FloatPointer(f) : new Pointer(b);
         OrtValue v = new OrtValue();
         long[] shape = t.shape();
-        check(api.CreateTensorWithDataAsOrtValue(cpuMemory, new Pointer(b), b.capacity(), new LongPointer(shape), shape.length,
+        check(api.CreateTensorWithDataAsOrtValue(cpuMemory, data, t.byteSize(), new LongPointer(shape), shape.length,
                 t.type().onnxCode, v), "CreateTensorWithDataAsOrtValue");
         return v;
     }

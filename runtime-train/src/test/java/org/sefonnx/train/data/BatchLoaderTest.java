@@ -1,5 +1,8 @@
 package org.sefonnx.train.data;
 
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.Normalization;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,8 @@
 package org.sefonnx.train.data;
 
+import org.sefonnx.imaging.Normalization;
+import org.sefonnx.imaging.RgbImage;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,0 +1,232 @@
+package org.sefonnx.bench.infer;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.infer.SefClassifier;
+
+import javax.imageio.ImageIO;
+import java.awt.Color;
+import java.awt.GradientPaint;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * runtime-infer against a bare {@code OrtSession.run} on the same model in the same JVM: single-image latency (p50,
+ * p99), batch-32 throughput, and a soak of concurrent callers watching VmRSS. Arguments (all optional):
+ * {@code --model DIR} (an export directory; default: a ResNet-18 built with the generator), {@code --depth 18},
+ * {@code --size 32}, {@code --classes 10}, {@code --threads 2}, {@code --iterations 300}, {@code --callers 16},
+ * {@code --soak-seconds 60}.
+ */
+public final class InferenceBenchmark {
+    private static final int BATCH = 32;
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new java.util.HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
+        int iterations = Integer.parseInt(a.getOrDefault("iterations", "300"));
+        int callers = Integer.parseInt(a.getOrDefault("callers", "16"));
+        int soakSeconds = Integer.parseInt(a.getOrDefault("soak-seconds", "60"));
+        Path export = a.containsKey("model") ? Path.of(a.get("model"))
+                : buildExport(Integer.parseInt(a.getOrDefault("depth", "18")), Integer.parseInt(a.getOrDefault("size", "32")),
+                Integer.parseInt(a.getOrDefault("classes", "10")));
+        System.out.printf(Locale.ROOT, "model %s, %d intra-op threads, %d CPUs, %s%n", export, threads,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+
+        SefClassifier.Options options = SefClassifier.Options.defaults().withIntraOpThreads(threads);
+        try (SefClassifier classifier = SefClassifier.open(export, options);
+             OrtSession.SessionOptions bareOptions = new OrtSession.SessionOptions()) {
+            bareOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            bareOptions.setIntraOpNumThreads(threads);
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OrtSession bare = env.createSession(export.resolve(SefClassifier.MODEL_FILE).toString(), bareOptions)) {
+                PreprocessingSpec spec = classifier.preprocessing();
+                int per = spec.floatsPerImage();
+                byte[] jpeg = pictureJpeg(Math.max(64, spec.resizeWidth() * 3 / 2), Math.max(48, spec.resizeHeight() * 9 / 8));
+                Path picture = Files.createTempFile("bench-picture", ".jpg");
+                Files.write(picture, jpeg);
+                picture.toFile().deleteOnExit();
+                float[] one = new float[per], batch = new float[BATCH * per];
+                SplittableRandom random = new SplittableRandom(1);
+                for (int i = 0; i < batch.length; i++) batch[i] = (float) random.nextGaussian();
+                System.arraycopy(batch, 0, one, 0, per);
+                long[] shapeOne = {1, 3, spec.cropHeight(), spec.cropWidth()}, shapeBatch = {BATCH, 3, spec.cropHeight(), spec.cropWidth()};
+
+                Runnable bareOne = () -> bareRun(env, bare, one, shapeOne);
+                Runnable inferOne = () -> classifier.logitsOfPreprocessed(one);
+                Runnable inferPicture = () -> classifier.predict(picture);
+                for (int i = 0; i < Math.max(20, iterations / 5); i++) {
+                    bareOne.run();
+                    inferOne.run();
+                    inferPicture.run();
+                }
+                // interleaved rounds, so that drift (turbo, other load) hits both sides alike
+                long[][] latency = new long[3][iterations];
+                for (int i = 0; i < iterations; i++) {
+                    latency[0][i] = time(bareOne);
+                    latency[1][i] = time(inferOne);
+                    latency[2][i] = time(inferPicture);
+                }
+                System.out.println("\nsingle image, latency over " + iterations + " calls (ms):       p50      p99");
+                report("  bare OrtSession.run (preprocessed)    ", latency[0]);
+                report("  SefClassifier.logitsOfPreprocessed    ", latency[1]);
+                report("  SefClassifier.predict(jpeg file)      ", latency[2]);
+                System.out.printf(Locale.ROOT, "  overhead of runtime-infer at p50: %+.1f %%%n",
+                        100.0 * (percentile(latency[1], 50) - percentile(latency[0], 50)) / percentile(latency[0], 50));
+
+                List<Path> pictures = new ArrayList<>();
+                for (int i = 0; i < BATCH; i++) pictures.add(picture);
+                Runnable bareBatch = () -> bareRun(env, bare, batch, shapeBatch);
+                Runnable inferBatch = () -> classifier.logitsOfPreprocessed(batch);
+                Runnable inferBatchFiles = () -> classifier.predictBatch(pictures);
+                int batchRounds = Math.max(5, iterations / 10);
+                for (int i = 0; i < 3; i++) {
+                    bareBatch.run();
+                    inferBatch.run();
+                    inferBatchFiles.run();
+                }
+                long[][] batchTimes = new long[3][batchRounds];
+                for (int i = 0; i < batchRounds; i++) {
+                    batchTimes[0][i] = time(bareBatch);
+                    batchTimes[1][i] = time(inferBatch);
+                    batchTimes[2][i] = time(inferBatchFiles);
+                }
+                System.out.println("\nbatch of " + BATCH + ", throughput over " + batchRounds + " batches (images/s, from the median batch time)");
+                double bareRate = BATCH / (percentile(batchTimes[0], 50) / 1e9), inferRate = BATCH / (percentile(batchTimes[1], 50) / 1e9);
+                System.out.printf(Locale.ROOT, "  bare OrtSession.run (preprocessed)     %8.1f%n", bareRate);
+                System.out.printf(Locale.ROOT, "  SefClassifier.logitsOfPreprocessed     %8.1f  (%+.1f %%)%n", inferRate, 100 * (inferRate - bareRate) / bareRate);
+                System.out.printf(Locale.ROOT, "  SefClassifier.predictBatch(jpeg files) %8.1f%n", BATCH / (percentile(batchTimes[2], 50) / 1e9));
+
+                soak(classifier, picture, callers, soakSeconds);
+            }
+        }
+    }
+
+    private static void soak(SefClassifier classifier, Path picture, int callers, int seconds) throws InterruptedException {
+        System.out.printf(Locale.ROOT, "%n%d concurrent callers of predict(jpeg file) for %d s (VmRSS every 5 s)%n", callers, seconds);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong calls = new AtomicLong(), errors = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < callers; t++) {
+            Thread thread = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        if (classifier.predict(picture).isEmpty()) errors.incrementAndGet();
+                        calls.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        if (errors.incrementAndGet() == 1) e.printStackTrace();
+                    }
+                }
+            }, "caller-" + t);
+            threads.add(thread);
+            thread.start();
+        }
+        long start = System.nanoTime();
+        long warmRss = -1, maxAfterWarm = 0, lastRss = 0;
+        long warmUpSeconds = Math.max(5, seconds / 6);
+        for (int s = 5; s <= seconds; s += 5) {
+            Thread.sleep(Math.max(0, start / 1_000_000 + s * 1000L - System.nanoTime() / 1_000_000));
+            lastRss = vmRssKb();
+            if (s >= warmUpSeconds && warmRss < 0) warmRss = lastRss;
+            if (warmRss >= 0) maxAfterWarm = Math.max(maxAfterWarm, lastRss);
+            System.out.printf(Locale.ROOT, "  t=%3ds  calls %8d  errors %d  VmRSS %7.1f MB%n", s, calls.get(), errors.get(), lastRss / 1024.0);
+        }
+        stop.set(true);
+        for (Thread thread : threads) thread.join();
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "  %d calls in %.1f s = %.1f images/s, %d errors; VmRSS after %d s warm-up %.1f MB, max afterwards %.1f MB (%+.1f %%), final %.1f MB%n",
+                calls.get(), elapsed, calls.get() / elapsed, errors.get(), warmUpSeconds, warmRss / 1024.0, maxAfterWarm / 1024.0,
+                100.0 * (maxAfterWarm - warmRss) / warmRss, lastRss / 1024.0);
+    }
+
+    private static void bareRun(OrtEnvironment env, OrtSession session, float[] nchw, long[] shape) {
+        // what an embedder writes by hand: a direct buffer, a tensor, run, read the logits
+        FloatBuffer input = ByteBuffer.allocateDirect(nchw.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        input.put(nchw).rewind();
+        try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
+             OrtSession.Result result = session.run(Map.of(PreprocessingSpec.INPUT, tensor), Set.of(PreprocessingSpec.LOGITS))) {
+            float[][] logits = (float[][]) result.get(0).getValue();
+            if (logits.length != shape[0]) throw new IllegalStateException("bad output");
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long time(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return System.nanoTime() - t0;
+    }
+
+    private static double percentile(long[] nanos, double p) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        int index = (int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1);
+        return sorted[Math.max(0, index)];
+    }
+
+    private static void report(String what, long[] nanos) {
+        System.out.printf(Locale.ROOT, "%s %8.3f %8.3f%n", what, percentile(nanos, 50) / 1e6, percentile(nanos, 99) / 1e6);
+    }
+
+    private static long vmRssKb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** An export directory of a ResNet with initial weights (speed does not depend on the values). */
+    private static Path buildExport(int depth, int size, int classes) throws IOException {
+        ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
+        Path dir = Files.createTempDirectory("sef-bench-export");
+        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(SefClassifier.MODEL_FILE));
+        List<String> labels = new ArrayList<>();
+        for (int k = 0; k < classes; k++) labels.add("class-" + k);
+        Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
+        PreprocessingSpec.resize(size).withModel(spec.id(), classes).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+        for (String f : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) dir.resolve(f).toFile().deleteOnExit();
+        dir.toFile().deleteOnExit();
+        return dir;
+    }
+
+    private static byte[] pictureJpeg(int width, int height) throws IOException {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        Graphics2D g = image.createGraphics();
+        g.setPaint(new GradientPaint(0, 0, new Color(70, 130, 200), width, height, new Color(230, 200, 120)));
+        g.fillRect(0, 0, width, height);
+        g.setColor(new Color(160, 50, 40));
+        g.fillOval(width / 3, height / 3, width / 4, height / 5);
+        g.dispose();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(image, "jpeg", out);
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,235 @@
+package org.sefonnx.imaging;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * The evaluation transform of an exported model, as {@code preprocessing.properties} of the export directory
+ * stores it: PIL bilinear (antialiased) resize to {@code resizeWidth x resizeHeight} ignoring the aspect ratio,
+ * centre crop to {@code cropWidth x cropHeight} (equal to the resize when there is no crop), then
+ * {@code (v / 255 - mean) / std} per channel, written NCHW into the model input {@value #INPUT}.
+ *
+ * @param modelId    the model the transform belongs to; empty until {@link #withModel}
+ * @param numClasses K of that model; 0 until {@link #withModel}
+ */
+public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std,
+                                String modelId, int numClasses) {
+
+    /** File name inside an export directory. */
+    public static final String FILE_NAME = "preprocessing.properties";
+    /** The resampling filter {@link PilResize} implements (Pillow's Image.BILINEAR, antialiased when downscaling). */
+    public static final String INTERPOLATION = "pil-bilinear-antialias";
+    public static final String LAYOUT = "NCHW";
+    /** Tensor names of the export contract (the generator's SefModel.IMAGES, LOGITS and PROBABILITIES). */
+    public static final String INPUT = "images";
+    public static final String LOGITS = "logits";
+    public static final String PROBABILITIES = "probabilities";
+    /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect (package-private: arrays are mutable). */
+    static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
+    static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+
+    static final String KEY_RESIZE_WIDTH = "resize.width";
+    static final String KEY_RESIZE_HEIGHT = "resize.height";
+    static final String KEY_CROP_WIDTH = "crop.width";
+    static final String KEY_CROP_HEIGHT = "crop.height";
+    static final String KEY_MEAN = "mean";
+    static final String KEY_STD = "std";
+    static final String KEY_INTERPOLATION = "interpolation";
+    static final String KEY_INPUT = "input";
+    static final String KEY_OUTPUTS = "outputs";
+    static final String KEY_LAYOUT = "layout";
+    static final String KEY_MODEL_ID = "modelId";
+    static final String KEY_NUM_CLASSES = "numClasses";
+
+    public PreprocessingSpec {
+        if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
+            throw new IllegalArgumentException("preprocessing sizes must be positive: resize " + resizeWidth + "x" + resizeHeight
+                    + ", crop " + cropWidth + "x" + cropHeight);
+        }
+        if (cropWidth > resizeWidth || cropHeight > resizeHeight) {
+            throw new IllegalArgumentException("crop " + cropWidth + "x" + cropHeight + " is larger than resize "
+                    + resizeWidth + "x" + resizeHeight);
+        }
+        if (mean.length != 3 || std.length != 3) {
+            throw new IllegalArgumentException("mean and std need 3 values (R,G,B), got " + mean.length + " and " + std.length);
+        }
+        for (float s : std) {
+            if (!(s > 0)) {
+                throw new IllegalArgumentException("std values must be positive, got " + Arrays.toString(std));
+            }
+        }
+        mean = mean.clone();
+        std = std.clone();
+        modelId = modelId == null ? "" : modelId;
+        if (numClasses < 0) {
+            throw new IllegalArgumentException("numClasses must be >= 0, got " + numClasses);
+        }
+    }
+
+    /** Resize then centre crop, ImageNet statistics, no model attached yet. */
+    public static PreprocessingSpec resizeAndCenterCrop(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight) {
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, IMAGENET_MEAN, IMAGENET_STD, "", 0);
+    }
+
+    /** Square resize without a crop, ImageNet statistics. */
+    public static PreprocessingSpec resize(int size) {
+        return resizeAndCenterCrop(size, size, size, size);
+    }
+
+    /** The same transform labelled with the model it feeds (required by {@link #write}). */
+    public PreprocessingSpec withModel(String id, int classes) {
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes);
+    }
+
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    @Override
+    public float[] std() {
+        return std.clone();
+    }
+
+    /** Floats one preprocessed image takes: 3 * cropHeight * cropWidth. */
+    public int floatsPerImage() {
+        return 3 * cropWidth * cropHeight;
+    }
+
+    /** Left edge of the crop in the resized image: torchvision CenterCrop, round((w - tw) / 2) half-even. */
+    public int cropLeft() {
+        return (int) Math.rint((resizeWidth - cropWidth) / 2.0);
+    }
+
+    /** Top edge of the crop in the resized image. */
+    public int cropTop() {
+        return (int) Math.rint((resizeHeight - cropHeight) / 2.0);
+    }
+
+    /** Writes the properties file through a temporary file and an atomic rename. */
+    public void write(Path file) throws IOException {
+        if (modelId.isEmpty() || numClasses < 1) {
+            throw new IllegalStateException(file + ": " + FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
+        }
+        StringBuilder text = new StringBuilder();
+        text.append("# sef-onnx evaluation preprocessing of model ").append(modelId).append('\n');
+        line(text, KEY_MODEL_ID, modelId);
+        line(text, KEY_NUM_CLASSES, Integer.toString(numClasses));
+        line(text, KEY_RESIZE_WIDTH, Integer.toString(resizeWidth));
+        line(text, KEY_RESIZE_HEIGHT, Integer.toString(resizeHeight));
+        line(text, KEY_CROP_WIDTH, Integer.toString(cropWidth));
+        line(text, KEY_CROP_HEIGHT, Integer.toString(cropHeight));
+        line(text, KEY_MEAN, join(mean));
+        line(text, KEY_STD, join(std));
+        line(text, KEY_INTERPOLATION, INTERPOLATION);
+        line(text, KEY_INPUT, INPUT);
+        line(text, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
+        line(text, KEY_LAYOUT, LAYOUT);
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Reads a file {@link #write} produced; a missing or malformed key fails naming the file, the key and the expected form. */
+    public static PreprocessingSpec read(Path file) throws IOException {
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(in);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "preprocessing file is missing from the export directory");
+        }
+        expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
+        expect(p, file, KEY_LAYOUT, LAYOUT);
+        expect(p, file, KEY_INPUT, INPUT);
+        expect(p, file, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
+        String id = required(p, file, KEY_MODEL_ID, "a model id");
+        try {
+            return new PreprocessingSpec(positiveInt(p, file, KEY_RESIZE_WIDTH), positiveInt(p, file, KEY_RESIZE_HEIGHT),
+                    positiveInt(p, file, KEY_CROP_WIDTH), positiveInt(p, file, KEY_CROP_HEIGHT),
+                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES));
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage().startsWith(file.toString())) throw e;
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void line(StringBuilder text, String key, String value) {
+        text.append(key).append('=').append(value).append('\n');
+    }
+
+    private static String join(float[] values) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < values.length; i++) s.append(i == 0 ? "" : ",").append(values[i]);
+        return s.toString();
+    }
+
+    private static String required(Properties p, Path file, String key, String expected) {
+        String v = p.getProperty(key);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(file + ": key '" + key + "' is missing, expected " + expected);
+        }
+        return v.strip();
+    }
+
+    private static void expect(Properties p, Path file, String key, String supported) {
+        String v = required(p, file, key, "'" + supported + "'");
+        if (!v.equals(supported)) {
+            throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', this runtime supports only '" + supported + "'");
+        }
+    }
+
+    private static int positiveInt(Properties p, Path file, String key) {
+        String v = required(p, file, key, "a positive integer");
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below with the expected form
+        }
+        throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected a positive integer");
+    }
+
+    private static float[] floats(Properties p, Path file, String key) {
+        String v = required(p, file, key, "three comma-separated numbers (R,G,B)");
+        String[] parts = v.split(",");
+        float[] r = new float[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) r[i] = Float.parseFloat(parts[i].strip());
+        } catch (NumberFormatException e) {
+            r = new float[0];
+        }
+        if (r.length != 3) {
+            throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three comma-separated numbers (R,G,B)");
+        }
+        return r;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PreprocessingSpec s && s.resizeWidth == resizeWidth && s.resizeHeight == resizeHeight
+                && s.cropWidth == cropWidth && s.cropHeight == cropHeight && Arrays.equals(s.mean, mean)
+                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses;
+    }
+
+    @Override
+    public int hashCode() {
+        return ((resizeWidth * 31 + resizeHeight) * 31 + cropWidth) * 31 + cropHeight + 17 * Arrays.hashCode(mean) + modelId.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "resize %dx%d, centre crop %dx%d, mean %s, std %s%s", resizeWidth, resizeHeight,
+                cropWidth, cropHeight, Arrays.toString(mean), Arrays.toString(std),
+                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)");
+    }
+}

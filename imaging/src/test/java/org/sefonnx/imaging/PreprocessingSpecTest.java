@@ -1,0 +1,71 @@
+package org.sefonnx.imaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PreprocessingSpecTest {
+
+    @Test
+    void writeThenReadGivesTheSameSpecAndTheDocumentedKeys(@TempDir Path dir) throws IOException {
+        PreprocessingSpec cub = PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448).withModel("cub-r50", 200);
+        Path file = dir.resolve(PreprocessingSpec.FILE_NAME);
+        cub.write(file);
+        assertEquals(cub, PreprocessingSpec.read(file));
+        String text = Files.readString(file);
+        for (String line : new String[] {"resize.width=600", "resize.height=600", "crop.width=448", "crop.height=448",
+                "mean=0.485,0.456,0.406", "std=0.229,0.224,0.225", "interpolation=pil-bilinear-antialias", "input=images",
+                "outputs=logits,probabilities", "layout=NCHW", "modelId=cub-r50", "numClasses=200"}) {
+            assertTrue(text.contains(line + "\n"), line + " missing from\n" + text);
+        }
+        assertFalse(Files.exists(dir.resolve("." + PreprocessingSpec.FILE_NAME + ".tmp")));
+        assertEquals(3 * 448 * 448, cub.floatsPerImage());
+        assertEquals(76, cub.cropLeft());
+    }
+
+    @Test
+    void writeRefusesASpecWithoutItsModel(@TempDir Path dir) {
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> PreprocessingSpec.resize(32).write(dir.resolve(PreprocessingSpec.FILE_NAME)));
+        assertTrue(e.getMessage().contains("withModel"), e.getMessage());
+    }
+
+    @Test
+    void readErrorsNameTheFileTheKeyAndTheExpectedForm(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve(PreprocessingSpec.FILE_NAME);
+        PreprocessingSpec.resize(32).withModel("demo", 10).write(file);
+        String good = Files.readString(file);
+
+        Files.writeString(file, good.replace("crop.width=32", "crop.width=wide"), StandardCharsets.UTF_8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file));
+        assertEquals(file + ": key 'crop.width' is 'wide', expected a positive integer", e.getMessage());
+
+        Files.writeString(file, good.replace("mean=0.485,0.456,0.406", "mean=0.5,0.5"), StandardCharsets.UTF_8);
+        e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file));
+        assertTrue(e.getMessage().startsWith(file + ": key 'mean'") && e.getMessage().contains("three comma-separated"), e.getMessage());
+
+        Files.writeString(file, good.replace("interpolation=pil-bilinear-antialias", "interpolation=bicubic"), StandardCharsets.UTF_8);
+        e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file));
+        assertTrue(e.getMessage().contains("'interpolation' is 'bicubic'") && e.getMessage().contains("pil-bilinear-antialias"), e.getMessage());
+
+        Files.writeString(file, good.replace("numClasses=10\n", ""), StandardCharsets.UTF_8);
+        e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file));
+        assertEquals(file + ": key 'numClasses' is missing, expected a positive integer", e.getMessage());
+
+        Files.writeString(file, good.replace("crop.width=32", "crop.width=40"), StandardCharsets.UTF_8);
+        e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file));
+        assertTrue(e.getMessage().startsWith(file + ": crop 40x32 is larger than resize 32x32"), e.getMessage());
+
+        NoSuchFileException missing = assertThrows(NoSuchFileException.class, () -> PreprocessingSpec.read(dir.resolve("nope.properties")));
+        assertTrue(missing.getMessage().contains("nope.properties"), missing.getMessage());
+    }
+}

@@ -1,0 +1,441 @@
+package org.sefonnx.infer;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.imaging.Preprocessor;
+import org.sefonnx.imaging.RgbImage;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * A trained SEF model served from an export directory ({@value #MODEL_FILE}, {@value #LABELS_FILE},
+ * {@value PreprocessingSpec#FILE_NAME}) on the official ONNX Runtime Java API: the backbone and global head only,
+ * images in, ranked labels out.
+ *
+ * <p>Thread-safe: concurrent callers share one {@link OrtSession} (ORT's Run is safe to call concurrently) and borrow
+ * a decoder and an input buffer each from a pool. {@link #close()} must not race with calls in flight.
+ */
+public final class SefClassifier implements AutoCloseable {
+    public static final String MODEL_FILE = "model.onnx";
+    public static final String LABELS_FILE = "labels.txt";
+
+    /** Where the session runs. */
+    public enum Device { CPU, CUDA }
+
+    /**
+     * How to open a classifier.
+     *
+     * @param device         CPU, or CUDA (needs the onnxruntime_gpu jar and CUDA on the host)
+     * @param cudaDeviceId   which GPU when {@code device} is CUDA
+     * @param intraOpThreads threads one inference may use; 0 lets ORT choose (one per physical core)
+     * @param topK           predictions returned per image by default
+     * @param maxBatch       images per ORT run in {@link #predictBatch}
+     */
+    public record Options(Device device, int cudaDeviceId, int intraOpThreads, int topK, int maxBatch) {
+        public static final int DEFAULT_TOP_K = 5;
+        public static final int DEFAULT_MAX_BATCH = 32;
+
+        public Options {
+            if (intraOpThreads < 0) throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
+            if (topK < 1) throw new IllegalArgumentException("topK must be >= 1, got " + topK);
+            if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+            if (cudaDeviceId < 0) throw new IllegalArgumentException("cudaDeviceId must be >= 0, got " + cudaDeviceId);
+        }
+
+        /** CPU, ORT's thread count, top 5, batches of 32. */
+        public static Options defaults() {
+            return new Options(Device.CPU, 0, 0, DEFAULT_TOP_K, DEFAULT_MAX_BATCH);
+        }
+
+        public Options withDevice(Device newDevice) {
+            return new Options(newDevice, cudaDeviceId, intraOpThreads, topK, maxBatch);
+        }
+
+        public Options withCuda(int deviceId) {
+            return new Options(Device.CUDA, deviceId, intraOpThreads, topK, maxBatch);
+        }
+
+        public Options withIntraOpThreads(int threads) {
+            return new Options(device, cudaDeviceId, threads, topK, maxBatch);
+        }
+
+        public Options withTopK(int k) {
+            return new Options(device, cudaDeviceId, intraOpThreads, k, maxBatch);
+        }
+
+        public Options withMaxBatch(int batch) {
+            return new Options(device, cudaDeviceId, intraOpThreads, topK, batch);
+        }
+    }
+
+    /** A decoder and a reusable direct input buffer, held by one call at a time. */
+    private static final class Workspace {
+        final ImageDecoder decoder = new ImageDecoder();
+        FloatBuffer input;
+
+        FloatBuffer input(int floats) {
+            if (input == null || input.capacity() < floats) {
+                input = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            }
+            return input;
+        }
+    }
+
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+    private final Options options;
+    private final PreprocessingSpec preprocessing;
+    private final Preprocessor preprocessor;
+    private final List<String> labels;
+    private final Set<String> outputNames = Set.of(PreprocessingSpec.LOGITS, PreprocessingSpec.PROBABILITIES);
+    private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
+    private volatile boolean closed;
+
+    private SefClassifier(OrtEnvironment environment, OrtSession session, Options options, PreprocessingSpec preprocessing,
+                          List<String> labels) {
+        this.environment = environment;
+        this.session = session;
+        this.options = options;
+        this.preprocessing = preprocessing;
+        this.preprocessor = new Preprocessor(preprocessing);
+        this.labels = labels;
+    }
+
+    /** Opens {@code exportDir} on the CPU with the default options. */
+    public static SefClassifier open(Path exportDir) throws IOException {
+        return open(exportDir, Options.defaults());
+    }
+
+    /**
+     * Loads and cross-checks the three files of {@code exportDir}: the model's input must be float [batch, 3, H, W]
+     * with H x W the crop of preprocessing.properties, its two outputs [batch, K], labels.txt K lines, and the
+     * properties' numClasses K. Any disagreement fails with an {@link InvalidExportException} naming the file.
+     */
+    public static SefClassifier open(Path exportDir, Options options) throws IOException {
+        Path modelFile = exportDir.resolve(MODEL_FILE);
+        Path labelsFile = exportDir.resolve(LABELS_FILE);
+        Path preprocessingFile = exportDir.resolve(PreprocessingSpec.FILE_NAME);
+        for (Path required : List.of(modelFile, labelsFile, preprocessingFile)) {
+            if (!Files.isRegularFile(required)) {
+                throw new InvalidExportException(required, "missing; an export directory holds " + MODEL_FILE + ", "
+                        + LABELS_FILE + " and " + PreprocessingSpec.FILE_NAME);
+            }
+        }
+        PreprocessingSpec spec;
+        try {
+            spec = PreprocessingSpec.read(preprocessingFile);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidExportException(preprocessingFile, e.getMessage().substring(preprocessingFile.toString().length() + 2), e);
+        }
+        List<String> labels = readLabels(labelsFile);
+
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        OrtSession session;
+        try (OrtSession.SessionOptions sessionOptions = sessionOptions(options)) {
+            session = environment.createSession(modelFile.toString(), sessionOptions);
+        } catch (OrtException e) {
+            throw new InvalidExportException(modelFile, "ONNX Runtime cannot load it: " + e.getMessage(), e);
+        }
+        try {
+            int classes = checkModel(session, modelFile, spec);
+            if (labels.size() != classes) {
+                throw new InvalidExportException(labelsFile, labels.size() + " labels, but output '" + PreprocessingSpec.LOGITS
+                        + "' of " + MODEL_FILE + " has " + classes + " classes (one label per line, in class-index order)");
+            }
+            if (spec.numClasses() != classes) {
+                throw new InvalidExportException(preprocessingFile, "numClasses is " + spec.numClasses() + ", but output '"
+                        + PreprocessingSpec.LOGITS + "' of " + MODEL_FILE + " has " + classes + " classes");
+            }
+            return new SefClassifier(environment, session, options, spec, labels);
+        } catch (RuntimeException | OrtException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof OrtException ortException) {
+                throw new InvalidExportException(modelFile, "cannot read its inputs and outputs: " + ortException.getMessage(), e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private static OrtSession.SessionOptions sessionOptions(Options options) throws OrtException {
+        OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+        try {
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (options.intraOpThreads() > 0) so.setIntraOpNumThreads(options.intraOpThreads());
+            if (options.device() == Device.CUDA) {
+                Set<OrtProvider> available = OrtEnvironment.getAvailableProviders();
+                if (!available.contains(OrtProvider.CUDA)) {
+                    throw new IllegalStateException("CUDA was requested, but this ONNX Runtime has only " + available
+                            + ": depend on com.microsoft.onnxruntime:onnxruntime_gpu instead of onnxruntime (README, "
+                            + "\"Embedding the classifier\"), or use Device.CPU");
+                }
+                try {
+                    so.addCUDA(options.cudaDeviceId());
+                } catch (OrtException e) {
+                    throw new IllegalStateException("CUDA device " + options.cudaDeviceId() + " could not be used (are the CUDA "
+                            + "and cuDNN libraries that onnxruntime_gpu needs on the library path?): " + e.getMessage(), e);
+                }
+            }
+            return so;
+        } catch (RuntimeException | OrtException e) {
+            so.close();
+            throw e;
+        }
+    }
+
+    private static List<String> readLabels(Path file) throws IOException {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidExportException(file, "is not UTF-8 text", e);
+        } catch (NoSuchFileException e) {
+            throw new InvalidExportException(file, "missing", e);
+        }
+        if (text.startsWith("\uFEFF")) text = text.substring(1);
+        List<String> lines = new ArrayList<>(Arrays.asList(text.split("\r?\n", -1)));
+        if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                throw new InvalidExportException(file, "line " + (i + 1) + " is empty; expected one class name per line");
+            }
+        }
+        return List.copyOf(lines);
+    }
+
+    /** Checks the model's input and outputs against the contract; returns K. */
+    private static int checkModel(OrtSession session, Path modelFile, PreprocessingSpec spec) throws OrtException {
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        NodeInfo input = inputs.get(PreprocessingSpec.INPUT);
+        if (input == null || inputs.size() != 1) {
+            throw new InvalidExportException(modelFile, "inputs are " + inputs.keySet() + ", expected exactly ['"
+                    + PreprocessingSpec.INPUT + "'] (float [batch, 3, H, W])");
+        }
+        long[] inputShape = floatTensorShape(modelFile, input);
+        long[] expected = {-1, 3, spec.cropHeight(), spec.cropWidth()};
+        if (inputShape.length != 4 || inputShape[1] != 3 || !fits(inputShape[2], expected[2]) || !fits(inputShape[3], expected[3])) {
+            throw new InvalidExportException(modelFile, "input '" + PreprocessingSpec.INPUT + "' has shape " + Arrays.toString(inputShape)
+                    + ", but " + PreprocessingSpec.FILE_NAME + " crops to " + spec.cropWidth() + "x" + spec.cropHeight()
+                    + ": expected [batch, 3, " + spec.cropHeight() + ", " + spec.cropWidth() + "]");
+        }
+        Map<String, NodeInfo> outputs = session.getOutputInfo();
+        long classes = -1;
+        for (String name : List.of(PreprocessingSpec.LOGITS, PreprocessingSpec.PROBABILITIES)) {
+            NodeInfo output = outputs.get(name);
+            if (output == null) {
+                throw new InvalidExportException(modelFile, "has no output '" + name + "' (outputs: " + outputs.keySet() + ")");
+            }
+            long[] shape = floatTensorShape(modelFile, output);
+            if (shape.length != 2 || shape[1] < 1 || (classes != -1 && shape[1] != classes)) {
+                throw new InvalidExportException(modelFile, "output '" + name + "' has shape " + Arrays.toString(shape)
+                        + ", expected [batch, K] with K fixed and equal for logits and probabilities");
+            }
+            classes = shape[1];
+        }
+        return Math.toIntExact(classes);
+    }
+
+    private static boolean fits(long modelDim, long wanted) {
+        return modelDim < 0 || modelDim == wanted;
+    }
+
+    private static long[] floatTensorShape(Path modelFile, NodeInfo node) {
+        if (!(node.getInfo() instanceof TensorInfo tensor) || tensor.type != OnnxJavaType.FLOAT) {
+            throw new InvalidExportException(modelFile, "'" + node.getName() + "' is " + node.getInfo() + ", expected a float tensor");
+        }
+        return tensor.getShape();
+    }
+
+    // ---- what the classifier is ------------------------------------------------------------------------------------
+
+    /** Class names in index order. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    public int numClasses() {
+        return labels.size();
+    }
+
+    /** The model id recorded in preprocessing.properties. */
+    public String modelId() {
+        return preprocessing.modelId();
+    }
+
+    /** The evaluation transform every image goes through. */
+    public PreprocessingSpec preprocessing() {
+        return preprocessing;
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    // ---- predictions -------------------------------------------------------------------------------------------------
+
+    /** The top {@link Options#topK} classes of an image file (JPEG, PNG or another ImageIO format), best first. */
+    public List<Prediction> predict(Path image) {
+        return topK(probabilities(List.of(image), SefClassifier::decode)[0]);
+    }
+
+    /** The same for encoded image bytes. */
+    public List<Prediction> predict(byte[] encoded) {
+        return topK(probabilities(List.of(encoded), SefClassifier::decode)[0]);
+    }
+
+    /** The same for a decoded image (converted as a decoded file would be; the image is not modified). */
+    public List<Prediction> predict(BufferedImage image) {
+        return topK(probabilities(List.of(image), SefClassifier::convert)[0]);
+    }
+
+    /** Predictions for many files, in order, run in batches of {@link Options#maxBatch}. */
+    public List<List<Prediction>> predictBatch(List<Path> images) {
+        List<List<Prediction>> all = new ArrayList<>(images.size());
+        for (int from = 0; from < images.size(); from += options.maxBatch()) {
+            List<Path> chunk = images.subList(from, Math.min(images.size(), from + options.maxBatch()));
+            for (float[] row : probabilities(chunk, SefClassifier::decode)) all.add(topK(row));
+        }
+        return all;
+    }
+
+    /** The raw logits [K] of one image file, for validation against reference outputs. */
+    public float[] logits(Path image) {
+        return run(List.of(image), SefClassifier::decode, PreprocessingSpec.LOGITS)[0];
+    }
+
+    public float[] logits(byte[] encoded) {
+        return run(List.of(encoded), SefClassifier::decode, PreprocessingSpec.LOGITS)[0];
+    }
+
+    public float[] logits(BufferedImage image) {
+        return run(List.of(image), SefClassifier::convert, PreprocessingSpec.LOGITS)[0];
+    }
+
+    /** Logits [n][K] of already preprocessed images: {@code n x 3 x H x W} floats, NCHW. */
+    public float[][] logitsOfPreprocessed(float[] nchw) {
+        int per = preprocessor.floatsPerImage();
+        if (nchw.length == 0 || nchw.length % per != 0) {
+            throw new IllegalArgumentException(nchw.length + " floats is not a whole number of " + per + "-float images");
+        }
+        return runPreprocessed(nchw.length / per, buffer -> buffer.put(0, nchw), PreprocessingSpec.LOGITS);
+    }
+
+    private float[][] probabilities(List<?> images, Decode decode) {
+        return run(images, decode, PreprocessingSpec.PROBABILITIES);
+    }
+
+    private static RgbImage decode(Object source, ImageDecoder decoder) {
+        return source instanceof Path file ? decoder.decode(file) : decoder.decode((byte[]) source, "image bytes");
+    }
+
+    private static RgbImage convert(Object image, ImageDecoder unused) {
+        return ImageDecoder.fromBufferedImage((BufferedImage) image);
+    }
+
+    private interface Fill {
+        void into(FloatBuffer input);
+    }
+
+    private interface Decode {
+        RgbImage apply(Object source, ImageDecoder decoder);
+    }
+
+    private float[][] run(List<?> images, Decode decode, String output) {
+        if (images.isEmpty()) return new float[0][];
+        Workspace workspace = borrow();
+        try {
+            int per = preprocessor.floatsPerImage();
+            FloatBuffer input = workspace.input(images.size() * per);
+            for (int i = 0; i < images.size(); i++) {
+                preprocessor.apply(decode.apply(images.get(i), workspace.decoder), input, i * per);
+            }
+            return infer(input, images.size(), output);
+        } finally {
+            workspaces.push(workspace);
+        }
+    }
+
+    private float[][] runPreprocessed(int batch, Fill fill, String output) {
+        Workspace workspace = borrow();
+        try {
+            FloatBuffer input = workspace.input(batch * preprocessor.floatsPerImage());
+            fill.into(input);
+            return infer(input, batch, output);
+        } finally {
+            workspaces.push(workspace);
+        }
+    }
+
+    private Workspace borrow() {
+        if (closed) throw new IllegalStateException("classifier " + modelId() + " is closed");
+        Workspace w = workspaces.poll();
+        return w != null ? w : new Workspace();
+    }
+
+    private float[][] infer(FloatBuffer input, int batch, String output) {
+        long[] shape = {batch, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
+        FloatBuffer view = input.duplicate().position(0).limit(batch * preprocessor.floatsPerImage()).slice();
+        try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
+             OrtSession.Result result = session.run(Map.of(PreprocessingSpec.INPUT, tensor), Set.of(output))) {
+            OnnxValue value = result.get(output).orElseThrow();
+            FloatBuffer flat = ((OnnxTensor) value).getFloatBuffer();
+            int classes = labels.size();
+            float[][] rows = new float[batch][classes];
+            for (int b = 0; b < batch; b++) flat.get(b * classes, rows[b]);
+            return rows;
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch + " for model " + modelId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@link Options#topK} best classes of one probability row, ties broken by the lower index. */
+    private List<Prediction> topK(float[] probabilities) {
+        int k = Math.min(options.topK(), probabilities.length);
+        Integer[] order = new Integer[probabilities.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> probabilities[a] != probabilities[b] ? Float.compare(probabilities[b], probabilities[a]) : Integer.compare(a, b));
+        List<Prediction> top = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) top.add(new Prediction(labels.get(order[i]), order[i], probabilities[order[i]]));
+        return top;
+    }
+
+    /** Releases the ORT session and the pooled decoders; the shared ORT environment stays. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        for (Workspace w; (w = workspaces.poll()) != null; ) w.decoder.close();
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the ONNX Runtime session of " + modelId() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.sefonnx.infer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.infer.cli.PredictCommand;
+
+class PredictCommandTest {
+
+    private record Outcome(int exitCode, String out, String err) {
+    }
+
+    private static Outcome run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = PredictCommand.run(args, new PrintWriter(out), new PrintWriter(err));
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void printsRankedLabelsAsTextAndAsJson() throws IOException {
+        String model = GoldenModel.sharedExport().toString();
+        String bird = GoldenModel.image("bird_on_branch.jpg").toString();
+        String gull = GoldenModel.image("gull_grayscale.jpg").toString();
+        Outcome text = run("--model", model, "--top-k", "2", bird, gull);
+        assertEquals(0, text.exitCode(), text.err());
+        String[] lines = text.out().split("\n");
+        assertEquals(6, lines.length, text.out());
+        assertEquals(bird, lines[0]);
+        assertTrue(lines[1].matches("  1\\. albatross +0\\.\\d{4}  \\(class 0\\)"), lines[1]);
+
+        Outcome json = run("--model", model, "--json", "--top-k", "1", bird);
+        assertEquals(0, json.exitCode(), json.err());
+        assertTrue(json.out().matches("(?s)\\[\\n  \\{\"image\": \".*bird_on_branch\\.jpg\", \"predictions\": \\[\\{\"label\": \"albatross\", "
+                + "\"index\": 0, \"probability\": 0\\.\\d+\\}\\]\\}\\n\\]\\n"), json.out());
+    }
+
+    @Test
+    void jsonEscapesLabels(@TempDir Path dir) throws IOException {
+        Path from = GoldenModel.sharedExport();
+        Files.copy(from.resolve(SefClassifier.MODEL_FILE), dir.resolve(SefClassifier.MODEL_FILE));
+        Files.copy(from.resolve(PreprocessingSpec.FILE_NAME), dir.resolve(PreprocessingSpec.FILE_NAME));
+        Files.write(dir.resolve(SefClassifier.LABELS_FILE), List.of("Laysan \"albatross\" \\ 1", "b", "c", "d", "e"), StandardCharsets.UTF_8);
+        Outcome json = run("--model", dir.toString(), "--json", "--top-k", "1", GoldenModel.image("bird_on_branch.jpg").toString());
+        assertEquals(0, json.exitCode(), json.err());
+        assertTrue(json.out().contains("\"label\": \"Laysan \\\"albatross\\\" \\\\ 1\""), json.out());
+    }
+
+    @Test
+    void exitCodesSayWhatWentWrong(@TempDir Path dir) throws IOException {
+        String model = GoldenModel.sharedExport().toString();
+        Outcome missingImage = run("--model", model, dir.resolve("nope.jpg").toString());
+        assertEquals(PredictCommand.EXIT_BAD_IMAGE, missingImage.exitCode());
+        assertTrue(missingImage.err().startsWith("predict: " + dir.resolve("nope.jpg") + ": file does not exist"), missingImage.err());
+
+        Outcome badModel = run("--model", dir.toString(), GoldenModel.image("bird_on_branch.jpg").toString());
+        assertEquals(PredictCommand.EXIT_BAD_MODEL, badModel.exitCode());
+        assertTrue(badModel.err().contains("model.onnx: missing"), badModel.err());
+
+        assertEquals(2, run("--top-k", "3").exitCode());
+        assertEquals(2, run("--model", model, "--top-k", "0", GoldenModel.image("bird_on_branch.jpg").toString()).exitCode());
+        Outcome help = run("--help");
+        assertEquals(0, help.exitCode());
+        assertTrue(help.out().contains("--top-k") && help.out().contains("default: 5"), help.out());
+    }
+}

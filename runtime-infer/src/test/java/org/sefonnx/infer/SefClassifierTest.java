@@ -1,0 +1,160 @@
+package org.sefonnx.infer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.PreprocessingSpec;
+
+class SefClassifierTest {
+
+    /** A writable copy of the golden export, to break on purpose. */
+    private static Path copyOfExport(Path into) throws IOException {
+        Path from = GoldenModel.sharedExport();
+        for (String file : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) {
+            Files.copy(from.resolve(file), into.resolve(file));
+        }
+        return into;
+    }
+
+    @Test
+    void exposesWhatItLoaded() throws IOException {
+        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport())) {
+            assertEquals(GoldenModel.LABELS, classifier.labels());
+            assertEquals(5, classifier.numClasses());
+            assertEquals("golden-r18", classifier.modelId());
+            assertEquals(GoldenModel.PREPROCESSING, classifier.preprocessing());
+            assertEquals(SefClassifier.Options.DEFAULT_TOP_K, classifier.predict(GoldenModel.image("finch_rgba.png")).size());
+        }
+        try (SefClassifier top2 = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withTopK(2).withIntraOpThreads(1))) {
+            assertEquals(2, top2.predict(GoldenModel.image("finch_rgba.png")).size());
+        }
+    }
+
+    @Test
+    void labelCountDifferentFromTheModelsClassesIsRefusedNamingLabelsTxt(@TempDir Path dir) throws IOException {
+        Path export = copyOfExport(dir);
+        Files.write(export.resolve(SefClassifier.LABELS_FILE), List.of("a", "b", "c", "d"), StandardCharsets.UTF_8);
+        InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertEquals(export.resolve(SefClassifier.LABELS_FILE), e.file());
+        assertTrue(e.getMessage().contains("4 labels, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
+
+        Files.writeString(export.resolve(SefClassifier.LABELS_FILE), "a\nb\n\nd\ne\n", StandardCharsets.UTF_8);
+        e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertTrue(e.getMessage().contains("line 3 is empty"), e.getMessage());
+    }
+
+    @Test
+    void preprocessingThatDisagreesWithTheModelIsRefusedNamingTheFileAndField(@TempDir Path dir) throws IOException {
+        Path export = copyOfExport(dir);
+        Path properties = export.resolve(PreprocessingSpec.FILE_NAME);
+        PreprocessingSpec.resize(32).withModel("golden-r18", 7).write(properties);
+        InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertEquals(properties, e.file());
+        assertTrue(e.getMessage().contains("numClasses is 7, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
+
+        PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).write(properties);
+        e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
+        assertTrue(e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]") && e.getMessage().contains("expected [batch, 3, 36, 36]"),
+                e.getMessage());
+
+        Files.writeString(properties, Files.readString(properties).replace("layout=NCHW", "layout=NHWC"));
+        e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertEquals(properties + ": key 'layout' is 'NHWC', this runtime supports only 'NCHW'", e.getMessage());
+    }
+
+    @Test
+    void missingFilesAndAnUnloadableModelAreNamed(@TempDir Path dir) throws IOException {
+        Path export = copyOfExport(dir);
+        Files.delete(export.resolve(SefClassifier.LABELS_FILE));
+        InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertTrue(e.getMessage().startsWith(export.resolve("labels.txt") + ": missing"), e.getMessage());
+
+        Files.write(export.resolve(SefClassifier.LABELS_FILE), GoldenModel.LABELS);
+        Files.writeString(export.resolve(SefClassifier.MODEL_FILE), "not a model");
+        e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
+        assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
+        assertTrue(e.getMessage().contains("ONNX Runtime cannot load it"), e.getMessage());
+    }
+
+    @Test
+    void corruptImageFailsNamingIt(@TempDir Path dir) throws IOException {
+        Path broken = dir.resolve("broken.jpg");
+        byte[] jpeg = Files.readAllBytes(GoldenModel.image("bird_on_branch.jpg"));
+        Files.write(broken, java.util.Arrays.copyOf(jpeg, jpeg.length / 3));
+        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport())) {
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> classifier.predict(broken));
+            assertEquals(broken.toString(), e.source());
+            // the failed call returned its workspace: the classifier keeps working
+            assertEquals(5, classifier.predict(GoldenModel.image("bird_on_branch.jpg")).size());
+        }
+    }
+
+    @Test
+    void cudaOnTheCpuBuildFailsWithAnExplanation() throws IOException {
+        if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) return;   // the onnxruntime_gpu jar is in use
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withCuda(0)));
+        assertTrue(e.getMessage().contains("CUDA was requested") && e.getMessage().contains("onnxruntime_gpu"), e.getMessage());
+    }
+
+    @Test
+    void concurrentCallersSharingOneSessionGetTheSingleThreadedAnswers() throws Exception {
+        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1))) {
+            List<float[]> expected = new ArrayList<>();
+            for (String image : GoldenModel.IMAGES) expected.add(classifier.logits(GoldenModel.image(image)));
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<Integer>> results = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int offset = t;
+                    results.add(pool.submit(() -> {
+                        for (int i = 0; i < 25; i++) {
+                            int which = (i + offset) % GoldenModel.IMAGES.size();
+                            assertArrayEquals(expected.get(which), classifier.logits(GoldenModel.image(GoldenModel.IMAGES.get(which))), 0f);
+                        }
+                        return 25;
+                    }));
+                }
+                int done = 0;
+                for (Future<Integer> r : results) done += r.get();
+                assertEquals(200, done);
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void noTrainingRuntimeIsOnTheClasspath() {
+        // the bytedeco jar bundles a broken copy of ai.onnxruntime: it must never meet the official one
+        for (String trainingClass : List.of("org.bytedeco.onnxruntime.OrtApi", "org.sefonnx.train.ort.OrtAdapter")) {
+            assertThrows(ClassNotFoundException.class, () -> Class.forName(trainingClass), trainingClass + " is on the classpath");
+        }
+    }
+
+    @Test
+    void closedClassifierRefusesCalls() throws IOException {
+        SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport());
+        classifier.close();
+        classifier.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> classifier.predict(GoldenModel.image("finch_rgba.png")));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+}

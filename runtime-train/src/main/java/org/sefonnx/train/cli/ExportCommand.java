@@ -1,0 +1,49 @@
+package org.sefonnx.train.cli;
+
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.train.data.LabelFile;
+import org.sefonnx.train.ort.OrtAdapter;
+import org.sefonnx.train.train.Exporter;
+import org.sefonnx.train.train.RunDirectory;
+import org.sefonnx.train.train.SpecDescriptor;
+import org.sefonnx.train.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** `sef-onnx export`: the inference model (backbone + global head) of a run's best or last checkpoint. */
+@Command(name = "export", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = "Export a run's checkpoint as an inference model (model.onnx + labels.txt + preprocessing.properties) for runtime-infer.")
+public final class ExportCommand implements Callable<Integer> {
+    @Option(names = "--run", required = true, description = "Run directory written by `sef-onnx train`.")
+    Path runDir;
+    @Option(names = "--checkpoint", defaultValue = "best", description = "best (highest test top-1, as the paper reports), last, or a checkpoint file.")
+    String checkpoint;
+    @Option(names = "--out", description = "Output directory (default: <run>/export).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        RunDirectory run = new RunDirectory(runDir);
+        Path ckpt = switch (checkpoint) {
+            case "best" -> run.bestCheckpoint();
+            case "last" -> run.lastCheckpoint();
+            default -> Path.of(checkpoint);
+        };
+        if (!Files.exists(ckpt)) throw new IllegalArgumentException(ckpt + " does not exist: is " + runDir + " a sef-onnx run directory?");
+        Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
+        ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
+        ModelDescriptor d = SpecDescriptor.of(spec);
+        var options = Trainer.readRunOptions(run);
+        try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
+            Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false),
+                    LabelFile.read(run.labels()), out != null ? out : run.export(), System.out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,29 @@
+package org.sefonnx.train.cli;
+
+import org.sefonnx.generator.Generate;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The sef-onnx command line: generate | train | eval | export. */
+@Command(name = "sef-onnx", mixinStandardHelpOptions = true, version = "sef-onnx 0.1.0",
+        description = "Train and export SEF fine-grained classifiers (Luo et al., IEEE SPL 2020) on ONNX Runtime, in pure Java.",
+        subcommands = {Generate.class, TrainCommand.class, EvalCommand.class, ExportCommand.class})
+public final class SefOnnx {
+    /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input. */
+    public static final int EXIT_FAILED = 1, EXIT_USAGE = 2;
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new SefOnnx());
+        cl.setExecutionExceptionHandler((e, cmd, parse) -> {
+            boolean usage = e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException;
+            cmd.getErr().println("sef-onnx " + cmd.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (System.getenv("SEF_ONNX_DEBUG") != null) e.printStackTrace(cmd.getErr());
+            return usage ? EXIT_USAGE : EXIT_FAILED;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

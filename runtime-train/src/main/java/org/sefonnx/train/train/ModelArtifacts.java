@@ -1,0 +1,35 @@
+package org.sefonnx.train.train;
+
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.graphs.ModelDescriptor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Puts a spec's three training models into a run's artifact directory: from the graphs jar, or generated. */
+public final class ModelArtifacts {
+    private ModelArtifacts() {}
+
+    /** Returns how the models were obtained, for the run log. */
+    public static String materialize(ModelSpec spec, ModelDescriptor d, Path dir) throws IOException {
+        if (SpecDescriptor.isShipped(d)) {
+            for (String file : List.of(d.trainingModelFile(), d.evalModelFile(), d.optimizerModelFile())) {
+                try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(d.resourceDirectory() + file)) {
+                    if (in == null) throw new IllegalStateException("graphs jar lacks " + d.resourceDirectory() + file);
+                    AtomicFiles.write(dir.resolve(file), in.readAllBytes());
+                }
+            }
+            AtomicFiles.writeString(dir.resolve(ArtifactWriter.SPEC_FILE), spec.toProperties());
+            return "shipped graphs of " + d.modelId() + " (graphs jar)";
+        }
+        long t0 = System.nanoTime();
+        ArtifactWriter.writeModels(TrainingArtifacts.build(spec), dir);
+        return String.format("generated graphs for custom spec %s in %.1f s", spec.id(), (System.nanoTime() - t0) / 1e9);
+    }
+
+}

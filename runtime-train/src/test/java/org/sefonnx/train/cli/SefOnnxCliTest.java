@@ -1,0 +1,45 @@
+package org.sefonnx.train.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SefOnnxCliTest {
+    static String[] run(String... args) {
+        CommandLine cl = SefOnnx.commandLine();
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new String[]{Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void everySubcommandShowsItsDefaultsInHelp() {
+        for (String sub : new String[]{"generate", "train", "eval", "export"}) {
+            String[] r = run(sub, "--help");
+            assertEquals("0", r[0], sub);
+            assertTrue(r[1].contains("Usage: sef-onnx " + sub), r[1]);
+        }
+        String train = run("train", "--help")[1];
+        assertTrue(train.contains("Default: 0.1") && train.contains("Default: auto") && train.contains("Default: runs/sef-onnx"), train);
+    }
+
+    @Test
+    void badInputIsOneLineAndExitCodeTwo() {
+        String[] r = run("train", "--data", "/nonexistent", "--layout", "birds");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got 'birds'"), r[2]);
+        r = run("train", "--data", "/nonexistent");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--data needs --layout"), r[2]);
+        r = run("export", "--run", "/nonexistent-run");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("does not exist"), r[2]);
+    }
+}

@@ -1,0 +1,133 @@
+package org.sefonnx.train.train;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.graphs.DemoR18Model;
+import org.sefonnx.train.data.Batch;
+import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.Datasets;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.LoaderOptions;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerTest {
+    @TempDir
+    static Path shared;
+    static Path data;
+    static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
+
+    @BeforeAll
+    static void data() throws Exception {
+        data = SmallRun.data(shared);
+    }
+
+    @Test
+    void resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
+        Trainer.Result full = new Trainer(SmallRun.options(data, dir.resolve("full"), 3, 0.02), QUIET).train();
+        new Trainer(SmallRun.options(data, dir.resolve("split"), 1, 0.02), QUIET).train();
+        Trainer.Result resumed = Trainer.resume(dir.resolve("split"), 3, QUIET);
+
+        Checkpoint a = CheckpointReader.read(full.run().lastCheckpoint());
+        Checkpoint b = CheckpointReader.read(resumed.run().lastCheckpoint());
+        double worst = 0;
+        for (Checkpoint.Tensor t : a.trainable()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
+        for (Checkpoint.Tensor t : a.frozen()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
+        System.out.printf("[resume] max |w_resumed - w_uninterrupted| over all checkpoint tensors: %.3g%n", worst);
+        assertTrue(worst < 1e-6, "resumed weights, momentum and BN statistics differ by " + worst);
+        assertEquals(3L, b.intProperties().get(Trainer.PROP_EPOCHS_DONE));
+        assertEquals(full.metrics().size(), resumed.metrics().size());
+        // the learning rate follows StepLR (step 1, γ 0.5) across the resume
+        assertEquals(0.005, resumed.metrics().get(2).learningRate(), 1e-12);
+        for (String f : List.of("metrics.csv", "metrics.jsonl", "plots/loss.png", "plots/accuracy.png", "labels.txt", "confusion-best.csv", "summary.txt")) {
+            assertTrue(Files.size(resumed.run().root().resolve(f)) > 0, f);
+        }
+        assertEquals(4, Files.readAllLines(resumed.run().metricsCsv()).size(), "header + 3 epochs");
+    }
+
+    @Test
+    void aRunForAnotherSpecIsRefusedBeforeAnythingIsOverwritten(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train();
+        byte[] before = Files.readAllBytes(run.resolve("checkpoints/last.ckpt"));
+        // another spec in run's model.properties: as if the user pointed --resume at a run of another model
+        ModelSpec other = ShippedSpecs.demo().withLosses(1, 0.05, 1, ModelSpec.GroupingLossForm.PAPER);
+        Files.writeString(run.resolve("artifacts/model.properties"), other.toProperties());
+        var e = assertThrows(IllegalStateException.class, () -> Trainer.resume(run, 2, QUIET));
+        assertTrue(e.getMessage().contains("another model spec") && e.getMessage().contains("groupingLoss"), e.getMessage());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(run.resolve("checkpoints/last.ckpt"))));
+        var again = assertThrows(IllegalStateException.class, () -> new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train());
+        assertTrue(again.getMessage().contains("already holds a run"), again.getMessage());
+    }
+
+    @Test
+    void aDivergingRunStopsNamingTheStepAndTheLastGoodCheckpoint(@TempDir Path dir) {
+        var e = assertThrows(TrainingDivergedException.class, () -> new Trainer(SmallRun.options(data, dir.resolve("nan"), 2, 1e12), QUIET).train());
+        assertTrue(e.getMessage().contains("epoch 1, step") && e.getMessage().contains("checkpoint"), e.getMessage());
+    }
+
+    @Test
+    void exportedModelGivesEvalStepsLogitsAndHoldsNoTrainingNodes(@TempDir Path dir) throws Exception {
+        Trainer.Result r = new Trainer(SmallRun.options(data, dir.resolve("run"), 1, 0.02), QUIET).train();
+        Path model = r.export().resolve(Exporter.MODEL_FILE);
+        ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(model));
+        assertEquals(List.of(DemoR18Model.INPUT_IMAGES), proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
+        assertEquals(DemoR18Model.INFERENCE_OUTPUTS, proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        long params = 0;
+        for (var init : proto.getGraph().getInitializerList()) {
+            assertFalse(init.getName().startsWith("group_fc") || init.getName().endsWith(".momentum"), init.getName());
+            if (DemoR18Model.TRAINABLE_NAMES.contains(init.getName())) {
+                long n = 1;
+                for (long dim : init.getDimsList()) n *= dim;
+                params += n;
+            }
+        }
+        // torchvision resnet18 backbone + the global head only
+        assertEquals(11_176_512L + 512L * 10 + 10, params);
+        for (var node : proto.getGraph().getNodeList()) {
+            assertFalse(node.getDomain().equals("com.microsoft") || node.getOpType().contains("Grad") || node.getOpType().equals("SoftmaxCrossEntropyLoss"), node.getOpType());
+        }
+        try (OrtAdapter ort = OrtAdapter.create("test");
+             OrtAdapter.Training t = Sessions.open(ort, DemoR18Model.INSTANCE, r.run().artifacts(), r.run().bestCheckpoint(), TrainOptions.Device.CPU, 1, false, QUIET);
+             OrtAdapter.Inference inf = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
+             OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
+             BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, 32, false), LoaderOptions.evaluation(8));
+             BatchLoader.Epoch it = loader.epoch(0); Batch b = it.next()) {
+            HostTensor x = HostTensor.view(b.images(), b.shape());
+            float[] eval = t.evalStep(List.of(x, HostTensor.longs(b.labels(), b.size()))).get(DemoR18Model.EVAL_OUTPUTS.indexOf(DemoR18Model.OUTPUT_LOGITS)).toFloats();
+            float[] exported = inf.run(List.of(DemoR18Model.INPUT_IMAGES), List.of(x), List.of(DemoR18Model.OUTPUT_LOGITS)).get(0).toFloats();
+            float[] optimized = fused.run(List.of(DemoR18Model.INPUT_IMAGES), List.of(x), List.of(DemoR18Model.OUTPUT_LOGITS)).get(0).toFloats();
+            double scale = 0;
+            for (float v : eval) scale = Math.max(scale, Math.abs(v));
+            System.out.printf("[export] max|logit| %.3g; exported vs EvalStep: %.3g unoptimised, %.3g with ORT's graph fusions%n",
+                    scale, maxAbsDiff(eval, exported), maxAbsDiff(eval, optimized));
+            assertEquals(0.0, maxAbsDiff(eval, exported), 2e-6 * Math.max(1, scale), "same graph, unoptimised");
+            // ORT folds each BatchNorm into its conv once the weights are constants: float32 rounding differs
+            assertEquals(0.0, maxAbsDiff(eval, optimized), 1e-5 * Math.max(1, scale));
+        }
+    }
+
+    static double maxAbsDiff(float[] a, float[] b) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        return m;
+    }
+}
