@@ -149,7 +149,9 @@ public final class SefClassifier implements AutoCloseable {
         try {
             spec = PreprocessingSpec.read(preprocessingFile);
         } catch (IllegalArgumentException e) {
-            throw new InvalidExportException(preprocessingFile, e.getMessage().substring(preprocessingFile.toString().length() + 2), e);
+            String prefix = preprocessingFile + ": ";
+            String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw new InvalidExportException(preprocessingFile, problem, e);
         }
         List<String> labels = readLabels(labelsFile);
 

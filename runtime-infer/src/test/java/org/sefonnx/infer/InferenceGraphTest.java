@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.imaging.PreprocessingSpec;
 
 /** The generator's inference graph holds the backbone and the global head only (validation checks ORT's export too). */
 class InferenceGraphTest {
@@ -54,6 +55,13 @@ class InferenceGraphTest {
         int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();
         assertEquals(RESNET18_BACKBONE_PARAMETERS + (long) c * k + k, parameters);
         assertTrue(model.getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals("layer4.1.bn2.running_var")));
+    }
+
+    @Test
+    void exportContractNamesAreTheGeneratorsTensorNames() {
+        assertEquals(SefModel.IMAGES, PreprocessingSpec.INPUT);
+        assertEquals(SefModel.LOGITS, PreprocessingSpec.LOGITS);
+        assertEquals(SefModel.PROBABILITIES, PreprocessingSpec.PROBABILITIES);
     }
 
     @Test

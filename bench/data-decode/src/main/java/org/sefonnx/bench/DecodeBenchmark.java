@@ -24,11 +24,11 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
-import org.sefonnx.train.data.ImageDecoder;
+import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.train.data.ImageSource;
 import org.sefonnx.train.data.LoaderOptions;
-import org.sefonnx.train.data.Normalization;
-import org.sefonnx.train.data.RgbImage;
+import org.sefonnx.imaging.Normalization;
+import org.sefonnx.imaging.RgbImage;
 import org.sefonnx.train.data.Sample;
 import org.sefonnx.train.data.TransformSpec;
 

@@ -1,6 +1,8 @@
 package org.sefonnx.train.cli;
 
 import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.data.LabelFile;
@@ -26,6 +28,10 @@ public final class ExportCommand implements Callable<Integer> {
     String checkpoint;
     @Option(names = "--out", description = "Output directory (default: <run>/export).")
     Path out;
+    @Option(names = "--format", defaultValue = "onnx", description = "onnx (model.onnx + labels + preprocessing, for runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
+    String format;
+    @Option(names = "--with-group-heads", description = "safetensors only: also write the SEF group heads (group_fc.*).")
+    boolean withGroupHeads;
 
     @Override
     public Integer call() throws Exception {
@@ -39,10 +45,18 @@ public final class ExportCommand implements Callable<Integer> {
         Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         ModelDescriptor d = SpecDescriptor.of(spec);
+        Path dir = out != null ? out : run.export();
+        if (format.equals("safetensors")) {
+            Path file = dir.resolve("model.safetensors");
+            SafeTensorsExport.write(CheckpointReader.read(ckpt), spec, file, withGroupHeads);
+            System.out.println("export: " + file + " (torchvision names; load with resnet" + spec.depth() + "(num_classes=" + spec.numClasses() + ").load_state_dict)");
+            return 0;
+        }
+        if (!format.equals("onnx")) throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
         var options = Trainer.readRunOptions(run);
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
             Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false),
-                    LabelFile.read(run.labels()), out != null ? out : run.export(), System.out);
+                    LabelFile.read(run.labels()), dir, System.out);
         }
         return 0;
     }

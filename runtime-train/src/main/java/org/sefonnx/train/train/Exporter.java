@@ -1,7 +1,7 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The inference export: ORT's ExportModelForInferencing of the eval graph pruned to logits and probabilities (the
@@ -20,7 +19,7 @@ import java.util.Locale;
 public final class Exporter {
     public static final String MODEL_FILE = "model.onnx";
     public static final String LABELS_FILE = "labels.txt";
-    public static final String PREPROCESSING_FILE = "preprocessing.properties";
+    public static final String PREPROCESSING_FILE = PreprocessingSpec.FILE_NAME;
 
     private Exporter() {}
 
@@ -41,14 +40,8 @@ public final class Exporter {
         return outDir;
     }
 
+    /** The evaluation transform as runtime-infer reads it (one class, in the imaging module, on both sides). */
     static void writePreprocessing(Path file, TransformSpec t, ModelDescriptor d) throws IOException {
-        String text = String.join("\n",
-                "# evaluation transform of the training run: PIL bilinear+antialias resize, centre crop, ImageNet normalisation",
-                "resize.width=" + t.resizeWidth(), "resize.height=" + t.resizeHeight(),
-                "crop.width=" + t.cropWidth(), "crop.height=" + t.cropHeight(),
-                "mean=0.485,0.456,0.406", "std=0.229,0.224,0.225", "interpolation=pil-bilinear-antialias",
-                "input=" + d.imagesInput(), "outputs=" + String.join(",", d.inferenceOutputs()), "layout=NCHW",
-                "modelId=" + d.modelId(), String.format(Locale.ROOT, "numClasses=%d", d.numClasses()), "");
-        AtomicFiles.writeString(file, text);
+        t.toPreprocessingSpec().withModel(d.modelId(), d.numClasses()).write(file);
     }
 }

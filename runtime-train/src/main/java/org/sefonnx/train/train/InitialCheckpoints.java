@@ -3,6 +3,7 @@ package org.sefonnx.train.train;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.weights.PretrainedImport;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,6 +18,9 @@ final class InitialCheckpoints {
             log.println("init: PyTorch-default initialisation from seed " + seed + " (no --pretrained: training from scratch)");
             return ArtifactWriter.initialCheckpoint(spec, seed);
         }
-        throw new IllegalArgumentException("--pretrained is not available in this build");
+        Checkpoint ck = PretrainedImport.initialCheckpoint(spec, seed, pretrained);
+        log.println("init: ImageNet backbone from " + pretrained + " (sha256 " + ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256)
+                + "); global and group heads fresh from seed " + seed);
+        return ck;
     }
 }

@@ -40,8 +40,16 @@ final class MetricsLog {
         }
         AtomicFiles.writeString(run.metricsJsonl(), jsonl.toString());
         AtomicFiles.writeString(run.metricsCsv(), csv.toString());
-        plot();
+        try {
+            plot();
+        } catch (RuntimeException | Error e) {
+            // a host without fonts (a bare CUDA container) cannot render chart text: the run and the metrics matter more
+            if (!plotWarningShown) System.err.println("warning: plots not written (" + e + "); metrics.csv and metrics.jsonl are complete");
+            plotWarningShown = true;
+        }
     }
+
+    private boolean plotWarningShown;
 
     private void plot() throws IOException {
         System.setProperty("java.awt.headless", "true");

@@ -7,6 +7,7 @@ import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.generator.weights.PretrainedImport;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
@@ -72,6 +73,10 @@ public final class Trainer {
         Checkpoint initial = InitialCheckpoints.create(o.spec(), o.seed(), o.pretrained(), log);
         CheckpointWriter.write(initial, run.artifacts().resolve(d.checkpointFile()));
         writeRunProperties(run, o);
+        String sha = initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256);
+        if (sha != null) {
+            Files.writeString(run.runProperties(), "pretrained.sha256=" + sha + "\n", java.nio.file.StandardOpenOption.APPEND);
+        }
         return loop(run, d, run.artifacts().resolve(d.checkpointFile()), 0, 0, -1, Double.NaN, new MetricsLog(run));
     }
 

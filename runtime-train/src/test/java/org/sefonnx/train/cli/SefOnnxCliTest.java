@@ -9,8 +9,8 @@ import java.io.StringWriter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class SefOnnxCliTest {
-    static String[] run(String... args) {
+public class SefOnnxCliTest {
+    public static String[] run(String... args) {
         CommandLine cl = SefOnnx.commandLine();
         StringWriter out = new StringWriter(), err = new StringWriter();
         cl.setOut(new PrintWriter(out));

@@ -125,6 +125,33 @@ class TrainerTest {
         }
     }
 
+    @Test
+    void pretrainedBackboneIsImportedRecordedAndExportedBackToSafetensors(@TempDir Path dir) throws Exception {
+        // a "pretrained" file: another seed's backbone, written under torchvision names
+        Path weights = dir.resolve("resnet18.safetensors");
+        org.sefonnx.generator.weights.SafeTensorsExport.write(org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99),
+                ShippedSpecs.demo(), weights);
+        TrainOptions base = SmallRun.options(data, dir.resolve("run"), 1, 0.02);
+        TrainOptions o = new TrainOptions(base.spec(), base.layout(), base.dataRoot(), base.outDir(), 1, base.batchSize(), base.learningRate(),
+                base.lrStepEpochs(), base.lrGamma(), base.seed(), base.device(), 1, 1, false, false, 0, weights);
+        Trainer.Result r = new Trainer(o, QUIET).train();
+        Checkpoint initial = CheckpointReader.read(r.run().artifacts().resolve("checkpoint"));
+        Checkpoint source = org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99);
+        assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.conv1.weight").data(), initial.tensor("layer2.0.conv1.weight").data()));
+        assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.bn1.running_var").data(), initial.tensor("layer2.0.bn1.running_var").data()));
+        assertTrue(maxAbsDiff(source.tensor("fc.weight").data(), initial.tensor("fc.weight").data()) > 0, "the global head starts fresh");
+        String sha = CheckpointReader.readHeader(r.run().lastCheckpoint()).stringProperties().get("pretrained_sha256");
+        assertEquals(64, sha.length(), "the run's checkpoints record the source's SHA-256");
+        assertTrue(Files.readString(r.run().runProperties()).contains("pretrained.sha256=" + sha));
+
+        String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run("export", "--run", r.run().root().toString(), "--format", "safetensors", "--checkpoint", "last");
+        assertEquals("0", cli[0], cli[2]);
+        var exported = org.sefonnx.generator.weights.SafeTensors.read(r.run().export().resolve("model.safetensors"));
+        Checkpoint last = CheckpointReader.read(r.run().lastCheckpoint());
+        float[] conv = exported.tensor("conv1.weight").toFloats();
+        assertEquals(0.0, maxAbsDiff(last.tensor("conv1.weight").data(), conv));
+    }
+
     static double maxAbsDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

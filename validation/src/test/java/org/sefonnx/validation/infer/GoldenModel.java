@@ -1,82 +1,34 @@
 package org.sefonnx.validation.infer;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.golden.GoldenTensors;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
 import org.sefonnx.imaging.ImageDecoder;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/**
- * The model behind the golden logits: the initial checkpoint of {@link #SPEC} drawn from {@link #INIT_SEED}, with
- * every BatchNorm's weight, bias, running mean and running variance replaced by a fixed formula so that eval-mode
- * normalisation is not the identity. A copy of runtime-infer's test class of the same name (which rebuilds the model
- * with the generator, without ONNX Runtime's training API: the official and the bytedeco ORT jars never share a
- * classpath); the golden file records {@link #sha256} of the tensors, so the two copies cannot drift apart unnoticed.
- */
+/** The golden model of {@link GoldenTensors} and this module's helpers around it. */
 final class GoldenModel {
-    static final ModelSpec SPEC = ModelSpec.of("golden-r18", 18, 5, 2, 32);
-    static final long INIT_SEED = 20240611L;
-    static final List<String> LABELS = List.of("albatross", "blackbird", "finch", "gull", "warbler");
-    /** Under runtime-infer/src/test/resources/images (made by runtime-infer's FixtureImages). */
-    static final List<String> IMAGES = List.of("bird_on_branch.jpg", "sunset_silhouette.png", "gull_grayscale.jpg", "finch_rgba.png");
-    /** Under runtime-infer/src/test/resources. */
-    static final String GOLDEN_FILE = "golden/golden-r18-logits.properties";
+    static final ModelSpec SPEC = GoldenTensors.SPEC;
+    static final long INIT_SEED = GoldenTensors.INIT_SEED;
+    static final List<String> LABELS = GoldenTensors.LABELS;
+    static final List<String> IMAGES = GoldenTensors.IMAGES;
+    static final String GOLDEN_FILE = GoldenTensors.GOLDEN_FILE;
     static final PreprocessingSpec PREPROCESSING = PreprocessingSpec.resize(32).withModel(SPEC.id(), SPEC.numClasses());
 
     private GoldenModel() {
     }
 
-    /** Checkpoint tensors by name, in the spec's graph order (momentum buffers left out: inference ignores them). */
+    /** The golden model's tensors (see {@link GoldenTensors}). */
     static Map<String, float[]> tensors() {
-        Map<String, float[]> all = InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(SPEC, INIT_SEED));
-        Map<String, float[]> model = new LinkedHashMap<>();
-        int layer = 0;
-        for (CheckpointTensor t : SefModel.modelTensors(SPEC)) model.put(t.name(), all.get(t.name()));
-        for (CheckpointTensor t : SefModel.modelTensors(SPEC)) {
-            if (!t.name().endsWith(".running_mean")) continue;
-            String prefix = t.name().substring(0, t.name().length() - ".running_mean".length());
-            layer++;
-            float[] weight = model.get(prefix + ".weight"), bias = model.get(prefix + ".bias");
-            float[] mean = model.get(prefix + ".running_mean"), variance = model.get(prefix + ".running_var");
-            for (int c = 0; c < mean.length; c++) {
-                // StrictMath: bit-identical on every JVM, so the copy in validation computes the same floats
-                weight[c] = (float) (1.0 + 0.25 * StrictMath.sin(0.37 * c + layer));
-                bias[c] = (float) (0.1 * StrictMath.cos(0.23 * c + 2 * layer));
-                mean[c] = (float) (0.2 * StrictMath.sin(0.71 * c + 3 * layer));
-                variance[c] = (float) (1.5 + StrictMath.cos(0.29 * c + 5 * layer));
-            }
-        }
-        return model;
+        return GoldenTensors.tensors();
     }
 
-    /** SHA-256 of the tensors' names and little-endian float bits, in map order. */
     static String sha256(Map<String, float[]> tensors) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (Map.Entry<String, float[]> e : tensors.entrySet()) {
-                digest.update(e.getKey().getBytes(StandardCharsets.UTF_8));
-                ByteBuffer bytes = ByteBuffer.allocate(e.getValue().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                bytes.asFloatBuffer().put(e.getValue());
-                digest.update(bytes.array());
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return GoldenTensors.sha256(tensors);
     }
 
     /** runtime-infer's test resources, where the golden file and the pictures live (tests run in the module directory). */

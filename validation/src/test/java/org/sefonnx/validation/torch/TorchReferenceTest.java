@@ -19,11 +19,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.sefonnx.validation.torch.TorchReferenceInputs.BATCH;
 import static org.sefonnx.validation.torch.TorchReferenceInputs.SPEC;
@@ -96,7 +94,7 @@ class TorchReferenceTest {
         try (OrtAdapter.Inference session = ORT.openInference(model, OrtAdapter.SessionConfig.cpu(1))) {
             results = session.run(names, inputs, new ArrayList<>(outputs.values()));
         }
-        Report report = new Report(golden);
+        GoldenComparison report = new GoldenComparison(golden);
         int i = 0;
         for (String key : outputs.keySet()) {
             float[] ours = results.get(i++).toFloats();
@@ -129,7 +127,7 @@ class TorchReferenceTest {
             }
             for (String name : stepped) after.put(name, t.tensor(name).toFloats());
         }
-        Report report = new Report(golden);
+        GoldenComparison report = new GoldenComparison(golden);
         float[] stepLosses = new float[STEPS];
         for (int s = 0; s < STEPS; s++) stepLosses[s] = losses.get(s)[0];
         report.compare("step_losses", stepLosses, STEPPED_TOLERANCE);
@@ -168,44 +166,6 @@ class TorchReferenceTest {
         try (InputStream in = TorchReferenceTest.class.getResourceAsStream(TorchReferenceInputs.GOLDEN_RESOURCE)) {
             if (in == null) fail(HOW_TO_PRODUCE);
             return SafeTensors.read(in.readAllBytes(), "classpath:" + TorchReferenceInputs.GOLDEN_RESOURCE);
-        }
-    }
-
-    /** Compares tensors with the golden's float64 entries, prints one line each, and fails once with every miss. */
-    static final class Report {
-        final SafeTensors.Contents golden;
-        final List<String> misses = new ArrayList<>();
-        final StringBuilder lines = new StringBuilder();
-
-        Report(SafeTensors.Contents golden) {
-            this.golden = golden;
-        }
-
-        void compare(String key, float[] ours, double tolerance) {
-            SafeTensors.Tensor reference = golden.tensor("f64/" + key);
-            double[] ref = reference.toDoubles();
-            assertEquals(ref.length, ours.length, key + ": " + ours.length + " values, golden has " + reference);
-            double error = relativeL2(ours, ref);
-            String torch32 = "";
-            SafeTensors.Tensor f32 = golden.tensors().get("f32/" + key);
-            if (f32 != null) torch32 = String.format(Locale.ROOT, "   torch f32 (%s) %.1e", golden.metadata().getOrDefault("f32_device", "?"), relativeL2(f32.toFloats(), ref));
-            lines.append(String.format(Locale.ROOT, "  %-36s ORT f32 %.1e (tolerance %.0e)%s%n", key, error, tolerance, torch32));
-            if (!(error <= tolerance)) misses.add(String.format(Locale.ROOT, "%s: relative L2 distance to PyTorch float64 %.3e > %.0e", key, error, tolerance));
-        }
-
-        void finish(String what) {
-            System.out.printf("[torch reference] %s vs %s (torch %s)%n%s", what, golden.source(), golden.metadata().get("torch"), lines);
-            assertTrue(misses.isEmpty(), String.join("\n", misses));
-        }
-
-        static double relativeL2(float[] ours, double[] ref) {
-            double diff = 0, norm = 0;
-            for (int i = 0; i < ref.length; i++) {
-                double d = ours[i] - ref[i];
-                diff += d * d;
-                norm += ref[i] * ref[i];
-            }
-            return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
         }
     }
 }

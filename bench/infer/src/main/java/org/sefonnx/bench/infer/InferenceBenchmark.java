@@ -38,7 +38,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * p99), batch-32 throughput, and a soak of concurrent callers watching VmRSS. Arguments (all optional):
  * {@code --model DIR} (an export directory; default: a ResNet-18 built with the generator), {@code --depth 18},
  * {@code --size 32}, {@code --classes 10}, {@code --threads 2}, {@code --iterations 300}, {@code --callers 16},
- * {@code --soak-seconds 60}.
+ * {@code --soak-seconds 60}, {@code --warmup-seconds 20} (of the soak, before the reference VmRSS is taken),
+ * {@code --djl on|off} (default on: the same measurements on DJL 0.36 + PyTorch 2.7.1 CPU running a torchvision-layout
+ * ResNet-18 with random weights, K and input size of the bench's model, same intra-op thread count; see
+ * {@link DjlInference}). The DJL phases follow the ORT phases instead of being interleaved call by call: both runtimes'
+ * worker threads spin for a while after a call (ORT's intra-op pool, libgomp's OpenMP team), and interleaving would time
+ * each runtime against the other's spinning threads.
  */
 public final class InferenceBenchmark {
     private static final int BATCH = 32;
@@ -50,11 +55,17 @@ public final class InferenceBenchmark {
         int iterations = Integer.parseInt(a.getOrDefault("iterations", "300"));
         int callers = Integer.parseInt(a.getOrDefault("callers", "16"));
         int soakSeconds = Integer.parseInt(a.getOrDefault("soak-seconds", "60"));
+        int warmUpSeconds = Integer.parseInt(a.getOrDefault("warmup-seconds", "20"));
+        boolean djl = !a.getOrDefault("djl", "on").equals("off");
+        int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
+        if (djl) DjlInference.configure(threads);
+        String loadAtStart = loadAverage();
         Path export = a.containsKey("model") ? Path.of(a.get("model"))
-                : buildExport(Integer.parseInt(a.getOrDefault("depth", "18")), Integer.parseInt(a.getOrDefault("size", "32")),
+                : buildExport(depth, Integer.parseInt(a.getOrDefault("size", "32")),
                 Integer.parseInt(a.getOrDefault("classes", "10")));
         System.out.printf(Locale.ROOT, "model %s, %d intra-op threads, %d CPUs, %s%n", export, threads,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        System.out.println("load average at start: " + loadAtStart);
 
         SefClassifier.Options options = SefClassifier.Options.defaults().withIntraOpThreads(threads);
         try (SefClassifier classifier = SefClassifier.open(export, options);
@@ -62,7 +73,12 @@ public final class InferenceBenchmark {
             bareOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             bareOptions.setIntraOpNumThreads(threads);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession bare = env.createSession(export.resolve(SefClassifier.MODEL_FILE).toString(), bareOptions)) {
+            try (OrtSession bare = env.createSession(export.resolve(SefClassifier.MODEL_FILE).toString(), bareOptions);
+                 DjlInference torch = djl ? DjlInference.open(threads, classifier.numClasses(), classifier.preprocessing().cropHeight(),
+                         classifier.preprocessing().cropWidth()) : null) {
+                if (torch != null && (a.containsKey("model") || depth != 18)) {
+                    System.out.println("note: the DJL side is always ResNet-18; the ORT model is " + (a.containsKey("model") ? "an export given by --model" : "ResNet-" + depth));
+                }
                 PreprocessingSpec spec = classifier.preprocessing();
                 int per = spec.floatsPerImage();
                 byte[] jpeg = pictureJpeg(Math.max(64, spec.resizeWidth() * 3 / 2), Math.max(48, spec.resizeHeight() * 9 / 8));
@@ -75,7 +91,8 @@ public final class InferenceBenchmark {
                 System.arraycopy(batch, 0, one, 0, per);
                 long[] shapeOne = {1, 3, spec.cropHeight(), spec.cropWidth()}, shapeBatch = {BATCH, 3, spec.cropHeight(), spec.cropWidth()};
 
-                Runnable bareOne = () -> bareRun(env, bare, one, shapeOne);
+                FloatBuffer directOne = direct(one), directBatch = direct(batch);
+                Runnable bareOne = () -> bareRun(env, bare, directOne, shapeOne);
                 Runnable inferOne = () -> classifier.logitsOfPreprocessed(one);
                 Runnable inferPicture = () -> classifier.predict(picture);
                 for (int i = 0; i < Math.max(20, iterations / 5); i++) {
@@ -84,22 +101,43 @@ public final class InferenceBenchmark {
                     inferPicture.run();
                 }
                 // interleaved rounds, so that drift (turbo, other load) hits both sides alike
+                String loadSingle = loadAverage();
+                long[] cpu0 = cpuTicks();
+                long phase0 = System.nanoTime();
                 long[][] latency = new long[3][iterations];
                 for (int i = 0; i < iterations; i++) {
                     latency[0][i] = time(bareOne);
                     latency[1][i] = time(inferOne);
                     latency[2][i] = time(inferPicture);
                 }
+                String othersSingle = othersCores(cpu0, phase0);
+                long[] djlLatency = null;
+                String loadDjlSingle = null, othersDjlSingle = null;
+                if (torch != null) {
+                    torch.enterThread();
+                    System.out.println("DJL check: " + torch.check(directOne, shapeOne));
+                    Runnable djlOne = () -> torch.run(directOne, shapeOne);
+                    for (int i = 0; i < Math.max(20, iterations / 5); i++) djlOne.run();
+                    loadDjlSingle = loadAverage();
+                    cpu0 = cpuTicks();
+                    phase0 = System.nanoTime();
+                    djlLatency = new long[iterations];
+                    for (int i = 0; i < iterations; i++) djlLatency[i] = time(djlOne);
+                    othersDjlSingle = othersCores(cpu0, phase0);
+                }
                 System.out.println("\nsingle image, latency over " + iterations + " calls (ms):       p50      p99");
                 report("  bare OrtSession.run (preprocessed)    ", latency[0]);
                 report("  SefClassifier.logitsOfPreprocessed    ", latency[1]);
                 report("  SefClassifier.predict(jpeg file)      ", latency[2]);
+                if (djlLatency != null) report("  DJL/PyTorch forward (preprocessed)    ", djlLatency);
+                System.out.println("  load average before the ORT phase: " + loadSingle + ", others' CPU during it: " + othersSingle + " cores"
+                        + (djlLatency == null ? "" : "; before the DJL phase: " + loadDjlSingle + ", others' CPU: " + othersDjlSingle + " cores"));
                 System.out.printf(Locale.ROOT, "  overhead of runtime-infer at p50: %+.1f %%%n",
                         100.0 * (percentile(latency[1], 50) - percentile(latency[0], 50)) / percentile(latency[0], 50));
 
                 List<Path> pictures = new ArrayList<>();
                 for (int i = 0; i < BATCH; i++) pictures.add(picture);
-                Runnable bareBatch = () -> bareRun(env, bare, batch, shapeBatch);
+                Runnable bareBatch = () -> bareRun(env, bare, directBatch, shapeBatch);
                 Runnable inferBatch = () -> classifier.logitsOfPreprocessed(batch);
                 Runnable inferBatchFiles = () -> classifier.predictBatch(pictures);
                 int batchRounds = Math.max(5, iterations / 10);
@@ -108,24 +146,59 @@ public final class InferenceBenchmark {
                     inferBatch.run();
                     inferBatchFiles.run();
                 }
+                String loadBatch = loadAverage();
+                cpu0 = cpuTicks();
+                phase0 = System.nanoTime();
                 long[][] batchTimes = new long[3][batchRounds];
                 for (int i = 0; i < batchRounds; i++) {
                     batchTimes[0][i] = time(bareBatch);
                     batchTimes[1][i] = time(inferBatch);
                     batchTimes[2][i] = time(inferBatchFiles);
                 }
+                String othersBatch = othersCores(cpu0, phase0);
+                long[] djlBatchTimes = null;
+                String loadDjlBatch = null, othersDjlBatch = null;
+                if (torch != null) {
+                    Runnable djlBatch = () -> torch.run(directBatch, shapeBatch);
+                    for (int i = 0; i < 3; i++) djlBatch.run();
+                    loadDjlBatch = loadAverage();
+                    cpu0 = cpuTicks();
+                    phase0 = System.nanoTime();
+                    djlBatchTimes = new long[batchRounds];
+                    for (int i = 0; i < batchRounds; i++) djlBatchTimes[i] = time(djlBatch);
+                    othersDjlBatch = othersCores(cpu0, phase0);
+                }
                 System.out.println("\nbatch of " + BATCH + ", throughput over " + batchRounds + " batches (images/s, from the median batch time)");
                 double bareRate = BATCH / (percentile(batchTimes[0], 50) / 1e9), inferRate = BATCH / (percentile(batchTimes[1], 50) / 1e9);
                 System.out.printf(Locale.ROOT, "  bare OrtSession.run (preprocessed)     %8.1f%n", bareRate);
                 System.out.printf(Locale.ROOT, "  SefClassifier.logitsOfPreprocessed     %8.1f  (%+.1f %%)%n", inferRate, 100 * (inferRate - bareRate) / bareRate);
                 System.out.printf(Locale.ROOT, "  SefClassifier.predictBatch(jpeg files) %8.1f%n", BATCH / (percentile(batchTimes[2], 50) / 1e9));
+                double djlRate = djlBatchTimes == null ? Double.NaN : BATCH / (percentile(djlBatchTimes, 50) / 1e9);
+                if (djlBatchTimes != null) {
+                    System.out.printf(Locale.ROOT, "  DJL/PyTorch forward (preprocessed)     %8.1f  (%+.1f %% vs bare ORT)%n", djlRate, 100 * (djlRate - bareRate) / bareRate);
+                }
+                System.out.println("  load average before the ORT phase: " + loadBatch + ", others' CPU during it: " + othersBatch + " cores"
+                        + (djlBatchTimes == null ? "" : "; before the DJL phase: " + loadDjlBatch + ", others' CPU: " + othersDjlBatch + " cores"));
 
-                soak(classifier, picture, callers, soakSeconds);
+                System.out.printf(Locale.ROOT, "%nsummary, preprocessed input, %d intra-op threads (%s, %dx%d, K=%d)%n", threads,
+                        a.containsKey("model") ? "export " + export : "ResNet-" + depth, spec.cropWidth(), spec.cropHeight(), classifier.numClasses());
+                System.out.println("| runtime | 1 image p50 (ms) | 1 image p99 (ms) | batch 32 (images/s) |");
+                System.out.println("| --- | ---: | ---: | ---: |");
+                System.out.printf(Locale.ROOT, "| ORT 1.23.2, bare `OrtSession.run` | %.3f | %.3f | %.1f |%n",
+                        percentile(latency[0], 50) / 1e6, percentile(latency[0], 99) / 1e6, bareRate);
+                System.out.printf(Locale.ROOT, "| runtime-infer `logitsOfPreprocessed` | %.3f | %.3f | %.1f |%n",
+                        percentile(latency[1], 50) / 1e6, percentile(latency[1], 99) / 1e6, inferRate);
+                if (djlLatency != null) {
+                    System.out.printf(Locale.ROOT, "| DJL 0.36.0 + PyTorch 2.7.1, block forward (random weights) | %.3f | %.3f | %.1f |%n",
+                            percentile(djlLatency, 50) / 1e6, percentile(djlLatency, 99) / 1e6, djlRate);
+                }
+
+                soak(classifier, picture, callers, soakSeconds, warmUpSeconds);
             }
         }
     }
 
-    private static void soak(SefClassifier classifier, Path picture, int callers, int seconds) throws InterruptedException {
+    private static void soak(SefClassifier classifier, Path picture, int callers, int seconds, int warmUpSeconds) throws InterruptedException {
         System.out.printf(Locale.ROOT, "%n%d concurrent callers of predict(jpeg file) for %d s (VmRSS every 5 s)%n", callers, seconds);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong calls = new AtomicLong(), errors = new AtomicLong();
@@ -146,7 +219,6 @@ public final class InferenceBenchmark {
         }
         long start = System.nanoTime();
         long warmRss = -1, maxAfterWarm = 0, lastRss = 0;
-        long warmUpSeconds = Math.max(5, seconds / 6);
         for (int s = 5; s <= seconds; s += 5) {
             Thread.sleep(Math.max(0, start / 1_000_000 + s * 1000L - System.nanoTime() / 1_000_000));
             lastRss = vmRssKb();
@@ -162,14 +234,54 @@ public final class InferenceBenchmark {
                 100.0 * (maxAfterWarm - warmRss) / warmRss, lastRss / 1024.0);
     }
 
-    private static void bareRun(OrtEnvironment env, OrtSession session, float[] nchw, long[] shape) {
-        // what an embedder writes by hand: a direct buffer, a tensor, run, read the logits
-        FloatBuffer input = ByteBuffer.allocateDirect(nchw.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        input.put(nchw).rewind();
+    /** USER_HZ: the unit of /proc/stat and /proc/self/stat CPU times (100 on Linux x86-64). */
+    private static final int TICKS_PER_SECOND = 100;
+
+    /**
+     * {busy ticks of the whole machine, ticks of this process} (copied from bench/train-throughput): their difference
+     * over a phase is the CPU that other processes took while it ran. Null where unreadable.
+     */
+    private static long[] cpuTicks() {
+        try {
+            String[] m = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[]{1, 2, 3, 6, 7, 8}) busy += Long.parseLong(m[i]);   // user nice system irq softirq steal
+            String self = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
+            return new long[]{busy, Long.parseLong(f[11]) + Long.parseLong(f[12])};  // utime stime
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Cores used by other processes since {@code before} / {@code startNanos}. */
+    private static String othersCores(long[] before, long startNanos) {
+        long[] after = cpuTicks();
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        if (before == null || after == null) return "n/a";
+        return String.format(Locale.ROOT, "%.2f", Math.max(0, (after[0] - before[0]) - (after[1] - before[1])) / (double) TICKS_PER_SECOND / seconds);
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
+    }
+
+    private static FloatBuffer direct(float[] values) {
+        FloatBuffer buffer = ByteBuffer.allocateDirect(values.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return buffer.put(values).rewind();
+    }
+
+    /** The best an embedder can do by hand: the input already in a direct buffer (no copy), a tensor, run, read the logits. */
+    private static void bareRun(OrtEnvironment env, OrtSession session, FloatBuffer input, long[] shape) {
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
              OrtSession.Result result = session.run(Map.of(PreprocessingSpec.INPUT, tensor), Set.of(PreprocessingSpec.LOGITS))) {
-            float[][] logits = (float[][]) result.get(0).getValue();
-            if (logits.length != shape[0]) throw new IllegalStateException("bad output");
+            FloatBuffer logits = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            if (logits.capacity() % shape[0] != 0) throw new IllegalStateException("bad output");
         } catch (OrtException e) {
             throw new IllegalStateException(e);
         }

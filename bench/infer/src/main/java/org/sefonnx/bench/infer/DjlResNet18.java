@@ -1,0 +1,70 @@
+package org.sefonnx.bench.infer;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+
+import java.util.List;
+
+/**
+ * torchvision's resnet18 built with DJL's block API. Copied from
+ * {@code bench/train-throughput/src/main/java/org/sefonnx/bench/train/TrainThroughput.java}
+ * ({@code torchvisionResNet18}, {@code basicBlock}, {@code conv}, {@code bn}), unchanged: the two benchmarks are
+ * standalone projects and share no code.
+ *
+ * <p>conv1 7x7/2 (no bias) + BN + ReLU + maxpool 3x3/2 pad 1, BasicBlocks [2,2,2,2] with 64/128/256/512 channels
+ * (3x3 convs without bias, 1x1/2 conv + BN projection where the shape changes, ReLU after the sum), global average
+ * pooling, Linear 512 -> classes. BatchNorm ε 1e-5, momentum 0.9 (= torch's 0.1). Weights: DJL's default initialisers
+ * (random), not the ONNX model's.
+ */
+final class DjlResNet18 {
+    private DjlResNet18() {}
+
+    static Block torchvisionResNet18(int classes) {
+        SequentialBlock net = new SequentialBlock()
+                .add(conv(64, 7, 2, 3))
+                .add(bn())
+                .add(Activation.reluBlock())
+                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        int in = 64;
+        int[] widths = {64, 128, 256, 512};
+        for (int stage = 0; stage < 4; stage++) {
+            for (int b = 0; b < 2; b++) {
+                int stride = stage > 0 && b == 0 ? 2 : 1;
+                net.add(basicBlock(in, widths[stage], stride));
+                in = widths[stage];
+            }
+        }
+        return net.add(Pool.globalAvgPool2dBlock())
+                .add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(classes).build());
+    }
+
+    static Block basicBlock(int in, int out, int stride) {
+        SequentialBlock main = new SequentialBlock()
+                .add(conv(out, 3, stride, 1)).add(bn()).add(Activation.reluBlock())
+                .add(conv(out, 3, 1, 1)).add(bn());
+        SequentialBlock shortcut = new SequentialBlock();
+        if (stride != 1 || in != out) shortcut.add(conv(out, 1, stride, 0)).add(bn());
+        else shortcut.add(Blocks.identityBlock());
+        return new ParallelBlock(list -> new NDList(Activation.relu(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
+                List.of(main, shortcut));
+    }
+
+    static Block conv(int filters, int k, int stride, int pad) {
+        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(k, k)).optStride(new Shape(stride, stride))
+                .optPadding(new Shape(pad, pad)).optBias(false).build();
+    }
+
+    static Block bn() {
+        return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+    }
+}

@@ -1,0 +1,407 @@
+package org.sefonnx.bench.train;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Training throughput, in one JVM: sef-onnx (the SEF training graph on ONNX Runtime's training API, CPU) next to
+ * DJL + PyTorch CPU training a plain torchvision-layout ResNet-18 with softmax cross-entropy, on the same fixed random
+ * batches, batch size, image sizes and intra-op thread counts.
+ *
+ * <p>Per cell (config x threads x framework): 3 warm-up steps, then N timed steps; a step is
+ * TrainStep + OptimizerStep + LazyResetGrad (sef-onnx) or forward + loss + backward + SGD step (DJL). The loss is read
+ * back every step on both sides (as a trainer does). Cells alternate sef-onnx / DJL so that background load on a shared
+ * machine hits both alike; with {@code --rounds R} the whole grid is repeated and the best round of each cell is kept.
+ *
+ * <p>Arguments: {@code --steps N} (timed steps at 32 px, default 20), {@code --steps64 N} (at 64 px, default 10),
+ * {@code --warmup N} (3), {@code --threads 1,2}, {@code --rounds R} (3), {@code --batch B} (32), {@code --only sef|djl}.
+ */
+public final class TrainThroughput {
+    static final int CLASSES = 10;
+    static final float LR = 0.01f, MOMENTUM = 0.9f;
+    /** Distinct fixed random batches cycled through (both frameworks get the same ones). */
+    static final int DISTINCT_BATCHES = 4;
+
+    record Config(String name, ModelSpec spec, int steps) {
+        int size() { return spec.imageSize(); }
+    }
+
+    /** One measured cell. */
+    record Cell(double seconds, int steps, int batch, double medianStepSeconds, float firstLoss, float lastLoss, long peakRssKb,
+                double otherCores) {
+        double imagesPerSecond() { return steps * (double) batch / seconds; }
+    }
+
+    private TrainThroughput() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = parse(args);
+        int warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
+        int steps32 = Integer.parseInt(a.getOrDefault("steps", "20"));
+        int steps64 = Integer.parseInt(a.getOrDefault("steps64", "10"));
+        int rounds = Integer.parseInt(a.getOrDefault("rounds", "3"));
+        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
+        String only = a.getOrDefault("only", "");
+        int[] threads = Arrays.stream(a.getOrDefault("threads", "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
+        boolean runSef = !only.equals("djl"), runDjl = !only.equals("sef");
+
+        List<Config> configs = List.of(
+                new Config("demo (ResNet-18 K=10 G=2, 32 px)", ShippedSpecs.demo(), steps32),
+                new Config("ResNet-18 K=10 G=2, 64 px", ModelSpec.of("r18-64", 18, 10, 2, 64), steps64));
+
+        System.out.println("host: " + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.version") + ", load average at start: " + loadAverage());
+        System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 64 px, rounds %d, threads %s%n",
+                batch, warmup, steps32, steps64, rounds, Arrays.toString(threads));
+
+        Path tmp = Files.createTempDirectory("sef-train-bench");
+        OrtAdapter ort = runSef ? OrtAdapter.create("sef-onnx-bench") : null;
+        if (ort != null) System.out.println("sef-onnx: ONNX Runtime " + OrtAdapter.version() + " (bytedeco, training API), CPU");
+        if (runDjl) {
+            Engine e = Engine.getEngine("PyTorch");
+            System.out.println("DJL " + Engine.getDjlVersion() + ", engine " + e.getEngineName() + " " + e.getVersion()
+                    + ", inter-op threads " + JniUtils.getNumInteropThreads() + " (ai.djl.pytorch.num_interop_threads="
+                    + System.getProperty("ai.djl.pytorch.num_interop_threads") + ", ai.djl.offline=" + System.getProperty("ai.djl.offline") + ")");
+        }
+
+        // results[config][threads] -> best cell per framework
+        Map<String, Cell> sefBest = new LinkedHashMap<>(), djlBest = new LinkedHashMap<>();
+        Map<String, String> loads = new LinkedHashMap<>();
+        long maxPeak = 0;
+        try {
+            for (Config c : configs) {
+                Path dir = tmp.resolve(c.spec().id());
+                List<float[]> images = new ArrayList<>();
+                List<long[]> labels = new ArrayList<>();
+                Random r = new Random(42);
+                for (int i = 0; i < DISTINCT_BATCHES; i++) {
+                    float[] x = new float[batch * 3 * c.size() * c.size()];
+                    for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
+                    long[] y = new long[batch];
+                    for (int j = 0; j < batch; j++) y[j] = r.nextInt(CLASSES);
+                    images.add(x);
+                    labels.add(y);
+                }
+                if (runSef) {
+                    long t0 = System.nanoTime();
+                    Files.createDirectories(dir);
+                    ArtifactWriter.generate(c.spec(), dir, 1L);
+                    System.out.printf(Locale.ROOT, "%n[%s] sef-onnx artifacts + initial checkpoint generated in %.1f s%n", c.name(), (System.nanoTime() - t0) / 1e9);
+                }
+                for (int round = 1; round <= rounds; round++) {
+                    for (int t : threads) {
+                        String key = c.name() + "|" + t;
+                        loads.merge(key, loadAverage(), (x, y) -> x + " / " + y);
+                        if (runSef) {
+                            Cell cell = sef(ort, c, dir, t, batch, images, labels, warmup);
+                            report("sef-onnx", c, t, round, cell);
+                            sefBest.merge(key, cell, TrainThroughput::better);
+                            maxPeak = Math.max(maxPeak, cell.peakRssKb());
+                        }
+                        if (runDjl) {
+                            Cell cell = djl(c, t, batch, images, labels, warmup);
+                            report("DJL", c, t, round, cell);
+                            djlBest.merge(key, cell, TrainThroughput::better);
+                            maxPeak = Math.max(maxPeak, cell.peakRssKb());
+                        }
+                    }
+                }
+            }
+        } finally {
+            if (ort != null) ort.close();
+            deleteTree(tmp);
+        }
+
+        System.out.println();
+        System.out.println("Training throughput, batch " + batch + ", images/s (higher is better)" + (rounds > 1 ? ", best of " + rounds + " rounds" : ""));
+        String fmt = "%-34s %7s %9s %9s %8s %13s %13s %12s  %s%n";
+        System.out.printf(Locale.ROOT, fmt, "config", "threads", "sef-onnx", "DJL", "sef/DJL", "sef peak RSS", "DJL peak RSS", "others' CPU",
+                "load avg before cell (per round)");
+        for (Config c : configs) {
+            for (int t : threads) {
+                String key = c.name() + "|" + t;
+                Cell s = sefBest.get(key), d = djlBest.get(key);
+                System.out.printf(Locale.ROOT, fmt, c.name(), t,
+                        s == null ? "-" : String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()),
+                        d == null ? "-" : String.format(Locale.ROOT, "%.1f", d.imagesPerSecond()),
+                        s == null || d == null ? "-" : String.format(Locale.ROOT, "%.2fx", s.imagesPerSecond() / d.imagesPerSecond()),
+                        s == null ? "-" : mib(s.peakRssKb()), d == null ? "-" : mib(d.peakRssKb()),
+                        String.format(Locale.ROOT, "%s/%s", s == null ? "-" : String.format(Locale.ROOT, "%.2f", s.otherCores()),
+                                d == null ? "-" : String.format(Locale.ROOT, "%.2f", d.otherCores())), loads.get(key));
+            }
+        }
+        System.out.println("sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
+        System.out.println("(entropy, distillation, and the grouping loss with its C×C Gram matrix of the 512-channel features), with SGD momentum 0.9.");
+        System.out.println("DJL trains plain torchvision ResNet-18 with softmax cross-entropy only, SGD momentum 0.9 lr 0.01: it does less work per step.");
+        System.out.println("others' CPU: cores used by other processes during the kept sef-onnx/DJL cell (/proc/stat minus this JVM).");
+        System.out.println("Peak RSS per cell: VmHWM of this JVM after the cell, the high-water mark reset (/proc/self/clear_refs) before it,");
+        System.out.println("so it includes the JVM and whatever the other framework still holds. Process peak over all cells: " + mib(maxPeak)
+                + "; load average at end: " + loadAverage());
+    }
+
+    // ---- sef-onnx ---------------------------------------------------------------------------------------------------
+
+    static Cell sef(OrtAdapter ort, Config c, Path dir, int threads, int batch, List<float[]> images, List<long[]> labels, int warmup) {
+        resetPeakRss();
+        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
+                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), OrtAdapter.SessionConfig.cpu(threads))) {
+            s.setLearningRate(LR);
+            int imagesAt = s.trainInputNames().indexOf(SefModel.IMAGES), labelsAt = s.trainInputNames().indexOf(SefModel.LABELS);
+            if (imagesAt < 0 || labelsAt < 0 || s.trainInputNames().size() != 2) {
+                throw new IllegalStateException("unexpected training inputs " + s.trainInputNames());
+            }
+            int lossAt = s.trainOutputNames().indexOf(SefModel.LOSS);
+            List<List<HostTensor>> inputs = new ArrayList<>();
+            for (int i = 0; i < images.size(); i++) {
+                HostTensor[] in = new HostTensor[2];
+                in[imagesAt] = HostTensor.floats(images.get(i), batch, 3, c.size(), c.size());
+                in[labelsAt] = HostTensor.longs(labels.get(i), batch);
+                inputs.add(List.of(in));
+            }
+            return time(c.steps(), warmup, batch, step -> {
+                List<HostTensor> out = s.trainStep(inputs.get(step % inputs.size()));
+                s.optimizerStep();
+                s.lazyResetGrad();
+                return out.get(lossAt).scalar();
+            });
+        }
+    }
+
+    // ---- DJL + PyTorch ----------------------------------------------------------------------------------------------
+
+    static Cell djl(Config c, int threads, int batch, List<float[]> images, List<long[]> labels, int warmup) {
+        resetPeakRss();
+        JniUtils.setNumThreads(threads);
+        if (JniUtils.getNumThreads() != threads) throw new IllegalStateException("PyTorch kept " + JniUtils.getNumThreads() + " threads");
+        try (Model model = Model.newInstance("resnet18-tv", Device.cpu(), "PyTorch")) {
+            model.setBlock(torchvisionResNet18(CLASSES));
+            DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).optMomentum(MOMENTUM).build())
+                    .optDevices(new Device[]{Device.cpu()});
+            try (Trainer trainer = model.newTrainer(cfg)) {
+                NDManager root = trainer.getManager();
+                trainer.initialize(new Shape(batch, 3, c.size(), c.size()));
+                List<FloatBuffer> xs = new ArrayList<>();
+                for (float[] x : images) {
+                    FloatBuffer fb = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                    fb.put(x).rewind();
+                    xs.add(fb);
+                }
+                Shape xShape = new Shape(batch, 3, c.size(), c.size()), yShape = new Shape(batch);
+                return time(c.steps(), warmup, batch, step -> {
+                    // every step's arrays live in a sub-manager closed after the step (else DJL keeps them all)
+                    try (NDManager m = root.newSubManager()) {
+                        int i = step % xs.size();
+                        NDArray x = m.create(xs.get(i).duplicate(), xShape);
+                        NDArray y = m.create(labels.get(i), yShape);
+                        float loss;
+                        try (GradientCollector gc = trainer.newGradientCollector()) {
+                            NDList pred = trainer.forward(new NDList(x));
+                            NDArray l = trainer.getLoss().evaluate(new NDList(y), pred);
+                            gc.backward(l);
+                            loss = l.getFloat();
+                        }
+                        trainer.step();
+                        return loss;
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * torchvision's resnet18: conv1 7x7/2 (no bias) + BN + ReLU + maxpool 3x3/2 pad 1, BasicBlocks [2,2,2,2] with
+     * 64/128/256/512 channels (3x3 convs without bias, 1x1/2 conv + BN projection where the shape changes, ReLU after
+     * the sum), global average pooling, Linear 512 -> classes. BatchNorm ε 1e-5, momentum 0.9 (= torch's 0.1).
+     */
+    static Block torchvisionResNet18(int classes) {
+        SequentialBlock net = new SequentialBlock()
+                .add(conv(64, 7, 2, 3))
+                .add(bn())
+                .add(Activation.reluBlock())
+                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        int in = 64;
+        int[] widths = {64, 128, 256, 512};
+        for (int stage = 0; stage < 4; stage++) {
+            for (int b = 0; b < 2; b++) {
+                int stride = stage > 0 && b == 0 ? 2 : 1;
+                net.add(basicBlock(in, widths[stage], stride));
+                in = widths[stage];
+            }
+        }
+        return net.add(Pool.globalAvgPool2dBlock())
+                .add(Blocks.batchFlattenBlock())
+                .add(Linear.builder().setUnits(classes).build());
+    }
+
+    static Block basicBlock(int in, int out, int stride) {
+        SequentialBlock main = new SequentialBlock()
+                .add(conv(out, 3, stride, 1)).add(bn()).add(Activation.reluBlock())
+                .add(conv(out, 3, 1, 1)).add(bn());
+        SequentialBlock shortcut = new SequentialBlock();
+        if (stride != 1 || in != out) shortcut.add(conv(out, 1, stride, 0)).add(bn());
+        else shortcut.add(Blocks.identityBlock());
+        return new ParallelBlock(list -> new NDList(Activation.relu(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
+                List.of(main, shortcut));
+    }
+
+    static Block conv(int filters, int k, int stride, int pad) {
+        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(k, k)).optStride(new Shape(stride, stride))
+                .optPadding(new Shape(pad, pad)).optBias(false).build();
+    }
+
+    static Block bn() {
+        return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+    }
+
+    // ---- timing, memory, load ---------------------------------------------------------------------------------------
+
+    interface Step {
+        float run(int step);
+    }
+
+    static Cell time(int steps, int warmup, int batch, Step s) {
+        float first = Float.NaN, last = Float.NaN;
+        for (int i = 0; i < warmup; i++) {
+            float l = s.run(i);
+            if (i == 0) first = l;
+        }
+        double[] each = new double[steps];
+        long[] cpu0 = cpuTicks();
+        long start = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            last = s.run(warmup + i);
+            each[i] = (System.nanoTime() - t0) / 1e9;
+            if (!Float.isFinite(last)) throw new IllegalStateException("loss became " + last + " at step " + (warmup + i));
+        }
+        double total = (System.nanoTime() - start) / 1e9;
+        long[] cpu1 = cpuTicks();
+        double others = cpu0 == null || cpu1 == null ? Double.NaN
+                : Math.max(0, (cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1])) / (double) TICKS_PER_SECOND / total;
+        double[] sorted = each.clone();
+        Arrays.sort(sorted);
+        return new Cell(total, steps, batch, sorted[steps / 2], first, last, peakRssKb(), others);
+    }
+
+    /** USER_HZ: the unit of /proc/stat and /proc/self/stat CPU times (100 on Linux x86-64). */
+    static final int TICKS_PER_SECOND = 100;
+
+    /**
+     * {busy ticks of the whole machine, ticks of this process}: their difference over a cell is the CPU that other
+     * processes took while it ran (the load average cannot tell our own threads from theirs). Null where unreadable.
+     */
+    static long[] cpuTicks() {
+        try {
+            String[] m = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[]{1, 2, 3, 6, 7, 8}) busy += Long.parseLong(m[i]);   // user nice system irq softirq steal
+            String self = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
+            long own = Long.parseLong(f[11]) + Long.parseLong(f[12]);                   // utime stime (fields 14, 15)
+            return new long[]{busy, own};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static Cell better(Cell a, Cell b) {
+        return a.imagesPerSecond() >= b.imagesPerSecond() ? a : b;
+    }
+
+    static void report(String who, Config c, int threads, int round, Cell cell) {
+        System.out.printf(Locale.ROOT, "  round %d  %-8s %-34s threads %d: %6.1f img/s (%d steps in %.2f s, median step %.3f s = %.1f img/s), "
+                        + "loss %.3f -> %.3f, peak RSS %s, other processes %.2f cores, load %s%n",
+                round, who, c.name(), threads, cell.imagesPerSecond(), cell.steps(), cell.seconds(), cell.medianStepSeconds(),
+                cell.batch() / cell.medianStepSeconds(), cell.firstLoss(), cell.lastLoss(), mib(cell.peakRssKb()), cell.otherCores(), loadAverage());
+    }
+
+    /** Resets VmHWM to the current RSS (Linux ≥ 4.0); silently does nothing elsewhere. */
+    static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux, or not permitted: the peak then covers everything before too
+        }
+    }
+
+    static long peakRssKb() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/status"))) {
+            return lines.filter(l -> l.startsWith("VmHWM:")).mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    static String mib(long kb) {
+        return kb < 0 ? "n/a" : String.format(Locale.ROOT, "%d MiB", kb / 1024);
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) throw new IllegalArgumentException("expected --name value, got " + Arrays.toString(args));
+            m.put(args[i].substring(2), args[++i]);
+        }
+        return m;
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        }
+    }
+}
