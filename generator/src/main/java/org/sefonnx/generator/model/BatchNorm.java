@@ -42,9 +42,7 @@ public final class BatchNorm {
 
         // running_var takes the unbiased variance: var · n/(n−1), n = N·H·W (N known only at run time)
         long hw = x.requireShape().size(2) * x.requireShape().size(3);
-        Value batch = ops.cast(prefix + ".n_batch", ops.gather(prefix + ".n_batch_i", ops.shapeOf(prefix + ".x_shape", x),
-                ops.graph().longs(0), 0), f.dtype);
-        Value n = ops.mul(prefix + ".n", batch, f.scalar(hw));
+        Value n = ops.mul(prefix + ".n", f.batchSize(x), f.scalar(hw));
         Value bessel = ops.div(prefix + ".bessel", n, ops.sub(prefix + ".n_minus_1", n, f.scalar(1)));
         Value unbiased = ops.mul(prefix + ".batch_var_unbiased", var, bessel);
         double m = ModelSpec.BN_MOMENTUM;

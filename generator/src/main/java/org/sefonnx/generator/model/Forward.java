@@ -36,6 +36,19 @@ public final class Forward {
         return List.copyOf(stateUpdates);
     }
 
+    private Value batchSize;
+
+    /**
+     * The batch size N as a float scalar, read once from {@code x}'s shape and shared by every BatchNorm: on CUDA, ORT
+     * runs shape arithmetic on the CPU, so each separate Shape→Gather→Cast chain would add a device copy per step.
+     */
+    public Value batchSize(Value x) {
+        if (batchSize == null) {
+            batchSize = ops.cast("batch_size", ops.gather("batch_size_i", ops.shapeOf("batch_shape", x), ops.graph().longs(0), 0), dtype);
+        }
+        return batchSize;
+    }
+
     public Value scalar(double v) {
         return ops.graph().scalar(dtype, v);
     }

@@ -23,7 +23,7 @@ import java.util.Map;
  * tensors to a training session's EvalStep and writes the golden file, and by runtime-infer's tests, which rebuild the
  * model with {@link InferenceGraph}: the official and the bytedeco ORT jars never share a classpath, this class does.
  */
-public final class GoldenTensors {
+public class GoldenTensors {
     public static final ModelSpec SPEC = ModelSpec.of("golden-r18", 18, 5, 2, 32);
     public static final long INIT_SEED = 20240611L;
     public static final List<String> LABELS = List.of("albatross", "blackbird", "finch", "gull", "warbler");
@@ -32,7 +32,8 @@ public final class GoldenTensors {
     /** Under runtime-infer/src/test/resources. */
     public static final String GOLDEN_FILE = "golden/golden-r18-logits.properties";
 
-    private GoldenTensors() {
+    /** Each test module's GoldenModel extends this class with its own helpers. */
+    protected GoldenTensors() {
     }
 
     /** Checkpoint tensors by name, in the spec's graph order (momentum buffers left out: inference ignores them). */

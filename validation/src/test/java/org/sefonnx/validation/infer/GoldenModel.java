@@ -1,7 +1,6 @@
 package org.sefonnx.validation.infer;
 
 import org.sefonnx.generator.golden.GoldenTensors;
-import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
 import org.sefonnx.imaging.ImageDecoder;
@@ -11,24 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /** The golden model of {@link GoldenTensors} and this module's helpers around it. */
-final class GoldenModel {
-    static final ModelSpec SPEC = GoldenTensors.SPEC;
-    static final long INIT_SEED = GoldenTensors.INIT_SEED;
-    static final List<String> LABELS = GoldenTensors.LABELS;
-    static final List<String> IMAGES = GoldenTensors.IMAGES;
-    static final String GOLDEN_FILE = GoldenTensors.GOLDEN_FILE;
+final class GoldenModel extends GoldenTensors {
     static final PreprocessingSpec PREPROCESSING = PreprocessingSpec.resize(32).withModel(SPEC.id(), SPEC.numClasses());
 
     private GoldenModel() {
-    }
-
-    /** The golden model's tensors (see {@link GoldenTensors}). */
-    static Map<String, float[]> tensors() {
-        return GoldenTensors.tensors();
-    }
-
-    static String sha256(Map<String, float[]> tensors) {
-        return GoldenTensors.sha256(tensors);
     }
 
     /** runtime-infer's test resources, where the golden file and the pictures live (tests run in the module directory). */
