@@ -50,6 +50,9 @@ class ShippedModelsTest {
         assertEquals(14, CubR50Model.FEATURE_MAP_SIZE_PX);
         assertArrayEquals(new long[]{200, 2048}, CubR50Model.TRAINABLE_SHAPES.get(CubR50Model.TRAINABLE_NAMES.indexOf("fc.weight")));
         assertEquals(ShippedModels.byId("demo-r18"), DemoR18Model.INSTANCE);
+        assertArrayEquals(new long[]{-1, 3, 448, 448}, CubR50Model.IMAGES_SHAPE);
+        assertArrayEquals(new long[]{-1, 200}, CubR50Model.LOGITS_SHAPE);
+        assertArrayEquals(new long[]{-1, 3, 32, 32}, DemoR18Model.IMAGES_SHAPE);
     }
 
     static ModelProto load(ModelDescriptor d, String file) throws Exception {

@@ -72,6 +72,13 @@ public final class ModelClassEmitter {
         constant(t, "INPUT_IMAGES", String.class, "$S", SefModel.IMAGES);
         constant(t, "INPUT_LABELS", String.class, "$S", SefModel.LABELS);
         for (String out : TrainingArtifacts.EVAL_OUTPUTS) constant(t, "OUTPUT_" + out.toUpperCase(Locale.ROOT), String.class, "$S", out);
+        // shapes with -1 for the batch dimension, which the graphs leave symbolic
+        t.addField(FieldSpec.builder(long[].class, "IMAGES_SHAPE", CONSTANT).addJavadoc("[batch, 3, H, W], float32, ImageNet-normalised.\n")
+                .initializer("{-1L, 3L, $LL, $LL}", s.imageSize(), s.imageSize()).build());
+        t.addField(FieldSpec.builder(long[].class, "LABELS_SHAPE", CONSTANT).addJavadoc("[batch], int64 class indices.\n")
+                .initializer("{-1L}").build());
+        t.addField(FieldSpec.builder(long[].class, "LOGITS_SHAPE", CONSTANT).addJavadoc("[batch, K]; probabilities have the same shape; loss terms are scalars.\n")
+                .initializer("{-1L, $LL}", s.numClasses()).build());
         constant(t, "TRAINING_MODEL_FILE", String.class, "$S", ArtifactWriter.TRAINING_MODEL_FILE);
         constant(t, "EVAL_MODEL_FILE", String.class, "$S", ArtifactWriter.EVAL_MODEL_FILE);
         constant(t, "OPTIMIZER_MODEL_FILE", String.class, "$S", ArtifactWriter.OPTIMIZER_MODEL_FILE);
