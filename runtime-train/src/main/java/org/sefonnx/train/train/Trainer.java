@@ -174,7 +174,9 @@ public final class Trainer {
                 session.setIntProperty(PROP_BEST_EPOCH, bestEpoch);
                 session.setFloatProperty(PROP_BEST_TOP1, (float) bestTop1);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
-                session.saveCheckpoint(run.lastCheckpoint(), true);
+                // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
+                // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
+                session.saveCheckpoint(run.lastCheckpoint(), o.spec().optimizer() == ModelSpec.Optimizer.ADAMW);
                 if (best) {
                     copyAtomically(run.lastCheckpoint(), run.bestCheckpoint());
                     eval.confusion.write(run.bestConfusionMatrix(), classNames);
