@@ -83,11 +83,7 @@ public final class PilResize {
      * without the rest of the resized image.
      */
     public static RgbImage resizeRegion(RgbImage src, int outWidth, int outHeight, int left, int top, int width, int height) {
-        if (outWidth <= 0 || outHeight <= 0 || left < 0 || top < 0 || width <= 0 || height <= 0
-                || left + width > outWidth || top + height > outHeight) {
-            throw new IllegalArgumentException("window " + width + "x" + height + " at (" + left + "," + top
-                    + ") does not fit a " + outWidth + "x" + outHeight + " resize");
-        }
+        requireWindow(outWidth, outHeight, left, top, width, height);
         boolean horizontal = outWidth != src.width();
         boolean vertical = outHeight != src.height();
 
@@ -128,11 +124,7 @@ public final class PilResize {
      */
     public static void resizeRegionNormalized(RgbImage src, int outWidth, int outHeight, int left, int top, int width, int height,
                                               boolean flip, Normalization normalization, FloatBuffer out, int offset) {
-        if (outWidth <= 0 || outHeight <= 0 || left < 0 || top < 0 || width <= 0 || height <= 0
-                || left + width > outWidth || top + height > outHeight) {
-            throw new IllegalArgumentException("window " + width + "x" + height + " at (" + left + "," + top
-                    + ") does not fit a " + outWidth + "x" + outHeight + " resize");
-        }
+        requireWindow(outWidth, outHeight, left, top, width, height);
         boolean horizontal = outWidth != src.width();
         boolean vertical = outHeight != src.height();
         Coefficients rows = vertical ? coefficients(src.height(), outHeight, top, height) : null;
@@ -253,6 +245,14 @@ public final class PilResize {
             for (int i = 0; i < acc.length; i++) {
                 out[o++] = clip8(acc[i]);
             }
+        }
+    }
+
+    private static void requireWindow(int outWidth, int outHeight, int left, int top, int width, int height) {
+        if (outWidth <= 0 || outHeight <= 0 || left < 0 || top < 0 || width <= 0 || height <= 0
+                || left + width > outWidth || top + height > outHeight) {
+            throw new IllegalArgumentException("window " + width + "x" + height + " at (" + left + "," + top
+                    + ") does not fit a " + outWidth + "x" + outHeight + " resize");
         }
     }
 

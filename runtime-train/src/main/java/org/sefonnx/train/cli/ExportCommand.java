@@ -36,12 +36,7 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunDirectory run = new RunDirectory(runDir);
-        Path ckpt = switch (checkpoint) {
-            case "best" -> run.bestCheckpoint();
-            case "last" -> run.lastCheckpoint();
-            default -> Path.of(checkpoint);
-        };
-        if (!Files.exists(ckpt)) throw new IllegalArgumentException(ckpt + " does not exist: is " + runDir + " a sef-onnx run directory?");
+        Path ckpt = run.checkpoint(checkpoint);
         Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         ModelDescriptor d = SpecDescriptor.of(spec);

@@ -10,6 +10,19 @@ public record RunDirectory(Path root) {
     public Path lastCheckpoint() { return checkpoints().resolve("last.ckpt"); }
     /** The checkpoint of the best test top-1 so far (what the paper reports and `export` uses by default). */
     public Path bestCheckpoint() { return checkpoints().resolve("best.ckpt"); }
+    /** {@code best}, {@code last}, or a checkpoint file; fails naming the path when it does not exist. */
+    public Path checkpoint(String which) {
+        Path p = switch (which) {
+            case "best" -> bestCheckpoint();
+            case "last" -> lastCheckpoint();
+            default -> Path.of(which);
+        };
+        if (!java.nio.file.Files.exists(p)) {
+            throw new IllegalArgumentException(p + " does not exist: is " + root + " a sef-onnx run directory?");
+        }
+        return p;
+    }
+
     public Path runProperties() { return root.resolve("run.properties"); }
     public Path labels() { return root.resolve("labels.txt"); }
     public Path metricsJsonl() { return root.resolve("metrics.jsonl"); }

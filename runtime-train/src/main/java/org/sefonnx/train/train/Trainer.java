@@ -209,12 +209,7 @@ public final class Trainer {
         TrainOptions o = dataRoot == null ? saved : new TrainOptions(saved.spec(), saved.layout() == null ? Layout.IDX : saved.layout(), dataRoot,
                 saved.outDir(), saved.epochs(), saved.batchSize(), saved.learningRate(), saved.lrStepEpochs(), saved.lrGamma(), saved.seed(),
                 saved.device(), saved.threads(), saved.workers(), saved.skipBadImages(), false, 0, saved.pretrained());
-        Path ckpt = switch (which) {
-            case "best" -> run.bestCheckpoint();
-            case "last" -> run.lastCheckpoint();
-            default -> Path.of(which);
-        };
-        if (!Files.exists(ckpt)) throw new IllegalArgumentException(ckpt + " does not exist");
+        Path ckpt = run.checkpoint(which);
         requireSameSpec(o.spec(), CheckpointReader.readHeader(ckpt), ckpt);
         Trainer t = new Trainer(o, log);
         Dataset data = t.openData(run);
