@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 
 import java.util.ArrayDeque;
@@ -29,19 +30,47 @@ class TrainingGraphStructureTest {
                 : ShippedSpecs.byId(id));
     }
 
+    /** Both training graphs, CUDA's (ConvGrad) and the CPU's (small-map convolutions as Gemms): the contract holds for each. */
+    static List<GraphProto> trainingGraphs(TrainingArtifacts.Models m) {
+        return List.of(m.training().getGraph(), m.cpuTraining().getGraph());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"demo-r18", "cub-r50", "aircraft-r18"})
     void noCpuOnlyGradientKernelInTheTrainingGraph(String id) {
-        for (NodeProto n : build(id).training().getGraph().getNodeList()) {
-            assertFalse(List.of("MaxPoolGrad", "AveragePoolGrad", "GlobalAveragePoolGrad").contains(n.getOpType()), n.getName());
+        for (GraphProto g : trainingGraphs(build(id))) {
+            for (NodeProto n : g.getNodeList()) {
+                assertFalse(List.of("MaxPoolGrad", "AveragePoolGrad", "GlobalAveragePoolGrad").contains(n.getOpType()), n.getName());
+            }
         }
+    }
+
+    /**
+     * The CPU graph keeps Conv/ConvGrad exactly for the convolutions whose output map is larger than
+     * {@link ConvLowering#GEMM_MAX_MAP_CELLS} (none at 32 px; at 448 px ResNet-50's stem and first two stages) and
+     * lowers the rest to Gemms; the CUDA graph keeps every one.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50"})
+    void cpuGraphLowersExactlyTheSmallMapConvolutions(String id) {
+        TrainingArtifacts.Models m = build(id);
+        long convs = m.eval().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).count();
+        long cudaGrads = m.training().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("ConvGrad")).count();
+        long cpuConvs = m.cpuTraining().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).count();
+        long cpuGrads = m.cpuTraining().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("ConvGrad")).count();
+        assertEquals(convs, cudaGrads);
+        assertEquals(cpuConvs, cpuGrads);
+        if (id.equals("demo-r18")) assertEquals(0, cpuGrads);
+        else assertTrue(cpuGrads > 0 && cpuGrads < convs, id + ": " + cpuGrads + " of " + convs + " convolutions kept (448 px maps above 32×32)");
+        assertEquals(convs - cpuGrads, m.cpuTraining().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat")).count());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"demo-r18", "cub-r50", "adamw"})
     void everyParameterHasOneAccumulatorAndEveryStateOneWriteBack(String id) {
         TrainingArtifacts.Models m = build(id);
-        GraphProto g = m.training().getGraph();
+        for (GraphProto g : trainingGraphs(m)) {
         Map<String, Integer> writes = new HashMap<>();
         for (NodeProto n : g.getNodeList()) {
             if (n.getOpType().equals("InPlaceAccumulatorV2")) {
@@ -54,6 +83,7 @@ class TrainingGraphStructureTest {
             assertEquals(1, writes.getOrDefault(target, 0), "exactly one InPlaceAccumulatorV2 into " + target);
         }
         assertEquals(m.checkpointTensors().size(), writes.size());
+        }
         boolean sgd = m.spec().optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM;
         assertEquals(sgd, m.checkpointTensors().stream().anyMatch(t -> t.role() == CheckpointTensor.Role.MOMENTUM));
     }
@@ -64,11 +94,12 @@ class TrainingGraphStructureTest {
         TrainingArtifacts.Models m = build(id);
         List<String> expected = m.checkpointTensors().stream().map(CheckpointTensor::name).toList();
         List<String> train = m.training().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
+        assertEquals(train, m.cpuTraining().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList());
         List<String> eval = m.eval().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
         assertEquals(expected, train.subList(2, 2 + expected.size()));
         assertEquals(expected, eval.subList(2, eval.size()));
         Set<String> names = new HashSet<>(expected);
-        for (ModelProto p : List.of(m.training(), m.eval())) {
+        for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval())) {
             for (TensorProto init : p.getGraph().getInitializerList()) assertFalse(names.contains(init.getName()), init.getName());
         }
         assertEquals(TrainingArtifacts.LAZY_RESET_GRAD, train.get(train.size() - 1));
@@ -78,13 +109,15 @@ class TrainingGraphStructureTest {
     @ValueSource(strings = {"demo-r18", "cub-r50"})
     void opsetsAndOutputsFollowTheContract(String id) {
         TrainingArtifacts.Models m = build(id);
-        for (ModelProto p : List.of(m.training(), m.eval(), m.optimizer())) {
+        for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval(), m.optimizer())) {
             assertEquals(8, p.getIrVersion());
             for (var o : p.getOpsetImportList()) assertEquals(o.getDomain().isEmpty() ? 17 : 1, o.getVersion(), o.getDomain());
         }
-        List<String> visible = m.training().getGraph().getOutputList().stream().map(ValueInfoProto::getName)
-                .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
-        assertEquals(TrainingArtifacts.TRAIN_OUTPUTS, visible);
+        for (GraphProto g : trainingGraphs(m)) {
+            List<String> visible = g.getOutputList().stream().map(ValueInfoProto::getName)
+                    .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
+            assertEquals(TrainingArtifacts.TRAIN_OUTPUTS, visible);
+        }
         assertEquals(TrainingArtifacts.EVAL_OUTPUTS, m.eval().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
     }
 
@@ -95,7 +128,10 @@ class TrainingGraphStructureTest {
     @ParameterizedTest
     @ValueSource(strings = {"demo-r18", "cub-r50"})
     void everyReaderOfAStateTensorIsUpstreamOfItsWriteBack(String id) {
-        GraphProto g = build(id).training().getGraph();
+        for (GraphProto g : trainingGraphs(build(id))) readersUpstream(g);
+    }
+
+    static void readersUpstream(GraphProto g) {
         Map<String, NodeProto> producer = new HashMap<>();
         for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n);
         for (NodeProto write : g.getNodeList()) {

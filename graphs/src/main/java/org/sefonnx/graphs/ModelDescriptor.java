@@ -51,7 +51,11 @@ public interface ModelDescriptor {
 
     long trainableParameterCount();
 
+    /** The training model for CUDA sessions (ConvGrad backward). */
     String trainingModelFile();
+
+    /** The training model for CPU sessions (small-map convolutions as whole-batch Gemms; same checkpoint tensors). */
+    String cpuTrainingModelFile();
 
     String evalModelFile();
 

@@ -22,6 +22,8 @@ class ShippedModelsTest {
         for (ModelDescriptor d : ShippedModels.ALL) {
             assertEquals(ShippedSpecs.byId(d.modelId()), ModelSpec.parse(d.specProperties(), d.modelId()));
             ModelProto training = load(d, d.trainingModelFile());
+            ModelProto cpuTraining = load(d, d.cpuTrainingModelFile());
+            assertEquals(inputNames(training), inputNames(cpuTraining), d.modelId() + ": CPU and CUDA training graphs bind the same checkpoint");
             ModelProto eval = load(d, d.evalModelFile());
             assertNotNull(load(d, d.optimizerModelFile()));
             List<String> inputs = training.getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
@@ -60,5 +62,9 @@ class ShippedModelsTest {
             assertNotNull(in, d.resourceDirectory() + file + " missing from the graphs jar");
             return ModelProto.parseFrom(in);
         }
+    }
+
+    static List<String> inputNames(ModelProto m) {
+        return m.getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
     }
 }

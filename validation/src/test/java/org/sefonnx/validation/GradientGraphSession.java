@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import org.sefonnx.generator.model.ConvLowering;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +25,20 @@ final class GradientGraphSession implements AutoCloseable {
     final OrtAdapter.Inference session;
 
     GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs) throws IOException {
+        this(spec, dir, extraOutputs, ConvLowering.CONV);
+    }
+
+    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering) throws IOException {
+        this(spec, dir, extraOutputs, lowering, Ort.CPU);
+    }
+
+    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering, OrtAdapter.SessionConfig config)
+            throws IOException {
         this.spec = spec;
-        this.built = GradientCheckGraph.build(spec, extraOutputs);
-        Path model = dir.resolve("gradcheck_" + spec.id() + ".onnx");
+        this.built = GradientCheckGraph.build(spec, extraOutputs, lowering);
+        Path model = dir.resolve("gradcheck_" + spec.id() + "_" + lowering + ".onnx");
         Files.write(model, built.model().toByteArray());
-        this.session = Ort.ADAPTER.openInference(model, Ort.CPU);
+        this.session = Ort.ADAPTER.openInference(model, config);
     }
 
     /** PyTorch-default initial values of every input tensor (parameters and running statistics), by name. */

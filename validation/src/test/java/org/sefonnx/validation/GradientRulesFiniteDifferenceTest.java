@@ -7,6 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.BatchNorm;
+import org.sefonnx.generator.model.Im2colConv;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
@@ -67,6 +68,13 @@ class GradientRulesFiniteDifferenceTest {
                 new Case("Relu", "relu", FLOAT, List.of(in(Draw.AWAY_FROM_ZERO, 2, 3, 4)), (o, x) -> o.relu("y", x.get(0))),
                 new Case("Conv", "conv_s2_p1_nobias", FLOAT, List.of(g(2, 3, 7, 7), g(4, 3, 3, 3)), (o, x) -> o.conv("y", x.get(0), x.get(1), null, 2, 1)),
                 new Case("Conv", "conv_s1_p0_bias", FLOAT, List.of(g(2, 2, 5, 5), g(3, 2, 1, 1), g(3)), (o, x) -> o.conv("y", x.get(0), x.get(1), x.get(2), 1, 0)),
+                // im2col + Gemm convolutions: every op of forward and backward has a float64 kernel, so checked in float64
+                new Case(Im2colConv.RULE, "im2col_conv_3x3_s1_p1", DOUBLE, List.of(g(2, 3, 5, 5), g(4, 3, 3, 3)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 1)),
+                new Case(Im2colConv.RULE, "im2col_conv_3x3_s2_p1_odd", DOUBLE, List.of(g(2, 3, 7, 7), g(4, 3, 3, 3)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
+                new Case(Im2colConv.RULE, "im2col_conv_3x3_s2_p1_even", DOUBLE, List.of(g(2, 2, 6, 6), g(3, 2, 3, 3)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
+                new Case(Im2colConv.RULE, "im2col_conv_1x1_s1", DOUBLE, List.of(g(2, 3, 4, 4), g(5, 3, 1, 1)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 0)),
+                new Case(Im2colConv.RULE, "im2col_conv_1x1_s2", DOUBLE, List.of(g(2, 3, 6, 6), g(4, 3, 1, 1)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 0)),
+                new Case(Im2colConv.RULE, "im2col_conv_7x7_s2_p3", DOUBLE, List.of(g(2, 2, 9, 9), g(3, 2, 7, 7)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 3)),
                 new Case(BatchNorm.TRAINING_RULE, "batchnorm_training", FLOAT, List.of(g(3, 4, 3, 3), in(Draw.POSITIVE, 4), g(4)),
                         (o, x) -> BatchNorm.training(o, "bn", x.get(0), x.get(1), x.get(2), 1e-5f).output()),
                 new Case("MaxPool", "maxpool_3x3_s2_p1", FLOAT, List.of(in(Draw.DISTINCT, 2, 3, 6, 6)), (o, x) -> o.maxPoolWithIndices("y", x.get(0), 3, 2, 1).get(0)),
@@ -78,6 +86,8 @@ class GradientRulesFiniteDifferenceTest {
                 new Case("Reshape", "reshape", DOUBLE, List.of(g(2, 6)), (o, x) -> o.reshape("y", x.get(0), 3, 4)),
                 new Case("Flatten", "flatten", DOUBLE, List.of(g(2, 3, 2, 2)), (o, x) -> o.flatten("y", x.get(0))),
                 new Case("Transpose", "transpose", DOUBLE, List.of(g(2, 3, 4)), (o, x) -> o.transpose("y", x.get(0), 0, 2, 1)),
+                new Case("Concat", "concat_axis1", DOUBLE, List.of(g(2, 3, 2), g(2, 1, 2), g(2, 2, 2)),
+                        (o, x) -> o.concat("y", x, 1, org.sefonnx.generator.onnx.Dim.of(6))),
                 new Case("Slice", "slice_axis1", DOUBLE, List.of(g(2, 6)), (o, x) -> o.slice("y", x.get(0), new long[]{1}, new long[]{4}, new long[]{1})),
                 new Case("Gemm", "gemm_transB_bias", DOUBLE, List.of(g(3, 4), g(5, 4), g(5)), (o, x) -> o.gemm("y", x.get(0), x.get(1), x.get(2), false, true)),
                 new Case("Gemm", "gemm_transA", DOUBLE, List.of(g(4, 3), g(4, 5)), (o, x) -> o.gemm("y", x.get(0), x.get(1), null, true, false)),

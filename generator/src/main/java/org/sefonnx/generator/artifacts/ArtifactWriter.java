@@ -1,6 +1,7 @@
 package org.sefonnx.generator.artifacts;
 
 import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 
 import java.io.IOException;
@@ -12,7 +13,9 @@ import java.util.Map;
 
 /** Writes one spec's artifact directory: the three models, the spec, and (on demand) an initial checkpoint. */
 public final class ArtifactWriter {
-    public static final String TRAINING_MODEL_FILE = "training_model.onnx";
+    public static final String TRAINING_MODEL_FILE = ConvLowering.CONV.trainingModelFile();
+    /** The training model for CPU sessions (convolutions lowered to whole-batch Gemms, {@link ConvLowering#GEMM}). */
+    public static final String CPU_TRAINING_MODEL_FILE = ConvLowering.GEMM.trainingModelFile();
     public static final String EVAL_MODEL_FILE = "eval_model.onnx";
     public static final String OPTIMIZER_MODEL_FILE = "optimizer_model.onnx";
     public static final String CHECKPOINT_FILE = "checkpoint";
@@ -29,6 +32,7 @@ public final class ArtifactWriter {
 
     public static void writeModels(TrainingArtifacts.Models m, Path dir) throws IOException {
         AtomicFiles.write(dir.resolve(TRAINING_MODEL_FILE), m.training().toByteArray());
+        AtomicFiles.write(dir.resolve(CPU_TRAINING_MODEL_FILE), m.cpuTraining().toByteArray());
         AtomicFiles.write(dir.resolve(EVAL_MODEL_FILE), m.eval().toByteArray());
         AtomicFiles.write(dir.resolve(OPTIMIZER_MODEL_FILE), m.optimizer().toByteArray());
         AtomicFiles.writeString(dir.resolve(SPEC_FILE), m.spec().toProperties());

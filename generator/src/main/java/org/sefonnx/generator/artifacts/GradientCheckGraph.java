@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.onnx.DType;
@@ -32,10 +33,15 @@ public final class GradientCheckGraph {
     private GradientCheckGraph() {}
 
     public static Built build(ModelSpec spec, List<String> extraOutputs) {
+        return build(spec, extraOutputs, ConvLowering.CONV);
+    }
+
+    /** The same with the convolutions lowered as a training graph for one device lowers them. */
+    public static Built build(ModelSpec spec, List<String> extraOutputs, ConvLowering lowering) {
         List<CheckpointTensor> tensors = SefModel.modelTensors(spec);
         List<CheckpointTensor> params = tensors.stream().filter(CheckpointTensor::trainable).toList();
         // running statistics are inputs too: the training-mode forward computes their next values (unused here)
-        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors);
+        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors, lowering);
         Graph g = fwd.graph();
         List<String> outputs = new ArrayList<>();
         Value loss = g.output(fwd.terms().total(), SefModel.LOSS);

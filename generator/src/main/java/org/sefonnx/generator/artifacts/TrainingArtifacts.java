@@ -2,6 +2,7 @@ package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import org.sefonnx.generator.autodiff.Autodiff;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.Forward;
@@ -38,8 +39,11 @@ public final class TrainingArtifacts {
     /** What ExportModelForInferencing keeps: the backbone and the global head. */
     public static final List<String> INFERENCE_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES);
 
-    /** The built models and what they were built from. */
-    public record Models(ModelSpec spec, ModelProto training, ModelProto eval, ModelProto optimizer,
+    /**
+     * The built models and what they were built from: {@code training} with {@link ConvLowering#CONV} (for CUDA),
+     * {@code cpuTraining} with {@link ConvLowering#GEMM} (for the CPU); both read and write the same checkpoint tensors.
+     */
+    public record Models(ModelSpec spec, ModelProto training, ModelProto cpuTraining, ModelProto eval, ModelProto optimizer,
                          List<CheckpointTensor> checkpointTensors, int trainingNodeCount, int evalNodeCount) {
         public List<CheckpointTensor> trainable() {
             return checkpointTensors.stream().filter(CheckpointTensor::trainable).toList();
@@ -67,7 +71,7 @@ public final class TrainingArtifacts {
 
     public static Models build(ModelSpec spec) {
         List<CheckpointTensor> tensors = checkpointTensors(spec);
-        ModelProto training = trainingGraph(spec, tensors);
+        ModelProto training = trainingGraph(spec, tensors, ConvLowering.CONV);
         SefModel.Built eval = SefModel.forward(spec, "sef_eval_" + spec.id(), false, DType.FLOAT, tensors);
         Graph eg = eval.graph();
         eg.output(eval.terms().total(), SefModel.LOSS);
@@ -78,7 +82,7 @@ public final class TrainingArtifacts {
         eg.output(eval.logits().global(), SefModel.LOGITS);
         eg.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
-        return new Models(spec, training, eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
+        return new Models(spec, training, trainingGraph(spec, tensors, ConvLowering.GEMM), eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
                 tensors, training.getGraph().getNodeCount(), eg.nodeCount());
     }
 
@@ -87,8 +91,13 @@ public final class TrainingArtifacts {
         return v == null ? "dev" : v;
     }
 
-    private static ModelProto trainingGraph(ModelSpec spec, List<CheckpointTensor> tensors) {
-        SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, tensors);
+    /** The training model alone, convolutions' backward lowered for a target device. */
+    public static ModelProto trainingGraph(ModelSpec spec, ConvLowering lowering) {
+        return trainingGraph(spec, checkpointTensors(spec), lowering);
+    }
+
+    private static ModelProto trainingGraph(ModelSpec spec, List<CheckpointTensor> tensors, ConvLowering lowering) {
+        SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, tensors, lowering);
         Graph g = fwd.graph();
         Ops ops = new Ops(g);
         Value loss = g.output(fwd.terms().total(), SefModel.LOSS);

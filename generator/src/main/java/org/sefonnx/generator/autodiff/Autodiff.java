@@ -31,7 +31,7 @@ public final class Autodiff {
      */
     public Map<Value, Value> gradients(Graph graph, Value loss, List<Value> wrt) {
         Ops ops = new Ops(graph);
-        List<Node> forward = graph.nodes();
+        List<Node> forward = graph.differentiableNodes();
 
         // values that depend on a differentiated input
         Set<String> dependent = new HashSet<>();

@@ -20,6 +20,20 @@ final class ShapeRules {
             for (int i = 0; i < perm.length; i++) inverse[(int) perm[i]] = i;
             c.GI(0, c.ops().transpose(c.hint("dx"), c.GO(0), inverse));
         });
+        // Concat: each input's gradient is its window of the output gradient along the (fixed-size) axis
+        r.register("Concat", c -> {
+            int rank = c.O(0).requireShape().rank();
+            long axis = c.node().attrInt("axis", 0);
+            int a = (int) (axis < 0 ? axis + rank : axis);
+            long offset = 0;
+            for (int i = 0; i < c.node().inputs.size(); i++) {
+                long length = c.I(i).requireShape().size(a);
+                if (c.needs(i)) {
+                    c.GI(i, c.ops().slice(c.hint("dx" + i), c.GO(0), new long[]{offset}, new long[]{offset + length}, new long[]{a}));
+                }
+                offset += length;
+            }
+        });
         // Slice (steps 1): zero-pad the gradient back to the input's extent
         r.register("Slice", c -> {
             Shape xs = c.I(0).requireShape();

@@ -80,6 +80,7 @@ public final class ModelClassEmitter {
         t.addField(FieldSpec.builder(long[].class, "LOGITS_SHAPE", CONSTANT).addJavadoc("[batch, K]; probabilities have the same shape; loss terms are scalars.\n")
                 .initializer("{-1L, $LL}", s.numClasses()).build());
         constant(t, "TRAINING_MODEL_FILE", String.class, "$S", ArtifactWriter.TRAINING_MODEL_FILE);
+        constant(t, "CPU_TRAINING_MODEL_FILE", String.class, "$S", ArtifactWriter.CPU_TRAINING_MODEL_FILE);
         constant(t, "EVAL_MODEL_FILE", String.class, "$S", ArtifactWriter.EVAL_MODEL_FILE);
         constant(t, "OPTIMIZER_MODEL_FILE", String.class, "$S", ArtifactWriter.OPTIMIZER_MODEL_FILE);
         constant(t, "CHECKPOINT_FILE", String.class, "$S", ArtifactWriter.CHECKPOINT_FILE);
@@ -117,6 +118,7 @@ public final class ModelClassEmitter {
         getter(t, "frozenShapes", SHAPE_LIST, "FROZEN_SHAPES");
         getter(t, "trainableParameterCount", long.class, "TRAINABLE_PARAMETER_COUNT");
         getter(t, "trainingModelFile", String.class, "TRAINING_MODEL_FILE");
+        getter(t, "cpuTrainingModelFile", String.class, "CPU_TRAINING_MODEL_FILE");
         getter(t, "evalModelFile", String.class, "EVAL_MODEL_FILE");
         getter(t, "optimizerModelFile", String.class, "OPTIMIZER_MODEL_FILE");
         getter(t, "checkpointFile", String.class, "CHECKPOINT_FILE");

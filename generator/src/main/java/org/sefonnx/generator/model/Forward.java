@@ -2,6 +2,7 @@ package org.sefonnx.generator.model;
 
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
 import java.util.ArrayList;
@@ -20,12 +21,28 @@ public final class Forward {
     public final boolean training;
     public final DType dtype;
     private final List<StateUpdate> stateUpdates = new ArrayList<>();
+    private ConvLowering convLowering = ConvLowering.CONV;
 
     public Forward(Ops ops, Parameters params, boolean training, DType dtype) {
         this.ops = ops;
         this.params = params;
         this.training = training;
         this.dtype = dtype;
+    }
+
+    /** Chooses how {@link #conv} builds convolutions (default {@link ConvLowering#CONV}). */
+    public void lowerConvolutions(ConvLowering lowering) {
+        this.convLowering = lowering;
+    }
+
+    /** A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. */
+    public Value conv(String name, Value x, Value w, int stride, int pad) {
+        Shape xs = x.requireShape();
+        long k = w.requireShape().size(2);
+        if (convLowering.lowersToGemm((xs.size(2) + 2L * pad - k) / stride + 1, (xs.size(3) + 2L * pad - k) / stride + 1)) {
+            return Im2colConv.apply(ops, name, x, w, stride, pad);
+        }
+        return ops.conv(name, x, w, null, stride, pad);
     }
 
     public void updateState(Value state, Value newValue) {

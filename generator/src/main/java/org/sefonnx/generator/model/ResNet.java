@@ -67,6 +67,6 @@ public final class ResNet {
         long inChannels = x.requireShape().size(1);
         Value w = f.params.parameter(name + ".weight", TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
                 outChannels, inChannels, kernel, kernel);
-        return f.ops.conv(name + ".out", x, w, null, stride, pad);
+        return f.conv(name + ".out", x, w, stride, pad);
     }
 }

@@ -45,22 +45,29 @@ public final class SefModel {
      * e.g. momentum buffers, are declared as inputs too although the forward does not read them).
      */
     public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared) {
+        return forward(spec, graphName, training, dtype, declared, ConvLowering.CONV);
+    }
+
+    /** The same with the convolutions lowered for a target device (training graphs; eval graphs keep Conv). */
+    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared,
+                                ConvLowering lowering) {
         Graph g = new Graph(graphName);
         Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
         Parameters p = Parameters.declareAll(g, dtype, declared);
-        return build(g, spec, p, training, dtype, images, labels, declared);
+        return build(g, spec, p, training, dtype, images, labels, declared, lowering);
     }
 
     private static void build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype) {
         Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
-        build(g, spec, p, training, dtype, images, labels, List.of());
+        build(g, spec, p, training, dtype, images, labels, List.of(), ConvLowering.CONV);
     }
 
     private static Built build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype, Value images,
-                               Value labels, List<CheckpointTensor> declared) {
+                               Value labels, List<CheckpointTensor> declared, ConvLowering lowering) {
         Forward f = new Forward(new Ops(g), p, training, dtype);
+        f.lowerConvolutions(lowering);
         Value featureMap = ResNet.backbone(f, spec.depth(), images);
         SefHeads.Logits logits = SefHeads.apply(f, spec, featureMap);
         SefLoss.Terms terms = SefLoss.apply(f, spec, logits, labels, featureMap);

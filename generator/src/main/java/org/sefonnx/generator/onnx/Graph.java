@@ -143,6 +143,42 @@ public final class Graph {
     }
 
     /**
+     * A run of nodes that autodiff differentiates as one node, {@code asOne}, whose gradient rule sees only the run's
+     * inputs and outputs (as a custom autograd Function does in PyTorch): the run is the forward, the rule chooses
+     * a backward that the ops' own rules would not find (see {@code Im2colConv}).
+     */
+    public record Composite(int firstNode, int endNode, Node asOne) {}
+
+    private final List<Composite> composites = new ArrayList<>();
+
+    /** The index the next node will get: where a composite run starts. */
+    public int nextNodeIndex() {
+        return nodes.size();
+    }
+
+    /** Declares the nodes from {@code firstNode} to the last one added as one composite node for autodiff. */
+    public void composite(int firstNode, String gradientRule, List<Value> inputs, List<Value> outputs, List<AttributeProto> attrs) {
+        int start = composites.isEmpty() ? 0 : composites.get(composites.size() - 1).endNode();
+        if (firstNode < start || firstNode >= nodes.size()) throw new IllegalArgumentException("composite " + gradientRule + ": bad node range");
+        composites.add(new Composite(firstNode, nodes.size(),
+                new Node(gradientRule, "", freshName("composite:" + gradientRule), new ArrayList<>(inputs), outputs, attrs, gradientRule)));
+    }
+
+    /** The nodes as autodiff sees them: each composite's run replaced, at its end, by its one node. */
+    public List<Node> differentiableNodes() {
+        if (composites.isEmpty()) return nodes();
+        List<Node> r = new ArrayList<>();
+        int next = 0;
+        for (Composite c : composites) {
+            r.addAll(nodes.subList(next, c.firstNode()));
+            r.add(c.asOne());
+            next = c.endNode();
+        }
+        r.addAll(nodes.subList(next, nodes.size()));
+        return r;
+    }
+
+    /**
      * Appends a node. Output values must carry unique names (use {@link #freshName}). Returns the outputs.
      */
     public List<Value> addNode(String opType, String domain, List<Value> in, List<Value> out, List<AttributeProto> attrs,

@@ -45,17 +45,27 @@ public final class OrtAdapter implements AutoCloseable {
 
     /**
      * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
-     * convolution algorithm on the first step (slower start, faster steps).
+     * convolution algorithm on the first step (slower start, faster steps). {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
+     * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
      */
     public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
-                                boolean graphOptimizations) {
+                                boolean graphOptimizations, Path profilePrefix) {
+        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
+                             boolean graphOptimizations) {
+            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, null);
+        }
+
         public static SessionConfig cpu(int threads) {
             return new SessionConfig(Device.CPU, threads, 0, false, true);
         }
 
         /** The same without ORT's graph rewrites (fusions may swap in kernels that lack a float64 version). */
         public SessionConfig withoutGraphOptimizations() {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false);
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false, profilePrefix);
+        }
+
+        public SessionConfig withProfiling(Path prefix) {
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, prefix);
         }
     }
 
@@ -133,6 +143,7 @@ public final class OrtAdapter implements AutoCloseable {
         check(api.SetIntraOpNumThreads(so, cfg.intraOpThreads()), "SetIntraOpNumThreads");
         check(api.SetInterOpNumThreads(so, 1), "SetInterOpNumThreads");
         if (!cfg.graphOptimizations()) check(api.SetSessionGraphOptimizationLevel(so, 0), "SetSessionGraphOptimizationLevel");
+        if (cfg.profilePrefix() != null) check(api.EnableProfiling(so, new BytePointer(cfg.profilePrefix().toString())), "EnableProfiling");
         if (cfg.device() == Device.CUDA) {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");

@@ -11,14 +11,14 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Puts a spec's three training models into a run's artifact directory: from the graphs jar, or generated. */
+/** Puts a spec's training models (CUDA's and the CPU's), eval and optimizer models into a run's artifact directory: from the graphs jar, or generated. */
 public final class ModelArtifacts {
     private ModelArtifacts() {}
 
     /** Returns how the models were obtained, for the run log. */
     public static String materialize(ModelSpec spec, ModelDescriptor d, Path dir) throws IOException {
         if (SpecDescriptor.isShipped(d)) {
-            for (String file : List.of(d.trainingModelFile(), d.evalModelFile(), d.optimizerModelFile())) {
+            for (String file : List.of(d.trainingModelFile(), d.cpuTrainingModelFile(), d.evalModelFile(), d.optimizerModelFile())) {
                 try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(d.resourceDirectory() + file)) {
                     if (in == null) throw new IllegalStateException("graphs jar lacks " + d.resourceDirectory() + file);
                     AtomicFiles.write(dir.resolve(file), in.readAllBytes());

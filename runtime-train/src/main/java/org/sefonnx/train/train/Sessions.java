@@ -4,6 +4,7 @@ import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.OrtAdapter;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Opens training sessions on the right device, saying once which device and why. */
@@ -21,17 +22,19 @@ public final class Sessions {
                                            TrainOptions.Device device, int threads, boolean exhaustive, PrintStream log) {
         Path train = artifacts.resolve(d.trainingModelFile()), eval = artifacts.resolve(d.evalModelFile()),
                 optimizer = artifacts.resolve(d.optimizerModelFile());
+        // run folders made before the CPU graph existed hold only the ConvGrad graph, which trains the same weights
+        Path cpuTrain = Files.exists(artifacts.resolve(d.cpuTrainingModelFile())) ? artifacts.resolve(d.cpuTrainingModelFile()) : train;
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
         if (device == TrainOptions.Device.CPU) {
-            log.println("device: CPU (--device cpu), " + threads + " intra-op threads");
-            return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
+            log.println("device: CPU (--device cpu), " + threads + " intra-op threads, " + cpuTrain.getFileName());
+            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
         }
         boolean hasCuda = ort.availableProviders().contains(CUDA_PROVIDER);
         if (!hasCuda) {
             String why = "the ONNX Runtime natives on the class path have no CUDA provider (build with -Pcuda for the GPU natives)";
             if (device == TrainOptions.Device.CUDA) throw new IllegalStateException("--device cuda: " + why);
-            log.println("device: CPU, because " + why + "; " + threads + " intra-op threads");
-            return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
+            log.println("device: CPU, because " + why + "; " + threads + " intra-op threads, " + cpuTrain.getFileName());
+            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
         }
         OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, exhaustive, true);
         try {
@@ -40,8 +43,9 @@ public final class Sessions {
             return t;
         } catch (OrtAdapter.OrtException e) {
             if (device == TrainOptions.Device.CUDA) throw e;
-            log.println("device: CPU, because the CUDA provider could not start: " + e.getMessage().lines().findFirst().orElse("") + "; " + threads + " intra-op threads");
-            return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
+            log.println("device: CPU, because the CUDA provider could not start: " + e.getMessage().lines().findFirst().orElse("") + "; " + threads
+                    + " intra-op threads, " + cpuTrain.getFileName());
+            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
         }
     }
 }

@@ -56,6 +56,7 @@ public final class SpecDescriptor implements ModelDescriptor {
     @Override public List<long[]> frozenShapes() { return tensors.stream().filter(t -> !t.trainable()).map(CheckpointTensor::shape).toList(); }
     @Override public long trainableParameterCount() { return tensors.stream().filter(CheckpointTensor::trainable).mapToLong(CheckpointTensor::numel).sum(); }
     @Override public String trainingModelFile() { return ArtifactWriter.TRAINING_MODEL_FILE; }
+    @Override public String cpuTrainingModelFile() { return ArtifactWriter.CPU_TRAINING_MODEL_FILE; }
     @Override public String evalModelFile() { return ArtifactWriter.EVAL_MODEL_FILE; }
     @Override public String optimizerModelFile() { return ArtifactWriter.OPTIMIZER_MODEL_FILE; }
     @Override public String checkpointFile() { return ArtifactWriter.CHECKPOINT_FILE; }

@@ -1,6 +1,9 @@
 package org.sefonnx.validation.torch;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.sefonnx.generator.model.ConvLowering;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
@@ -71,10 +74,11 @@ class TorchReferenceTest {
         assertEquals(Integer.toString(STEPS), golden.metadata().get("steps"));
     }
 
-    @Test
-    void logitsLossTermsAndGradientsMatchPyTorchFloat64() throws Exception {
+    @ParameterizedTest(name = "convolutions {0}")
+    @EnumSource(ConvLowering.class)
+    void logitsLossTermsAndGradientsMatchPyTorchFloat64(ConvLowering lowering) throws Exception {
         SafeTensors.Contents golden = golden();
-        GradientCheckGraph.Built built = GradientCheckGraph.build(SPEC, List.of());
+        GradientCheckGraph.Built built = GradientCheckGraph.build(SPEC, List.of(), lowering);
         Path model = dir.resolve("gradcheck.onnx");
         Files.write(model, built.model().toByteArray());
         Map<String, float[]> weights = TorchReferenceInputs.weights();
@@ -100,11 +104,12 @@ class TorchReferenceTest {
             float[] ours = results.get(i++).toFloats();
             report.compare(key, ours, STEP0_TOLERANCE);
         }
-        report.finish("step 0: logits, loss terms, gradients");
+        report.finish("step 0 (" + lowering + " graph): logits, loss terms, gradients");
     }
 
-    @Test
-    void threeMomentumSgdStepsMatchPyTorchFloat64() throws Exception {
+    @ParameterizedTest(name = "training graph for {0}")
+    @EnumSource(ConvLowering.class)
+    void threeMomentumSgdStepsMatchPyTorchFloat64(ConvLowering lowering) throws Exception {
         SafeTensors.Contents golden = golden();
         Path artifacts = dir.resolve("artifacts");
         ArtifactWriter.generate(SPEC, artifacts, TorchReferenceInputs.SEED);   // the same seeded weights the inputs carry
@@ -116,7 +121,7 @@ class TorchReferenceTest {
             stepped.add(bn + ".running_mean");
             stepped.add(bn + ".running_var");
         }
-        try (OrtAdapter.Training t = ORT.openTraining(artifacts.resolve(ArtifactWriter.CHECKPOINT_FILE), artifacts.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
+        try (OrtAdapter.Training t = ORT.openTraining(artifacts.resolve(ArtifactWriter.CHECKPOINT_FILE), artifacts.resolve(lowering.trainingModelFile()),
                 artifacts.resolve(ArtifactWriter.EVAL_MODEL_FILE), artifacts.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), OrtAdapter.SessionConfig.cpu(1))) {
             t.setLearningRate((float) SPEC.learningRate());
             HostTensor x = images(), y = labels();
@@ -135,7 +140,7 @@ class TorchReferenceTest {
             String key = "step" + STEPS + "." + e.getKey();
             report.compare(key, e.getValue(), isStem(key) && !e.getKey().contains("running_") ? STEPPED_STEM_TOLERANCE : STEPPED_TOLERANCE);
         }
-        report.finish(STEPS + " momentum-SGD steps: parameters and running statistics");
+        report.finish(STEPS + " momentum-SGD steps (" + lowering.trainingModelFile() + "): parameters and running statistics");
     }
 
     /** conv1 and bn1 (the stem): behind every BatchNorm backward of the net, and the largest relative updates. */

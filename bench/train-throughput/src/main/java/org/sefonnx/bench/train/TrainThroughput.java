@@ -25,6 +25,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
@@ -64,6 +65,8 @@ public final class TrainThroughput {
     static final float LR = 0.01f, MOMENTUM = 0.9f;
     /** Distinct fixed random batches cycled through (both frameworks get the same ones). */
     static final int DISTINCT_BATCHES = 4;
+    /** The second configuration: the demo's ResNet-18 SEF model at 64 px (a 2x2 last feature map). */
+    static final ModelSpec R18_64 = ModelSpec.of("r18-64", 18, 10, 2, 64);
 
     record Config(String name, ModelSpec spec, int steps) {
         int size() { return spec.imageSize(); }
@@ -87,13 +90,14 @@ public final class TrainThroughput {
         String only = a.getOrDefault("only", "");
         int[] threads = Arrays.stream(a.getOrDefault("threads", "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
         boolean runSef = !only.equals("djl"), runDjl = !only.equals("sef");
+        List<ConvLowering> graphs = Arrays.stream(a.getOrDefault("graphs", "conv,gemm").split(","))
+                .map(k -> ConvLowering.valueOf(k.trim().toUpperCase(Locale.ROOT))).toList();
 
         List<Config> configs = List.of(
                 new Config("demo (ResNet-18 K=10 G=2, 32 px)", ShippedSpecs.demo(), steps32),
-                new Config("ResNet-18 K=10 G=2, 64 px", ModelSpec.of("r18-64", 18, 10, 2, 64), steps64));
+                new Config("ResNet-18 K=10 G=2, 64 px", R18_64, steps64));
 
-        System.out.println("host: " + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.vm.name") + " "
-                + System.getProperty("java.version") + ", load average at start: " + loadAverage());
+        System.out.println(TrainProfile.Machine.describe() + ", load average at start: " + loadAverage());
         System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 64 px, rounds %d, threads %s%n",
                 batch, warmup, steps32, steps64, rounds, Arrays.toString(threads));
 
@@ -135,10 +139,10 @@ public final class TrainThroughput {
                     for (int t : threads) {
                         String key = c.name() + "|" + t;
                         loads.merge(key, loadAverage(), (x, y) -> x + " / " + y);
-                        if (runSef) {
-                            Cell cell = sef(ort, c, dir, t, batch, images, labels, warmup);
-                            report("sef-onnx", c, t, round, cell);
-                            sefBest.merge(key, cell, TrainThroughput::better);
+                        for (ConvLowering k : runSef ? graphs : List.<ConvLowering>of()) {
+                            Cell cell = sef(ort, c, dir, t, k, batch, images, labels, warmup);
+                            report("sef-onnx " + k, c, t, round, cell);
+                            sefBest.merge(key + "|" + k, cell, TrainThroughput::better);
                             maxPeak = Math.max(maxPeak, cell.peakRssKb());
                         }
                         if (runDjl) {
@@ -157,20 +161,23 @@ public final class TrainThroughput {
 
         System.out.println();
         System.out.println("Training throughput, batch " + batch + ", images/s (higher is better)" + (rounds > 1 ? ", best of " + rounds + " rounds" : ""));
-        String fmt = "%-34s %7s %9s %9s %8s %13s %13s %12s  %s%n";
-        System.out.printf(Locale.ROOT, fmt, "config", "threads", "sef-onnx", "DJL", "sef/DJL", "sef peak RSS", "DJL peak RSS", "others' CPU",
-                "load avg before cell (per round)");
+        String fmt = "%-34s %7s %-9s %9s %9s %8s %13s %13s %12s  %s%n";
+        System.out.printf(Locale.ROOT, fmt, "config", "threads", "graph", "sef-onnx", "DJL", "sef/DJL", "sef peak RSS", "DJL peak RSS",
+                "others' CPU", "load avg before cell (per round)");
         for (Config c : configs) {
             for (int t : threads) {
                 String key = c.name() + "|" + t;
-                Cell s = sefBest.get(key), d = djlBest.get(key);
-                System.out.printf(Locale.ROOT, fmt, c.name(), t,
-                        s == null ? "-" : String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()),
-                        d == null ? "-" : String.format(Locale.ROOT, "%.1f", d.imagesPerSecond()),
-                        s == null || d == null ? "-" : String.format(Locale.ROOT, "%.2fx", s.imagesPerSecond() / d.imagesPerSecond()),
-                        s == null ? "-" : mib(s.peakRssKb()), d == null ? "-" : mib(d.peakRssKb()),
-                        String.format(Locale.ROOT, "%s/%s", s == null ? "-" : String.format(Locale.ROOT, "%.2f", s.otherCores()),
-                                d == null ? "-" : String.format(Locale.ROOT, "%.2f", d.otherCores())), loads.get(key));
+                Cell d = djlBest.get(key);
+                for (ConvLowering k : runSef ? graphs : java.util.Collections.<ConvLowering>singletonList(null)) {
+                    Cell s = k == null ? null : sefBest.get(key + "|" + k);
+                    System.out.printf(Locale.ROOT, fmt, c.name(), t, k == null ? "-" : k.name().toLowerCase(Locale.ROOT),
+                            s == null ? "-" : String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()),
+                            d == null ? "-" : String.format(Locale.ROOT, "%.1f", d.imagesPerSecond()),
+                            s == null || d == null ? "-" : String.format(Locale.ROOT, "%.2fx", s.imagesPerSecond() / d.imagesPerSecond()),
+                            s == null ? "-" : mib(s.peakRssKb()), d == null ? "-" : mib(d.peakRssKb()),
+                            String.format(Locale.ROOT, "%s/%s", s == null ? "-" : String.format(Locale.ROOT, "%.2f", s.otherCores()),
+                                    d == null ? "-" : String.format(Locale.ROOT, "%.2f", d.otherCores())), loads.get(key));
+                }
             }
         }
         System.out.println("sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
@@ -184,10 +191,12 @@ public final class TrainThroughput {
 
     // ---- sef-onnx ---------------------------------------------------------------------------------------------------
 
-    static Cell sef(OrtAdapter ort, Config c, Path dir, int threads, int batch, List<float[]> images, List<long[]> labels, int warmup) {
+    static Cell sef(OrtAdapter ort, Config c, Path dir, int threads, ConvLowering graph, int batch, List<float[]> images,
+                    List<long[]> labels, int warmup) {
         resetPeakRss();
-        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), OrtAdapter.SessionConfig.cpu(threads))) {
+        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(graph.trainingModelFile()),
+                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE),
+                OrtAdapter.SessionConfig.cpu(threads))) {
             s.setLearningRate(LR);
             int imagesAt = s.trainInputNames().indexOf(SefModel.IMAGES), labelsAt = s.trainInputNames().indexOf(SefModel.LABELS);
             if (imagesAt < 0 || labelsAt < 0 || s.trainInputNames().size() != 2) {

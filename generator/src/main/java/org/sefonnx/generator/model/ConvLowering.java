@@ -1,0 +1,40 @@
+package org.sefonnx.generator.model;
+
+/**
+ * How a training graph computes its convolutions. Both give the same outputs and gradients (the finite-difference and
+ * PyTorch-golden suites check both); they differ in which ONNX Runtime kernels do the work, so the generator emits one
+ * training graph per target device and the trainer opens the one for the device it trains on.
+ */
+public enum ConvLowering {
+    /** ONNX Conv forward and com.microsoft ConvGrad backward: cuDNN's kernels on CUDA. */
+    CONV("training_model.onnx"),
+    /**
+     * For CPU training: a convolution whose output map has at most {@link #GEMM_MAX_MAP_CELLS} cells becomes im2col (one
+     * strided Slice per kernel tap, stacked) and a single Gemm over the whole batch, and its backward, by the ordinary
+     * rules, two more whole-batch Gemms plus the taps scattered back. ORT's CPU Conv and ConvGrad multiply image by
+     * image, so on small maps their inner dimension is the map size (4 cells in ResNet-18's last stage at 64 px) and a
+     * 2×2-map 3×3 conv ran at 17 GFLOP/s where one batched Gemm runs at several times that (bench/README.md). Larger
+     * maps keep Conv/ConvGrad: there a per-image multiply is already large, and the stacked taps would cost
+     * k² × the input's memory.
+     */
+    GEMM("training_model_cpu.onnx");
+
+    /** Output-map cells (H·W) up to which {@link #GEMM} lowers a convolution: a 32×32 map. */
+    public static final long GEMM_MAX_MAP_CELLS = 32 * 32;
+
+    private final String trainingModelFile;
+
+    ConvLowering(String trainingModelFile) {
+        this.trainingModelFile = trainingModelFile;
+    }
+
+    /** The file name of the training model built with this lowering. */
+    public String trainingModelFile() {
+        return trainingModelFile;
+    }
+
+    /** Whether a convolution with this output map is lowered to im2col + Gemm. */
+    public boolean lowersToGemm(long outputHeight, long outputWidth) {
+        return this == GEMM && outputHeight * outputWidth <= GEMM_MAX_MAP_CELLS;
+    }
+}

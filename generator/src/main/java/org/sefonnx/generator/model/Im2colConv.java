@@ -1,0 +1,148 @@
+package org.sefonnx.generator.model;
+
+import org.sefonnx.generator.onnx.Attr;
+import org.sefonnx.generator.onnx.Dim;
+import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Shape;
+import org.sefonnx.generator.onnx.Value;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A bias-free, group-1 2-D convolution as im2col and one whole-batch Gemm ({@link ConvLowering#GEMM}). X [N, C, H, W]
+ * is laid out channel-major and batch-last, [C, H·W, N], so that every copy moves runs of N floats; one Gather with a
+ * constant index map picks, for each of the k×k kernel taps and each output cell, the input cell it reads (or an
+ * appended zero cell where the tap falls on the padding), giving cols [C·k·k, P·N] with rows in the (c, kh, kw) order of
+ * the flattened weight. Y = W[Co, C·k·k] · cols is the whole batch in one multiply, turned back to [N, Co, OH, OW].
+ *
+ * <p>The run is one autodiff composite, {@value #RULE}, whose rule (autodiff's ConvRules) reuses cols for dW and
+ * folds dcols = Wᵀ·dY back onto X with one Gather and a sum over the taps ({@link #col2im}), instead of scattering each
+ * tap back on its own.
+ */
+public final class Im2colConv {
+    /** The composite's gradient-rule name. */
+    public static final String RULE = "Im2colConv";
+    /** Index-map entry for "this tap reads zero padding". */
+    static final long ZERO = -1;
+
+    private Im2colConv() {}
+
+    public static Value apply(Ops ops, String name, Value x, Value w, int stride, int pad) {
+        int first = ops.graph().nextNodeIndex();
+        Shape xs = x.requireShape(), ws = w.requireShape();
+        long channels = xs.size(1), outChannels = ws.size(0), k = ws.size(2);
+        long outH = (xs.size(2) + 2L * pad - k) / stride + 1, outW = (xs.size(3) + 2L * pad - k) / stride + 1;
+        Value batchLast = ops.transpose(name + ".x_chwn", x, 1, 2, 3, 0);
+        Value cols = columns(ops, name, batchLast, k * k, tapIndex(xs.size(2), xs.size(3), k, stride, pad, outH, outW));
+        Value weights = ops.reshape(name + ".w_mat", w, outChannels, channels * k * k);
+        Value product = ops.gemm(name + ".y_mat", weights, cols, null, false, false);
+        Value y = fromBatchLast(ops, name, product, outChannels, outH, outW, xs.dim(0));
+        ops.graph().composite(first, RULE, List.of(x, w, cols), List.of(y), List.of(Attr.ints("kernel_shape", k, k),
+                Attr.ints("strides", stride, stride), Attr.ints("pads", pad, pad, pad, pad)));
+        return y;
+    }
+
+    /**
+     * For tap t = (i, j) and output cell (a, b): the input cell (s·a + i − p, s·b + j − p) as a flat index, or
+     * {@link #ZERO} where it lies in the padding. Laid out [t][a][b].
+     */
+    public static long[] tapIndex(long h, long w, long k, long stride, long pad, long outH, long outW) {
+        long[] index = new long[(int) (k * k * outH * outW)];
+        int n = 0;
+        for (long i = 0; i < k; i++) {
+            for (long j = 0; j < k; j++) {
+                for (long a = 0; a < outH; a++) {
+                    for (long b = 0; b < outW; b++) {
+                        long r = stride * a + i - pad, q = stride * b + j - pad;
+                        index[n++] = r >= 0 && r < h && q >= 0 && q < w ? r * w + q : ZERO;
+                    }
+                }
+            }
+        }
+        return index;
+    }
+
+    /**
+     * col2im, for dX: for tap t = (i, j) and input cell (h, w), the column of cols(X) that read that cell through that
+     * tap, t·OH·OW + (a·OW + b) with s·a + i − p = h and s·b + j − p = w, or {@link #ZERO} where none did (stride gaps,
+     * borders). Laid out [t][h][w].
+     */
+    public static long[] col2imIndex(long h, long w, long k, long stride, long pad, long outH, long outW) {
+        long[] index = new long[(int) (k * k * h * w)];
+        int n = 0;
+        for (long i = 0; i < k; i++) {
+            for (long j = 0; j < k; j++) {
+                for (long r = 0; r < h; r++) {
+                    for (long q = 0; q < w; q++) {
+                        long sa = r + pad - i, sb = q + pad - j;
+                        boolean hit = sa >= 0 && sb >= 0 && sa % stride == 0 && sb % stride == 0 && sa / stride < outH && sb / stride < outW;
+                        index[n++] = hit ? (i * k + j) * outH * outW + (sa / stride) * outW + sb / stride : ZERO;
+                    }
+                }
+            }
+        }
+        return index;
+    }
+
+    /**
+     * im2col of a batch-last map [C, H, W, N] by an index map ({@link #tapIndex} layout, {@code taps} taps):
+     * [C·taps, cells·N]. An identity map (a 1×1, stride-1, unpadded conv) is a reshape.
+     */
+    public static Value columns(Ops ops, String name, Value batchLast, long taps, long[] index) {
+        Shape s = batchLast.requireShape();
+        long channels = s.size(0), cells = s.size(1) * s.size(2);
+        boolean identity = index.length == cells;
+        boolean zero = false;
+        for (int i = 0; i < index.length; i++) {
+            identity &= index[i] == i;
+            zero |= index[i] == ZERO;
+        }
+        Value flat = ops.node("Reshape", "", List.of(batchLast, ops.graph().longs(channels, cells, -1)),
+                List.of(new Value(name + ".flat", batchLast.dtype(), Shape.of(s.dim(0), Dim.of(cells), s.dim(3)))), null).get(0);
+        if (identity) return ops.reshape(name + ".cols", flat, channels, -1);
+        if (zero) {
+            // one zero cell after the last one: the padding that ZERO entries read
+            flat = ops.pad(name + ".zero_cell", flat, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(s.dim(0), Dim.of(cells + 1), s.dim(3)));
+            index = index.clone();
+            for (int i = 0; i < index.length; i++) if (index[i] == ZERO) index[i] = cells;
+        }
+        Value gathered = ops.gather(name + ".taps", flat, ops.graph().longs(index), 1);
+        return ops.reshape(name + ".cols", gathered, channels * taps, -1);
+    }
+
+    /**
+     * col2im: dcols [C·k·k, P·N] (the gradient of {@link #columns}' output) summed back onto the input cells,
+     * [C, cells·N]: a Gather by {@link #col2imIndex} puts every tap's contribution to a cell side by side,
+     * [C, k·k, cells·N], and a ReduceSum over the taps adds them.
+     */
+    public static Value col2im(Ops ops, String name, Value dcols, long channels, long taps, long outCells, long[] index, Dim batch) {
+        long cells = index.length / taps;
+        Value perTap = ops.node("Reshape", "", List.of(dcols, ops.graph().longs(channels, taps * outCells, -1)),
+                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * outCells), batch))), null).get(0);
+        boolean identity = taps == 1 && index.length == outCells;
+        for (int i = 0; identity && i < index.length; i++) identity = index[i] == i;
+        if (identity) return ops.reshape(name + ".cells", perTap, channels, -1);
+        Value source = perTap;
+        long[] gatherIndex = index.clone();
+        boolean zero = false;
+        for (int i = 0; i < gatherIndex.length; i++) {
+            if (gatherIndex[i] == ZERO) {
+                gatherIndex[i] = taps * outCells;
+                zero = true;
+            }
+        }
+        if (zero) source = ops.pad(name + ".zero_cell", perTap, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
+        Value gathered = ops.gather(name + ".gather", source, ops.graph().longs(gatherIndex), 1);
+        if (taps == 1) return ops.reshape(name + ".cells", gathered, channels, -1);
+        Value byTap = ops.reshape(name + ".by_tap", gathered, channels, taps, -1);
+        return ops.reduceSum(name + ".cells", byTap, new long[]{1}, false);
+    }
+
+    /** [C, OH·OW·N] → [N, C, OH, OW]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */
+    public static Value fromBatchLast(Ops ops, String name, Value product, long channels, long outH, long outW, Dim batch) {
+        Value batchLast = ops.node("Reshape", "", List.of(product, ops.graph().longs(channels, outH, outW, -1)),
+                List.of(new Value(name + ".chwn", product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch))), null).get(0);
+        return ops.transpose(name, batchLast, 3, 0, 1, 2);
+    }
+}
