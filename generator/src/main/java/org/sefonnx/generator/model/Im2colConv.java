@@ -112,31 +112,41 @@ public final class Im2colConv {
     }
 
     /**
-     * col2im: dcols [C·k·k, P·N] (the gradient of {@link #columns}' output) summed back onto the input cells,
+     * col2im: dcols [C·k·k, P'·N] (the gradient of {@link #columns}' output) summed back onto the input cells,
      * [C, cells·N]: a Gather by {@link #col2imIndex} puts every tap's contribution to a cell side by side,
-     * [C, k·k, cells·N], and a ReduceSum over the taps adds them.
+     * [C, k·k, cells·N], and a ReduceSum over the taps adds them. Where the index reads zeros, they come from a zero
+     * cell: either one that dcols already carries after each tap's P cells ({@code zeroCellIncluded}, P' = P + 1:
+     * the caller multiplied a zero column of dY) or one appended here.
      */
-    public static Value col2im(Ops ops, String name, Value dcols, long channels, long taps, long outCells, long[] index, Dim batch) {
-        long cells = index.length / taps;
-        Value perTap = ops.node("Reshape", "", List.of(dcols, ops.graph().longs(channels, taps * outCells, -1)),
-                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * outCells), batch))), null).get(0);
-        boolean identity = taps == 1 && index.length == outCells;
+    public static Value col2im(Ops ops, String name, Value dcols, long channels, long taps, long outCells, long[] index, Dim batch,
+                               boolean zeroCellIncluded) {
+        long perTapCells = zeroCellIncluded ? outCells + 1 : outCells;
+        Value perTap = ops.node("Reshape", "", List.of(dcols, ops.graph().longs(channels, taps * perTapCells, -1)),
+                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch))), null).get(0);
+        boolean identity = taps == 1 && index.length == outCells && !zeroCellIncluded;
         for (int i = 0; identity && i < index.length; i++) identity = index[i] == i;
         if (identity) return ops.reshape(name + ".cells", perTap, channels, -1);
         Value source = perTap;
-        long[] gatherIndex = index.clone();
+        long[] gatherIndex = new long[index.length];
         boolean zero = false;
-        for (int i = 0; i < gatherIndex.length; i++) {
-            if (gatherIndex[i] == ZERO) {
-                gatherIndex[i] = taps * outCells;
-                zero = true;
-            }
+        for (int i = 0; i < index.length; i++) {
+            long tap = index[i] / outCells, cell = index[i] % outCells;
+            gatherIndex[i] = index[i] == ZERO ? (zeroCellIncluded ? outCells : taps * outCells) : tap * perTapCells + cell;
+            zero |= index[i] == ZERO;
         }
-        if (zero) source = ops.pad(name + ".zero_cell", perTap, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
+        if (zero && !zeroCellIncluded) {
+            source = ops.pad(name + ".zero_cell", perTap, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
+        }
         Value gathered = ops.gather(name + ".gather", source, ops.graph().longs(gatherIndex), 1);
         if (taps == 1) return ops.reshape(name + ".cells", gathered, channels, -1);
         Value byTap = ops.reshape(name + ".by_tap", gathered, channels, taps, -1);
         return ops.reduceSum(name + ".cells", byTap, new long[]{1}, false);
+    }
+
+    /** Whether an index map reads zero padding anywhere. */
+    public static boolean readsZeros(long[] index) {
+        for (long i : index) if (i == ZERO) return true;
+        return false;
     }
 
     /** [C, OH·OW·N] → [N, C, OH, OW]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */

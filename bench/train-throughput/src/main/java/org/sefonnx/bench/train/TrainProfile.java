@@ -61,7 +61,7 @@ public final class TrainProfile {
             });
         }
         System.out.println(Machine.describe());
-        System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), CPU kernels " + kernels + ", " + threads + " intra-op threads, batch "
+        System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), training graph " + graph.trainingModelFile() + ", " + threads + " intra-op threads, batch "
                 + batch + ", " + warmup + " warm-up + " + steps + " profiled steps");
         Path tmp = Files.createTempDirectory("sef-train-profile");
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-profile")) {
