@@ -181,7 +181,8 @@ public final class TrainThroughput {
             }
         }
         System.out.println("sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
-        System.out.println("(entropy, distillation, and the grouping loss with its C×C Gram matrix of the 512-channel features), with SGD momentum 0.9.");
+        System.out.println("(entropy, distillation, and the grouping loss over the 512-channel features), with SGD momentum 0.9. Graph 'conv': the");
+        System.out.println("training graph with ORT's Conv/ConvGrad kernels (what CUDA runs); 'gemm': the CPU training graph sef-onnx trains with on a CPU.");
         System.out.println("DJL trains plain torchvision ResNet-18 with softmax cross-entropy only, SGD momentum 0.9 lr 0.01: it does less work per step.");
         System.out.println("others' CPU: cores used by other processes during the kept sef-onnx/DJL cell (/proc/stat minus this JVM).");
         System.out.println("Peak RSS per cell: VmHWM of this JVM after the cell, the high-water mark reset (/proc/self/clear_refs) before it,");
