@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
@@ -48,6 +47,15 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     static final String KEY_LAYOUT = "layout";
     static final String KEY_MODEL_ID = "modelId";
     static final String KEY_NUM_CLASSES = "numClasses";
+    /**
+     * EXIF orientation policy: {@value #EXIF_ORIENTATION_IGNORE}, as torchvision's default PIL loader (Image.open does
+     * not apply the orientation tag), so serving sees the pixels training saw. Recorded so a reader can tell.
+     */
+    static final String KEY_EXIF_ORIENTATION = "exif.orientation";
+    public static final String EXIF_ORIENTATION_IGNORE = "ignore";
+    /** Every key {@link #read} accepts; anything else is refused (a misspelt key must not be silently ignored). */
+    static final java.util.Set<String> KEYS = java.util.Set.of(KEY_MODEL_ID, KEY_NUM_CLASSES, KEY_RESIZE_WIDTH, KEY_RESIZE_HEIGHT,
+            KEY_CROP_WIDTH, KEY_CROP_HEIGHT, KEY_MEAN, KEY_STD, KEY_INTERPOLATION, KEY_INPUT, KEY_OUTPUTS, KEY_LAYOUT, KEY_EXIF_ORIENTATION);
 
     public PreprocessingSpec {
         if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
@@ -114,10 +122,13 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         return (int) Math.rint((resizeHeight - cropHeight) / 2.0);
     }
 
-    /** Writes the properties file through a temporary file and an atomic rename. */
-    public void write(Path file) throws IOException {
+    /**
+     * The text of {@value #FILE_NAME}; the trainer writes it with its atomic-write helper (this module writes no files,
+     * runtime-infer only reads them).
+     */
+    public String toText() {
         if (modelId.isEmpty() || numClasses < 1) {
-            throw new IllegalStateException(file + ": " + FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
+            throw new IllegalStateException(FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
         }
         StringBuilder text = new StringBuilder();
         text.append("# sef-onnx evaluation preprocessing of model ").append(modelId).append('\n');
@@ -133,21 +144,37 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         line(text, KEY_INPUT, INPUT);
         line(text, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
         line(text, KEY_LAYOUT, LAYOUT);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        line(text, KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE);
+        return text.toString();
     }
 
     /** Reads a file {@link #write} produced; a missing or malformed key fails naming the file, the key and the expected form. */
     public static PreprocessingSpec read(Path file) throws IOException {
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "preprocessing file is missing from the export directory");
         }
+        Properties p = new Properties();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String raw : text.split("\r?\n")) {
+            // one key=value a line (what toText writes); Properties.load alone would let a repeated key silently win
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) continue;
+            Properties one = new Properties();
+            try (Reader in = new java.io.StringReader(line)) {
+                one.load(in);
+            }
+            for (String key : one.stringPropertyNames()) {
+                if (!KEYS.contains(key)) {
+                    throw new IllegalArgumentException(file + ": key '" + key + "' is not supported; this runtime reads only " + new java.util.TreeSet<>(KEYS));
+                }
+                if (!seen.add(key)) throw new IllegalArgumentException(file + ": key '" + key + "' appears twice; keep one");
+                p.setProperty(key, one.getProperty(key));
+            }
+        }
+        if (p.containsKey(KEY_EXIF_ORIENTATION)) expect(p, file, KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE);
         expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
         expect(p, file, KEY_LAYOUT, LAYOUT);
         expect(p, file, KEY_INPUT, INPUT);
@@ -210,6 +237,15 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         }
         if (r.length != 3) {
             throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three comma-separated numbers (R,G,B)");
+        }
+        for (float f : r) {
+            // pixels are scaled to 0..1 before (v - mean) / std: 0..255-scale statistics give confident garbage
+            boolean ok = key.equals(KEY_MEAN) ? f >= 0 && f <= 1 : f > 0 && f <= 1;
+            if (!ok) {
+                throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three finite numbers in "
+                        + (key.equals(KEY_MEAN) ? "[0, 1]" : "(0, 1]") + " (statistics of pixels scaled to 0..1, e.g. ImageNet's "
+                        + join(key.equals(KEY_MEAN) ? IMAGENET_MEAN : IMAGENET_STD) + ")");
+            }
         }
         return r;
     }
