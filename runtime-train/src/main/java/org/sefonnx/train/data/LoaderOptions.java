@@ -10,13 +10,20 @@ package org.sefonnx.train.data;
  * @param training       shuffle each epoch and never emit a batch of one (BatchNorm cannot normalise it);
  *                       evaluation keeps file order and every sample
  * @param skipBadImages  skip (and count) missing, truncated or corrupt images instead of failing
+ * @param maxBadImages   with skipBadImages, the most distinct images skipped before the loader fails
  */
-public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
+public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages,
+                            int maxBadImages) {
     public LoaderOptions {
         if (batchSize < 1 || workers < 1 || prefetch < 1) {
             throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got "
                     + batchSize + ", " + workers + ", " + prefetch);
         }
+    }
+
+    /** Without a bound on skipped images. */
+    public LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
+        this(batchSize, workers, prefetch, seed, training, skipBadImages, Integer.MAX_VALUE);
     }
 
     /** Training defaults: batch 32 (sef-method.md), one worker per core, two batches ahead per worker. */
@@ -32,14 +39,18 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
     }
 
     public LoaderOptions withWorkers(int count) {
-        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages);
+        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages);
     }
 
     public LoaderOptions withPrefetch(int batches) {
-        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages);
+        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages, maxBadImages);
     }
 
     public LoaderOptions withSkipBadImages(boolean skip) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip);
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip, maxBadImages);
+    }
+
+    public LoaderOptions withMaxBadImages(int max) {
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, max);
     }
 }

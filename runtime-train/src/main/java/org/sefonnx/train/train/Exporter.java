@@ -42,6 +42,6 @@ public final class Exporter {
 
     /** The evaluation transform as runtime-infer reads it (one class, in the imaging module, on both sides). */
     static void writePreprocessing(Path file, TransformSpec t, ModelDescriptor d) throws IOException {
-        t.toPreprocessingSpec().withModel(d.modelId(), d.numClasses()).write(file);
+        org.sefonnx.generator.artifacts.AtomicFiles.writeString(file, t.toPreprocessingSpec().withModel(d.modelId(), d.numClasses()).toText());
     }
 }
