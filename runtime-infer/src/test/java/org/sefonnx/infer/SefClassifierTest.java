@@ -63,12 +63,12 @@ class SefClassifierTest {
     void preprocessingThatDisagreesWithTheModelIsRefusedNamingTheFileAndField(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
         Path properties = export.resolve(PreprocessingSpec.FILE_NAME);
-        PreprocessingSpec.resize(32).withModel("golden-r18", 7).write(properties);
+        java.nio.file.Files.writeString(properties, PreprocessingSpec.resize(32).withModel("golden-r18", 7).toText());
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(properties, e.file());
         assertTrue(e.getMessage().contains("numClasses is 7, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
 
-        PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).write(properties);
+        java.nio.file.Files.writeString(properties, PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).toText());
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
         assertTrue(e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]") && e.getMessage().contains("expected [batch, 3, 36, 36]"),

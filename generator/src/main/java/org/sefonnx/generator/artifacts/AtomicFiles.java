@@ -11,9 +11,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Writes files through a temp file in the same directory, flushed to disk, and an atomic rename, so no reader (and no
- * run resumed after a kill) sees half a file. The one file-writing helper of sef-onnx: files get the mode any tool's
- * output gets under the process umask.
+ * Writes files through a temp file in the same directory and an atomic rename, so no reader (and no run resumed after
+ * a kill) sees half a file. The one file-writing helper of sef-onnx: files get the mode any tool's output gets under
+ * the process umask. A killed process loses nothing the kernel already holds; {@link #writeDurably} also survives a
+ * power loss, at the cost of a disk flush (used for small commit records, not for 200 MB checkpoints).
  */
 public final class AtomicFiles {
     /** Every temp file this class (and ORT's save/export wrappers) creates is named {@code .<name>.<random>.tmp} or {@code .<name>.tmp}. */
@@ -22,13 +23,22 @@ public final class AtomicFiles {
     private AtomicFiles() {}
 
     public static void write(Path file, byte[] bytes) throws IOException {
+        write(file, bytes, false);
+    }
+
+    /** {@link #write}, with the data flushed to the disk before the rename. */
+    public static void writeDurably(Path file, byte[] bytes) throws IOException {
+        write(file, bytes, true);
+    }
+
+    private static void write(Path file, byte[] bytes, boolean flush) throws IOException {
         Path tmp = tempSibling(file);
         try {
             // CREATE_NEW without file attributes: the mode is 0666 minus the umask (createTempFile would force 0600)
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) channel.write(buffer);
-                channel.force(true);
+                if (flush) channel.force(true);
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
@@ -45,13 +55,6 @@ public final class AtomicFiles {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         return dir.resolve("." + file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + TEMP_SUFFIX);
-    }
-
-    /** Flushes a file someone else wrote (ORT's SaveCheckpoint) to disk before anything refers to it. */
-    public static void sync(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
     }
 
     /** True for a temp file a killed writer may have left ({@code .name[.random].tmp}). */

@@ -101,7 +101,7 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
     void commit(RunDirectory run) throws IOException {
         StringBuilder sb = new StringBuilder("# sef-onnx run state, written last and atomically; every other file of the run derives from it\n");
         for (Map.Entry<String, String> e : asMap().entrySet()) sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
-        AtomicFiles.writeString(file(run), sb.toString());
+        AtomicFiles.writeDurably(file(run), sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     Map<String, String> asMap() {

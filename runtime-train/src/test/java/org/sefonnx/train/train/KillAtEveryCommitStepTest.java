@@ -63,35 +63,47 @@ class KillAtEveryCommitStepTest {
 
     @Test
     void aKillBeforeAnyFileOperationOfTheCommitResumesToTheUninterruptedResult(@TempDir Path dir) throws Exception {
+        // chains of kills: each resume is killed one step later than the last (so every kill point is also resumed
+        // from), and a new copy starts when the next step belongs to an epoch commit the chain has already passed
         List<String> steps = new ArrayList<>(RunCommits.EPOCH_STEPS);
         steps.addAll(RunCommits.END_STEPS);
+        RunState afterOne = RunState.read(new RunDirectory(afterEpochOne));
+        Path run = null;
+        int chains = 0;
         for (String step : steps) {
-            Path run = copyRun(afterEpochOne, dir.resolve(step.replace(' ', '-')));
+            if (run == null || (RunCommits.EPOCH_STEPS.contains(step) && RunState.read(new RunDirectory(run)).epochsCompleted() == 2)) {
+                if (run != null) assertResumesToTheUninterruptedResult(run);
+                run = copyRun(afterEpochOne, dir.resolve("chain-" + chains++));
+            }
+            Path killedRun = run;
             RunCommits.Hook kill = s -> {
                 if (!s.equals(step)) return;
                 // what a kill -9 inside ORT's SaveCheckpoint or an atomic write leaves: a half-written temp file
-                Files.writeString(run.resolve("checkpoints/.epoch-0002.ckpt.tmp"), "half a checkpoint");
-                Files.writeString(run.resolve(".metrics.jsonl.1f2e.tmp"), "{\"epoch\": ");
+                Files.writeString(killedRun.resolve("checkpoints/.epoch-0002.ckpt.tmp"), "half a checkpoint");
+                Files.writeString(killedRun.resolve(".metrics.jsonl.1f2e.tmp"), "{\"epoch\": ");
                 throw new Kill(s);
             };
-            assertThrows(Kill.class, () -> Trainer.resume(run, 2, false, QUIET, kill), step);
-            RunState killed = RunState.read(new RunDirectory(run));
-            // before the state commit the run is still after epoch 1; from it on, after epoch 2
-            int committedSteps = RunCommits.EPOCH_STEPS.indexOf(step);
-            assertEquals(committedSteps == 0 || committedSteps == 1 ? 1 : 2, killed.epochsCompleted(), step);
+            assertThrows(Kill.class, () -> Trainer.resume(killedRun, 2, false, QUIET, kill), step);
+            // before the state commit the run is still after epoch 1; from it on, exactly the uninterrupted epoch 2
+            int at = steps.indexOf(step);
+            assertSameCommittedState(at <= 1 ? afterOne : reference, RunState.read(new RunDirectory(run)), "killed before " + step);
+        }
+        assertResumesToTheUninterruptedResult(run);
+        assertEquals(3, chains);
+    }
 
-            Trainer.Result resumed = Trainer.resume(run, 2, QUIET);
-            RunState state = RunState.read(resumed.run());
-            assertSameCommittedState(reference, state, step);
-            assertEquals(referenceExportSha, RunState.sha256(resumed.export().resolve(Exporter.MODEL_FILE)), step + ": export");
-            List<String> kept = new ArrayList<>(List.of("state.properties"));
-            for (String c : reference.referencedCheckpoints()) kept.add(Path.of(c).getFileName().toString());
-            assertEquals(kept.stream().sorted().toList(), listing(run.resolve("checkpoints")), step + ": checkpoints kept");
-            assertEquals(3, Files.readAllLines(run.resolve("metrics.csv")).size(), step + ": header + 2 epochs");
-            assertEquals(reference.bestConfusion(), ConfusionMatrix.fromCountsLine(10, state.bestConfusion()).countsLine());
-            try (Stream<Path> all = Files.walk(run)) {
-                assertEquals(List.of(), all.filter(AtomicFiles::isTemp).toList(), step + ": temp files left");
-            }
+    private static void assertResumesToTheUninterruptedResult(Path run) throws IOException {
+        Trainer.Result resumed = Trainer.resume(run, 2, QUIET);
+        assertSameCommittedState(reference, RunState.read(resumed.run()), run + " resumed");
+        assertEquals(referenceExportSha, RunState.sha256(resumed.export().resolve(Exporter.MODEL_FILE)), "export");
+        List<String> kept = new ArrayList<>(List.of("state.properties"));
+        for (String c : reference.referencedCheckpoints()) kept.add(Path.of(c).getFileName().toString());
+        assertEquals(kept.stream().sorted().toList(), listing(run.resolve("checkpoints")), "checkpoints kept");
+        assertEquals(3, Files.readAllLines(run.resolve("metrics.csv")).size(), "header + 2 epochs");
+        assertEquals(11, Files.readAllLines(run.resolve("confusion-best.csv")).size(), "header + 10 classes");
+        assertTrue(Files.readString(run.resolve("summary.txt")).contains("at epoch " + (reference.bestEpoch() + 1)));
+        try (Stream<Path> all = Files.walk(run)) {
+            assertEquals(List.of(), all.filter(AtomicFiles::isTemp).toList(), "temp files left");
         }
     }
 
