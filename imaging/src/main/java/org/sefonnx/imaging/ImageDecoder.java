@@ -41,8 +41,16 @@ public final class ImageDecoder implements AutoCloseable {
     private final ImageReader pngReader;
     private final List<String> warnings = new ArrayList<>();
     private final IIOReadWarningListener warningListener = (source, warning) -> warnings.add(warning);
+    private final boolean applyExifOrientation;
 
+    /** A decoder that ignores the EXIF orientation tag, as torchvision's default loader (PIL's Image.open) does. */
     public ImageDecoder() {
+        this(false);
+    }
+
+    /** {@code applyExifOrientation}: turn JPEGs upright by their EXIF orientation tag, as Pillow's ImageOps.exif_transpose. */
+    public ImageDecoder(boolean applyExifOrientation) {
+        this.applyExifOrientation = applyExifOrientation;
         jpegReader = reader("jpeg", "com.twelvemonkeys");
         jdkJpegReader = reader("jpeg", "com.sun.imageio");
         pngReader = reader("png", null);
@@ -92,9 +100,10 @@ public final class ImageDecoder implements AutoCloseable {
                 // Pillow decodes the stored samples and ignores an embedded ICC profile (Adobe RGB from cameras, ...);
                 // both ImageIO readers would convert through it
                 bytes = withoutIccProfile(bytes);
+                int orientation = applyExifOrientation ? exifOrientation(bytes) : ExifOrientation.NORMAL;
                 if (plainJpeg(bytes)) {
                     try {
-                        return decodeWith(jdkJpegReader, bytes, origin, false);
+                        return ExifOrientation.apply(decodeWith(jdkJpegReader, bytes, origin, false), orientation);
                     } catch (ImageDecodeException e) {
                         throw e;
                     } catch (IOException | RuntimeException e) {
@@ -102,7 +111,7 @@ public final class ImageDecoder implements AutoCloseable {
                         warnings.clear();
                     }
                 }
-                return decodeWith(jpegReader, bytes, origin, true);
+                return ExifOrientation.apply(decodeWith(jpegReader, bytes, origin, true), orientation);
             }
             if (isPng(bytes)) {
                 return decodeWith(pngReader, bytes, origin, false);
@@ -413,6 +422,18 @@ public final class ImageDecoder implements AutoCloseable {
         return out.toByteArray();
     }
 
+    /** The EXIF orientation of the first APP1 Exif segment before the scan, or {@link ExifOrientation#NORMAL}. */
+    static int exifOrientation(byte[] jpeg) {
+        int[] found = {ExifOrientation.NORMAL};
+        segments(jpeg, (marker, p, end) -> {
+            if (marker != 0xE1 || end > jpeg.length || end - p < 18 || !startsWith(jpeg, p + 4, EXIF_TAG)) return false;
+            found[0] = ExifOrientation.fromTiff(ByteBuffer.wrap(jpeg, p + 10, end - p - 10).slice());
+            return true;
+        });
+        return found[0];
+    }
+
+    private static final byte[] EXIF_TAG = {'E', 'x', 'i', 'f', 0, 0};
     private static final byte[] ADOBE_TAG = "Adobe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] ICC_PROFILE_TAG = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 

@@ -16,11 +16,13 @@ import java.util.Properties;
  * centre crop to {@code cropWidth x cropHeight} (equal to the resize when there is no crop), then
  * {@code (v / 255 - mean) / std} per channel, written NCHW into the model input {@value #INPUT}.
  *
- * @param modelId    the model the transform belongs to; empty until {@link #withModel}
- * @param numClasses K of that model; 0 until {@link #withModel}
+ * @param modelId              the model the transform belongs to; empty until {@link #withModel}
+ * @param numClasses           K of that model; 0 until {@link #withModel}
+ * @param applyExifOrientation turn JPEGs upright by their EXIF orientation before the resize (training did the same);
+ *                             false, the default, as torchvision's default loader
  */
 public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std,
-                                String modelId, int numClasses) {
+                                String modelId, int numClasses, boolean applyExifOrientation) {
 
     /** File name inside an export directory. */
     public static final String FILE_NAME = "preprocessing.properties";
@@ -48,11 +50,12 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     static final String KEY_MODEL_ID = "modelId";
     static final String KEY_NUM_CLASSES = "numClasses";
     /**
-     * EXIF orientation policy: {@value #EXIF_ORIENTATION_IGNORE}, as torchvision's default PIL loader (Image.open does
-     * not apply the orientation tag), so serving sees the pixels training saw. Recorded so a reader can tell.
+     * EXIF orientation policy: {@value #EXIF_ORIENTATION_IGNORE} (torchvision's default PIL loader does not apply the
+     * tag) or {@value #EXIF_ORIENTATION_APPLY} (Pillow's exif_transpose), so serving decodes as training did.
      */
     static final String KEY_EXIF_ORIENTATION = "exif.orientation";
     public static final String EXIF_ORIENTATION_IGNORE = "ignore";
+    public static final String EXIF_ORIENTATION_APPLY = "apply";
     /** Every key {@link #read} accepts; anything else is refused (a misspelt key must not be silently ignored). */
     static final java.util.Set<String> KEYS = java.util.Set.of(KEY_MODEL_ID, KEY_NUM_CLASSES, KEY_RESIZE_WIDTH, KEY_RESIZE_HEIGHT,
             KEY_CROP_WIDTH, KEY_CROP_HEIGHT, KEY_MEAN, KEY_STD, KEY_INTERPOLATION, KEY_INPUT, KEY_OUTPUTS, KEY_LAYOUT, KEY_EXIF_ORIENTATION);
@@ -82,6 +85,12 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         }
     }
 
+    /** A spec that ignores the EXIF orientation, as torchvision's default loader. */
+    public PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std, String modelId,
+                             int numClasses) {
+        this(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, false);
+    }
+
     /** Resize then centre crop, ImageNet statistics, no model attached yet. */
     public static PreprocessingSpec resizeAndCenterCrop(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight) {
         return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, IMAGENET_MEAN, IMAGENET_STD, "", 0);
@@ -94,7 +103,12 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
 
     /** The same transform labelled with the model it feeds (required by {@link #write}). */
     public PreprocessingSpec withModel(String id, int classes) {
-        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes);
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes, applyExifOrientation);
+    }
+
+    /** The same transform with the EXIF orientation applied ({@code true}) or ignored. */
+    public PreprocessingSpec withExifOrientation(boolean apply) {
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, apply);
     }
 
     @Override
@@ -144,7 +158,7 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         line(text, KEY_INPUT, INPUT);
         line(text, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
         line(text, KEY_LAYOUT, LAYOUT);
-        line(text, KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE);
+        line(text, KEY_EXIF_ORIENTATION, applyExifOrientation ? EXIF_ORIENTATION_APPLY : EXIF_ORIENTATION_IGNORE);
         return text.toString();
     }
 
@@ -174,7 +188,11 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
                 p.setProperty(key, one.getProperty(key));
             }
         }
-        if (p.containsKey(KEY_EXIF_ORIENTATION)) expect(p, file, KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE);
+        String exif = p.getProperty(KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE).strip();
+        if (!exif.equals(EXIF_ORIENTATION_IGNORE) && !exif.equals(EXIF_ORIENTATION_APPLY)) {
+            throw new IllegalArgumentException(file + ": key '" + KEY_EXIF_ORIENTATION + "' is '" + exif + "', expected "
+                    + EXIF_ORIENTATION_IGNORE + " or " + EXIF_ORIENTATION_APPLY);
+        }
         expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
         expect(p, file, KEY_LAYOUT, LAYOUT);
         expect(p, file, KEY_INPUT, INPUT);
@@ -183,7 +201,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         try {
             return new PreprocessingSpec(positiveInt(p, file, KEY_RESIZE_WIDTH), positiveInt(p, file, KEY_RESIZE_HEIGHT),
                     positiveInt(p, file, KEY_CROP_WIDTH), positiveInt(p, file, KEY_CROP_HEIGHT),
-                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES));
+                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES),
+                    exif.equals(EXIF_ORIENTATION_APPLY));
         } catch (IllegalArgumentException e) {
             if (e.getMessage().startsWith(file.toString())) throw e;
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
@@ -254,7 +273,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     public boolean equals(Object o) {
         return o instanceof PreprocessingSpec s && s.resizeWidth == resizeWidth && s.resizeHeight == resizeHeight
                 && s.cropWidth == cropWidth && s.cropHeight == cropHeight && Arrays.equals(s.mean, mean)
-                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses;
+                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses
+                && s.applyExifOrientation == applyExifOrientation;
     }
 
     @Override
@@ -266,6 +286,6 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     public String toString() {
         return String.format(Locale.ROOT, "resize %dx%d, centre crop %dx%d, mean %s, std %s%s", resizeWidth, resizeHeight,
                 cropWidth, cropHeight, Arrays.toString(mean), Arrays.toString(std),
-                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)");
+                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)") + (applyExifOrientation ? ", EXIF orientation applied" : "");
     }
 }

@@ -292,4 +292,44 @@ class ImageDecoderTest {
             }
         }
     }
+
+    @Test
+    void exifOrientationIsIgnoredByDefaultAndAppliedAsPillowsExifTransposeWhenAsked() throws IOException {
+        // 3 x 2 stored image; orientation 6 means "rotate 90 degrees clockwise to display"
+        java.awt.image.BufferedImage stored = new java.awt.image.BufferedImage(48, 32, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        java.awt.Graphics2D g = stored.createGraphics();
+        g.setColor(java.awt.Color.RED);
+        g.fillRect(0, 0, 16, 16);      // top-left block red
+        g.dispose();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(stored, "jpeg", out);
+        byte[] plain = out.toByteArray();
+        // APP1 "Exif\0\0" + big-endian TIFF with one IFD0 entry: 0x0112 SHORT count 1 value 6
+        byte[] tiff = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0};
+        int length = 2 + 6 + tiff.length;
+        java.io.ByteArrayOutputStream tagged = new java.io.ByteArrayOutputStream();
+        tagged.write(plain, 0, 2);
+        tagged.write(new byte[] {(byte) 0xFF, (byte) 0xE1, (byte) (length >> 8), (byte) length, 'E', 'x', 'i', 'f', 0, 0}, 0, 10);
+        tagged.write(tiff, 0, tiff.length);
+        tagged.write(plain, 2, plain.length - 2);
+        byte[] rotated = tagged.toByteArray();
+        assertEquals(6, ImageDecoder.exifOrientation(rotated));
+        try (ImageDecoder ignoring = new ImageDecoder(); ImageDecoder applying = new ImageDecoder(true)) {
+            RgbImage asStored = ignoring.decode(rotated, "rotated.jpg");
+            assertEquals(48, asStored.width());
+            assertTrue(asStored.get(4, 4, 0) > 200, "red stays top-left when the tag is ignored");
+            RgbImage upright = applying.decode(rotated, "rotated.jpg");
+            assertEquals(32, upright.width());
+            assertEquals(48, upright.height());
+            assertTrue(upright.get(27, 4, 0) > 200 && upright.get(4, 4, 0) < 100, "rotated clockwise: red is top-right");
+        }
+        // where the stored top-left pixel lands for each orientation (Pillow's exif_transpose table)
+        RgbImage one = new RgbImage(3, 2, new byte[] {9, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        int[][] landsAt = {{0, 0}, {0, 0}, {2, 0}, {2, 1}, {0, 1}, {0, 0}, {1, 0}, {1, 2}, {0, 2}};
+        for (int o = 1; o <= 8; o++) {
+            RgbImage t = ExifOrientation.apply(one, o);
+            assertEquals(o >= 5 ? 2 : 3, t.width(), "orientation " + o);
+            assertEquals(9, t.get(landsAt[o][0], landsAt[o][1], 0), "orientation " + o);
+        }
+    }
 }

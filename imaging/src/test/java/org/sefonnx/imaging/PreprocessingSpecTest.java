@@ -77,7 +77,7 @@ class PreprocessingSpecTest {
                 {"std=0.229,0.224,0.225", "std=58.395,57.12,57.375", "key 'std' is '58.395,57.12,57.375', expected three finite numbers in (0, 1]"},
                 {"layout=NCHW\n", "layout=NCHW\nmeans=0.5,0.5,0.5\n", "key 'means' is not supported"},
                 {"layout=NCHW\n", "layout=NCHW\nmean=0.5,0.5,0.5\n", "key 'mean' appears twice"},
-                {"exif.orientation=ignore", "exif.orientation=apply", "key 'exif.orientation' is 'apply', this runtime supports only 'ignore'"},
+                {"exif.orientation=ignore", "exif.orientation=rotate", "key 'exif.orientation' is 'rotate', expected ignore or apply"},
         };
         for (String[] c : cases) {
             assertTrue(good.contains(c[0]), c[0]);
@@ -85,5 +85,10 @@ class PreprocessingSpecTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(file), c[1]);
             assertTrue(e.getMessage().startsWith(file + ": " + c[2]), e.getMessage());
         }
+        PreprocessingSpec upright = PreprocessingSpec.resize(32).withModel("demo", 10).withExifOrientation(true);
+        Files.writeString(file, upright.toText());
+        assertTrue(Files.readString(file).contains("exif.orientation=apply\n"));
+        assertEquals(upright, PreprocessingSpec.read(file));
+        assertTrue(PreprocessingSpec.read(file).applyExifOrientation());
     }
 }

@@ -96,7 +96,11 @@ public final class SefClassifier implements AutoCloseable {
 
     /** A decoder and a reusable direct input buffer, held by one call at a time. */
     private static final class Workspace {
-        final ImageDecoder decoder = new ImageDecoder();
+        final ImageDecoder decoder;
+
+        Workspace(boolean applyExifOrientation) {
+            decoder = new ImageDecoder(applyExifOrientation);
+        }
         FloatBuffer input;
 
         FloatBuffer input(int floats) {
@@ -469,7 +473,7 @@ public final class SefClassifier implements AutoCloseable {
 
     private Workspace borrow() {
         Workspace w = workspaces.poll();
-        return w != null ? w : new Workspace();
+        return w != null ? w : new Workspace(preprocessing.applyExifOrientation());
     }
 
     private float[][] infer(FloatBuffer input, int batch, String output) {

@@ -56,6 +56,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-bad-images", defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
             description = "With --skip-bad-images: the most distinct images skipped before the run fails (a broken data set is not trained on).")
     int maxBadImages;
+    @Option(names = "--exif-orientation", defaultValue = "ignore",
+            description = "ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
+    String exifOrientation;
     @Option(names = "--max-batches-per-epoch", defaultValue = "0", description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
     @Option(names = "--out", defaultValue = "runs/sef-onnx", description = "Run directory (checkpoints, metrics, plots, export).")
@@ -97,7 +100,8 @@ public final class TrainCommand implements Callable<Integer> {
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
         TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
                 lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
-                TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages);
+                TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
+                TrainOptions.parseExifOrientation(exifOrientation));
         report(new Trainer(o, System.out).train());
         return 0;
     }

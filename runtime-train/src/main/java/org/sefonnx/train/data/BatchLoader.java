@@ -38,7 +38,7 @@ public final class BatchLoader implements AutoCloseable {
     private final TransformSpec transform;
     private final LoaderOptions options;
     private final ExecutorService workers;
-    private final ThreadLocal<ImageDecoder> decoders = ThreadLocal.withInitial(ImageDecoder::new);
+    private final ThreadLocal<ImageDecoder> decoders;
     private final BlockingQueue<FloatBuffer> freeBuffers;
     private final AtomicInteger buffersCreated = new AtomicInteger();
     private final int bufferCapacity;
@@ -52,6 +52,7 @@ public final class BatchLoader implements AutoCloseable {
         this.samples = List.copyOf(samples);
         this.transform = transform;
         this.options = options;
+        this.decoders = ThreadLocal.withInitial(() -> new ImageDecoder(options.applyExifOrientation()));
         this.bufferCapacity = options.batchSize() * transform.floatsPerImage();
         // prefetch in flight + one held by the consumer + one being handed over
         this.freeBuffers = new ArrayBlockingQueue<>(options.prefetch() + 2);

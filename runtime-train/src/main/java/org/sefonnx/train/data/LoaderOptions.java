@@ -11,9 +11,10 @@ package org.sefonnx.train.data;
  *                       evaluation keeps file order and every sample
  * @param skipBadImages  skip (and count) missing, truncated or corrupt images instead of failing
  * @param maxBadImages   with skipBadImages, the most distinct images skipped before the loader fails
+ * @param applyExifOrientation turn JPEGs upright by their EXIF orientation (off: torchvision's default loader)
  */
 public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages,
-                            int maxBadImages) {
+                            int maxBadImages, boolean applyExifOrientation) {
     public LoaderOptions {
         if (batchSize < 1 || workers < 1 || prefetch < 1) {
             throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got "
@@ -23,7 +24,7 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
 
     /** Without a bound on skipped images. */
     public LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
-        this(batchSize, workers, prefetch, seed, training, skipBadImages, Integer.MAX_VALUE);
+        this(batchSize, workers, prefetch, seed, training, skipBadImages, Integer.MAX_VALUE, false);
     }
 
     /** Training defaults: batch 32 (sef-method.md), one worker per core, two batches ahead per worker. */
@@ -39,18 +40,22 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
     }
 
     public LoaderOptions withWorkers(int count) {
-        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages);
+        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withPrefetch(int batches) {
-        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages, maxBadImages);
+        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withSkipBadImages(boolean skip) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip, maxBadImages);
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip, maxBadImages, applyExifOrientation);
+    }
+
+    public LoaderOptions withExifOrientation(boolean apply) {
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, maxBadImages, apply);
     }
 
     public LoaderOptions withMaxBadImages(int max) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, max);
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, max, applyExifOrientation);
     }
 }

@@ -11,13 +11,14 @@ import java.util.Map;
 /**
  * What a training run does. {@code layout} null means the embedded Fashion-MNIST demo. {@code maxBatchesPerEpoch}
  * 0 means all (smaller values are for tests and benchmarks). {@code maxBadImages} bounds how many distinct images
- * {@code skipBadImages} may skip over the whole run. Every field is range-checked here, before anything is written,
+ * {@code skipBadImages} may skip over the whole run; {@code applyExifOrientation} turns JPEGs upright by their EXIF tag
+ * (off by default, as torchvision's loader; the export records it). Every field is range-checked here, before anything is written,
  * with the command-line option named.
  */
 public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize,
                            double learningRate, int lrStepEpochs, double lrGamma, long seed, Device device, int threads,
                            int workers, boolean skipBadImages, boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch,
-                           Path pretrained, int maxBadImages) {
+                           Path pretrained, int maxBadImages, boolean applyExifOrientation) {
 
     /** Where to train: CUDA when available (AUTO), or forced. */
     public enum Device { AUTO, CPU, CUDA }
@@ -45,7 +46,7 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
                         int lrStepEpochs, double lrGamma, long seed, Device device, int threads, int workers, boolean skipBadImages,
                         boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch, Path pretrained) {
         this(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads, workers,
-                skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, DEFAULT_MAX_BAD_IMAGES);
+                skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, DEFAULT_MAX_BAD_IMAGES, false);
     }
 
     /** The spec's training hyper-parameters (the generator checks only the graph's shape). */
@@ -59,6 +60,15 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
 
     private static void requireWeight(String option, double v) {
         if (!(v >= 0) || !Double.isFinite(v)) throw new IllegalArgumentException(option + " must be a finite number >= 0 (a loss-term weight), got " + v);
+    }
+
+    /** Parses --exif-orientation: ignore (false) or apply (true). */
+    public static boolean parseExifOrientation(String value) {
+        return switch (value) {
+            case "ignore" -> false;
+            case "apply" -> true;
+            default -> throw new IllegalArgumentException("--exif-orientation must be one of ignore, apply; got '" + value + "'");
+        };
     }
 
     /** Parses --device, listing the valid values. */
@@ -92,6 +102,7 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         m.put("maxBatchesPerEpoch", Integer.toString(maxBatchesPerEpoch));
         m.put("pretrained", pretrained == null ? "" : pretrained.toAbsolutePath().toString());
         m.put("maxBadImages", Integer.toString(maxBadImages));
+        m.put("exifOrientation", applyExifOrientation ? "apply" : "ignore");
         return m;
     }
 }

@@ -156,9 +156,11 @@ public final class Trainer {
         int badBudget = o.maxBadImages() - data.badImages().size();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx");
              BatchLoader trainLoader = new BatchLoader(data.train(), transform(o.layout(), o.spec().imageSize(), true),
-                     LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget));
+                     LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
+                             .withExifOrientation(o.applyExifOrientation()));
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
-                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget));
+                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
+                             .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), run.root().resolve(state.last()), o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
             started = true;
             long globalStep = state.globalStep();
@@ -250,7 +252,8 @@ public final class Trainer {
         TrainOptions saved = readRunOptions(run);
         TrainOptions o = dataRoot == null ? saved : new TrainOptions(saved.spec(), saved.layout() == null ? Layout.IDX : saved.layout(), dataRoot,
                 saved.outDir(), saved.epochs(), saved.batchSize(), saved.learningRate(), saved.lrStepEpochs(), saved.lrGamma(), saved.seed(),
-                saved.device(), saved.threads(), saved.workers(), saved.skipBadImages(), false, 0, saved.pretrained(), saved.maxBadImages());
+                saved.device(), saved.threads(), saved.workers(), saved.skipBadImages(), false, 0, saved.pretrained(), saved.maxBadImages(),
+                saved.applyExifOrientation());
         Path ckpt = run.checkpoint(which);
         requireSameSpec(o.spec(), CheckpointReader.readHeader(ckpt), ckpt);
         Trainer t = new Trainer(o, log);
@@ -259,7 +262,8 @@ public final class Trainer {
         int workers = o.workers() > 0 ? o.workers() : Runtime.getRuntime().availableProcessors();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-eval");
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
-                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
+                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages())
+                             .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), t.threads(), false, log)) {
             Evaluation e = t.evaluate(session, d, testLoader, "eval " + ckpt.getFileName() + " ");
             if (confusionOut != null) e.confusion.write(confusionOut, t.layoutNames(data));
@@ -386,7 +390,8 @@ public final class Trainer {
                     Integer.parseInt(p.getProperty("threads")), Integer.parseInt(p.getProperty("workers")),
                     Boolean.parseBoolean(p.getProperty("skipBadImages")), false, Integer.parseInt(p.getProperty("maxBatchesPerEpoch", "0")),
                     pretrained.isEmpty() ? null : Path.of(pretrained),
-                    Integer.parseInt(p.getProperty("maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))));
+                    Integer.parseInt(p.getProperty("maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))),
+                    TrainOptions.parseExifOrientation(p.getProperty("exifOrientation", "ignore")));
         } catch (RuntimeException e) {
             throw new InvalidRunException(run.runProperties() + " is damaged: " + e.getMessage());
         }
@@ -395,7 +400,7 @@ public final class Trainer {
     static TrainOptions withEpochs(TrainOptions o, int epochs) {
         return new TrainOptions(o.spec(), o.layout(), o.dataRoot(), o.outDir(), epochs, o.batchSize(), o.learningRate(), o.lrStepEpochs(),
                 o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained(),
-                o.maxBadImages());
+                o.maxBadImages(), o.applyExifOrientation());
     }
 
     private static void writeSummary(RunDirectory run, RunState state, Map<String, String> skipped, Path export) throws IOException {
