@@ -265,7 +265,7 @@ public final class Trainer {
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages())
                              .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), t.threads(), false, log)) {
-            Evaluation e = t.evaluate(session, d, testLoader, "eval " + ckpt.getFileName() + " ");
+            Evaluation e = t.evaluate(session, d, testLoader, "eval " + ckpt.getFileName());
             if (confusionOut != null) e.confusion.write(confusionOut, t.layoutNames(data));
             return new EvalResult(e.confusion.top1(), e.confusion.meanClassAccuracy(), e.confusion.total(), e.terms.loss());
         }
@@ -319,10 +319,10 @@ public final class Trainer {
     /** The data set checked against the spec and image by image (DataCheck), with a progress line. */
     private CheckedData checkData(Dataset data) {
         int workers = o.workers() > 0 ? o.workers() : Math.max(1, Runtime.getRuntime().availableProcessors());
-        int files = DataCheck.fileCount(data);
-        Progress bar = new Progress(log, terminal, "checking images", Math.max(1, files / DataCheck.PROGRESS_CHUNK));
+        int chunk = DataCheck.PROGRESS_CHUNK, chunks = (DataCheck.fileCount(data) + chunk - 1) / chunk;
+        Progress bar = new Progress(log, terminal, "checking images", chunks);
         return DataCheck.check(data, o.spec().numClasses(), o.spec().id(), o.skipBadImages(), o.maxBadImages(), workers, log,
-                done -> bar.update(done / DataCheck.PROGRESS_CHUNK, DataCheck.PROGRESS_CHUNK, ""));
+                done -> bar.update((done + chunk - 1) / chunk, chunk, ""));
     }
 
     /** The demo's IDX labels are digits: give them Fashion-MNIST's names (index order unchanged). */

@@ -48,6 +48,7 @@ class BadInputIsRefusedBeforeWorkTest {
                 {"--device", "gpu", "--device must be one of auto, cpu, cuda; got 'gpu'"},
                 {"--optimizer", "adam", "--optimizer must be one of sgd-momentum, adamw; got 'adam'"},
                 {"--grouping-loss", "foo", "--grouping-loss must be one of code, paper; got 'foo'"},
+                {"--exif-orientation", "rotate", "--exif-orientation must be one of ignore, apply; got 'rotate'"},
                 {"--from-best", "--from-best needs --resume DIR"},
         };
         for (String[] c : cases) {
@@ -153,15 +154,29 @@ class BadInputIsRefusedBeforeWorkTest {
         try {
             // the trainer logs to System.out, not to picocli's writer
             System.setOut(new java.io.PrintStream(log, true));
-            r = tinyTrain(out, data, "--skip-bad-images", "--max-bad-images", "1", "--max-batches-per-epoch", "1");
+            r = tinyTrain(out, data, "--skip-bad-images", "--max-bad-images", "1", "--max-batches-per-epoch", "1", "--exif-orientation", "apply");
         } finally {
             System.setOut(stdout);
         }
         assertEquals("0", r[0], r[2]);
         String summary = Files.readString(out.resolve("summary.txt"));
         assertTrue(summary.contains("skipped bad images: 1\n  " + bad + ": "), summary);
+        assertTrue(log.toString().contains("checking images [==============================] 1/1"), log.toString());
+        // the EXIF policy travels from the run to the export, so serving decodes as training did
+        assertTrue(Files.readString(out.resolve("run.properties")).contains("exifOrientation=apply\n"));
+        assertTrue(Files.readString(out.resolve("export/preprocessing.properties")).contains("exif.orientation=apply\n"));
         // a class without test images is trained, with a warning (it is not measured)
         assertTrue(log.toString().contains("1 classes have no test images, so their accuracy is not measured: 'b'"), log.toString());
+
+        // eval labels its progress as an evaluation, not as a training epoch
+        log.reset();
+        try {
+            System.setOut(new java.io.PrintStream(log, true));
+            assertEquals("0", SefOnnxCliTest.run("eval", "--run", out.toString())[0]);
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(log.toString().contains("eval epoch-0001.ckpt [") && !log.toString().contains("epoch 1/1"), log.toString());
 
         // files get the mode a plain create gets under this process's umask (022 here: rw-r--r--), never 0600
         Path probe = Files.createFile(dir.resolve("probe"));
