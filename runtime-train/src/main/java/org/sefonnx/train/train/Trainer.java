@@ -128,7 +128,6 @@ public final class Trainer {
         if (fromBest) state.commit(run);
         log.println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep() + ")");
         writeRunProperties(run, o, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
-        t.started = true;
         return t.loop(run, SpecDescriptor.of(o.spec()), state, data);
     }
 
