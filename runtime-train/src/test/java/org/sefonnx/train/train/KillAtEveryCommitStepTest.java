@@ -127,7 +127,7 @@ class KillAtEveryCommitStepTest {
         Path last = flipped.resolve("checkpoints/epoch-0002.ckpt");
         byte[] bytes = Files.readAllBytes(last);
         for (int i = bytes.length / 2; i < bytes.length / 2 + 16; i++) bytes[i] ^= 0x5A;
-        Files.write(last, bytes);
+        replace(last, bytes);
         boolean bestIsLast = reference.best().equals(reference.last());
         InvalidRunException e = assertThrows(InvalidRunException.class, () -> Trainer.resume(flipped, 3, QUIET));
         assertTrue(e.getMessage().startsWith(last + " (the last checkpoint, epoch 2) has SHA-256 "), e.getMessage());
@@ -152,7 +152,7 @@ class KillAtEveryCommitStepTest {
         Path cut = copyRun(shared.resolve("uninterrupted"), dir.resolve("cut"));
         Path cutFile = cut.resolve(reference.best());
         byte[] whole = Files.readAllBytes(cutFile);
-        Files.write(cutFile, java.util.Arrays.copyOf(whole, whole.length / 3));
+        replace(cutFile, java.util.Arrays.copyOf(whole, whole.length / 3));
         String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run("eval", "--run", cut.toString());
         assertEquals("2", cli[0], cli[2]);
         assertTrue(cli[2].contains(cutFile + " (the best checkpoint, epoch " + (reference.bestEpoch() + 1) + ")"), cli[2]);
@@ -213,17 +213,26 @@ class KillAtEveryCommitStepTest {
         }
     }
 
-    /** A copy of a run; the artifacts (never rewritten in place: AtomicFiles replaces whole files) as hard links. */
+    /**
+     * A copy of a run made of hard links: a run never rewrites a file in place (every writer replaces whole files by a
+     * rename), so the copies stay independent as long as the tests, too, replace rather than overwrite (see
+     * {@link #replace}); this keeps the ~1 GB of checkpoint copies off the disk.
+     */
     static Path copyRun(Path from, Path to) throws IOException {
         try (Stream<Path> files = Files.walk(from)) {
             for (Path f : files.toList()) {
                 Path target = to.resolve(from.relativize(f).toString());
                 if (Files.isDirectory(f)) Files.createDirectories(target);
-                else if (from.relativize(f).startsWith("artifacts")) Files.createLink(target, f);
-                else Files.copy(f, target);
+                else Files.createLink(target, f);
             }
         }
         return to;
+    }
+
+    /** Writes {@code bytes} as a new file in place of {@code file} (never through a hard link shared with another copy). */
+    static void replace(Path file, byte[] bytes) throws IOException {
+        Files.delete(file);
+        Files.write(file, bytes);
     }
 
     private static List<String> listing(Path dir) throws IOException {
