@@ -16,6 +16,6 @@ class OutOfMemoryTest {
         assertTrue(e.getMessage().contains("lower --workers (now 2; each decodes one image at a time) or --batch-size"), e.getMessage());
         assertTrue(OutOfMemory.advice(oom, 0).getMessage().contains("--workers (now one per core;"));
         // not bad input: the CLI maps IllegalStateException to exit code 1 (run failed), never 2
-        assertEquals(false, e instanceof IllegalArgumentException);
+        assertEquals(IllegalStateException.class, e.getClass());
     }
 }
