@@ -58,6 +58,8 @@ public final class SpecOptions {
             base = ModelSpec.of(id, depth, classes, groups, imageSize);
         } else if (fallback != null) base = fallback;
         else throw new IllegalArgumentException("name a model: --spec ID, --spec-file FILE, or --id/--depth/--classes/--groups/--image-size");
+        requireOneOf("--grouping-loss", groupingLoss, "code", "paper");
+        requireOneOf("--optimizer", optimizer, "sgd-momentum", "adamw");
         Map<String, String> m = new LinkedHashMap<>(base.asMap());
         put(m, "id", id);
         put(m, "depth", depth);
@@ -74,6 +76,13 @@ public final class SpecOptions {
         StringBuilder sb = new StringBuilder();
         m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         return ModelSpec.parse(sb.toString(), "command line");
+    }
+
+    /** An enum option's value, refused with the valid values listed (ModelSpec.parse would only say "No enum constant"). */
+    private static void requireOneOf(String option, String value, String... valid) {
+        if (value == null) return;
+        for (String v : valid) if (v.equalsIgnoreCase(value.replace('_', '-'))) return;
+        throw new IllegalArgumentException(option + " must be one of " + String.join(", ", valid) + "; got '" + value + "'");
     }
 
     private static void put(Map<String, String> m, String key, Object value) {

@@ -68,6 +68,19 @@ class CheckpointTest {
 
     /** torchvision ResNet parameter counts (resnet18: 11,689,512 incl. fc 1000; resnet50: 25,557,032). */
     @Test
+    void aCheckpointCutInsideItsTensorsFailsNamingTheFileAndANanIsFoundInPlace() {
+        Checkpoint ck = new Checkpoint(List.of(new Checkpoint.Tensor("w", new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6})),
+                List.of(new Checkpoint.Tensor("w.momentum", new long[] {2}, new float[] {0, Float.NaN})), Map.of(), Map.of(), Map.of());
+        byte[] bytes = CheckpointWriter.toBytes(ck);
+        assertEquals("w.momentum[1]", CheckpointReader.firstNonFinite(bytes, "nan.ckpt"));
+        for (int keep : new int[] {bytes.length / 2, bytes.length - 9, 12}) {
+            byte[] cut = java.util.Arrays.copyOf(bytes, keep);
+            var e = assertThrows(IllegalArgumentException.class, () -> CheckpointReader.read(cut, "cut.ckpt", true), "kept " + keep);
+            assertTrue(e.getMessage().startsWith("cut.ckpt") && e.getMessage().contains("truncated"), e.getMessage());
+        }
+    }
+
+    @Test
     void backboneParameterCountsMatchTorchvision() {
         assertEquals(11_689_512L - 513_000L, backboneParameters(18));
         assertEquals(21_797_672L - 513_000L, backboneParameters(34));

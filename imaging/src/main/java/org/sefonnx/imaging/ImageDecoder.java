@@ -6,6 +6,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -40,8 +41,16 @@ public final class ImageDecoder implements AutoCloseable {
     private final ImageReader pngReader;
     private final List<String> warnings = new ArrayList<>();
     private final IIOReadWarningListener warningListener = (source, warning) -> warnings.add(warning);
+    private final boolean applyExifOrientation;
 
+    /** A decoder that ignores the EXIF orientation tag, as torchvision's default loader (PIL's Image.open) does. */
     public ImageDecoder() {
+        this(false);
+    }
+
+    /** {@code applyExifOrientation}: turn JPEGs upright by their EXIF orientation tag, as Pillow's ImageOps.exif_transpose. */
+    public ImageDecoder(boolean applyExifOrientation) {
+        this.applyExifOrientation = applyExifOrientation;
         jpegReader = reader("jpeg", "com.twelvemonkeys");
         jdkJpegReader = reader("jpeg", "com.sun.imageio");
         pngReader = reader("png", null);
@@ -88,9 +97,13 @@ public final class ImageDecoder implements AutoCloseable {
         warnings.clear();
         try {
             if (isJpeg(bytes)) {
+                // Pillow decodes the stored samples and ignores an embedded ICC profile (Adobe RGB from cameras, ...);
+                // both ImageIO readers would convert through it
+                bytes = withoutIccProfile(bytes);
+                int orientation = applyExifOrientation ? exifOrientation(bytes) : ExifOrientation.NORMAL;
                 if (plainJpeg(bytes)) {
                     try {
-                        return decodeWith(jdkJpegReader, bytes, origin, false);
+                        return ExifOrientation.apply(decodeWith(jdkJpegReader, bytes, origin, false), orientation);
                     } catch (ImageDecodeException e) {
                         throw e;
                     } catch (IOException | RuntimeException e) {
@@ -98,7 +111,7 @@ public final class ImageDecoder implements AutoCloseable {
                         warnings.clear();
                     }
                 }
-                return decodeWith(jpegReader, bytes, origin, true);
+                return ExifOrientation.apply(decodeWith(jpegReader, bytes, origin, true), orientation);
             }
             if (isPng(bytes)) {
                 return decodeWith(pngReader, bytes, origin, false);
@@ -106,8 +119,10 @@ public final class ImageDecoder implements AutoCloseable {
             return decodeOther(bytes, origin);
         } catch (ImageDecodeException e) {
             throw e;
-        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        } catch (IOException | RuntimeException | StackOverflowError e) {
             // Corrupt data surfaces as IIOException, but also as AIOOBE, NegativeArraySize or CMMException from the codecs.
+            // OutOfMemoryError is deliberately not caught: the size was checked first, so it means a heap too small for a
+            // valid image (raise -Xmx or lower the decoding threads), never a bad file
             throw new ImageDecodeException(origin, "corrupt image: " + e, e);
         }
     }
@@ -225,17 +240,35 @@ public final class ImageDecoder implements AutoCloseable {
             return new RgbImage(width, height, rgb);
         }
         if (raster.getNumBands() <= 2 && image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY) {
-            // 16-bit or gray+alpha PNGs: keep the gray value, scaled to 8 bits, as PIL's convert("RGB") does.
             int bits = image.getColorModel().getComponentSize(0);
+            // Pillow 9.4 opens a 16-bit gray PNG as mode "I" and convert("RGB") clips it (Convert.c i2rgb: clip8), so
+            // every value above 255 becomes white; 16-bit gray+alpha opens as "LA;16B", which keeps the high byte;
+            // 2- and 4-bit gray unpack as v * 255 / (2^bits - 1) (Unpack.c unpackL2/L4)
+            boolean clip = bits == 16 && raster.getNumBands() == 1;
+            int max = (1 << Math.min(bits, 8)) - 1;
             byte[] gray = new byte[width * height];
             int[] row = new int[width];
             for (int y = 0; y < height; y++) {
                 raster.getSamples(0, y, width, 1, 0, row);
                 for (int x = 0; x < width; x++) {
-                    gray[y * width + x] = (byte) (bits > 8 ? row[x] >>> (bits - 8) : row[x] << (8 - bits));
+                    int v = row[x];
+                    gray[y * width + x] = (byte) (clip ? Math.min(v, 255) : bits > 8 ? v >>> (bits - 8) : v * 255 / max);
                 }
             }
             return RgbImage.fromGray(width, height, gray, 0, width);
+        }
+        if (raster.getNumBands() >= 3 && raster.getTransferType() == java.awt.image.DataBuffer.TYPE_USHORT
+                && image.getColorModel().getColorSpace().isCS_sRGB()) {
+            // 16-bit RGB(A) PNGs: Pillow unpacks "RGB;16B" by keeping each sample's high byte; getRGB would round v*255/65535
+            byte[] rgb = new byte[width * height * 3];
+            int[] row = new int[width];
+            for (int band = 0; band < 3; band++) {
+                for (int y = 0; y < height; y++) {
+                    raster.getSamples(0, y, width, 1, band, row);
+                    for (int x = 0; x < width; x++) rgb[(y * width + x) * 3 + band] = (byte) (row[x] >>> 8);
+                }
+            }
+            return new RgbImage(width, height, rgb);
         }
         byte[] rgb = new byte[width * height * 3];
         int[] argb = new int[width];
@@ -313,53 +346,150 @@ public final class ImageDecoder implements AutoCloseable {
         return components == 1 || components == 3;
     }
 
-    /** Component count of the first SOFn frame header, or -1 if none is found before the scan. */
-    static int frameComponents(byte[] jpeg) {
+    /** One JPEG marker segment before the scan: its marker byte and where it starts and ends in the file. */
+    private interface SegmentVisitor {
+        /** Returns true to stop the walk. */
+        boolean visit(int marker, int start, int end);
+    }
+
+    /** Walks the marker segments from SOI to the first SOS/EOI (or damaged marker); stops early when the visitor says so. */
+    private static void segments(byte[] jpeg, SegmentVisitor visitor) {
         int p = 2;
         while (p + 4 <= jpeg.length) {
-            if ((jpeg[p] & 0xFF) != 0xFF) {
-                return -1;
-            }
+            if ((jpeg[p] & 0xFF) != 0xFF) return;
             int marker = jpeg[p + 1] & 0xFF;
             if (marker == 0xFF) {
                 p++;
                 continue;
             }
-            if (marker == 0xDA || marker == 0xD9) {
-                return -1;
-            }
-            boolean startOfFrame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-            if (startOfFrame && p + 9 < jpeg.length) {
-                return jpeg[p + 9] & 0xFF;
-            }
-            p += 2 + (((jpeg[p + 2] & 0xFF) << 8) | (jpeg[p + 3] & 0xFF));
+            if (marker == 0xDA || marker == 0xD9) return;
+            int end = p + 2 + (((jpeg[p + 2] & 0xFF) << 8) | (jpeg[p + 3] & 0xFF));
+            if (visitor.visit(marker, p, end)) return;
+            p = end;
         }
-        return -1;
+    }
+
+    private static boolean startOfFrame(int marker) {
+        return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    }
+
+    /** Component count of the first SOFn frame header, or -1 if none is found before the scan. */
+    static int frameComponents(byte[] jpeg) {
+        int[] found = {-1};
+        segments(jpeg, (marker, p, end) -> {
+            if (!startOfFrame(marker) || p + 9 >= jpeg.length) return false;
+            found[0] = jpeg[p + 9] & 0xFF;
+            return true;
+        });
+        return found[0];
+    }
+
+    /** {width, height} of the first SOFn frame header, or null if none is found before the scan or the end of {@code jpeg}. */
+    static int[] jpegFrameSize(byte[] jpeg) {
+        int[][] found = {null};
+        segments(jpeg, (marker, p, end) -> {
+            if (!startOfFrame(marker) || p + 9 >= jpeg.length) return false;
+            found[0] = new int[] {((jpeg[p + 7] & 0xFF) << 8) | (jpeg[p + 8] & 0xFF), ((jpeg[p + 5] & 0xFF) << 8) | (jpeg[p + 6] & 0xFF)};
+            return true;
+        });
+        return found[0];
     }
 
     /** The transform byte of the first Adobe APP14 segment before the scan, or -1 when there is none. */
     static int adobeTransform(byte[] jpeg) {
-        int p = 2;
-        while (p + 4 <= jpeg.length) {
-            if ((jpeg[p] & 0xFF) != 0xFF) {
-                return ADOBE_TRANSFORM_NONE;
+        int[] found = {ADOBE_TRANSFORM_NONE};
+        segments(jpeg, (marker, p, end) -> {
+            if (marker != 0xEE || end - p - 2 < 12 || p + 4 + 11 > jpeg.length || !startsWith(jpeg, p + 4, ADOBE_TAG)) return false;
+            found[0] = jpeg[p + 4 + 11] & 0xFF;
+            return true;
+        });
+        return found[0];
+    }
+
+    /** {@code jpeg} without its APP2 ICC_PROFILE segments (the same array when it has none). */
+    static byte[] withoutIccProfile(byte[] jpeg) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int[] copied = {0};
+        segments(jpeg, (marker, p, end) -> {
+            if (marker == 0xE2 && end <= jpeg.length && startsWith(jpeg, p + 4, ICC_PROFILE_TAG)) {
+                out.write(jpeg, copied[0], p - copied[0]);
+                copied[0] = end;
             }
-            int marker = jpeg[p + 1] & 0xFF;
-            if (marker == 0xFF) {
-                p++;
-                continue;
-            }
-            if (marker == 0xDA || marker == 0xD9) {
-                return ADOBE_TRANSFORM_NONE;
-            }
-            int length = ((jpeg[p + 2] & 0xFF) << 8) | (jpeg[p + 3] & 0xFF);
-            if (marker == 0xEE && length >= 12 && p + 4 + 11 <= jpeg.length
-                    && jpeg[p + 4] == 'A' && jpeg[p + 5] == 'd' && jpeg[p + 6] == 'o' && jpeg[p + 7] == 'b' && jpeg[p + 8] == 'e') {
-                return jpeg[p + 4 + 11] & 0xFF;
-            }
-            p += 2 + length;
+            return false;
+        });
+        if (copied[0] == 0) return jpeg;
+        out.write(jpeg, copied[0], jpeg.length - copied[0]);
+        return out.toByteArray();
+    }
+
+    /** The EXIF orientation of the first APP1 Exif segment before the scan, or {@link ExifOrientation#NORMAL}. */
+    static int exifOrientation(byte[] jpeg) {
+        int[] found = {ExifOrientation.NORMAL};
+        segments(jpeg, (marker, p, end) -> {
+            if (marker != 0xE1 || end > jpeg.length || end - p < 18 || !startsWith(jpeg, p + 4, EXIF_TAG)) return false;
+            found[0] = ExifOrientation.fromTiff(ByteBuffer.wrap(jpeg, p + 10, end - p - 10).slice());
+            return true;
+        });
+        return found[0];
+    }
+
+    private static final byte[] EXIF_TAG = {'E', 'x', 'i', 'f', 0, 0};
+    private static final byte[] ADOBE_TAG = "Adobe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] ICC_PROFILE_TAG = "ICC_PROFILE\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static boolean startsWith(byte[] data, int at, byte[] prefix) {
+        if (at + prefix.length > data.length) return false;
+        for (int i = 0; i < prefix.length; i++) if (data[at + i] != prefix[i]) return false;
+        return true;
+    }
+
+    /** How much of a file {@link #check} reads to find the image size. */
+    private static final int CHECK_HEAD_BYTES = 64 * 1024;
+    /** PNG's closing chunk: length 0, "IEND", its CRC. */
+    private static final byte[] PNG_IEND = {0, 0, 0, 0, 'I', 'E', 'N', 'D', (byte) 0xAE, 0x42, 0x60, (byte) 0x82};
+
+    /**
+     * Checks that {@code file} is an image this decoder reads, without decoding it when the header and the end marker
+     * can vouch for it: a JPEG's frame size and its closing EOI marker, a PNG's IHDR size and its IEND chunk. Anything
+     * else (another format, data after the end marker, a header beyond the first 64 KiB) is decoded in full.
+     *
+     * @throws ImageDecodeException naming the file: missing, empty, too large, truncated or corrupt
+     */
+    public void check(Path file) {
+        byte[] head, tail;
+        try (java.nio.channels.SeekableByteChannel channel = Files.newByteChannel(file)) {
+            long size = channel.size();
+            if (size == 0) throw new ImageDecodeException(file.toString(), "file is empty", null);
+            head = read(channel, 0, (int) Math.min(size, CHECK_HEAD_BYTES));
+            tail = read(channel, Math.max(0, size - PNG_IEND.length), (int) Math.min(size, PNG_IEND.length));
+        } catch (NoSuchFileException e) {
+            throw new ImageDecodeException(file.toString(), "file does not exist", e);
+        } catch (IOException e) {
+            throw new ImageDecodeException(file.toString(), "cannot read: " + e, e);
         }
-        return ADOBE_TRANSFORM_NONE;
+        if (isJpeg(head)) {
+            int[] size = jpegFrameSize(head);
+            int n = tail.length;
+            if (size != null && n >= 2 && (tail[n - 2] & 0xFF) == 0xFF && (tail[n - 1] & 0xFF) == 0xD9) {
+                checkSize(size[0], size[1], file.toString());
+                return;
+            }
+        } else if (isPng(head) && head.length >= 24 && head[12] == 'I' && head[13] == 'H' && head[14] == 'D' && head[15] == 'R'
+                && java.util.Arrays.equals(tail, PNG_IEND)) {
+            ByteBuffer ihdr = ByteBuffer.wrap(head, 16, 8);
+            checkSize(ihdr.getInt(), ihdr.getInt(), file.toString());
+            return;
+        }
+        decode(file);
+    }
+
+    private static byte[] read(java.nio.channels.SeekableByteChannel channel, long at, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        channel.position(at);
+        while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+            // keep reading: a channel may return fewer bytes than asked
+        }
+        return java.util.Arrays.copyOf(buffer.array(), buffer.position());
     }
 
     @Override

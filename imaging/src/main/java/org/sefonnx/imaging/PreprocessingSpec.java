@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
@@ -17,11 +16,13 @@ import java.util.Properties;
  * centre crop to {@code cropWidth x cropHeight} (equal to the resize when there is no crop), then
  * {@code (v / 255 - mean) / std} per channel, written NCHW into the model input {@value #INPUT}.
  *
- * @param modelId    the model the transform belongs to; empty until {@link #withModel}
- * @param numClasses K of that model; 0 until {@link #withModel}
+ * @param modelId              the model the transform belongs to; empty until {@link #withModel}
+ * @param numClasses           K of that model; 0 until {@link #withModel}
+ * @param applyExifOrientation turn JPEGs upright by their EXIF orientation before the resize (training did the same);
+ *                             false, the default, as torchvision's default loader
  */
 public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std,
-                                String modelId, int numClasses) {
+                                String modelId, int numClasses, boolean applyExifOrientation) {
 
     /** File name inside an export directory. */
     public static final String FILE_NAME = "preprocessing.properties";
@@ -48,6 +49,16 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     static final String KEY_LAYOUT = "layout";
     static final String KEY_MODEL_ID = "modelId";
     static final String KEY_NUM_CLASSES = "numClasses";
+    /**
+     * EXIF orientation policy: {@value #EXIF_ORIENTATION_IGNORE} (torchvision's default PIL loader does not apply the
+     * tag) or {@value #EXIF_ORIENTATION_APPLY} (Pillow's exif_transpose), so serving decodes as training did.
+     */
+    static final String KEY_EXIF_ORIENTATION = "exif.orientation";
+    public static final String EXIF_ORIENTATION_IGNORE = "ignore";
+    public static final String EXIF_ORIENTATION_APPLY = "apply";
+    /** Every key {@link #read} accepts; anything else is refused (a misspelt key must not be silently ignored). */
+    static final java.util.Set<String> KEYS = java.util.Set.of(KEY_MODEL_ID, KEY_NUM_CLASSES, KEY_RESIZE_WIDTH, KEY_RESIZE_HEIGHT,
+            KEY_CROP_WIDTH, KEY_CROP_HEIGHT, KEY_MEAN, KEY_STD, KEY_INTERPOLATION, KEY_INPUT, KEY_OUTPUTS, KEY_LAYOUT, KEY_EXIF_ORIENTATION);
 
     public PreprocessingSpec {
         if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
@@ -74,6 +85,12 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         }
     }
 
+    /** A spec that ignores the EXIF orientation, as torchvision's default loader. */
+    public PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std, String modelId,
+                             int numClasses) {
+        this(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, false);
+    }
+
     /** Resize then centre crop, ImageNet statistics, no model attached yet. */
     public static PreprocessingSpec resizeAndCenterCrop(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight) {
         return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, IMAGENET_MEAN, IMAGENET_STD, "", 0);
@@ -86,7 +103,12 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
 
     /** The same transform labelled with the model it feeds (required by {@link #write}). */
     public PreprocessingSpec withModel(String id, int classes) {
-        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes);
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes, applyExifOrientation);
+    }
+
+    /** The same transform with the EXIF orientation applied ({@code true}) or ignored. */
+    public PreprocessingSpec withExifOrientation(boolean apply) {
+        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, apply);
     }
 
     @Override
@@ -114,10 +136,13 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         return (int) Math.rint((resizeHeight - cropHeight) / 2.0);
     }
 
-    /** Writes the properties file through a temporary file and an atomic rename. */
-    public void write(Path file) throws IOException {
+    /**
+     * The text of {@value #FILE_NAME}; the trainer writes it with its atomic-write helper (this module writes no files,
+     * runtime-infer only reads them).
+     */
+    public String toText() {
         if (modelId.isEmpty() || numClasses < 1) {
-            throw new IllegalStateException(file + ": " + FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
+            throw new IllegalStateException(FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
         }
         StringBuilder text = new StringBuilder();
         text.append("# sef-onnx evaluation preprocessing of model ").append(modelId).append('\n');
@@ -133,20 +158,40 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         line(text, KEY_INPUT, INPUT);
         line(text, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
         line(text, KEY_LAYOUT, LAYOUT);
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        line(text, KEY_EXIF_ORIENTATION, applyExifOrientation ? EXIF_ORIENTATION_APPLY : EXIF_ORIENTATION_IGNORE);
+        return text.toString();
     }
 
     /** Reads a file {@link #write} produced; a missing or malformed key fails naming the file, the key and the expected form. */
     public static PreprocessingSpec read(Path file) throws IOException {
-        Properties p = new Properties();
-        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            p.load(in);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "preprocessing file is missing from the export directory");
+        }
+        Properties p = new Properties();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String raw : text.split("\r?\n")) {
+            // one key=value a line (what toText writes); Properties.load alone would let a repeated key silently win
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) continue;
+            Properties one = new Properties();
+            try (Reader in = new java.io.StringReader(line)) {
+                one.load(in);
+            }
+            for (String key : one.stringPropertyNames()) {
+                if (!KEYS.contains(key)) {
+                    throw new IllegalArgumentException(file + ": key '" + key + "' is not supported; this runtime reads only " + new java.util.TreeSet<>(KEYS));
+                }
+                if (!seen.add(key)) throw new IllegalArgumentException(file + ": key '" + key + "' appears twice; keep one");
+                p.setProperty(key, one.getProperty(key));
+            }
+        }
+        String exif = p.getProperty(KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE).strip();
+        if (!exif.equals(EXIF_ORIENTATION_IGNORE) && !exif.equals(EXIF_ORIENTATION_APPLY)) {
+            throw new IllegalArgumentException(file + ": key '" + KEY_EXIF_ORIENTATION + "' is '" + exif + "', expected "
+                    + EXIF_ORIENTATION_IGNORE + " or " + EXIF_ORIENTATION_APPLY);
         }
         expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
         expect(p, file, KEY_LAYOUT, LAYOUT);
@@ -156,7 +201,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         try {
             return new PreprocessingSpec(positiveInt(p, file, KEY_RESIZE_WIDTH), positiveInt(p, file, KEY_RESIZE_HEIGHT),
                     positiveInt(p, file, KEY_CROP_WIDTH), positiveInt(p, file, KEY_CROP_HEIGHT),
-                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES));
+                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES),
+                    exif.equals(EXIF_ORIENTATION_APPLY));
         } catch (IllegalArgumentException e) {
             if (e.getMessage().startsWith(file.toString())) throw e;
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
@@ -211,6 +257,15 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         if (r.length != 3) {
             throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three comma-separated numbers (R,G,B)");
         }
+        for (float f : r) {
+            // pixels are scaled to 0..1 before (v - mean) / std: 0..255-scale statistics give confident garbage
+            boolean ok = key.equals(KEY_MEAN) ? f >= 0 && f <= 1 : f > 0 && f <= 1;
+            if (!ok) {
+                throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three finite numbers in "
+                        + (key.equals(KEY_MEAN) ? "[0, 1]" : "(0, 1]") + " (statistics of pixels scaled to 0..1, e.g. ImageNet's "
+                        + join(key.equals(KEY_MEAN) ? IMAGENET_MEAN : IMAGENET_STD) + ")");
+            }
+        }
         return r;
     }
 
@@ -218,7 +273,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     public boolean equals(Object o) {
         return o instanceof PreprocessingSpec s && s.resizeWidth == resizeWidth && s.resizeHeight == resizeHeight
                 && s.cropWidth == cropWidth && s.cropHeight == cropHeight && Arrays.equals(s.mean, mean)
-                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses;
+                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses
+                && s.applyExifOrientation == applyExifOrientation;
     }
 
     @Override
@@ -230,6 +286,6 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     public String toString() {
         return String.format(Locale.ROOT, "resize %dx%d, centre crop %dx%d, mean %s, std %s%s", resizeWidth, resizeHeight,
                 cropWidth, cropHeight, Arrays.toString(mean), Arrays.toString(std),
-                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)");
+                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)") + (applyExifOrientation ? ", EXIF orientation applied" : "");
     }
 }

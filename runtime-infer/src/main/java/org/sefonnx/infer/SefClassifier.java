@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import org.sefonnx.imaging.ImageDecodeException;
 import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
@@ -37,7 +38,8 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * images in, ranked labels out.
  *
  * <p>Thread-safe: concurrent callers share one {@link OrtSession} (ORT's Run is safe to call concurrently) and borrow
- * a decoder and an input buffer each from a pool. {@link #close()} must not race with calls in flight.
+ * a decoder and an input buffer each from a pool. {@link #close()} waits for the calls in flight (releasing the
+ * session under a running call crashes ORT natively); calls after it fail with an IllegalStateException saying so.
  */
 public final class SefClassifier implements AutoCloseable {
     public static final String MODEL_FILE = "model.onnx";
@@ -94,7 +96,11 @@ public final class SefClassifier implements AutoCloseable {
 
     /** A decoder and a reusable direct input buffer, held by one call at a time. */
     private static final class Workspace {
-        final ImageDecoder decoder = new ImageDecoder();
+        final ImageDecoder decoder;
+
+        Workspace(boolean applyExifOrientation) {
+            decoder = new ImageDecoder(applyExifOrientation);
+        }
         FloatBuffer input;
 
         FloatBuffer input(int floats) {
@@ -114,6 +120,10 @@ public final class SefClassifier implements AutoCloseable {
     private final Set<String> outputNames = Set.of(PreprocessingSpec.LOGITS, PreprocessingSpec.PROBABILITIES);
     private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
+    /** Calls hold the read lock for their whole run; close() takes the write lock, so it waits for them. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /** Set under the write lock once the session is released. */
+    private boolean released;
 
     private SefClassifier(OrtEnvironment environment, OrtSession session, Options options, PreprocessingSpec preprocessing,
                           List<String> labels) {
@@ -143,6 +153,10 @@ public final class SefClassifier implements AutoCloseable {
             if (!Files.isRegularFile(required)) {
                 throw new InvalidExportException(required, "missing; an export directory holds " + MODEL_FILE + ", "
                         + LABELS_FILE + " and " + PreprocessingSpec.FILE_NAME);
+            }
+            if (!Files.isReadable(required)) {
+                throw new InvalidExportException(required, "is not readable by this user (permission denied): make it readable "
+                        + "(chmod a+r) or run as its owner");
             }
         }
         PreprocessingSpec spec;
@@ -327,6 +341,34 @@ public final class SefClassifier implements AutoCloseable {
         return all;
     }
 
+    /** One image's outcome in {@link #predictEach}: its predictions, or why it could not be read (then predictions is empty). */
+    public record ImageResult(Path image, List<Prediction> predictions, ImageDecodeException error) {
+        public ImageResult {
+            predictions = List.copyOf(predictions);
+        }
+
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    /**
+     * Predictions for many files, in order, with a result per image: a missing, truncated or corrupt file gets its
+     * error and the others are still classified (in batches of {@link Options#maxBatch}).
+     */
+    public List<ImageResult> predictEach(List<Path> images) {
+        List<ImageResult> all = new ArrayList<>(images.size());
+        for (int from = 0; from < images.size(); from += options.maxBatch()) {
+            List<Path> chunk = images.subList(from, Math.min(images.size(), from + options.maxBatch()));
+            ImageDecodeException[] errors = new ImageDecodeException[chunk.size()];
+            float[][] rows = run(chunk, SefClassifier::decode, PreprocessingSpec.PROBABILITIES, errors);
+            for (int i = 0; i < chunk.size(); i++) {
+                all.add(errors[i] != null ? new ImageResult(chunk.get(i), List.of(), errors[i]) : new ImageResult(chunk.get(i), topK(rows[i]), null));
+            }
+        }
+        return all;
+    }
+
     /** The raw logits [K] of one image file, for validation against reference outputs. */
     public float[] logits(Path image) {
         return run(List.of(image), SefClassifier::decode, PreprocessingSpec.LOGITS)[0];
@@ -370,21 +412,41 @@ public final class SefClassifier implements AutoCloseable {
     }
 
     private float[][] run(List<?> images, Decode decode, String output) {
+        return run(images, decode, output, null);
+    }
+
+    /** {@code errors} null: a bad image fails the call; else its error is stored there, its row is null and the rest run. */
+    private float[][] run(List<?> images, Decode decode, String output, ImageDecodeException[] errors) {
         if (images.isEmpty()) return new float[0][];
+        enter();
         Workspace workspace = borrow();
         try {
             int per = preprocessor.floatsPerImage();
             FloatBuffer input = workspace.input(images.size() * per);
+            int[] row = new int[images.size()];
+            int decoded = 0;
             for (int i = 0; i < images.size(); i++) {
-                preprocessor.apply(decode.apply(images.get(i), workspace.decoder), input, i * per);
+                try {
+                    preprocessor.apply(decode.apply(images.get(i), workspace.decoder), input, decoded * per);
+                    row[i] = decoded++;
+                } catch (ImageDecodeException e) {
+                    if (errors == null) throw e;
+                    errors[i] = e;
+                    row[i] = -1;
+                }
             }
-            return infer(input, images.size(), output);
+            float[][] rows = decoded == 0 ? new float[0][] : infer(input, decoded, output);
+            float[][] all = new float[images.size()][];
+            for (int i = 0; i < all.length; i++) all[i] = row[i] < 0 ? null : rows[row[i]];
+            return all;
         } finally {
             workspaces.push(workspace);
+            exit();
         }
     }
 
     private float[][] runPreprocessed(int batch, Fill fill, String output) {
+        enter();
         Workspace workspace = borrow();
         try {
             FloatBuffer input = workspace.input(batch * preprocessor.floatsPerImage());
@@ -392,13 +454,26 @@ public final class SefClassifier implements AutoCloseable {
             return infer(input, batch, output);
         } finally {
             workspaces.push(workspace);
+            exit();
         }
     }
 
+    /** Admits a call, or refuses it once close() has begun. */
+    private void enter() {
+        lifecycle.readLock().lock();
+        if (closed) {
+            lifecycle.readLock().unlock();
+            throw new IllegalStateException("this SefClassifier (model " + modelId() + ") is closed; open a new one with SefClassifier.open");
+        }
+    }
+
+    private void exit() {
+        lifecycle.readLock().unlock();
+    }
+
     private Workspace borrow() {
-        if (closed) throw new IllegalStateException("classifier " + modelId() + " is closed");
         Workspace w = workspaces.poll();
-        return w != null ? w : new Workspace();
+        return w != null ? w : new Workspace(preprocessing.applyExifOrientation());
     }
 
     private float[][] infer(FloatBuffer input, int batch, String output) {
@@ -428,16 +503,23 @@ public final class SefClassifier implements AutoCloseable {
         return top;
     }
 
-    /** Releases the ORT session and the pooled decoders; the shared ORT environment stays. */
+    /**
+     * Waits for the calls in flight, then releases the ORT session and the pooled decoders; the shared ORT environment
+     * stays. Calls that start after close() began fail with an IllegalStateException.
+     */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        for (Workspace w; (w = workspaces.poll()) != null; ) w.decoder.close();
+        closed = true;   // new calls are refused from here on, while the write lock waits for those already running
+        lifecycle.writeLock().lock();
         try {
+            if (released) return;
+            released = true;
+            for (Workspace w; (w = workspaces.poll()) != null; ) w.decoder.close();
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ONNX Runtime session of " + modelId() + ": " + e.getMessage(), e);
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 }

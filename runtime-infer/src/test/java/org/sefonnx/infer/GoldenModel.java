@@ -23,7 +23,7 @@ final class GoldenModel extends GoldenTensors {
     static Path writeExport(Path dir, Map<String, float[]> tensors) throws IOException {
         InferenceGraph.write(SPEC, tensors, dir.resolve(SefClassifier.MODEL_FILE));
         Files.write(dir.resolve(SefClassifier.LABELS_FILE), LABELS, StandardCharsets.UTF_8);
-        PREPROCESSING.write(dir.resolve(PreprocessingSpec.FILE_NAME));
+        Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PREPROCESSING.toText());
         return dir;
     }
 

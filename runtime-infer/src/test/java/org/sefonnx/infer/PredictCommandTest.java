@@ -72,4 +72,29 @@ class PredictCommandTest {
         assertEquals(0, help.exitCode());
         assertTrue(help.out().contains("--top-k") && help.out().contains("default: 5"), help.out());
     }
+
+    @Test
+    void oneBadImageAmongGoodOnesPrintsTheGoodResultsAndReportsTheBadOne(@TempDir Path dir) throws IOException {
+        String model = GoldenModel.sharedExport().toString();
+        String bird = GoldenModel.image("bird_on_branch.jpg").toString(), gull = GoldenModel.image("gull_grayscale.jpg").toString();
+        Path bad = Files.write(dir.resolve("bad.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0});
+        Outcome text = run("--model", model, "--top-k", "1", bird, bad.toString(), gull);
+        assertEquals(PredictCommand.EXIT_BAD_IMAGE, text.exitCode());
+        assertEquals(List.of(bird, gull), text.out().lines().filter(l -> !l.startsWith(" ")).toList(), text.out());
+        assertTrue(text.err().startsWith("predict: " + bad + ": "), text.err());
+        assertTrue(text.err().contains("predict: 1 of 3 images could not be classified"), text.err());
+
+        Outcome json = run("--model", model, "--json", "--top-k", "1", bird, bad.toString());
+        assertEquals(PredictCommand.EXIT_BAD_IMAGE, json.exitCode());
+        assertTrue(json.out().contains("\"predictions\": [{\"label\": \"albatross\""), json.out());
+        assertTrue(json.out().contains("{\"image\": \"" + bad + "\", \"error\": \"" + bad + ": "), json.out());
+    }
+
+    @Test
+    void negativeThreadsIsACommandLineErrorNotABadImage() throws IOException {
+        Outcome r = run("--model", GoldenModel.sharedExport().toString(), "--threads", "-1", GoldenModel.image("bird_on_branch.jpg").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--threads must be >= 0 (0: one per physical core), got -1"), r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+    }
 }

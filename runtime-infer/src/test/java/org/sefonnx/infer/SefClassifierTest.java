@@ -63,12 +63,12 @@ class SefClassifierTest {
     void preprocessingThatDisagreesWithTheModelIsRefusedNamingTheFileAndField(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
         Path properties = export.resolve(PreprocessingSpec.FILE_NAME);
-        PreprocessingSpec.resize(32).withModel("golden-r18", 7).write(properties);
+        java.nio.file.Files.writeString(properties, PreprocessingSpec.resize(32).withModel("golden-r18", 7).toText());
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(properties, e.file());
         assertTrue(e.getMessage().contains("numClasses is 7, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
 
-        PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).write(properties);
+        java.nio.file.Files.writeString(properties, PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).toText());
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
         assertTrue(e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]") && e.getMessage().contains("expected [batch, 3, 36, 36]"),
@@ -156,5 +156,63 @@ class SefClassifierTest {
         classifier.close();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> classifier.predict(GoldenModel.image("finch_rgba.png")));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void closeWaitsForEightPredictingThreadsAndLaterCallsSayClosed() throws Exception {
+        SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1));
+        Path image = GoldenModel.image("bird_on_branch.jpg");
+        List<Prediction> expected = classifier.predict(image);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(8);
+        List<Future<int[]>> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            threads.add(pool.submit(() -> {
+                int good = 0, refused = 0;
+                running.countDown();
+                while (refused == 0) {
+                    try {
+                        assertEquals(expected, classifier.predict(image));
+                        good++;
+                    } catch (IllegalStateException e) {
+                        assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+                        refused++;
+                    }
+                }
+                return new int[] {good, refused};
+            }));
+        }
+        running.await();
+        Thread.sleep(300);
+        classifier.close();   // before the fix: SIGSEGV in libonnxruntime under OrtSession.run
+        int good = 0;
+        for (Future<int[]> f : threads) {
+            int[] r = f.get();
+            assertEquals(1, r[1]);
+            good += r[0];
+        }
+        pool.shutdown();
+        assertTrue(good > 0, "predictions before close: " + good);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> classifier.predict(image));
+        assertEquals("this SefClassifier (model golden-r18) is closed; open a new one with SefClassifier.open", e.getMessage());
+        classifier.close();   // idempotent
+    }
+
+    @Test
+    void predictEachReportsEveryBadImageAndClassifiesTheRest(@TempDir Path dir) throws IOException {
+        Path bird = GoldenModel.image("bird_on_branch.jpg"), finch = GoldenModel.image("finch_rgba.png");
+        Path broken = Files.write(dir.resolve("broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2});
+        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withMaxBatch(2))) {
+            List<SefClassifier.ImageResult> results = classifier.predictEach(List.of(bird, broken, finch, dir.resolve("gone.png")));
+            assertEquals(4, results.size());
+            assertEquals(classifier.predict(bird), results.get(0).predictions());
+            assertEquals(classifier.predict(finch), results.get(2).predictions());
+            assertEquals(broken.toString(), results.get(1).error().source());
+            assertTrue(results.get(3).error().getMessage().endsWith("file does not exist"), results.get(3).error().getMessage());
+            assertEquals(List.of(true, false, true, false), results.stream().map(SefClassifier.ImageResult::ok).toList());
+            // the whole-batch form keeps failing on the first bad image
+            assertThrows(ImageDecodeException.class, () -> classifier.predictBatch(List.of(bird, broken)));
+            assertEquals(2, classifier.predictBatch(List.of(bird, finch)).size());
+        }
     }
 }

@@ -34,7 +34,38 @@ public final class CheckpointReader {
     }
 
     public static Checkpoint read(byte[] bytes, String source, boolean withData) {
-        return new CheckpointReader(ByteBuffer.wrap(bytes), source).parse(withData);
+        try {
+            return new CheckpointReader(ByteBuffer.wrap(bytes), source).parse(withData);
+        } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+            // an offset that points past the end: the file was cut short (a copy that did not finish, a full disk)
+            throw new IllegalArgumentException(source + ": truncated or damaged checkpoint (" + bytes.length
+                    + " bytes; a table or tensor points past the end)", e);
+        }
+    }
+
+    /**
+     * The name of the first tensor holding a NaN or an infinity, with its flat index, or null when every value is
+     * finite; reads the raw data in place (no float copies of a 200 MB checkpoint).
+     */
+    public static String firstNonFinite(byte[] bytes, String source) {
+        CheckpointReader r = new CheckpointReader(ByteBuffer.wrap(bytes), source);
+        try {
+            r.parse(false);
+            int moduleState = r.table(r.bb.getInt(0), 1);
+            if (moduleState == 0) return null;
+            for (int slot = 0; slot < 2; slot++) {
+                for (int t : r.tables(moduleState, slot)) {
+                    int raw = r.vector(t, 4);
+                    int n = raw == 0 ? 0 : r.bb.getInt(raw) / 4;
+                    for (int i = 0; i < n; i++) {
+                        if (!Float.isFinite(r.bb.getFloat(raw + 4 + 4 * i))) return r.string(t, 0) + "[" + i + "]";
+                    }
+                }
+            }
+            return null;
+        } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+            throw new IllegalArgumentException(source + ": truncated or damaged checkpoint (" + bytes.length + " bytes)", e);
+        }
     }
 
     private Checkpoint parse(boolean withData) {
@@ -71,16 +102,18 @@ public final class CheckpointReader {
         if (type != CheckpointWriter.TENSOR_TYPE_FLOAT) throw fail(t, "tensor " + name + " has data type " + type + ", expected 1 (float)");
         long n = 1;
         for (long d : dims) n *= d;
-        float[] data = new float[(int) n];
         int raw = vector(t, 4);
         int rawLen = raw == 0 ? 0 : bb.getInt(raw);
+        // checked before allocating: damaged dims must not turn into a multi-gigabyte array
         if (rawLen != 4 * n) throw fail(t, "tensor " + name + " has " + rawLen + " bytes of data, expected " + 4 * n);
+        if (raw + 4L + rawLen > bb.capacity()) throw fail(t, "tensor " + name + " ends at byte " + (raw + 4L + rawLen) + ", past the end of the file (truncated)");
+        float[] data = new float[(int) n];
         if (withData) {
             ByteBuffer slice = bb.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             slice.position(raw + 4);
             slice.asFloatBuffer().get(data);
         }
-        return withData ? new Checkpoint.Tensor(name, dims, data) : new Checkpoint.Tensor(name, dims, new float[(int) n]);
+        return new Checkpoint.Tensor(name, dims, data);
     }
 
     /** Absolute position of field {@code slot} of the table at {@code table}, or 0 when absent. */

@@ -59,12 +59,16 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
         return new WeightsFile(source, Format.ONNX, sha, OnnxWeights.read(bytes, file));
     }
 
-    /** A safetensors file starts with a plausible little-endian header length and then '{'. */
+    /**
+     * A safetensors file starts with a little-endian header length within the format's limit and then '{'. The length
+     * is not compared with the file size here: a truncated safetensors file must be reported as one by SafeTensors,
+     * not parsed as ONNX.
+     */
     static boolean looksLikeSafeTensors(byte[] b) {
         if (b.length < 9 || b[8] != '{') return false;
         long n = 0;
         for (int i = 7; i >= 0; i--) n = (n << 8) | (b[i] & 0xff);
-        return n > 0 && n <= b.length - 8L;
+        return n > 0 && n <= SafeTensors.MAX_HEADER_BYTES;
     }
 
     static String sha256(byte[] bytes) {

@@ -142,6 +142,16 @@ class SafeTensorsTest {
     }
 
     @Test
+    void aHeaderLongerThanTheFileIsReportedAsATruncatedSafetensorsFileNotParsedAsOnnx() throws Exception {
+        byte[] whole = SafeTensors.toBytes(List.of(SafeTensors.Tensor.f32("conv1.weight", new float[100], 10, 10)), Map.of());
+        Path file = dir.resolve("cut-in-header.safetensors");
+        Files.write(file, Arrays.copyOf(whole, 40));
+        var e = assertThrows(IllegalArgumentException.class, () -> WeightsFile.read(file));
+        assertTrue(e.getMessage().startsWith(file + ": header length field is ") && e.getMessage().contains("but only 32 bytes follow it (truncated"),
+                e.getMessage());
+    }
+
+    @Test
     void corruptHeadersFailWithWhatWasExpected() {
         assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", 20), "t", "needs 24 bytes");
         assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8), "t", "starts at data byte 4, expected 0");

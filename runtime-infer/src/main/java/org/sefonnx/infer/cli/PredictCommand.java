@@ -1,6 +1,5 @@
 package org.sefonnx.infer.cli;
 
-import org.sefonnx.imaging.ImageDecodeException;
 import org.sefonnx.infer.InvalidExportException;
 import org.sefonnx.infer.Prediction;
 import org.sefonnx.infer.SefClassifier;
@@ -20,11 +19,12 @@ import java.util.concurrent.Callable;
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Classifies images with an exported SEF model (model.onnx, labels.txt, preprocessing.properties).",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:every image classified", "1:an image could not be read or decoded",
-                "2:invalid command line", "3:the export directory is missing or inconsistent"})
+        exitCodeList = {"0:every image classified", "1:one or more images could not be read or decoded (the others are printed)",
+                "2:invalid command line", "3:the export directory is missing or inconsistent", "4:out of memory (raise -Xmx)"})
 public final class PredictCommand implements Callable<Integer> {
     public static final int EXIT_BAD_IMAGE = 1;
     public static final int EXIT_BAD_MODEL = 3;
+    public static final int EXIT_OUT_OF_MEMORY = 4;
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Export directory of the trained model.")
     Path model;
@@ -67,28 +67,34 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (topK < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be >= 1, got " + topK);
+        if (threads < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 0 (0: one per physical core), got " + threads);
         SefClassifier.Options options = SefClassifier.Options.defaults().withTopK(topK).withIntraOpThreads(threads).withDevice(device);
         try (SefClassifier classifier = SefClassifier.open(model, options)) {
             StringBuilder text = new StringBuilder(json ? "[" : "");
-            for (int i = 0; i < images.size(); i++) {
-                Path image = images.get(i);
-                List<Prediction> predictions;
-                try {
-                    predictions = classifier.predict(image);
-                } catch (ImageDecodeException e) {
-                    err.println("predict: " + e.getMessage());
-                    return EXIT_BAD_IMAGE;
+            int bad = 0;
+            List<SefClassifier.ImageResult> results = classifier.predictEach(images);
+            for (int i = 0; i < results.size(); i++) {
+                SefClassifier.ImageResult r = results.get(i);
+                if (!r.ok()) {
+                    bad++;
+                    err.println("predict: " + r.error().getMessage());
                 }
-                if (json) appendJson(text.append(i == 0 ? "\n  " : ",\n  "), image, predictions);
-                else appendText(text, image, predictions);
+                if (json) appendJson(text.append(i == 0 ? "\n  " : ",\n  "), r);
+                else if (r.ok()) appendText(text, r.image(), r.predictions());
             }
             out.print(json ? text.append("\n]\n") : text);
             out.flush();
-            return 0;
+            if (bad > 0) err.println("predict: " + bad + " of " + results.size() + " images could not be classified");
+            return bad > 0 ? EXIT_BAD_IMAGE : 0;
         } catch (InvalidExportException | IOException | IllegalStateException e) {
             // IllegalStateException: CUDA asked for but unavailable
             err.println("predict: " + e.getMessage());
             return EXIT_BAD_MODEL;
+        } catch (OutOfMemoryError e) {
+            // a valid image the heap cannot hold is not a bad image
+            err.println("predict: out of memory (" + e.getMessage() + "; the JVM may use " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MB): run java with a larger -Xmx");
+            return EXIT_OUT_OF_MEMORY;
         }
     }
 
@@ -100,8 +106,14 @@ public final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private static void appendJson(StringBuilder text, Path image, List<Prediction> predictions) {
-        text.append("{\"image\": ").append(quote(image.toString())).append(", \"predictions\": [");
+    private static void appendJson(StringBuilder text, SefClassifier.ImageResult r) {
+        text.append("{\"image\": ").append(quote(r.image().toString()));
+        if (!r.ok()) {
+            text.append(", \"error\": ").append(quote(r.error().getMessage())).append('}');
+            return;
+        }
+        text.append(", \"predictions\": [");
+        List<Prediction> predictions = r.predictions();
         for (int rank = 0; rank < predictions.size(); rank++) {
             Prediction p = predictions.get(rank);
             text.append(rank == 0 ? "" : ", ").append("{\"label\": ").append(quote(p.label())).append(", \"index\": ").append(p.index())

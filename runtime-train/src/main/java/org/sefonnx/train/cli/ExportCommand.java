@@ -50,7 +50,7 @@ public final class ExportCommand implements Callable<Integer> {
         if (!format.equals("onnx")) throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
         var options = Trainer.readRunOptions(run);
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
-            Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false),
+            Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false), options.applyExifOrientation(),
                     LabelFile.read(run.labels()), dir, System.out);
         }
         return 0;

@@ -15,7 +15,9 @@ public final class SefOnnx {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SefOnnx());
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            boolean usage = e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException;
+            // bad input: options, a data set or image that cannot be used, a folder that is not a run, a damaged checkpoint
+            boolean usage = e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException
+                    || e instanceof org.sefonnx.train.data.DatasetFormatException || e instanceof org.sefonnx.imaging.ImageDecodeException;
             cmd.getErr().println("sef-onnx " + cmd.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (System.getenv("SEF_ONNX_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return usage ? EXIT_USAGE : EXIT_FAILED;

@@ -7,10 +7,14 @@ import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.train.TrainOptions;
 import org.sefonnx.train.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -47,28 +51,57 @@ public final class TrainCommand implements Callable<Integer> {
     int workers;
     @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step.")
     boolean cudnnExhaustive;
-    @Option(names = "--skip-bad-images", description = "Skip (and count) unreadable images instead of failing.")
+    @Option(names = "--skip-bad-images", description = "Skip (and count) unreadable images instead of failing; at most --max-bad-images of them.")
     boolean skipBadImages;
+    @Option(names = "--max-bad-images", defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
+            description = "With --skip-bad-images: the most distinct images skipped before the run fails (a broken data set is not trained on).")
+    int maxBadImages;
+    @Option(names = "--exif-orientation", defaultValue = "ignore",
+            description = "ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
+    String exifOrientation;
     @Option(names = "--max-batches-per-epoch", defaultValue = "0", description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
     @Option(names = "--out", defaultValue = "runs/sef-onnx", description = "Run directory (checkpoints, metrics, plots, export).")
     Path out;
     @Option(names = "--resume", description = "Continue the run in this directory from its last checkpoint (other options are taken from it; --epochs may extend it).")
     Path resume;
+    @Option(names = "--from-best", description = "With --resume: continue from the best checkpoint instead of the last (when the last one is damaged); later epochs are retrained.")
+    boolean fromBest;
+
+    /** Options --resume accepts besides itself: the rest would silently differ from the run's own. */
+    private static final List<String> RESUME_OPTIONS = List.of("--resume", "--epochs", "--from-best");
+
+    @Spec
+    CommandSpec command;
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return run();
+        } catch (OutOfMemoryError e) {
+            throw OutOfMemory.advice(e, workers);
+        }
+    }
+
+    private Integer run() throws Exception {
         if (resume != null) {
-            Trainer.Result r = Trainer.resume(resume, epochs, System.out);
-            report(r);
+            List<String> ignored = command.commandLine().getParseResult().matchedOptions().stream()
+                    .map(OptionSpec::longestName).filter(n -> !RESUME_OPTIONS.contains(n)).distinct().toList();
+            if (!ignored.isEmpty()) {
+                throw new IllegalArgumentException("--resume continues " + resume + " with the options in its run.properties; "
+                        + String.join(", ", ignored) + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start)");
+            }
+            report(Trainer.resume(resume, epochs, fromBest, System.out));
             return 0;
         }
+        if (fromBest) throw new IllegalArgumentException("--from-best needs --resume DIR");
         Layout l = layout == null ? null : parseLayout(layout);
         if (data != null && l == null) throw new IllegalArgumentException("--data needs --layout (cub, cars, dogs, aircraft, imagefolder, idx)");
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
         TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
                 lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
-                TrainOptions.Device.valueOf(device.toUpperCase(Locale.ROOT)), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained);
+                TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
+                TrainOptions.parseExifOrientation(exifOrientation));
         report(new Trainer(o, System.out).train());
         return 0;
     }

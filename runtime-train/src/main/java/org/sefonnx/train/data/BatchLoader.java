@@ -9,12 +9,11 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
-import java.util.TreeSet;
+import java.util.TreeMap;
+import java.util.Map;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -39,11 +38,11 @@ public final class BatchLoader implements AutoCloseable {
     private final TransformSpec transform;
     private final LoaderOptions options;
     private final ExecutorService workers;
-    private final ThreadLocal<ImageDecoder> decoders = ThreadLocal.withInitial(ImageDecoder::new);
+    private final ThreadLocal<ImageDecoder> decoders;
     private final BlockingQueue<FloatBuffer> freeBuffers;
     private final AtomicInteger buffersCreated = new AtomicInteger();
     private final int bufferCapacity;
-    private final Set<String> skippedSources = Collections.synchronizedSet(new TreeSet<>());
+    private final Map<String, String> skippedReasons = new TreeMap<>();
     private final AtomicInteger skippedCount = new AtomicInteger();
 
     public BatchLoader(List<Sample> samples, TransformSpec transform, LoaderOptions options) {
@@ -53,6 +52,7 @@ public final class BatchLoader implements AutoCloseable {
         this.samples = List.copyOf(samples);
         this.transform = transform;
         this.options = options;
+        this.decoders = ThreadLocal.withInitial(() -> new ImageDecoder(options.applyExifOrientation()));
         this.bufferCapacity = options.batchSize() * transform.floatsPerImage();
         // prefetch in flight + one held by the consumer + one being handed over
         this.freeBuffers = new ArrayBlockingQueue<>(options.prefetch() + 2);
@@ -76,8 +76,15 @@ public final class BatchLoader implements AutoCloseable {
 
     /** Distinct files (or IDX origins) skipped so far, sorted (workers meet them in no fixed order). */
     public List<String> skippedSources() {
-        synchronized (skippedSources) {
-            return List.copyOf(skippedSources);
+        synchronized (skippedReasons) {
+            return List.copyOf(skippedReasons.keySet());
+        }
+    }
+
+    /** Why each skipped source was bad (the decoder's message, which starts with the source). */
+    public Map<String, String> skippedReasons() {
+        synchronized (skippedReasons) {
+            return new TreeMap<>(skippedReasons);
         }
     }
 
@@ -160,7 +167,16 @@ public final class BatchLoader implements AutoCloseable {
                         throw e;
                     }
                     skippedCount.incrementAndGet();
-                    skippedSources.add(sample.source().describe());
+                    int distinct;
+                    synchronized (skippedReasons) {
+                        skippedReasons.put(sample.source().describe(), e.getMessage());
+                        distinct = skippedReasons.size();
+                    }
+                    if (distinct > options.maxBadImages()) {
+                        throw new IllegalStateException(distinct + " images of this split were skipped as bad, more than the bound of "
+                                + options.maxBadImages() + " (--max-bad-images, less those found before the run): the data set looks broken. Last: "
+                                + e.getMessage());
+                    }
                     continue;
                 }
                 SplittableRandom random = new SplittableRandom(sampleSeed(options.seed(), epoch, index));

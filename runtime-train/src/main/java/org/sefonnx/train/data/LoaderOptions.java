@@ -10,13 +10,21 @@ package org.sefonnx.train.data;
  * @param training       shuffle each epoch and never emit a batch of one (BatchNorm cannot normalise it);
  *                       evaluation keeps file order and every sample
  * @param skipBadImages  skip (and count) missing, truncated or corrupt images instead of failing
+ * @param maxBadImages   with skipBadImages, the most distinct images skipped before the loader fails
+ * @param applyExifOrientation turn JPEGs upright by their EXIF orientation (off: torchvision's default loader)
  */
-public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
+public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages,
+                            int maxBadImages, boolean applyExifOrientation) {
     public LoaderOptions {
         if (batchSize < 1 || workers < 1 || prefetch < 1) {
             throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got "
                     + batchSize + ", " + workers + ", " + prefetch);
         }
+    }
+
+    /** Without a bound on skipped images. */
+    public LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages) {
+        this(batchSize, workers, prefetch, seed, training, skipBadImages, Integer.MAX_VALUE, false);
     }
 
     /** Training defaults: batch 32 (sef-method.md), one worker per core, two batches ahead per worker. */
@@ -32,14 +40,22 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
     }
 
     public LoaderOptions withWorkers(int count) {
-        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages);
+        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withPrefetch(int batches) {
-        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages);
+        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withSkipBadImages(boolean skip) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip);
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip, maxBadImages, applyExifOrientation);
+    }
+
+    public LoaderOptions withExifOrientation(boolean apply) {
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, maxBadImages, apply);
+    }
+
+    public LoaderOptions withMaxBadImages(int max) {
+        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, max, applyExifOrientation);
     }
 }

@@ -34,11 +34,34 @@ public final class ConfusionMatrix {
         return n;
     }
 
-    public double top1() {
+    /** Images on the diagonal: exact, so best-epoch ties compare as integers. */
+    public long correct() {
         long correct = 0;
         for (int i = 0; i < counts.length; i++) correct += counts[i][i];
+        return correct;
+    }
+
+    public double top1() {
         long n = total();
-        return n == 0 ? Double.NaN : correct / (double) n;
+        return n == 0 ? Double.NaN : correct() / (double) n;
+    }
+
+    /** The counts row-major, comma-separated (the run state stores the best epoch's this way). */
+    public String countsLine() {
+        StringBuilder sb = new StringBuilder();
+        for (long[] row : counts) for (long c : row) sb.append(sb.length() == 0 ? "" : ",").append(c);
+        return sb.toString();
+    }
+
+    /** Parses {@link #countsLine()} for {@code classes} classes. */
+    public static ConfusionMatrix fromCountsLine(int classes, String line) {
+        String[] parts = line.split(",");
+        if (parts.length != classes * classes) {
+            throw new IllegalArgumentException("confusion counts: " + parts.length + " values for " + classes + " classes, expected " + classes * classes);
+        }
+        ConfusionMatrix m = new ConfusionMatrix(classes);
+        for (int i = 0; i < parts.length; i++) m.counts[i / classes][i % classes] = Long.parseLong(parts[i]);
+        return m;
     }
 
     /** Mean over classes that occur in the test set of each class's accuracy (FGVC-Aircraft's official metric). */

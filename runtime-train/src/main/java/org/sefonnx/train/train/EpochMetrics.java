@@ -58,6 +58,29 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         return sb.toString();
     }
 
+    /** Parses one {@link #toJson()} line (metrics.jsonl, the run state); {@code null} reads as NaN. */
+    public static EpochMetrics parseJson(String line) {
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String part : line.replaceAll("[{}\"]", "").split(",")) {
+            String[] kv = part.split(":");
+            if (kv.length != 2) throw new IllegalArgumentException("metrics row is not flat JSON: '" + line + "'");
+            v.put(kv[0].strip(), kv[1].strip().equals("null") ? Double.NaN : Double.parseDouble(kv[1].strip()));
+        }
+        for (String key : KEYS) {
+            if (!v.containsKey(key)) throw new IllegalArgumentException("metrics row lacks " + key + ": '" + line + "'");
+        }
+        return new EpochMetrics(v.get("epoch").intValue(), v.get("lr"),
+                new LossTerms(v.get("train_loss"), v.get("train_cross_entropy"), v.get("train_entropy"), v.get("train_distillation"), v.get("train_grouping")),
+                new LossTerms(v.get("test_loss"), v.get("test_cross_entropy"), v.get("test_entropy"), v.get("test_distillation"), v.get("test_grouping")),
+                v.get("test_top1"), v.get("test_mean_class_accuracy"), v.get("train_images_per_second"), v.get("epoch_seconds"),
+                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue());
+    }
+
+    /** The keys of {@link #asMap()}, in order. */
+    private static final java.util.List<String> KEYS = java.util.List.of("epoch", "lr", "train_loss", "train_cross_entropy", "train_entropy", "train_distillation", "train_grouping",
+                "test_loss", "test_cross_entropy", "test_entropy", "test_distillation", "test_grouping", "test_top1",
+                "test_mean_class_accuracy", "train_images_per_second", "epoch_seconds", "best_top1", "best_epoch", "global_step");
+
     private static String format(Object v) {
         if (v instanceof Double d) return Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null";
         return String.valueOf(v);

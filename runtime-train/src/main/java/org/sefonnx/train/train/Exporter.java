@@ -25,23 +25,23 @@ public final class Exporter {
 
     static Path export(OrtAdapter ort, ModelDescriptor d, RunDirectory run, TrainOptions o, Path checkpoint, List<String> classNames,
                        PrintStream log) throws IOException {
-        return export(ort, d, run.artifacts(), checkpoint, Trainer.transform(o.layout(), o.spec().imageSize(), false), classNames, run.export(), log);
+        return export(ort, d, run.artifacts(), checkpoint, Trainer.transform(o.layout(), o.spec().imageSize(), false), o.applyExifOrientation(),
+                classNames, run.export(), log);
     }
 
-    /** Exports {@code checkpoint} (a CPU session is enough: export only reads the weights). */
+    /**
+     * Exports {@code checkpoint} (a CPU session is enough: export only reads the weights); {@code applyExifOrientation}
+     * is recorded so runtime-infer decodes as training did.
+     */
     public static Path export(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint, TransformSpec evalTransform,
-                              List<String> classNames, Path outDir, PrintStream log) throws IOException {
+                              boolean applyExifOrientation, List<String> classNames, Path outDir, PrintStream log) throws IOException {
         try (OrtAdapter.Training t = Sessions.open(ort, d, artifacts, checkpoint, TrainOptions.Device.CPU, 1, false, new PrintStream(PrintStream.nullOutputStream()))) {
             t.exportForInference(outDir.resolve(MODEL_FILE), d.inferenceOutputs());
         }
         LabelFile.write(outDir.resolve(LABELS_FILE), classNames);
-        writePreprocessing(outDir.resolve(PREPROCESSING_FILE), evalTransform, d);
+        org.sefonnx.generator.artifacts.AtomicFiles.writeString(outDir.resolve(PREPROCESSING_FILE), evalTransform.toPreprocessingSpec()
+                .withModel(d.modelId(), d.numClasses()).withExifOrientation(applyExifOrientation).toText());
         log.println("export: " + outDir + " (" + MODEL_FILE + " from " + checkpoint.getFileName() + ", " + LABELS_FILE + ", " + PREPROCESSING_FILE + ")");
         return outDir;
-    }
-
-    /** The evaluation transform as runtime-infer reads it (one class, in the imaging module, on both sides). */
-    static void writePreprocessing(Path file, TransformSpec t, ModelDescriptor d) throws IOException {
-        t.toPreprocessingSpec().withModel(d.modelId(), d.numClasses()).write(file);
     }
 }

@@ -1,24 +1,30 @@
 package org.sefonnx.train.train;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
-/** Where a run keeps its files; every writer goes through a temp file and an atomic rename. */
+/** Where a run keeps its files; every writer goes through a temp file and an atomic rename (AtomicFiles). */
 public record RunDirectory(Path root) {
     public Path artifacts() { return root.resolve("artifacts"); }
     public Path checkpoints() { return root.resolve("checkpoints"); }
-    /** The checkpoint after the last completed epoch: what --resume continues from. */
-    public Path lastCheckpoint() { return checkpoints().resolve("last.ckpt"); }
-    /** The checkpoint of the best test top-1 so far (what the paper reports and `export` uses by default). */
-    public Path bestCheckpoint() { return checkpoints().resolve("best.ckpt"); }
-    /** {@code best}, {@code last}, or a checkpoint file; fails naming the path when it does not exist. */
-    public Path checkpoint(String which) {
-        Path p = switch (which) {
-            case "best" -> bestCheckpoint();
-            case "last" -> lastCheckpoint();
-            default -> Path.of(which);
-        };
-        if (!java.nio.file.Files.exists(p)) {
-            throw new IllegalArgumentException(p + " does not exist: is " + root + " a sef-onnx run directory?");
+    /** The committed run state (RunState): what --resume, eval and export read first. */
+    public Path state() { return RunState.file(this); }
+    /** The checkpoint after {@code epochsCompleted} epochs; only those the run state names are kept. */
+    public Path epochCheckpoint(int epochsCompleted) {
+        return checkpoints().resolve(String.format(Locale.ROOT, "epoch-%04d.ckpt", epochsCompleted));
+    }
+
+    /**
+     * {@code best} or {@code last} as the run state names them, verified against their SHA-256 and for finite values;
+     * or a checkpoint file. Fails naming the path when it does not exist or does not verify.
+     */
+    public Path checkpoint(String which) throws IOException {
+        if (which.equals("best") || which.equals("last")) return RunState.read(this).verified(this, which);
+        Path p = Path.of(which);
+        if (!Files.isRegularFile(p)) {
+            throw new InvalidRunException("--checkpoint " + which + ": no such file; expected best, last or a checkpoint file");
         }
         return p;
     }

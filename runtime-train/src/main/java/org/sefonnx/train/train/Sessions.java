@@ -10,6 +10,7 @@ import java.nio.file.Path;
 /** Opens training sessions on the right device, saying once which device and why. */
 public final class Sessions {
     static final String CUDA_PROVIDER = "CUDAExecutionProvider";
+    static final String NO_CUDA_PROVIDER = "the ONNX Runtime natives on the class path have no CUDA provider (build with -Pcuda for the GPU natives)";
 
     private Sessions() {}
 
@@ -31,7 +32,7 @@ public final class Sessions {
         }
         boolean hasCuda = ort.availableProviders().contains(CUDA_PROVIDER);
         if (!hasCuda) {
-            String why = "the ONNX Runtime natives on the class path have no CUDA provider (build with -Pcuda for the GPU natives)";
+            String why = NO_CUDA_PROVIDER;
             if (device == TrainOptions.Device.CUDA) throw new IllegalStateException("--device cuda: " + why);
             log.println("device: CPU, because " + why + "; " + threads + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);

@@ -10,22 +10,74 @@ import java.util.Map;
 
 /**
  * What a training run does. {@code layout} null means the embedded Fashion-MNIST demo. {@code maxBatchesPerEpoch}
- * 0 means all (smaller values are for tests and benchmarks).
+ * 0 means all (smaller values are for tests and benchmarks). {@code maxBadImages} bounds how many distinct images
+ * {@code skipBadImages} may skip over the whole run; {@code applyExifOrientation} turns JPEGs upright by their EXIF tag
+ * (off by default, as torchvision's loader; the export records it). Every field is range-checked here, before anything is written,
+ * with the command-line option named.
  */
 public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize,
                            double learningRate, int lrStepEpochs, double lrGamma, long seed, Device device, int threads,
                            int workers, boolean skipBadImages, boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch,
-                           Path pretrained) {
+                           Path pretrained, int maxBadImages, boolean applyExifOrientation) {
 
     /** Where to train: CUDA when available (AUTO), or forced. */
     public enum Device { AUTO, CPU, CUDA }
 
+    /** --max-bad-images when not given: a handful of broken downloads, not a broken data set. */
+    public static final int DEFAULT_MAX_BAD_IMAGES = 10;
+
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
         if (batchSize < 2) throw new IllegalArgumentException("--batch-size must be >= 2 (BatchNorm needs two samples), got " + batchSize);
-        if (!(learningRate > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + learningRate);
+        if (!(learningRate > 0) || !Double.isFinite(learningRate)) throw new IllegalArgumentException("--lr must be a finite number > 0, got " + learningRate);
         if (lrStepEpochs < 1) throw new IllegalArgumentException("--lr-step must be >= 1, got " + lrStepEpochs);
+        // γ <= 0 would flip or zero the step (gradient ascent), γ > 1 grow it without bound: StepLR decays
+        if (!(lrGamma > 0 && lrGamma <= 1)) throw new IllegalArgumentException("--lr-gamma must be in (0, 1] (StepLR's decay factor, paper 0.1), got " + lrGamma);
+        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0: one per core), got " + threads);
+        if (workers < 0) throw new IllegalArgumentException("--workers must be >= 0 (0: one per core), got " + workers);
+        if (maxBatchesPerEpoch < 0) throw new IllegalArgumentException("--max-batches-per-epoch must be >= 0 (0: all), got " + maxBatchesPerEpoch);
+        if (maxBadImages < 0) throw new IllegalArgumentException("--max-bad-images must be >= 0, got " + maxBadImages);
         if (layout != null && dataRoot == null) throw new IllegalArgumentException("--layout " + layout + " needs --data DIR");
+        requireSpecRanges(spec);
+    }
+
+    /** The options before --max-bad-images existed: the default bound. */
+    public TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize, double learningRate,
+                        int lrStepEpochs, double lrGamma, long seed, Device device, int threads, int workers, boolean skipBadImages,
+                        boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch, Path pretrained) {
+        this(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads, workers,
+                skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, DEFAULT_MAX_BAD_IMAGES, false);
+    }
+
+    /** The spec's training hyper-parameters (the generator checks only the graph's shape). */
+    static void requireSpecRanges(ModelSpec s) {
+        requireWeight("--lambda", s.lambda());
+        requireWeight("--gamma", s.gamma());
+        requireWeight("--phi", s.phi());
+        if (!(s.momentum() >= 0 && s.momentum() < 1)) throw new IllegalArgumentException("--momentum must be in [0, 1) (paper 0.9), got " + s.momentum());
+        if (!(s.weightDecay() >= 0) || !Double.isFinite(s.weightDecay())) throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + s.weightDecay());
+    }
+
+    private static void requireWeight(String option, double v) {
+        if (!(v >= 0) || !Double.isFinite(v)) throw new IllegalArgumentException(option + " must be a finite number >= 0 (a loss-term weight), got " + v);
+    }
+
+    /** Parses --exif-orientation: ignore (false) or apply (true). */
+    public static boolean parseExifOrientation(String value) {
+        return switch (value) {
+            case "ignore" -> false;
+            case "apply" -> true;
+            default -> throw new IllegalArgumentException("--exif-orientation must be one of ignore, apply; got '" + value + "'");
+        };
+    }
+
+    /** Parses --device, listing the valid values. */
+    public static Device parseDevice(String name) {
+        try {
+            return Device.valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--device must be one of auto, cpu, cuda; got '" + name + "'");
+        }
     }
 
     /** StepLR: lr · γ^floor(epoch / step), as torch.optim.lr_scheduler.StepLR. */
@@ -49,6 +101,8 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         m.put("skipBadImages", Boolean.toString(skipBadImages));
         m.put("maxBatchesPerEpoch", Integer.toString(maxBatchesPerEpoch));
         m.put("pretrained", pretrained == null ? "" : pretrained.toAbsolutePath().toString());
+        m.put("maxBadImages", Integer.toString(maxBadImages));
+        m.put("exifOrientation", applyExifOrientation ? "apply" : "ignore");
         return m;
     }
 }

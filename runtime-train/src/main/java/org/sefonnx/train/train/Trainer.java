@@ -11,6 +11,8 @@ import org.sefonnx.generator.weights.PretrainedImport;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.CheckedData;
+import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.LabelFile;
@@ -24,12 +26,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 
 /**
  * SEF training on ORT's training API: epochs of TrainStep/OptimizerStep with StepLR, a test pass after every epoch
@@ -39,11 +41,12 @@ import java.util.Properties;
  * (seed, epoch), and momentum and BatchNorm statistics live in the checkpoint.
  */
 public final class Trainer {
-    /** Checkpoint property-bag keys written by the trainer (besides the generator's model_id/spec/...). */
+    /**
+     * Checkpoint property-bag keys written by the trainer (besides the generator's model_id/spec/...), for people
+     * inspecting a checkpoint; resume reads the run state (RunState), never these.
+     */
     public static final String PROP_EPOCHS_DONE = "epochs_completed";
     public static final String PROP_GLOBAL_STEP = "global_step";
-    public static final String PROP_BEST_TOP1 = "best_top1";
-    public static final String PROP_BEST_EPOCH = "best_epoch";
     public static final String PROP_TOP1 = "top1";
 
     /** What a finished run leaves. */
@@ -53,6 +56,10 @@ public final class Trainer {
     private final TrainOptions o;
     private final PrintStream log;
     private final boolean terminal;
+    /** Fault-injection seam of the commit sequence (RunCommits.Hook); NONE outside tests. */
+    RunCommits.Hook commitHook = RunCommits.Hook.NONE;
+    /** Set once the training session is open: a failure before that is a failed start and leaves nothing behind. */
+    private boolean started;
 
     public Trainer(TrainOptions options, PrintStream log) {
         this.o = options;
@@ -60,78 +67,103 @@ public final class Trainer {
         this.terminal = System.console() != null;
     }
 
-    /** A new run in {@code options.outDir()}; refuses a directory that already holds one. */
+    /**
+     * A new run in {@code options.outDir()}. Everything that can be refused (the folder, the data set and every image
+     * header, --pretrained, the device) is checked before the first file is written, and a start that fails before
+     * training begins removes what it wrote.
+     */
     public Result train() throws IOException {
         RunDirectory run = new RunDirectory(o.outDir());
-        if (Files.exists(run.lastCheckpoint())) {
-            throw new IllegalStateException(o.outDir() + " already holds a run (" + run.lastCheckpoint()
-                    + "); continue it with --resume " + o.outDir() + " or choose another --out");
-        }
-        Files.createDirectories(run.artifacts());
-        ModelDescriptor d = SpecDescriptor.of(o.spec());
-        log.println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
+        StartChecks.requireNewRunFolder(run);
+        CheckedData data = o.layout() == null ? null : checkData(Datasets.open(o.layout(), o.dataRoot()));
         Checkpoint initial = InitialCheckpoints.create(o.spec(), o.seed(), o.pretrained(), log);
-        CheckpointWriter.write(initial, run.artifacts().resolve(d.checkpointFile()));
-        writeRunProperties(run, o);
-        String sha = initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256);
-        if (sha != null) {
-            Files.writeString(run.runProperties(), "pretrained.sha256=" + sha + "\n", java.nio.file.StandardOpenOption.APPEND);
+        StartChecks.requireDevice(o.device());
+        boolean folderExisted = Files.exists(o.outDir());
+        try {
+            Files.createDirectories(run.artifacts());
+            if (data == null) data = checkData(demoData(run));
+            ModelDescriptor d = SpecDescriptor.of(o.spec());
+            log.println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
+            Path initialFile = run.artifacts().resolve(d.checkpointFile());
+            CheckpointWriter.write(initial, initialFile);
+            writeRunProperties(run, o, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
+            RunState state = RunState.initial(run, initialFile);
+            state.commit(run);
+            return loop(run, d, state, data);
+        } catch (IOException | RuntimeException | Error e) {
+            if (!started) StartChecks.removeFailedStart(run, folderExisted, e);
+            throw e;
         }
-        return loop(run, d, run.artifacts().resolve(d.checkpointFile()), 0, 0, -1, Double.NaN, new MetricsLog(run));
     }
 
-    /** Continues the run in {@code runDir} from its last checkpoint; {@code epochs} may extend the run (null keeps it). */
+    /**
+     * Continues the run in {@code runDir} from its committed state; {@code epochs} may extend the run (null keeps it).
+     * The state's checkpoints are verified (SHA-256, finite values) and the files derived from it rebuilt first.
+     */
     public static Result resume(Path runDir, Integer epochs, PrintStream log) throws IOException {
+        return resume(runDir, epochs, false, log, RunCommits.Hook.NONE);
+    }
+
+    /** {@link #resume(Path, Integer, PrintStream)}; {@code fromBest} first rolls the state back to the best epoch. */
+    public static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log) throws IOException {
+        return resume(runDir, epochs, fromBest, log, RunCommits.Hook.NONE);
+    }
+
+    static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log, RunCommits.Hook hook) throws IOException {
         RunDirectory run = new RunDirectory(runDir);
-        if (!Files.exists(run.lastCheckpoint())) {
-            throw new IllegalStateException(runDir + " has no checkpoint to resume (" + run.lastCheckpoint() + " is missing)");
-        }
+        RunState state = RunState.read(run);
+        if (fromBest) state = state.rolledBackToBest();
         TrainOptions saved = readRunOptions(run);
+        if (epochs != null && epochs < state.epochsCompleted()) {
+            throw new IllegalArgumentException("--epochs " + epochs + " is fewer than the " + state.epochsCompleted() + " epochs " + runDir
+                    + " has completed; give at least " + state.epochsCompleted());
+        }
         TrainOptions o = epochs == null ? saved : withEpochs(saved, epochs);
-        Checkpoint header = CheckpointReader.readHeader(run.lastCheckpoint());
-        requireSameSpec(o.spec(), header, run.lastCheckpoint());
-        int done = header.intProperties().getOrDefault(PROP_EPOCHS_DONE, 0L).intValue();
-        long step = header.intProperties().getOrDefault(PROP_GLOBAL_STEP, 0L);
-        int bestEpoch = header.intProperties().getOrDefault(PROP_BEST_EPOCH, -1L).intValue();
-        double bestTop1 = header.floatProperties().getOrDefault(PROP_BEST_TOP1, Float.NaN);
-        log.println("resuming " + runDir + " after epoch " + done + " (global step " + step + ")");
-        MetricsLog metrics = new MetricsLog(run);
-        metrics.restore(MetricsLog.read(run.metricsJsonl()), done - 1);
+        Path start = state.verified(run, "last");
+        if (state.best() != null) state.verified(run, "best");
+        requireSameSpec(o.spec(), CheckpointReader.readHeader(start), start);
         Trainer t = new Trainer(o, log);
-        writeRunProperties(run, o);
-        return t.loop(run, SpecDescriptor.of(o.spec()), run.lastCheckpoint(), done, step, bestEpoch, bestTop1, metrics);
+        t.commitHook = hook;
+        CheckedData data = t.checkData(o.layout() == null ? t.demoData(run) : Datasets.open(o.layout(), o.dataRoot()));
+        if (fromBest) state.commit(run);
+        log.println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep() + ")");
+        writeRunProperties(run, o, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
+        return t.loop(run, SpecDescriptor.of(o.spec()), state, data);
     }
 
     /** Refuses a checkpoint made for another spec (shapes, K, G) before anything is overwritten. */
     static void requireSameSpec(ModelSpec expected, Checkpoint header, Path file) {
         String stored = header.stringProperties().get(ArtifactWriter.PROP_SPEC);
-        if (stored == null) throw new IllegalStateException(file + ": not a sef-onnx checkpoint (no '" + ArtifactWriter.PROP_SPEC + "' property)");
+        if (stored == null) throw new InvalidRunException(file + ": not a sef-onnx checkpoint (no '" + ArtifactWriter.PROP_SPEC + "' property)");
         ModelSpec found = ModelSpec.parse(stored, file.toString());
         if (found.equals(expected)) return;
         List<String> diffs = new ArrayList<>();
         Map<String, String> a = expected.asMap(), b = found.asMap();
         for (String k : a.keySet()) if (!a.get(k).equals(b.get(k))) diffs.add(k + ": run wants " + a.get(k) + ", checkpoint has " + b.get(k));
-        throw new IllegalStateException(file + " was trained for another model spec; nothing was overwritten. " + String.join("; ", diffs));
+        throw new InvalidRunException(file + " was trained for another model spec; nothing was overwritten. " + String.join("; ", diffs));
     }
 
-    private Result loop(RunDirectory run, ModelDescriptor d, Path startCheckpoint, int startEpoch, long globalStep,
-                        int bestEpoch, double bestTop1, MetricsLog metrics) throws IOException {
-        Dataset data = openData(run);
-        if (data.classCount() != o.spec().numClasses()) {
-            throw new IllegalArgumentException(data.description() + " has " + data.classCount() + " classes but the model spec "
-                    + o.spec().id() + " has numClasses=" + o.spec().numClasses() + " (use --classes " + data.classCount() + ")");
-        }
-        List<String> classNames = layoutNames(data);
+    private Result loop(RunDirectory run, ModelDescriptor d, RunState committed, CheckedData data) throws IOException {
+        List<String> classNames = layoutNames(data.dataset());
         LabelFile.write(run.labels(), classNames);
-        log.println("data: " + data.description() + ": " + data.train().size() + " train / " + data.test().size() + " test images, "
-                + data.classCount() + " classes");
+        log.println("data: " + data.dataset().description() + ": " + data.train().size() + " train / " + data.test().size() + " test images, "
+                + data.dataset().classCount() + " classes");
+        RunCommits commits = new RunCommits(run, commitHook);
+        commits.restore(committed, classNames);
+        RunState state = committed;
         int workers = o.workers() > 0 ? o.workers() : Math.max(1, Runtime.getRuntime().availableProcessors());
+        int badBudget = o.maxBadImages() - data.badImages().size();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx");
              BatchLoader trainLoader = new BatchLoader(data.train(), transform(o.layout(), o.spec().imageSize(), true),
-                     LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
+                     LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
+                             .withExifOrientation(o.applyExifOrientation()));
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
-                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
-             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
+                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
+                             .withExifOrientation(o.applyExifOrientation()));
+             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), run.root().resolve(state.last()), o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
+            started = true;
+            long globalStep = state.globalStep();
+            int startEpoch = state.epochsCompleted();
             int lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
             for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
                 double lr = o.learningRateAt(epoch);
@@ -150,7 +182,7 @@ public final class Trainer {
                                 throw new TrainingDivergedException(String.format(Locale.ROOT,
                                         "the loss became %s at epoch %d, step %d (global step %d); training stopped. The last good checkpoint is %s. "
                                                 + "Lower --lr or check the data.", loss, epoch + 1, batches + 1, globalStep + 1,
-                                        epoch > 0 || startEpoch > 0 ? run.lastCheckpoint() + " (after epoch " + epoch + ")" : "the initial " + startCheckpoint));
+                                        (epoch > 0 ? "" : "the initial ") + run.root().resolve(state.last()) + " (after epoch " + epoch + ")"));
                             }
                             session.optimizerStep();
                             session.lazyResetGrad();
@@ -162,38 +194,48 @@ public final class Trainer {
                         }
                     }
                 }
-                double trainSeconds = bar.seconds(), imagesPerSecond = bar.imagesPerSecond();
-                Evaluation eval = evaluate(session, d, testLoader, epoch);
-                boolean best = Double.isNaN(bestTop1) || eval.confusion.top1() > bestTop1;
-                if (best) {
-                    bestTop1 = eval.confusion.top1();
-                    bestEpoch = epoch;
+                if (batches == 0) {
+                    throw new IllegalStateException("epoch " + (epoch + 1) + " trained on no batch: every image of " + data.train().size()
+                            + " train images was skipped as bad (" + String.join("; ", trainLoader.skippedReasons().values()) + ")");
                 }
+                double trainSeconds = bar.seconds(), imagesPerSecond = bar.imagesPerSecond();
+                Evaluation eval = evaluate(session, d, testLoader, String.format(Locale.ROOT, "epoch %d/%d test ", epoch + 1, o.epochs()));
+                requireBoundedSkips(data, trainLoader, testLoader, eval.confusion);
+                boolean best = state.isBetter(eval.confusion.correct(), eval.confusion.total());
+                double bestTop1 = best ? eval.confusion.top1() : state.bestTop1();
+                int bestEpoch = best ? epoch : state.bestEpoch();
                 session.setIntProperty(PROP_EPOCHS_DONE, epoch + 1);
                 session.setIntProperty(PROP_GLOBAL_STEP, globalStep);
-                session.setIntProperty(PROP_BEST_EPOCH, bestEpoch);
-                session.setFloatProperty(PROP_BEST_TOP1, (float) bestTop1);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
-                // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
-                // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
-                session.saveCheckpoint(run.lastCheckpoint(), o.spec().optimizer() == ModelSpec.Optimizer.ADAMW);
-                if (best) {
-                    copyAtomically(run.lastCheckpoint(), run.bestCheckpoint());
-                    eval.confusion.write(run.bestConfusionMatrix(), classNames);
-                }
                 EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
                         eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds, bestTop1, bestEpoch, globalStep);
-                metrics.append(m);
+                // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
+                // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
+                state = commits.commitEpoch(session, o.spec().optimizer() == ModelSpec.Optimizer.ADAMW, state, globalStep, eval.confusion, m, classNames);
                 log.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f (CE %.4f E %.4f S %.4f L %.4f), test top-1 %.2f%% (mean per-class %.2f%%), best %.2f%% at epoch %d, %.1f img/s%n",
                         epoch + 1, o.epochs(), m.train().loss(), m.train().crossEntropy(), m.train().entropy(), m.train().distillation(),
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
             }
-            if (trainLoader.skippedCount() + testLoader.skippedCount() > 0) {
-                log.println("skipped " + (trainLoader.skippedCount() + testLoader.skippedCount()) + " bad images: " + trainLoader.skippedSources() + " " + testLoader.skippedSources());
-            }
-            Path export = Exporter.export(ort, d, run, o, run.bestCheckpoint(), classNames, log);
-            writeSummary(run, metrics.rows(), bestTop1, bestEpoch, trainLoader.skippedSources(), testLoader.skippedSources(), export);
-            return new Result(run, o.epochs(), bestTop1, bestEpoch, metrics.rows(), export);
+            Map<String, String> skipped = new TreeMap<>(data.badImages());
+            skipped.putAll(trainLoader.skippedReasons());
+            skipped.putAll(testLoader.skippedReasons());
+            if (!skipped.isEmpty()) log.println("skipped " + skipped.size() + " bad images: " + String.join("; ", skipped.values()));
+            RunState done = state;
+            Path export = commits.finish(() -> Exporter.export(ort, d, run, o, done.verified(run, "best"), classNames, log),
+                    dir -> writeSummary(run, done, skipped, dir));
+            return new Result(run, state.epochsCompleted(), state.bestTop1(), state.bestEpoch(), state.metrics(), export);
+        }
+    }
+
+    /** --max-bad-images over the whole run, and no test pass that scored nothing (top-1 would be NaN). */
+    private void requireBoundedSkips(CheckedData data, BatchLoader train, BatchLoader test, ConfusionMatrix eval) {
+        int bad = data.badImages().size() + train.skippedSources().size() + test.skippedSources().size();
+        if (bad > o.maxBadImages()) {
+            throw new IllegalStateException(bad + " bad images were skipped, more than --max-bad-images " + o.maxBadImages()
+                    + ": the data set looks broken (" + String.join("; ", test.skippedReasons().values()) + "); fix it or raise the bound");
+        }
+        if (eval.total() == 0) {
+            throw new IllegalStateException("the test pass scored no image: all " + data.test().size() + " test images were skipped as bad");
         }
     }
 
@@ -205,33 +247,36 @@ public final class Trainer {
     /** Evaluates a run's checkpoint ({@code best}, {@code last} or a file) on its test split, or on {@code dataRoot}. */
     public static EvalResult evaluateCheckpoint(Path runDir, String which, Path dataRoot, Path confusionOut, PrintStream log) throws IOException {
         RunDirectory run = new RunDirectory(runDir);
+        RunState.read(run);   // a folder that is not a run fails here, saying so
         TrainOptions saved = readRunOptions(run);
         TrainOptions o = dataRoot == null ? saved : new TrainOptions(saved.spec(), saved.layout() == null ? Layout.IDX : saved.layout(), dataRoot,
                 saved.outDir(), saved.epochs(), saved.batchSize(), saved.learningRate(), saved.lrStepEpochs(), saved.lrGamma(), saved.seed(),
-                saved.device(), saved.threads(), saved.workers(), saved.skipBadImages(), false, 0, saved.pretrained());
+                saved.device(), saved.threads(), saved.workers(), saved.skipBadImages(), false, 0, saved.pretrained(), saved.maxBadImages(),
+                saved.applyExifOrientation());
         Path ckpt = run.checkpoint(which);
         requireSameSpec(o.spec(), CheckpointReader.readHeader(ckpt), ckpt);
         Trainer t = new Trainer(o, log);
-        Dataset data = t.openData(run);
+        Dataset data = o.layout() == null ? t.demoData(run) : Datasets.open(o.layout(), o.dataRoot());
         ModelDescriptor d = SpecDescriptor.of(o.spec());
         int workers = o.workers() > 0 ? o.workers() : Runtime.getRuntime().availableProcessors();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-eval");
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
-                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
+                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages())
+                             .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), t.threads(), false, log)) {
-            Evaluation e = t.evaluate(session, d, testLoader, 0);
+            Evaluation e = t.evaluate(session, d, testLoader, "eval " + ckpt.getFileName());
             if (confusionOut != null) e.confusion.write(confusionOut, t.layoutNames(data));
             return new EvalResult(e.confusion.top1(), e.confusion.meanClassAccuracy(), e.confusion.total(), e.terms.loss());
         }
     }
 
-    private Evaluation evaluate(OrtAdapter.Training session, ModelDescriptor d, BatchLoader testLoader, int epoch) {
+    private Evaluation evaluate(OrtAdapter.Training session, ModelDescriptor d, BatchLoader testLoader, String label) {
         ConfusionMatrix confusion = new ConfusionMatrix(d.numClasses());
         List<String> outs = d.evalOutputs();
         int logitsAt = outs.indexOf(SefModel.LOGITS);
         double[] sums = new double[outs.size()];
         long images = 0;
-        Progress bar = new Progress(log, terminal, String.format(Locale.ROOT, "epoch %d/%d test ", epoch + 1, o.epochs()), testLoader.batchesPerEpoch());
+        Progress bar = new Progress(log, terminal, label, testLoader.batchesPerEpoch());
         int batches = 0;
         try (BatchLoader.Epoch it = testLoader.epoch(0)) {
             while (it.hasNext()) {
@@ -263,11 +308,20 @@ public final class Trainer {
         return o.threads() > 0 ? o.threads() : Sessions.defaultThreads();
     }
 
-    private Dataset openData(RunDirectory run) throws IOException {
-        if (o.layout() != null) return Datasets.open(o.layout(), o.dataRoot());
+    /** The embedded demo, unpacked into the run folder once. */
+    private Dataset demoData(RunDirectory run) throws IOException {
         Path demo = run.root().resolve("demo-data");
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
+    }
+
+    /** The data set checked against the spec and image by image (DataCheck), with a progress line. */
+    private CheckedData checkData(Dataset data) {
+        int workers = o.workers() > 0 ? o.workers() : Math.max(1, Runtime.getRuntime().availableProcessors());
+        int chunk = DataCheck.PROGRESS_CHUNK, chunks = (DataCheck.fileCount(data) + chunk - 1) / chunk;
+        Progress bar = new Progress(log, terminal, "checking images", chunks);
+        return DataCheck.check(data, o.spec().numClasses(), o.spec().id(), o.skipBadImages(), o.maxBadImages(), workers, log,
+                done -> bar.update((done + chunk - 1) / chunk, chunk, ""));
     }
 
     /** The demo's IDX labels are digits: give them Fashion-MNIST's names (index order unchanged). */
@@ -291,12 +345,6 @@ public final class Trainer {
         };
     }
 
-    static void copyAtomically(Path from, Path to) throws IOException {
-        Path tmp = to.resolveSibling("." + to.getFileName() + ".tmp");
-        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
     static String describe(ModelSpec s) {
         return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s)", s.id(), s.depth(), s.numClasses(), s.groups(),
                 s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -304,18 +352,29 @@ public final class Trainer {
 
     // ---- run.properties: what --resume needs to rebuild the options ----
 
-    static void writeRunProperties(RunDirectory run, TrainOptions o) throws IOException {
+    /** run.properties key of the --pretrained file's SHA-256 (checked at import, recorded for provenance). */
+    static final String PROP_RUN_PRETRAINED_SHA = "pretrained.sha256";
+
+    static void writeRunProperties(RunDirectory run, TrainOptions o, String pretrainedSha256) throws IOException {
         StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/model.properties\n");
         o.asMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        if (pretrainedSha256 != null) sb.append(PROP_RUN_PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
         AtomicFiles.writeString(run.runProperties(), sb.toString());
         AtomicFiles.writeString(run.artifacts().resolve(ArtifactWriter.SPEC_FILE), o.spec().toProperties());
     }
 
-    public static TrainOptions readRunOptions(RunDirectory run) throws IOException {
+    private static Properties readRunProperties(RunDirectory run) throws IOException {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(run.runProperties())) {
             p.load(in);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new InvalidRunException(run.runProperties() + " is missing: " + run.root() + " is not a complete sef-onnx run directory");
         }
+        return p;
+    }
+
+    public static TrainOptions readRunOptions(RunDirectory run) throws IOException {
+        Properties p = readRunProperties(run);
         Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         String layout = p.getProperty("data.layout", "demo");
@@ -329,29 +388,32 @@ public final class Trainer {
                     Long.parseLong(p.getProperty("seed")), TrainOptions.Device.valueOf(p.getProperty("device").toUpperCase(Locale.ROOT)),
                     Integer.parseInt(p.getProperty("threads")), Integer.parseInt(p.getProperty("workers")),
                     Boolean.parseBoolean(p.getProperty("skipBadImages")), false, Integer.parseInt(p.getProperty("maxBatchesPerEpoch", "0")),
-                    pretrained.isEmpty() ? null : Path.of(pretrained));
+                    pretrained.isEmpty() ? null : Path.of(pretrained),
+                    Integer.parseInt(p.getProperty("maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))),
+                    TrainOptions.parseExifOrientation(p.getProperty("exifOrientation", "ignore")));
         } catch (RuntimeException e) {
-            throw new IllegalStateException(run.runProperties() + " is damaged: " + e.getMessage(), e);
+            throw new InvalidRunException(run.runProperties() + " is damaged: " + e.getMessage());
         }
     }
 
     static TrainOptions withEpochs(TrainOptions o, int epochs) {
         return new TrainOptions(o.spec(), o.layout(), o.dataRoot(), o.outDir(), epochs, o.batchSize(), o.learningRate(), o.lrStepEpochs(),
-                o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained());
+                o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained(),
+                o.maxBadImages(), o.applyExifOrientation());
     }
 
-    private static void writeSummary(RunDirectory run, List<EpochMetrics> rows, double bestTop1, int bestEpoch, List<String> skippedTrain,
-                                     List<String> skippedTest, Path export) throws IOException {
+    private static void writeSummary(RunDirectory run, RunState state, Map<String, String> skipped, Path export) throws IOException {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "best test top-1: %.4f at epoch %d%n", bestTop1, bestEpoch + 1));
+        sb.append(String.format(Locale.ROOT, "best test top-1: %.4f (%d/%d) at epoch %d%n", state.bestTop1(), state.bestCorrect(), state.bestTotal(),
+                state.bestEpoch() + 1));
+        List<EpochMetrics> rows = state.metrics();
         if (!rows.isEmpty()) {
             EpochMetrics last = rows.get(rows.size() - 1);
             sb.append(String.format(Locale.ROOT, "last epoch %d: test top-1 %.4f, mean per-class %.4f, train loss %.4f%n", last.epoch() + 1,
                     last.testTop1(), last.testMeanClassAccuracy(), last.train().loss()));
         }
-        sb.append("skipped bad images: ").append(skippedTrain.size() + skippedTest.size()).append('\n');
-        for (String s : skippedTrain) sb.append("  train ").append(s).append('\n');
-        for (String s : skippedTest) sb.append("  test ").append(s).append('\n');
+        sb.append("skipped bad images: ").append(skipped.size()).append('\n');
+        for (String reason : skipped.values()) sb.append("  ").append(reason).append('\n');
         sb.append("export: ").append(export).append('\n');
         AtomicFiles.writeString(run.summary(), sb.toString());
     }

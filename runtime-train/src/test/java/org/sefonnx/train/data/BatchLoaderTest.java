@@ -128,6 +128,18 @@ class BatchLoaderTest {
         }
     }
 
+    @Test
+    void skippingMoreDistinctImagesThanTheBoundFailsNamingTheLastOne(@TempDir Path dir) throws IOException {
+        List<Sample> samples = withCorruptImage(dir);
+        try (BatchLoader loader = new BatchLoader(samples, TransformSpec.resize(8, false),
+                new LoaderOptions(2, 1, 1, 0L, false, true).withMaxBadImages(1))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> run(loader, 0));
+            assertTrue(e.getMessage().startsWith("2 images of this split were skipped as bad, more than the bound of 1"), e.getMessage());
+            assertTrue(e.getMessage().contains("gone.jpg: file does not exist"), e.getMessage());
+            assertEquals(List.of(dir.resolve("corrupt.jpg").toString(), dir.resolve("gone.jpg").toString()), loader.skippedSources());
+        }
+    }
+
     /** Samples 1 (garbage bytes) and 3 (deleted after listing) are bad; the rest are the CUB fixtures. */
     private static List<Sample> withCorruptImage(Path dir) throws IOException {
         List<Sample> samples = new ArrayList<>(cubAndFolderSamples());

@@ -46,8 +46,8 @@ class TrainerTest {
         new Trainer(SmallRun.options(data, dir.resolve("split"), 1, 0.02), QUIET).train();
         Trainer.Result resumed = Trainer.resume(dir.resolve("split"), 3, QUIET);
 
-        Checkpoint a = CheckpointReader.read(full.run().lastCheckpoint());
-        Checkpoint b = CheckpointReader.read(resumed.run().lastCheckpoint());
+        Checkpoint a = CheckpointReader.read(full.run().checkpoint("last"));
+        Checkpoint b = CheckpointReader.read(resumed.run().checkpoint("last"));
         double worst = 0;
         for (Checkpoint.Tensor t : a.trainable()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
         for (Checkpoint.Tensor t : a.frozen()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
@@ -67,14 +67,14 @@ class TrainerTest {
     void aRunForAnotherSpecIsRefusedBeforeAnythingIsOverwritten(@TempDir Path dir) throws Exception {
         Path run = dir.resolve("run");
         new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train();
-        byte[] before = Files.readAllBytes(run.resolve("checkpoints/last.ckpt"));
+        byte[] before = Files.readAllBytes(run.resolve("checkpoints/epoch-0001.ckpt"));
         // another spec in run's model.properties: as if the user pointed --resume at a run of another model
         ModelSpec other = ShippedSpecs.demo().withLosses(1, 0.05, 1, ModelSpec.GroupingLossForm.PAPER);
         Files.writeString(run.resolve("artifacts/model.properties"), other.toProperties());
-        var e = assertThrows(IllegalStateException.class, () -> Trainer.resume(run, 2, QUIET));
+        var e = assertThrows(InvalidRunException.class, () -> Trainer.resume(run, 2, QUIET));
         assertTrue(e.getMessage().contains("another model spec") && e.getMessage().contains("groupingLoss"), e.getMessage());
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(run.resolve("checkpoints/last.ckpt"))));
-        var again = assertThrows(IllegalStateException.class, () -> new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(run.resolve("checkpoints/epoch-0001.ckpt"))));
+        var again = assertThrows(IllegalArgumentException.class, () -> new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train());
         assertTrue(again.getMessage().contains("already holds a run"), again.getMessage());
     }
 
@@ -106,7 +106,7 @@ class TrainerTest {
             assertFalse(node.getDomain().equals("com.microsoft") || node.getOpType().contains("Grad") || node.getOpType().equals("SoftmaxCrossEntropyLoss"), node.getOpType());
         }
         try (OrtAdapter ort = OrtAdapter.create("test");
-             OrtAdapter.Training t = Sessions.open(ort, DemoR18Model.INSTANCE, r.run().artifacts(), r.run().bestCheckpoint(), TrainOptions.Device.CPU, 1, false, QUIET);
+             OrtAdapter.Training t = Sessions.open(ort, DemoR18Model.INSTANCE, r.run().artifacts(), r.run().checkpoint("best"), TrainOptions.Device.CPU, 1, false, QUIET);
              OrtAdapter.Inference inf = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
              OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
              BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, 32, false), LoaderOptions.evaluation(8));
@@ -140,14 +140,14 @@ class TrainerTest {
         assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.conv1.weight").data(), initial.tensor("layer2.0.conv1.weight").data()));
         assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.bn1.running_var").data(), initial.tensor("layer2.0.bn1.running_var").data()));
         assertTrue(maxAbsDiff(source.tensor("fc.weight").data(), initial.tensor("fc.weight").data()) > 0, "the global head starts fresh");
-        String sha = CheckpointReader.readHeader(r.run().lastCheckpoint()).stringProperties().get("pretrained_sha256");
+        String sha = CheckpointReader.readHeader(r.run().checkpoint("last")).stringProperties().get("pretrained_sha256");
         assertEquals(64, sha.length(), "the run's checkpoints record the source's SHA-256");
         assertTrue(Files.readString(r.run().runProperties()).contains("pretrained.sha256=" + sha));
 
         String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run("export", "--run", r.run().root().toString(), "--format", "safetensors", "--checkpoint", "last");
         assertEquals("0", cli[0], cli[2]);
         var exported = org.sefonnx.generator.weights.SafeTensors.read(r.run().export().resolve("model.safetensors"));
-        Checkpoint last = CheckpointReader.read(r.run().lastCheckpoint());
+        Checkpoint last = CheckpointReader.read(r.run().checkpoint("last"));
         float[] conv = exported.tensor("conv1.weight").toFloats();
         assertEquals(0.0, maxAbsDiff(last.tensor("conv1.weight").data(), conv));
     }

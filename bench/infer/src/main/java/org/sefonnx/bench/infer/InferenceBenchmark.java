@@ -323,7 +323,7 @@ public final class InferenceBenchmark {
         List<String> labels = new ArrayList<>();
         for (int k = 0; k < classes; k++) labels.add("class-" + k);
         Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
-        PreprocessingSpec.resize(size).withModel(spec.id(), classes).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+        java.nio.file.Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
         for (String f : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) dir.resolve(f).toFile().deleteOnExit();
         dir.toFile().deleteOnExit();
         return dir;
