@@ -64,22 +64,19 @@ public final class Im2colConv {
     }
 
     /**
-     * col2im, for dX: for tap t = (i, j) and input cell (h, w), the column of cols(X) that read that cell through that
-     * tap, t·OH·OW + (a·OW + b) with s·a + i − p = h and s·b + j − p = w, or {@link #ZERO} where none did (stride gaps,
-     * borders). Laid out [t][h][w].
+     * col2im, for dX: for tap t and input cell c, the column of cols(X) that read that cell through that tap,
+     * t·OH·OW + p with {@link #tapIndex}[t][p] = c, or {@link #ZERO} where none did (stride gaps, borders). Laid out
+     * [t][h][w]: the inverse of {@link #tapIndex} tap by tap (a tap reads each input cell at most once).
      */
     public static long[] col2imIndex(long h, long w, long k, long stride, long pad, long outH, long outW) {
-        long[] index = new long[(int) (k * k * h * w)];
-        int n = 0;
-        for (long i = 0; i < k; i++) {
-            for (long j = 0; j < k; j++) {
-                for (long r = 0; r < h; r++) {
-                    for (long q = 0; q < w; q++) {
-                        long sa = r + pad - i, sb = q + pad - j;
-                        boolean hit = sa >= 0 && sb >= 0 && sa % stride == 0 && sb % stride == 0 && sa / stride < outH && sb / stride < outW;
-                        index[n++] = hit ? (i * k + j) * outH * outW + (sa / stride) * outW + sb / stride : ZERO;
-                    }
-                }
+        long[] forward = tapIndex(h, w, k, stride, pad, outH, outW);
+        int cells = (int) (h * w), outCells = (int) (outH * outW);
+        long[] index = new long[(int) (k * k) * cells];
+        java.util.Arrays.fill(index, ZERO);
+        for (int t = 0; t < k * k; t++) {
+            for (int p = 0; p < outCells; p++) {
+                long cell = forward[t * outCells + p];
+                if (cell != ZERO) index[t * cells + (int) cell] = (long) t * outCells + p;
             }
         }
         return index;
