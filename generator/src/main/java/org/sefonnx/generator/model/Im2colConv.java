@@ -6,7 +6,6 @@ import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**

@@ -293,43 +293,10 @@ public final class Ops {
         return single("Slice", "", hint, List.of(x, g.longs(starts), g.longs(ends), g.longs(axes)), x.dtype(), s);
     }
 
-    /** Slice with constant starts/ends/steps on the given axes of a tensor whose sliced dimensions are fixed. */
-    public Value slice(String hint, Value x, long[] starts, long[] ends, long[] axes, long[] steps) {
-        Shape s = x.requireShape();
-        for (int i = 0; i < axes.length; i++) s = s.with((int) axes[i], Dim.of(slicedLength(s.size((int) axes[i]), starts[i], ends[i], steps[i])));
-        return single("Slice", "", hint, List.of(x, g.longs(starts), g.longs(ends), g.longs(axes), g.longs(steps)), x.dtype(), s);
-    }
-
-    /** ONNX Slice's output length along one axis (starts/ends clamped as the operator specifies). */
-    static long slicedLength(long dim, long start, long end, long step) {
-        if (step == 0) throw new IllegalArgumentException("Slice step 0");
-        long st = start < 0 ? start + dim : start, en = end < 0 && end != Long.MIN_VALUE ? end + dim : end;
-        if (step > 0) {
-            st = Math.max(0, Math.min(st, dim));
-            en = Math.max(0, Math.min(en, dim));
-            return Math.max(0, (en - st + step - 1) / step);
-        }
-        st = Math.max(-1, Math.min(st, dim - 1));
-        en = end == Long.MIN_VALUE ? -1 : Math.max(-1, Math.min(en, dim - 1));
-        return Math.max(0, (st - en + (-step) - 1) / (-step));
-    }
-
     /** Concat along {@code axis}; a symbolic result dimension gets {@code resultDim}. */
     public Value concat(String hint, List<Value> parts, long axis, Dim resultDim) {
         Shape s = parts.get(0).requireShape().with((int) axis, resultDim);
         return single("Concat", "", hint, parts, parts.get(0).dtype(), s, Attr.i("axis", axis));
-    }
-
-    /** 2-D convolution with explicit (possibly asymmetric) pads {@code [top, left, bottom, right]}, group 1, no bias. */
-    public Value conv(String hint, Value x, Value w, long[] strides, long[] pads) {
-        Shape xs = x.requireShape(), ws = w.requireShape();
-        long kh = ws.size(2), kw = ws.size(3);
-        List<Dim> dims = new ArrayList<>(List.of(xs.dim(0), ws.dim(0)));
-        dims.add(Dim.of((xs.size(2) + pads[0] + pads[2] - kh) / strides[0] + 1));
-        dims.add(Dim.of((xs.size(3) + pads[1] + pads[3] - kw) / strides[1] + 1));
-        return single("Conv", "", hint, List.of(x, w), x.dtype(), Shape.of(dims),
-                Attr.ints("kernel_shape", kh, kw), Attr.ints("strides", strides), Attr.ints("pads", pads),
-                Attr.ints("dilations", 1, 1), Attr.i("group", 1));
     }
 
     /** Constant-zero padding; {@code pads} = [begin_0..begin_r-1, end_0..end_r-1]. */
