@@ -133,6 +133,8 @@ public final class Trainer {
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
             int lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
+            // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
+            MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
             for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
                 double lr = o.learningRateAt(epoch);
                 session.setLearningRate((float) lr);   // ORT does not restore it from a checkpoint
@@ -144,8 +146,15 @@ public final class Trainer {
                 try (BatchLoader.Epoch it = trainLoader.epoch(epoch)) {
                     while (it.hasNext() && batches < planned) {
                         try (Batch b = it.next()) {
-                            List<HostTensor> out = session.trainStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
+                            List<HostTensor> out = session.trainStep(mixedPrecision.inputs(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
                             float loss = out.get(lossAt).scalar();
+                            if (!mixedPrecision.step(out)) {
+                                session.lazyResetGrad();   // the next step overwrites the skipped step's gradient buffers
+                                globalStep++;
+                                batches++;
+                                bar.update(batches, b.size(), String.format(Locale.ROOT, "skipped (loss scale now %.0f)", mixedPrecision.scale()));
+                                continue;
+                            }
                             if (!Float.isFinite(loss)) {
                                 throw new TrainingDivergedException(String.format(Locale.ROOT,
                                         "the loss became %s at epoch %d, step %d (global step %d); training stopped. The last good checkpoint is %s. "
@@ -154,7 +163,7 @@ public final class Trainer {
                             }
                             session.optimizerStep();
                             session.lazyResetGrad();
-                            for (int i = 0; i < trainSums.length; i++) trainSums[i] += out.get(i).scalar() * (double) b.size();
+                            for (int i = 0; i < trainSums.length; i++) if (mixedPrecision.isLossTerm(i)) trainSums[i] += out.get(i).scalar() * (double) b.size();
                             trainImages += b.size();
                             globalStep++;
                             batches++;
@@ -174,6 +183,7 @@ public final class Trainer {
                 session.setIntProperty(PROP_BEST_EPOCH, bestEpoch);
                 session.setFloatProperty(PROP_BEST_TOP1, (float) bestTop1);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
+                mixedPrecision.save(session);
                 // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
                 // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
                 session.saveCheckpoint(run.lastCheckpoint(), o.spec().optimizer() == ModelSpec.Optimizer.ADAMW);
@@ -187,6 +197,7 @@ public final class Trainer {
                 log.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f (CE %.4f E %.4f S %.4f L %.4f), test top-1 %.2f%% (mean per-class %.2f%%), best %.2f%% at epoch %d, %.1f img/s%n",
                         epoch + 1, o.epochs(), m.train().loss(), m.train().crossEntropy(), m.train().entropy(), m.train().distillation(),
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
+                mixedPrecision.logEpoch(log);
             }
             if (trainLoader.skippedCount() + testLoader.skippedCount() > 0) {
                 log.println("skipped " + (trainLoader.skippedCount() + testLoader.skippedCount()) + " bad images: " + trainLoader.skippedSources() + " " + testLoader.skippedSources());
