@@ -19,6 +19,14 @@ public final class Sessions {
 
     public static OrtAdapter.Training open(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
                                            TrainOptions.Device device, int threads, boolean exhaustive, PrintStream log) {
+        OrtAdapter.CudaOptions defaults = OrtAdapter.CudaOptions.defaults();
+        return open(ort, d, artifacts, checkpoint, device, threads,
+                exhaustive ? defaults.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : defaults, log);
+    }
+
+    /** The same with every CUDA provider setting given (cuDNN search, workspace, TF32). */
+    public static OrtAdapter.Training open(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
+                                           TrainOptions.Device device, int threads, OrtAdapter.CudaOptions cudaOptions, PrintStream log) {
         Path train = artifacts.resolve(d.trainingModelFile()), eval = artifacts.resolve(d.evalModelFile()),
                 optimizer = artifacts.resolve(d.optimizerModelFile());
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
@@ -33,10 +41,10 @@ public final class Sessions {
             log.println("device: CPU, because " + why + "; " + threads + " intra-op threads");
             return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
         }
-        OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, exhaustive, true);
+        OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, false, true, cudaOptions);
         try {
             OrtAdapter.Training t = ort.openTraining(checkpoint, train, eval, optimizer, cuda);
-            log.println("device: CUDA (device 0, cuDNN conv algorithm search " + (exhaustive ? "EXHAUSTIVE" : "HEURISTIC") + ")");
+            log.println("device: CUDA (device 0, " + cudaOptions.describe() + ")");
             return t;
         } catch (OrtAdapter.OrtException e) {
             if (device == TrainOptions.Device.CUDA) throw e;

@@ -131,7 +131,7 @@ public final class Trainer {
                      LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()));
-             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
+             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudaOptions(), log)) {
             int lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
             // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
             MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
@@ -340,7 +340,7 @@ public final class Trainer {
                     Long.parseLong(p.getProperty("seed")), TrainOptions.Device.valueOf(p.getProperty("device").toUpperCase(Locale.ROOT)),
                     Integer.parseInt(p.getProperty("threads")), Integer.parseInt(p.getProperty("workers")),
                     Boolean.parseBoolean(p.getProperty("skipBadImages")), false, Integer.parseInt(p.getProperty("maxBatchesPerEpoch", "0")),
-                    pretrained.isEmpty() ? null : Path.of(pretrained));
+                    pretrained.isEmpty() ? null : Path.of(pretrained)).withCuda(TrainOptions.cudaFrom(p::getProperty));
         } catch (RuntimeException e) {
             throw new IllegalStateException(run.runProperties() + " is damaged: " + e.getMessage(), e);
         }
@@ -348,7 +348,7 @@ public final class Trainer {
 
     static TrainOptions withEpochs(TrainOptions o, int epochs) {
         return new TrainOptions(o.spec(), o.layout(), o.dataRoot(), o.outDir(), epochs, o.batchSize(), o.learningRate(), o.lrStepEpochs(),
-                o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained());
+                o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained(), o.cuda());
     }
 
     private static void writeSummary(RunDirectory run, List<EpochMetrics> rows, double bestTop1, int bestEpoch, List<String> skippedTrain,
