@@ -1,5 +1,6 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -9,6 +10,8 @@ import java.nio.file.Path;
 /** Opens training sessions on the right device, saying once which device and why. */
 public final class Sessions {
     static final String CUDA_PROVIDER = "CUDAExecutionProvider";
+    /** ORT's CPU provider has no fp16 ConvGrad (nor fp16 BatchNormalizationGrad): fp16 graphs train on CUDA only. */
+    static final String FP16_NEEDS_CUDA = "--precision fp16 trains on CUDA only: ONNX Runtime's CPU provider has no fp16 ConvGrad";
 
     private Sessions() {}
 
@@ -30,6 +33,8 @@ public final class Sessions {
         Path train = artifacts.resolve(d.trainingModelFile()), eval = artifacts.resolve(d.evalModelFile()),
                 optimizer = artifacts.resolve(d.optimizerModelFile());
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
+        boolean halfPrecision = d.precision().equals(ModelSpec.Precision.FP16.label());
+        if (halfPrecision && device == TrainOptions.Device.CPU) throw new IllegalStateException(FP16_NEEDS_CUDA + " (--device cpu)");
         if (device == TrainOptions.Device.CPU) {
             log.println("device: CPU (--device cpu), " + threads + " intra-op threads");
             return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
@@ -38,6 +43,7 @@ public final class Sessions {
         if (!hasCuda) {
             String why = "the ONNX Runtime natives on the class path have no CUDA provider (build with -Pcuda for the GPU natives)";
             if (device == TrainOptions.Device.CUDA) throw new IllegalStateException("--device cuda: " + why);
+            if (halfPrecision) throw new IllegalStateException(FP16_NEEDS_CUDA + ": " + why);
             log.println("device: CPU, because " + why + "; " + threads + " intra-op threads");
             return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
         }
@@ -47,7 +53,7 @@ public final class Sessions {
             log.println("device: CUDA (device 0, " + cudaOptions.describe() + ")");
             return t;
         } catch (OrtAdapter.OrtException e) {
-            if (device == TrainOptions.Device.CUDA) throw e;
+            if (device == TrainOptions.Device.CUDA || halfPrecision) throw e;
             log.println("device: CPU, because the CUDA provider could not start: " + e.getMessage().lines().findFirst().orElse("") + "; " + threads + " intra-op threads");
             return ort.openTraining(checkpoint, train, eval, optimizer, cpu);
         }
