@@ -17,6 +17,12 @@ import java.util.Locale;
  * every step runs.
  */
 final class MixedPrecisionSteps {
+    /**
+     * 2^-24, fp16's smallest subnormal: a scale below it cannot lift any gradient into fp16's range, so a run that
+     * backs off this far (about 40 consecutive skipped steps from 2^16) has a non-finite forward, not an overflow.
+     */
+    static final float SMALLEST_USEFUL_SCALE = 0x1.0p-24f;
+
     private final LossScaler scaler;
     private final int finiteAt;
     private int steps, skipped;
@@ -45,6 +51,10 @@ final class MixedPrecisionSteps {
         if (scaler == null) return true;
         boolean finite = scaler.update(outputs.get(finiteAt).flag());
         if (!finite) skipped++;
+        if (scaler.scale() < SMALLEST_USEFUL_SCALE) {
+            throw new TrainingDivergedException(String.format(Locale.ROOT, "the loss scale fell to %.3g after %d skipped steps: the gradients are "
+                    + "inf/NaN at any scale (a non-finite forward pass); training stopped. Lower --lr or check the data.", scaler.scale(), skipped));
+        }
         return finite;
     }
 

@@ -77,6 +77,17 @@ class MixedPrecisionRunTest {
     }
 
     @Test
+    void aRunWhoseGradientsStayNonFiniteAtAnyScaleStopsAsDiverged() {
+        ModelDescriptor d = SpecDescriptor.of(HALF);
+        MixedPrecisionSteps steps = MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
+        // 2^16 halved 40 times is 2^-24, the last useful scale; the 41st skip stops the run
+        for (int i = 0; i < 40; i++) assertFalse(steps.step(outputs(d, false)));
+        assertEquals(0x1.0p-24f, steps.scale());
+        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> steps.step(outputs(d, false)));
+        assertTrue(e.getMessage().contains("after 41 skipped steps"), e.getMessage());
+    }
+
+    @Test
     void halfPrecisionRefusesTheCpuAndSaysWhy() throws Exception {
         ArtifactWriter.generate(HALF, dir, 42L);
         try (OrtAdapter ort = OrtAdapter.create("fp16-cpu")) {
