@@ -309,8 +309,9 @@ public final class Trainer {
     }
 
     static String describe(ModelSpec s) {
-        return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s)", s.id(), s.depth(), s.numClasses(), s.groups(),
-                s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s%s)", s.id(), s.depth(), s.numClasses(), s.groups(),
+                s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                s.precision() == ModelSpec.Precision.FP32 ? "" : ", " + s.precision().label() + " mixed precision");
     }
 
     // ---- run.properties: what --resume needs to rebuild the options ----
