@@ -41,8 +41,9 @@ class MixedPrecisionGraphTest {
      * orttraining/orttraining/training_ops/cuda/cuda_training_kernels.cc (ConvGrad float/double/MLFloat16;
      * BatchNormalizationGrad (T,T1,T2) = float³, double³, MLFloat16³, (MLFloat16, MLFloat16, float),
      * (MLFloat16, float, float); ReluGrad float/double/MLFloat16; SoftmaxCrossEntropyLossGrad float/MLFloat16/BFloat16;
-     * LogSoftmaxGrad_13 untyped; InPlaceAccumulatorV2 (float, float) and (float, MLFloat16)). Pad, Slice, Where and
-     * SoftmaxCrossEntropyLoss are typed in their own files for float and MLFloat16. No bf16 is used.
+     * LogSoftmaxGrad_13 untyped; InPlaceAccumulatorV2 (float, float) and (float, MLFloat16); SoftmaxCrossEntropyLoss
+     * float/MLFloat16). Pad and Where are registered for float and MLFloat16 in cuda_execution_provider.cc, Slice by its
+     * index type for any data type. No bf16 is used.
      */
     static final Map<String, Set<DType>> CUDA_KERNELS = Map.ofEntries(
             Map.entry("Conv", Set.of(DType.FLOAT, DType.FLOAT16)),
