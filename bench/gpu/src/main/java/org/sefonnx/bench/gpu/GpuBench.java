@@ -72,11 +72,26 @@ public final class GpuBench {
             GpuBench b = new GpuBench(dryRun, work, log, ort, table);
             table.torchRows(torchRows);
             b.throughput(throughputSpec);
-            b.equivalence(ShippedSpecs.demo());
-            b.equivalence(ShippedSpecs.byId("cub-r50").withImageSize(64).withId("cub-r50-64"));
-            b.demoEpochs();
+            b.attempt("equivalence", "demo-r18", () -> b.equivalence(ShippedSpecs.demo()));
+            b.attempt("equivalence", "cub-r50 at 64 px", () -> b.equivalence(ShippedSpecs.byId("cub-r50").withImageSize(64).withId("cub-r50-64")));
+            b.attempt("2-epoch demo", "fp32 on CUDA", b::demoEpochs);
         }
         table.print(System.out);
+    }
+
+    private interface Part {
+        void run() throws IOException;
+    }
+
+    /** Runs one part of the bench; a failure becomes a FAILED row (the stack trace goes to the log) and the run goes on. */
+    private void attempt(String section, String configuration, Part part) {
+        try {
+            part.run();
+        } catch (IOException | RuntimeException e) {
+            e.printStackTrace(log);
+            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            table.skipped(section, configuration, "FAILED: " + e.getClass().getSimpleName() + ": " + first);
+        }
     }
 
     // ---- sef-onnx throughput ---------------------------------------------------------------------------------------
@@ -91,12 +106,14 @@ public final class GpuBench {
         }
         for (CudaOptions.ConvAlgorithmSearch mode : CudaOptions.ConvAlgorithmSearch.values()) {
             CudaOptions cuda = CudaOptions.defaults().withConvAlgorithmSearch(mode);
-            table.row("sef-onnx", "fp32 (TF32 on), cuDNN " + mode, rate(fp32Spec, cudaConfig(cuda), batches, warmup, timed), "tf32");
+            String name = "fp32 (TF32 on), cuDNN " + mode;
+            attempt("sef-onnx", name, () -> table.row("sef-onnx", name, rate(fp32Spec, cudaConfig(cuda), batches, warmup, timed), "tf32"));
         }
         ModelSpec half = fp32Spec.withPrecision(ModelSpec.Precision.FP16).withId(fp32Spec.id() + "-fp16");
         for (CudaOptions.ConvAlgorithmSearch mode : List.of(CudaOptions.ConvAlgorithmSearch.HEURISTIC, CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)) {
-            table.row("sef-onnx", "fp16 mixed precision, cuDNN " + mode,
-                    rate(half, cudaConfig(CudaOptions.defaults().withConvAlgorithmSearch(mode)), batches, warmup, timed), "fp16");
+            String name = "fp16 mixed precision, cuDNN " + mode;
+            attempt("sef-onnx", name, () -> table.row("sef-onnx", name,
+                    rate(half, cudaConfig(CudaOptions.defaults().withConvAlgorithmSearch(mode)), batches, warmup, timed), "fp16"));
         }
     }
 
@@ -181,10 +198,12 @@ public final class GpuBench {
             table.check("2-epoch demo", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
             return;
         }
-        double half = demoTop1(demo.withPrecision(ModelSpec.Precision.FP16).withId("demo-r18-fp16"), "demo-fp16");
-        double points = 100 * Math.abs(half - full);
-        table.check("2-epoch demo", "fp16 on CUDA, " + (points <= TOP1_POINTS ? "PASS" : "FAIL"),
-                String.format(Locale.ROOT, "test top-1 %.2f%%, %.2f points from fp32 (limit %.0f)", 100 * half, points, TOP1_POINTS));
+        attempt("2-epoch demo", "fp16 on CUDA", () -> {
+            double half = demoTop1(demo.withPrecision(ModelSpec.Precision.FP16).withId("demo-r18-fp16"), "demo-fp16");
+            double points = 100 * Math.abs(half - full);
+            table.check("2-epoch demo", "fp16 on CUDA, " + (points <= TOP1_POINTS ? "PASS" : "FAIL"),
+                    String.format(Locale.ROOT, "test top-1 %.2f%%, %.2f points from fp32 (limit %.0f)", 100 * half, points, TOP1_POINTS));
+        });
     }
 
     private double demoTop1(ModelSpec spec, String name) throws IOException {
