@@ -121,6 +121,9 @@ class MixedPrecisionGraphTest {
         assertTrue(half.toProperties().endsWith("precision=fp16\n"), half.toProperties());
         assertEquals(half, ModelSpec.parse(half.toProperties(), "test"));
         assertEquals(demo, ModelSpec.parse(demo.toProperties() + "precision=fp32\n", "test"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ModelSpec.parse(demo.toProperties() + "precision=bf16\n", "spec.properties"));
+        assertEquals("spec.properties: precision must be fp32 or fp16, got 'bf16'", e.getMessage());
     }
 
     @ParameterizedTest
