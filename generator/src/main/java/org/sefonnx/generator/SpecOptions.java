@@ -39,11 +39,14 @@ public final class SpecOptions {
     Double momentum;
     @Option(names = "--weight-decay", description = "Weight decay (default 0).")
     Double weightDecay;
+    @Option(names = "--precision", description = "fp32 (default) or fp16: mixed precision for CUDA (fp16 compute, float32 master weights, losses and checkpoint, dynamic loss scaling).")
+    String precision;
 
     /** True when the user named any spec option. */
     public boolean given() {
         return specId != null || specFile != null || id != null || depth != null || classes != null || groups != null || imageSize != null
-                || lambda != null || gamma != null || phi != null || groupingLoss != null || optimizer != null || momentum != null || weightDecay != null;
+                || lambda != null || gamma != null || phi != null || groupingLoss != null || optimizer != null || momentum != null || weightDecay != null
+                || precision != null;
     }
 
     /** The spec these options describe; {@code fallback} is the base when neither --spec, --spec-file nor --depth is given. */
@@ -73,6 +76,7 @@ public final class SpecOptions {
         put(m, "optimizer", optimizer);
         put(m, "momentum", momentum);
         put(m, "weightDecay", weightDecay);
+        put(m, "precision", precision);
         StringBuilder sb = new StringBuilder();
         m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         return ModelSpec.parse(sb.toString(), "command line");

@@ -30,7 +30,7 @@ public interface ModelDescriptor {
 
     String labelsInput();
 
-    /** TrainStep outputs: total loss first, then each term. */
+    /** TrainStep outputs: total loss first, then each term (fp16: then the all-gradients-finite flag). */
     List<String> trainOutputs();
 
     /** EvalStep outputs: the loss terms, logits and probabilities. */
@@ -73,4 +73,7 @@ public interface ModelDescriptor {
     int epochs();
 
     int batchSize();
+
+    /** Training arithmetic: {@code fp32}, or {@code fp16} mixed precision (TrainStep then also takes a loss scale). */
+    String precision();
 }

@@ -61,6 +61,8 @@ class GradientRulesFiniteDifferenceTest {
                 new Case("Sum", "sum3", DOUBLE, List.of(g(2, 3), g(2, 3), g(3)), (o, x) -> o.sum("y", x)),
                 new Case("Neg", "neg", DOUBLE, List.of(g(2, 3)), (o, x) -> o.neg("y", x.get(0))),
                 new Case("Identity", "identity", DOUBLE, List.of(g(2, 3)), (o, x) -> o.identity("y", x.get(0))),
+                // float → double → float is exact, so the two Cast rules are checked against a smooth identity
+                new Case("Cast", "cast_round_trip", FLOAT, List.of(g(2, 3)), (o, x) -> o.cast("y", o.cast("y64", x.get(0), DOUBLE), FLOAT)),
                 new Case("Exp", "exp", DOUBLE, List.of(g(2, 3)), (o, x) -> o.exp("y", x.get(0))),
                 new Case("Log", "log", DOUBLE, List.of(in(Draw.POSITIVE, 2, 3)), (o, x) -> o.log("y", x.get(0))),
                 new Case("Sqrt", "sqrt", DOUBLE, List.of(in(Draw.POSITIVE, 2, 3)), (o, x) -> o.sqrt("y", x.get(0))),

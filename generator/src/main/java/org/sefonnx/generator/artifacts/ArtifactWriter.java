@@ -27,6 +27,8 @@ public final class ArtifactWriter {
     public static final String PROP_NUM_CLASSES = "num_classes";
     public static final String PROP_GROUPS = "groups";
     public static final String PROP_INIT_SEED = "init_seed";
+    /** Written for mixed-precision specs only, so float32 checkpoints stay as they were. */
+    public static final String PROP_PRECISION = "precision";
 
     private ArtifactWriter() {}
 
@@ -52,6 +54,7 @@ public final class ArtifactWriter {
         Map<String, String> strings = new LinkedHashMap<>();
         strings.put(PROP_MODEL_ID, spec.id());
         strings.put(PROP_SPEC, spec.toProperties());
+        if (spec.precision() != ModelSpec.Precision.FP32) strings.put(PROP_PRECISION, spec.precision().label());
         return new Checkpoint(trainable, frozen, ints, Map.of(), strings);
     }
 

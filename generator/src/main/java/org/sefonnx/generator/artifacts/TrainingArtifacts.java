@@ -36,6 +36,9 @@ public final class TrainingArtifacts {
             SefModel.DISTILLATION, SefModel.GROUPING);
     public static final List<String> EVAL_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
             SefModel.DISTILLATION, SefModel.GROUPING, SefModel.LOGITS, SefModel.PROBABILITIES);
+    /** Mixed precision's TrainStep outputs: the loss terms, then whether every gradient of the step was finite. */
+    public static final List<String> MIXED_PRECISION_TRAIN_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
+            SefModel.DISTILLATION, SefModel.GROUPING, SefModel.GRADIENTS_FINITE);
     /** What ExportModelForInferencing keeps: the backbone and the global head. */
     public static final List<String> INFERENCE_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES);
 
@@ -54,7 +57,24 @@ public final class TrainingArtifacts {
         }
     }
 
+    /**
+     * How the training graph computes: the backbone's and heads' type, and whether the loss is scaled by a fed
+     * {@code loss_scale} (gradients unscaled in float32, an all-finite flag gating the momentum and gradient
+     * write-backs). FP16 specs get (FLOAT16, true); a float32 graph with loss scaling runs on the CPU, which has no
+     * fp16 ConvGrad, and lets tests drive the skip logic numerically.
+     */
+    public record Arithmetic(DType compute, boolean lossScaling) {
+        public static Arithmetic of(ModelSpec spec) {
+            return spec.precision() == ModelSpec.Precision.FP16 ? new Arithmetic(DType.FLOAT16, true) : new Arithmetic(DType.FLOAT, false);
+        }
+    }
+
     private TrainingArtifacts() {}
+
+    /** TrainStep outputs of a spec's training graph, in order. */
+    public static List<String> trainOutputs(ModelSpec spec) {
+        return Arithmetic.of(spec).lossScaling() ? MIXED_PRECISION_TRAIN_OUTPUTS : TRAIN_OUTPUTS;
+    }
 
     /** Checkpoint tensors in graph order: parameters, BN running statistics, then momentum buffers (SGD only). */
     public static List<CheckpointTensor> checkpointTensors(ModelSpec spec) {
@@ -70,8 +90,16 @@ public final class TrainingArtifacts {
     }
 
     public static Models build(ModelSpec spec) {
+        return build(spec, Arithmetic.of(spec));
+    }
+
+    /**
+     * The artifacts with the training graph in the given arithmetic. The eval graph is float32 for every spec: the
+     * master weights are float32, so it is exact, runs on any device, and its inference export needs no fp16 kernels.
+     */
+    public static Models build(ModelSpec spec, Arithmetic arithmetic) {
         List<CheckpointTensor> tensors = checkpointTensors(spec);
-        ModelProto training = trainingGraph(spec, tensors, ConvLowering.CONV);
+        ModelProto training = trainingModel(spec, arithmetic, ConvLowering.CONV);
         SefModel.Built eval = SefModel.forward(spec, "sef_eval_" + spec.id(), false, DType.FLOAT, tensors);
         Graph eg = eval.graph();
         eg.output(eval.terms().total(), SefModel.LOSS);
@@ -82,7 +110,9 @@ public final class TrainingArtifacts {
         eg.output(eval.logits().global(), SefModel.LOGITS);
         eg.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
-        return new Models(spec, training, trainingGraph(spec, tensors, ConvLowering.GEMM), eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
+        // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
+        // the four files and their inputs and outputs uniform across specs
+        return new Models(spec, training, trainingModel(spec, arithmetic, ConvLowering.GEMM), eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
                 tensors, training.getGraph().getNodeCount(), eg.nodeCount());
     }
 
@@ -91,13 +121,20 @@ public final class TrainingArtifacts {
         return v == null ? "dev" : v;
     }
 
-    /** The training model alone, convolutions' backward lowered for a target device. */
-    public static ModelProto trainingGraph(ModelSpec spec, ConvLowering lowering) {
-        return trainingGraph(spec, checkpointTensors(spec), lowering);
+    /** The training model for one arithmetic and one convolution lowering. */
+    private static ModelProto trainingModel(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
+        return trainingGraph(spec, arithmetic, lowering).toModel(version(), "sef-onnx training graph " + spec.id() + "\n" + spec.toProperties());
     }
 
-    private static ModelProto trainingGraph(ModelSpec spec, List<CheckpointTensor> tensors, ConvLowering lowering) {
-        SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, tensors, lowering);
+    /** The training graph (ConvGrad convolutions) before serialisation, every value with its element type (what the structure tests audit). */
+    public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic) {
+        return trainingGraph(spec, arithmetic, ConvLowering.CONV);
+    }
+
+    /** The same with the convolutions lowered for a target device. */
+    public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
+        List<CheckpointTensor> tensors = checkpointTensors(spec);
+        SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors, lowering);
         Graph g = fwd.graph();
         Ops ops = new Ops(g);
         Value loss = g.output(fwd.terms().total(), SefModel.LOSS);
@@ -108,7 +145,9 @@ public final class TrainingArtifacts {
 
         List<Value> params = new ArrayList<>();
         for (CheckpointTensor t : tensors) if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
-        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, params);
+        LossScaling scaling = arithmetic.lossScaling() ? new LossScaling(g, ops, loss) : null;
+        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, scaling == null ? loss : scaling.scaledLoss, params);
+        Value finite = scaling == null ? null : scaling.unscale(grads);
 
         Value overwrite = g.constant(DType.BOOL, Shape.fixed(1), 1);
         List<Value[]> accumulators = new ArrayList<>();
@@ -121,11 +160,16 @@ public final class TrainingArtifacts {
                 if (spec.weightDecay() != 0) update = ops.add(p.name() + ".decayed_grad", grad, ops.mul(p.name() + ".decay", p, g.scalar(DType.FLOAT, spec.weightDecay())));
                 Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
                 Value next = ops.add(momentum.name() + ".next", ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())), update);
+                // a skipped step (GradScaler found inf/NaN) writes the old momentum back: the buffer keeps its value
+                if (finite != null) next = ops.where(momentum.name() + ".kept_if_skipped", finite, next, momentum);
                 writeBack(g, ops, momentum, next, overwrite);
                 update = next;
+            } else if (finite != null) {
+                update = ops.where(p.name() + ".grad_or_zero", finite, grad, g.scalar(DType.FLOAT, 0));
             }
             accumulators.add(new Value[]{p, update});
         }
+        // BatchNorm statistics are updated on skipped steps too, as in PyTorch, where the forward pass updates them
         for (Forward.StateUpdate u : fwd.forward().stateUpdates()) writeBack(g, ops, u.state(), u.newValue(), overwrite);
         // gradient buffers and the reset flag come after every checkpoint tensor in the input list
         List<Value> buffers = new ArrayList<>();
@@ -137,7 +181,46 @@ public final class TrainingArtifacts {
                     List.of(new Value(p.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1))), null).get(0);
             g.output(out);
         }
-        return g.toModel(version(), "sef-onnx training graph " + spec.id() + "\n" + spec.toProperties());
+        return g;
+    }
+
+    /**
+     * torch.cuda.amp.GradScaler inside the graph: the backward starts from loss·scale (scale fed each step, so the
+     * runtime owns the dynamic schedule), every parameter gradient is multiplied by 1/scale in float32 (exact: the
+     * scale is a power of two), and one flag says whether all of them are finite.
+     */
+    private static final class LossScaling {
+        final Value scaledLoss;
+        private final Graph g;
+        private final Ops ops;
+        private final Value inverseScale;
+
+        LossScaling(Graph g, Ops ops, Value loss) {
+            this.g = g;
+            this.ops = ops;
+            Value scale = g.input(SefModel.LOSS_SCALE, DType.FLOAT, Shape.SCALAR);
+            this.scaledLoss = ops.mul("loss.scaled", loss, scale);
+            this.inverseScale = ops.reciprocal("loss_scale.inverse", scale);
+        }
+
+        /**
+         * Replaces each gradient by its unscaled value and returns the all-finite flag: one sum over every gradient
+         * element is inf or NaN exactly when some element is (unscaled gradients of a finite step are far below
+         * float32's 3.4e38, so a sum of finite ones does not overflow).
+         */
+        Value unscale(Map<Value, Value> grads) {
+            List<Value> sums = new ArrayList<>();
+            for (Map.Entry<Value, Value> e : grads.entrySet()) {
+                Value unscaled = ops.mul(e.getKey().name() + ".unscaled_grad", e.getValue(), inverseScale);
+                e.setValue(unscaled);
+                sums.add(ops.reduceSum(e.getKey().name() + ".grad_sum", unscaled, Ops.allAxes(unscaled), false));
+            }
+            Value total = ops.sum("gradients.sum", sums);
+            // x − x is 0 for every finite x and NaN for ±inf and NaN: Sub and Equal have float CUDA kernels, so the
+            // flag never leaves the device (IsInf/IsNaN would add a host round trip where a provider lacks them)
+            Value finite = ops.equal("gradients.finite", ops.sub("gradients.sum_minus_itself", total, total), g.scalar(DType.FLOAT, 0));
+            return g.output(finite, SefModel.GRADIENTS_FINITE);
+        }
     }
 
     /** state ← next, in place; the BOOL output carries ORT's hidden-output suffix so TrainStep does not return it. */

@@ -41,6 +41,8 @@ final class ElementwiseRules {
         });
         r.register("Neg", c -> c.GI(0, c.ops().neg(c.hint("dx"), c.GO(0))));
         r.register("Identity", c -> c.GI(0, c.GO(0)));
+        // mixed precision: an fp16 gradient goes back to a float32 master weight (or activation) in float32
+        r.register("Cast", c -> c.GI(0, c.ops().cast(c.hint("dx"), c.GO(0), c.I(0).dtype())));
         r.register("Exp", c -> c.GI(0, c.ops().mul(c.hint("dx"), c.GO(0), c.O(0))));
         r.register("Log", c -> c.GI(0, c.ops().div(c.hint("dx"), c.GO(0), c.I(0))));
         r.register("Sqrt", c -> c.GI(0, c.ops().div(c.hint("dx"), c.ops().mul(c.hint("half"), c.GO(0), c.scalar(0.5)), c.O(0))));

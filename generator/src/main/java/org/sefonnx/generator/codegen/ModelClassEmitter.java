@@ -68,9 +68,14 @@ public final class ModelClassEmitter {
         constant(t, "LR_STEP_EPOCHS", int.class, "$L", s.lrStepEpochs());
         constant(t, "EPOCHS", int.class, "$L", s.epochs());
         constant(t, "BATCH_SIZE", int.class, "$L", s.batchSize());
+        constant(t, "PRECISION", String.class, "$S", s.precision().label());
         constant(t, "SPEC_PROPERTIES", String.class, "$S", s.toProperties());
         constant(t, "INPUT_IMAGES", String.class, "$S", SefModel.IMAGES);
         constant(t, "INPUT_LABELS", String.class, "$S", SefModel.LABELS);
+        if (s.precision() == ModelSpec.Precision.FP16) {
+            constant(t, "INPUT_LOSS_SCALE", String.class, "$S", SefModel.LOSS_SCALE);
+            constant(t, "OUTPUT_GRADIENTS_FINITE", String.class, "$S", SefModel.GRADIENTS_FINITE);
+        }
         for (String out : TrainingArtifacts.EVAL_OUTPUTS) constant(t, "OUTPUT_" + out.toUpperCase(Locale.ROOT), String.class, "$S", out);
         // shapes with -1 for the batch dimension, which the graphs leave symbolic
         t.addField(FieldSpec.builder(long[].class, "IMAGES_SHAPE", CONSTANT).addJavadoc("[batch, 3, H, W], float32, ImageNet-normalised.\n")
@@ -89,7 +94,7 @@ public final class ModelClassEmitter {
         constant(t, "TRAINABLE_PARAMETER_COUNT", long.class, "$LL", trainableCount);
         constant(t, "TRAINING_GRAPH_NODES", int.class, "$L", m.trainingNodeCount());
 
-        t.addField(FieldSpec.builder(STRING_LIST, "TRAIN_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.TRAIN_OUTPUTS)).build());
+        t.addField(FieldSpec.builder(STRING_LIST, "TRAIN_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.trainOutputs(s))).build());
         t.addField(FieldSpec.builder(STRING_LIST, "EVAL_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.EVAL_OUTPUTS)).build());
         t.addField(FieldSpec.builder(STRING_LIST, "INFERENCE_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.INFERENCE_OUTPUTS)).build());
         t.addField(FieldSpec.builder(STRING_LIST, "TRAINABLE_NAMES", CONSTANT).initializer(stringList(m.trainable().stream().map(CheckpointTensor::name).toList())).build());
@@ -127,6 +132,7 @@ public final class ModelClassEmitter {
         getter(t, "lrStepEpochs", int.class, "LR_STEP_EPOCHS");
         getter(t, "epochs", int.class, "EPOCHS");
         getter(t, "batchSize", int.class, "BATCH_SIZE");
+        getter(t, "precision", String.class, "PRECISION");
         return JavaFile.builder(packageName, t.build()).skipJavaLangImports(true).indent("    ").build();
     }
 

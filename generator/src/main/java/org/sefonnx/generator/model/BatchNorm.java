@@ -19,11 +19,30 @@ public final class BatchNorm {
      * them. (ORT's own training-mode BN updates running_var with the biased variance; PyTorch uses the unbiased one.)
      */
     public static Normalized training(Ops ops, String prefix, Value x, Value weight, Value bias, float eps) {
+        Value[] stats = batchStatistics(ops, prefix, x);
+        return new Normalized(ops.batchNormalization(prefix + ".out", x, weight, bias, stats[0], stats[1], eps, TRAINING_RULE), stats[0], stats[1]);
+    }
+
+    /** Batch mean and biased batch variance per channel, in {@code x}'s type. */
+    private static Value[] batchStatistics(Ops ops, String prefix, Value x) {
         long c = x.requireShape().size(1);
         Value mean = ops.reduceMean(prefix + ".batch_mean", x, STAT_AXES, false);
         Value centered = ops.sub(prefix + ".centered", x, ops.reshape(prefix + ".batch_mean4", mean, 1, c, 1, 1));
         Value var = ops.reduceMean(prefix + ".batch_var", ops.mul(prefix + ".centered_sq", centered, centered), STAT_AXES, false);
-        return new Normalized(ops.batchNormalization(prefix + ".out", x, weight, bias, mean, var, eps, TRAINING_RULE), mean, var);
+        return new Value[]{mean, var};
+    }
+
+    /**
+     * Mixed precision: the statistics in float32 from a float32 copy of the fp16 input (a squared deviation above 256
+     * overflows fp16, and the running statistics are float32 checkpoint tensors), the normalisation in fp16. ORT's
+     * CUDA BatchNormalization-15 kernel takes scale, bias, mean and variance in the input's type (T1 = T2 = T), so they
+     * are cast too, and the backward is BatchNormalizationGrad's fp16 variant.
+     */
+    private static Normalized mixedTraining(Forward f, String prefix, Value x, Value weight, Value bias, float eps) {
+        Value[] stats = batchStatistics(f.ops, prefix, f.toLoss(x));
+        Value y = f.ops.batchNormalization(prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(stats[0]),
+                f.toCompute(stats[1]), eps, TRAINING_RULE);
+        return new Normalized(y, stats[0], stats[1]);
     }
 
     public static Value apply(Forward f, String prefix, Value x) {
@@ -35,9 +54,10 @@ public final class BatchNorm {
         Value runningVar = f.params.runningStat(prefix + ".running_var", TensorInit.constant(1), c);
         float eps = (float) ModelSpec.BN_EPSILON;
         if (!f.training) {
-            return ops.batchNormalization(prefix + ".out", x, weight, bias, runningMean, runningVar, eps, null);
+            return ops.batchNormalization(prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(runningMean),
+                    f.toCompute(runningVar), eps, null);
         }
-        Normalized normalized = training(ops, prefix, x, weight, bias, eps);
+        Normalized normalized = f.computeDtype == f.dtype ? training(ops, prefix, x, weight, bias, eps) : mixedTraining(f, prefix, x, weight, bias, eps);
         Value mean = normalized.batchMean(), var = normalized.batchVar(), y = normalized.output();
 
         // running_var takes the unbiased variance: var · n/(n−1), n = N·H·W (N known only at run time)

@@ -25,16 +25,32 @@ import java.util.Map;
  * @param lrStepEpochs   recipe default StepLR period (×0.1)
  * @param epochs         recipe default number of epochs
  * @param batchSize      recipe default batch size
+ * @param precision      FP32, or FP16 mixed precision (fp16 compute, fp32 master weights and losses, loss scaling)
  */
 public record ModelSpec(String id, int depth, int numClasses, int groups, int imageSize,
                         double lambda, double gamma, double phi, GroupingLossForm groupingLoss,
                         Optimizer optimizer, double momentum, double weightDecay,
-                        double learningRate, int lrStepEpochs, int epochs, int batchSize) {
+                        double learningRate, int lrStepEpochs, int epochs, int batchSize, Precision precision) {
 
     /** Which grouping loss: see sef-method.md. */
     public enum GroupingLossForm { CODE, PAPER }
 
     public enum Optimizer { SGD_MOMENTUM, ADAMW }
+
+    /** Arithmetic of the training graph's backbone and heads (the checkpoint is float32 either way). */
+    public enum Precision {
+        FP32, FP16;
+
+        /** The spelling of the spec file and the command line: fp32, fp16. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Precision parse(String text, String source) {
+            for (Precision p : values()) if (p.label().equals(text.strip().toLowerCase(Locale.ROOT))) return p;
+            throw new IllegalArgumentException(source + ": precision must be fp32 or fp16, got '" + text + "'");
+        }
+    }
 
     /** BatchNorm ε and momentum as torch.nn.BatchNorm2d's defaults. */
     public static final double BN_EPSILON = 1e-5;
@@ -50,6 +66,15 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
         if (groups > featureChannels(depth)) throw new IllegalArgumentException("groups must be <= " + featureChannels(depth));
         if (imageSize < 32) throw new IllegalArgumentException("imageSize must be >= 32 (ResNet downsamples by 32), got " + imageSize);
         if (batchSize < 2) throw new IllegalArgumentException("batchSize must be >= 2 (BatchNorm needs two samples), got " + batchSize);
+        if (precision == null) throw new IllegalArgumentException("precision must be fp32 or fp16, got null");
+    }
+
+    /** A float32 spec (the form every spec had before mixed precision). */
+    public ModelSpec(String id, int depth, int numClasses, int groups, int imageSize, double lambda, double gamma, double phi,
+                     GroupingLossForm groupingLoss, Optimizer optimizer, double momentum, double weightDecay,
+                     double learningRate, int lrStepEpochs, int epochs, int batchSize) {
+        this(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay,
+                learningRate, lrStepEpochs, epochs, batchSize, Precision.FP32);
     }
 
     /** A spec with the paper's defaults (λ=1, γ=0.05, φ=1, SGD μ=0.9, lr 0.01, StepLR 20, 50 epochs, batch 32). */
@@ -59,23 +84,27 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
     }
 
     public ModelSpec withId(String newId) {
-        return new ModelSpec(newId, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+        return new ModelSpec(newId, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
     }
 
     public ModelSpec withLosses(double newLambda, double newGamma, double newPhi, GroupingLossForm form) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, newLambda, newGamma, newPhi, form, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, newLambda, newGamma, newPhi, form, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
     }
 
     public ModelSpec withOptimizer(Optimizer newOptimizer, double newMomentum, double newWeightDecay) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, newOptimizer, newMomentum, newWeightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, newOptimizer, newMomentum, newWeightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
     }
 
     public ModelSpec withRecipe(double newLearningRate, int newLrStepEpochs, int newEpochs, int newBatchSize) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, newLearningRate, newLrStepEpochs, newEpochs, newBatchSize);
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, newLearningRate, newLrStepEpochs, newEpochs, newBatchSize, precision);
     }
 
     public ModelSpec withImageSize(int newImageSize) {
-        return new ModelSpec(id, depth, numClasses, groups, newImageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize);
+        return new ModelSpec(id, depth, numClasses, groups, newImageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+    }
+
+    public ModelSpec withPrecision(Precision newPrecision) {
+        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, newPrecision);
     }
 
     /** C: channels of the last feature map (512 for BasicBlock ResNets, 2048 for ResNet-50). */
@@ -137,6 +166,8 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
         m.put("lrStepEpochs", Integer.toString(lrStepEpochs));
         m.put("epochs", Integer.toString(epochs));
         m.put("batchSize", Integer.toString(batchSize));
+        // absent means fp32, so that every float32 spec text (and the graphs and checkpoints embedding it) stays as it was
+        if (precision != Precision.FP32) m.put("precision", precision.label());
         return m;
     }
 
@@ -166,7 +197,8 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
                 Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum").toUpperCase(Locale.ROOT).replace('-', '_')),
                 dblField(m, "momentum", source, d.momentum), dblField(m, "weightDecay", source, d.weightDecay),
                 dblField(m, "learningRate", source, d.learningRate), intField(m, "lrStepEpochs", source, d.lrStepEpochs),
-                intField(m, "epochs", source, d.epochs), intField(m, "batchSize", source, d.batchSize));
+                intField(m, "epochs", source, d.epochs), intField(m, "batchSize", source, d.batchSize),
+                Precision.parse(m.getOrDefault("precision", Precision.FP32.label()), source));
     }
 
     private static int intField(Map<String, String> m, String k, String source, int dflt) {

@@ -23,7 +23,7 @@ public final class ResNet {
     public static Value backbone(Forward f, int depth, Value images) {
         boolean bottleneck = depth == 50;
         int expansion = bottleneck ? 4 : 1;
-        Value x = conv(f, "conv1", images, 64, 7, 2, 3);
+        Value x = conv(f, "conv1", f.toCompute(images), 64, 7, 2, 3);
         x = f.ops.relu("relu", BatchNorm.apply(f, "bn1", x));
         x = f.ops.maxPoolWithIndices("maxpool", x, 3, 2, 1).get(0);
         int inplanes = 64;
@@ -65,8 +65,8 @@ public final class ResNet {
     /** Bias-free conv (every ResNet conv is followed by BN); kaiming-normal fan_out init. */
     static Value conv(Forward f, String name, Value x, int outChannels, int kernel, int stride, int pad) {
         long inChannels = x.requireShape().size(1);
-        Value w = f.params.parameter(name + ".weight", TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
-                outChannels, inChannels, kernel, kernel);
+        Value w = f.toCompute(f.params.parameter(name + ".weight", TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
+                outChannels, inChannels, kernel, kernel));
         return f.conv(name + ".out", x, w, stride, pad);
     }
 }

@@ -30,10 +30,13 @@ public final class SefHeads {
         return new Logits(global, groups);
     }
 
-    /** PyTorch Linear (weight [out, in]) with its default init, uniform ±1/sqrt(in) for weight and bias. */
+    /**
+     * PyTorch Linear (weight [out, in]) with its default init, uniform ±1/sqrt(in) for weight and bias; computed in the
+     * compute type (as autocast runs linear layers), logits handed to the loss in its type.
+     */
     static Value linear(Forward f, String name, Value x, int in, int out) {
-        Value w = f.params.parameter(name + ".weight", TensorInit.linearUniform(in), out, in);
-        Value b = f.params.parameter(name + ".bias", TensorInit.linearUniform(in), out);
-        return f.ops.gemm(name + ".logits", x, w, b, false, true);
+        Value w = f.toCompute(f.params.parameter(name + ".weight", TensorInit.linearUniform(in), out, in));
+        Value b = f.toCompute(f.params.parameter(name + ".bias", TensorInit.linearUniform(in), out));
+        return f.toLoss(f.ops.gemm(name + ".logits", x, w, b, false, true));
     }
 }

@@ -100,7 +100,8 @@ public final class SefLoss {
         Ops ops = f.ops;
         int c = spec.featureChannels(), groups = spec.groups();
         int hw = spec.featureMapSize() * spec.featureMapSize();
-        Value x = ops.reshape("grouping.x", featureMap, 0, c, hw);
+        // normalisation and Gram sums in float32 under mixed precision
+        Value x = ops.reshape("grouping.x", f.toLoss(featureMap), 0, c, hw);
         Value norm = ops.reduceL2("grouping.norm", x, new long[]{2}, true);
         Value n = ops.div("grouping.n", x, ops.add("grouping.norm_eps", norm, f.scalar(ModelSpec.GROUPING_EPSILON)));
         int[] starts = spec.groupStarts(), channels = spec.groupChannels();

@@ -21,6 +21,9 @@ public final class SefModel {
     public static final String GROUPING = "grouping";
     public static final String LOGITS = "logits";
     public static final String PROBABILITIES = "probabilities";
+    /** Mixed precision only: the loss-scale input (float32 scalar) and the all-gradients-finite output (BOOL scalar). */
+    public static final String LOSS_SCALE = "loss_scale";
+    public static final String GRADIENTS_FINITE = "gradients_finite";
     /** Symbolic batch dimension. */
     public static final String BATCH = "batch";
 
@@ -45,28 +48,40 @@ public final class SefModel {
      * e.g. momentum buffers, are declared as inputs too although the forward does not read them).
      */
     public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared) {
-        return forward(spec, graphName, training, dtype, declared, ConvLowering.CONV);
+        return forward(spec, graphName, training, dtype, dtype, declared, ConvLowering.CONV);
     }
 
     /** The same with the convolutions lowered for a target device (training graphs; eval graphs keep Conv). */
     public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared,
                                 ConvLowering lowering) {
+        return forward(spec, graphName, training, dtype, dtype, declared, lowering);
+    }
+
+    /** The same with the backbone and heads computed in {@code computeDtype} (mixed precision when it differs). */
+    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, DType computeDtype,
+                                List<CheckpointTensor> declared) {
+        return forward(spec, graphName, training, dtype, computeDtype, declared, ConvLowering.CONV);
+    }
+
+    /** Mixed precision and lowered convolutions together. */
+    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, DType computeDtype,
+                                List<CheckpointTensor> declared, ConvLowering lowering) {
         Graph g = new Graph(graphName);
         Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
         Parameters p = Parameters.declareAll(g, dtype, declared);
-        return build(g, spec, p, training, dtype, images, labels, declared, lowering);
+        return build(g, spec, p, training, dtype, computeDtype, images, labels, declared, lowering);
     }
 
     private static void build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype) {
         Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
-        build(g, spec, p, training, dtype, images, labels, List.of(), ConvLowering.CONV);
+        build(g, spec, p, training, dtype, dtype, images, labels, List.of(), ConvLowering.CONV);
     }
 
-    private static Built build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype, Value images,
-                               Value labels, List<CheckpointTensor> declared, ConvLowering lowering) {
-        Forward f = new Forward(new Ops(g), p, training, dtype);
+    private static Built build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype, DType computeDtype,
+                               Value images, Value labels, List<CheckpointTensor> declared, ConvLowering lowering) {
+        Forward f = new Forward(new Ops(g), p, training, dtype, computeDtype);
         f.lowerConvolutions(lowering);
         Value featureMap = ResNet.backbone(f, spec.depth(), images);
         SefHeads.Logits logits = SefHeads.apply(f, spec, featureMap);

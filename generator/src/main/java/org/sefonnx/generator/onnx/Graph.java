@@ -198,7 +198,7 @@ public final class Graph {
 
     // ---- constants ---------------------------------------------------------------------------------------------
 
-    /** A float/double constant (deduplicated by content), stored as an initializer. */
+    /** A float/half/double constant (deduplicated by content), stored as an initializer. */
     public Value constant(DType dtype, Shape shape, double... data) {
         String key = dtype + shape.toString() + Arrays.toString(data);
         Value cached = constantsByKey.get(key);
@@ -208,6 +208,7 @@ public final class Graph {
             switch (dtype) {
                 case FLOAT -> bb.putFloat((float) d);
                 case DOUBLE -> bb.putDouble(d);
+                case FLOAT16 -> bb.putShort(DType.toHalfBits((float) d));
                 case INT64 -> bb.putLong((long) d);
                 case BOOL -> bb.put((byte) (d != 0 ? 1 : 0));
             }

@@ -93,6 +93,11 @@ public final class Ops {
         return single("Cast", "", hint, List.of(x), to, x.shape(), Attr.i("to", to.onnxCode));
     }
 
+    /** Element-wise a == b as BOOL. */
+    public Value equal(String hint, Value a, Value b) {
+        return single("Equal", "", hint, List.of(a, b), DType.BOOL, broadcast("Equal", a.shape(), b.shape()));
+    }
+
     public Value where(String hint, Value cond, Value a, Value b) {
         return single("Where", "", hint, List.of(cond, a, b), a.dtype(), broadcast("Where", cond.shape(), broadcast("Where", a.shape(), b.shape())));
     }

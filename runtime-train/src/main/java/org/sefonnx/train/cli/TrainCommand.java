@@ -4,6 +4,7 @@ import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.SpecOptions;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.train.TrainOptions;
 import org.sefonnx.train.train.Trainer;
 import picocli.CommandLine.Command;
@@ -49,8 +50,14 @@ public final class TrainCommand implements Callable<Integer> {
     int threads;
     @Option(names = "--workers", defaultValue = "0", description = "Image decoding threads (0: one per core).")
     int workers;
-    @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step.")
+    @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step (short for --cudnn-conv-algo-search exhaustive).")
     boolean cudnnExhaustive;
+    @Option(names = "--cudnn-conv-algo-search", defaultValue = "heuristic", description = "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
+    String convAlgoSearch;
+    @Option(names = "--cudnn-max-workspace", negatable = true, defaultValue = "true", fallbackValue = "true", description = "CUDA: let cuDNN use the workspace its fastest algorithm wants (--no-cudnn-max-workspace caps it).")
+    boolean cudnnMaxWorkspace;
+    @Option(names = "--tf32", negatable = true, defaultValue = "true", fallbackValue = "true", description = "CUDA: TF32 tensor-core math for float32 convolutions and GEMMs (--no-tf32: full float32, matches the CPU to rounding).")
+    boolean tf32;
     @Option(names = "--skip-bad-images", description = "Skip (and count) unreadable images instead of failing; at most --max-bad-images of them.")
     boolean skipBadImages;
     @Option(names = "--max-bad-images", defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
@@ -101,9 +108,17 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
                 lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
                 TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
-                TrainOptions.parseExifOrientation(exifOrientation));
+                TrainOptions.parseExifOrientation(exifOrientation), new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32));
         report(new Trainer(o, System.out).train());
         return 0;
+    }
+
+    static OrtAdapter.CudaOptions.ConvAlgorithmSearch parseSearch(String name) {
+        try {
+            return OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got '" + name + "'");
+        }
     }
 
     static Layout parseLayout(String name) {

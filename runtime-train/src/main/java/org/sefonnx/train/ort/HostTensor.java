@@ -149,6 +149,13 @@ public final class HostTensor {
         return floatView().get(0);
     }
 
+    /** The single value of a one-element BOOL tensor (mixed precision's all-gradients-finite flag). */
+    public boolean flag() {
+        requireType(Type.BOOL);
+        if (numel() != 1) throw new IllegalStateException("not a scalar: " + Arrays.toString(shape));
+        return buffer().get(0) != 0;
+    }
+
     private void requireType(Type t) {
         if (type != t) throw new IllegalStateException("tensor is " + type + ", not " + t);
     }

@@ -45,14 +45,25 @@ public final class OrtAdapter implements AutoCloseable {
 
     /**
      * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
-     * convolution algorithm on the first step (slower start, faster steps). {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
+     * convolution algorithm on the first step (slower start, faster steps). {@code cuda}: the CUDA provider's settings.
+     * {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
      * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
      */
     public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
-                                boolean graphOptimizations, Path profilePrefix) {
-        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
-                             boolean graphOptimizations) {
-            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, null);
+                                boolean graphOptimizations, CudaOptions cuda, Path profilePrefix) {
+        public SessionConfig {
+            if (cuda == null) throw new IllegalArgumentException("cuda options must not be null (use CudaOptions.defaults())");
+        }
+
+        /** The CUDA provider with its defaults (cuDNN HEURISTIC search unless {@code cudnnExhaustiveSearch}). */
+        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch, boolean graphOptimizations) {
+            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, CudaOptions.defaults());
+        }
+
+        /** No profiler. */
+        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch, boolean graphOptimizations,
+                             CudaOptions cuda) {
+            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda, null);
         }
 
         public static SessionConfig cpu(int threads) {
@@ -61,11 +72,69 @@ public final class OrtAdapter implements AutoCloseable {
 
         /** The same without ORT's graph rewrites (fusions may swap in kernels that lack a float64 version). */
         public SessionConfig withoutGraphOptimizations() {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false, profilePrefix);
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false, cuda, profilePrefix);
+        }
+
+        public SessionConfig withCuda(CudaOptions newCuda) {
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, newCuda, profilePrefix);
         }
 
         public SessionConfig withProfiling(Path prefix) {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, prefix);
+            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda, prefix);
+        }
+
+        /** The CUDA provider's settings in effect: {@code cudnnExhaustiveSearch} forces EXHAUSTIVE. */
+        public CudaOptions effectiveCuda() {
+            return cudnnExhaustiveSearch ? cuda.withConvAlgorithmSearch(CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : cuda;
+        }
+    }
+
+    /**
+     * CUDA provider settings for training (ORT's CUDA provider option keys). {@code convAlgorithmSearch}: how cuDNN
+     * picks each convolution's algorithm on its first run (HEURISTIC: cuDNN's heuristics, the cheapest start;
+     * EXHAUSTIVE: times every algorithm, slower first step, faster later ones; DEFAULT: the fixed default algorithm).
+     * {@code maxWorkspace}: let cuDNN use as much workspace memory as its fastest algorithm wants (ORT's default).
+     * {@code tf32}: allow TF32 tensor-core math for float32 convolutions and GEMMs (ORT's default; off for a float32
+     * result that matches the CPU to rounding).
+     */
+    public record CudaOptions(ConvAlgorithmSearch convAlgorithmSearch, boolean maxWorkspace, boolean tf32) {
+        /** cuDNN convolution algorithm search modes, spelled as ORT's {@code cudnn_conv_algo_search} values. */
+        public enum ConvAlgorithmSearch { HEURISTIC, EXHAUSTIVE, DEFAULT }
+
+        public CudaOptions {
+            if (convAlgorithmSearch == null) throw new IllegalArgumentException("convAlgorithmSearch must be HEURISTIC, EXHAUSTIVE or DEFAULT");
+        }
+
+        /** HEURISTIC search, maximal workspace, TF32 on: what this adapter always passed, plus ORT's own defaults. */
+        public static CudaOptions defaults() {
+            return new CudaOptions(ConvAlgorithmSearch.HEURISTIC, true, true);
+        }
+
+        public CudaOptions withConvAlgorithmSearch(ConvAlgorithmSearch search) {
+            return new CudaOptions(search, maxWorkspace, tf32);
+        }
+
+        public CudaOptions withMaxWorkspace(boolean on) {
+            return new CudaOptions(convAlgorithmSearch, on, tf32);
+        }
+
+        public CudaOptions withTf32(boolean on) {
+            return new CudaOptions(convAlgorithmSearch, maxWorkspace, on);
+        }
+
+        /** The key/value pairs handed to UpdateCUDAProviderOptions, in a fixed order. */
+        public java.util.LinkedHashMap<String, String> providerOptions(int deviceId) {
+            java.util.LinkedHashMap<String, String> m = new java.util.LinkedHashMap<>();
+            m.put("device_id", Integer.toString(deviceId));
+            m.put("cudnn_conv_algo_search", convAlgorithmSearch.name());
+            m.put("cudnn_conv_use_max_workspace", maxWorkspace ? "1" : "0");
+            m.put("use_tf32", tf32 ? "1" : "0");
+            return m;
+        }
+
+        /** One line for logs: {@code cuDNN search EXHAUSTIVE, max workspace on, TF32 off}. */
+        public String describe() {
+            return "cuDNN conv algorithm search " + convAlgorithmSearch + ", max workspace " + (maxWorkspace ? "on" : "off") + ", TF32 " + (tf32 ? "on" : "off");
         }
     }
 
@@ -148,8 +217,9 @@ public final class OrtAdapter implements AutoCloseable {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");
             try {
-                String[] keys = {"device_id", "cudnn_conv_algo_search"};
-                String[] vals = {Integer.toString(cfg.cudaDeviceId()), cfg.cudnnExhaustiveSearch() ? "EXHAUSTIVE" : "HEURISTIC"};
+                java.util.Map<String, String> settings = cfg.effectiveCuda().providerOptions(cfg.cudaDeviceId());
+                String[] keys = settings.keySet().toArray(new String[0]);
+                String[] vals = settings.values().toArray(new String[0]);
                 check(api.UpdateCUDAProviderOptions(cuda, new PointerPointer<>(keys), new PointerPointer<>(vals), keys.length),
                         "UpdateCUDAProviderOptions");
                 check(api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda), "SessionOptionsAppendExecutionProvider_CUDA_V2");

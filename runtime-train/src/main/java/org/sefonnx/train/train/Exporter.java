@@ -1,5 +1,6 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.data.LabelFile;
@@ -35,7 +36,14 @@ public final class Exporter {
      */
     public static Path export(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint, TransformSpec evalTransform,
                               boolean applyExifOrientation, List<String> classNames, Path outDir, PrintStream log) throws IOException {
-        try (OrtAdapter.Training t = Sessions.open(ort, d, artifacts, checkpoint, TrainOptions.Device.CPU, 1, false, new PrintStream(PrintStream.nullOutputStream()))) {
+        ModelDescriptor cpu = d;
+        Path models = artifacts;
+        ModelSpec spec = ModelSpec.parse(d.specProperties(), d.modelId());
+        if (spec.precision() != ModelSpec.Precision.FP32) {
+            models = ModelArtifacts.float32Twin(spec, artifacts);
+            cpu = SpecDescriptor.of(spec.withPrecision(ModelSpec.Precision.FP32));
+        }
+        try (OrtAdapter.Training t = Sessions.open(ort, cpu, models, checkpoint, TrainOptions.Device.CPU, 1, false, new PrintStream(PrintStream.nullOutputStream()))) {
             t.exportForInference(outDir.resolve(MODEL_FILE), d.inferenceOutputs());
         }
         LabelFile.write(outDir.resolve(LABELS_FILE), classNames);

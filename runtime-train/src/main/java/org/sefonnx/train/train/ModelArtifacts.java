@@ -32,4 +32,21 @@ public final class ModelArtifacts {
         return String.format("generated graphs for custom spec %s in %.1f s", spec.id(), (System.nanoTime() - t0) / 1e9);
     }
 
+    /** Sub-directory of a mixed-precision run's artifacts holding the float32 models of the same spec. */
+    public static final String FLOAT32_TWIN_DIR = "float32";
+
+    /**
+     * The float32 models of {@code spec} under {@code artifacts/float32} (generated once): a mixed-precision
+     * checkpoint holds exactly the float32 spec's tensors, so CPU sessions that only read the weights (the inference
+     * export) open it with these, where the fp16 training graph has no CPU kernels.
+     */
+    public static Path float32Twin(ModelSpec spec, Path artifacts) throws IOException {
+        Path dir = artifacts.resolve(FLOAT32_TWIN_DIR);
+        if (!java.nio.file.Files.exists(dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE))) {
+            java.nio.file.Files.createDirectories(dir);
+            ArtifactWriter.writeModels(TrainingArtifacts.build(spec.withPrecision(ModelSpec.Precision.FP32)), dir);
+        }
+        return dir;
+    }
+
 }

@@ -1,5 +1,6 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -11,6 +12,8 @@ import java.nio.file.Path;
 public final class Sessions {
     static final String CUDA_PROVIDER = "CUDAExecutionProvider";
     static final String NO_CUDA_PROVIDER = "the ONNX Runtime natives on the class path have no CUDA provider (build with -Pcuda for the GPU natives)";
+    /** ORT's CPU provider has no fp16 ConvGrad (nor fp16 BatchNormalizationGrad): fp16 graphs train on CUDA only. */
+    static final String FP16_NEEDS_CUDA = "--precision fp16 trains on CUDA only: ONNX Runtime's CPU provider has no fp16 ConvGrad";
 
     private Sessions() {}
 
@@ -21,11 +24,21 @@ public final class Sessions {
 
     public static OrtAdapter.Training open(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
                                            TrainOptions.Device device, int threads, boolean exhaustive, PrintStream log) {
+        OrtAdapter.CudaOptions defaults = OrtAdapter.CudaOptions.defaults();
+        return open(ort, d, artifacts, checkpoint, device, threads,
+                exhaustive ? defaults.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : defaults, log);
+    }
+
+    /** The same with every CUDA provider setting given (cuDNN search, workspace, TF32). */
+    public static OrtAdapter.Training open(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
+                                           TrainOptions.Device device, int threads, OrtAdapter.CudaOptions cudaOptions, PrintStream log) {
         Path train = artifacts.resolve(d.trainingModelFile()), eval = artifacts.resolve(d.evalModelFile()),
                 optimizer = artifacts.resolve(d.optimizerModelFile());
         // run folders made before the CPU graph existed hold only the ConvGrad graph, which trains the same weights
         Path cpuTrain = Files.exists(artifacts.resolve(d.cpuTrainingModelFile())) ? artifacts.resolve(d.cpuTrainingModelFile()) : train;
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
+        boolean halfPrecision = d.precision().equals(ModelSpec.Precision.FP16.label());
+        if (halfPrecision && device == TrainOptions.Device.CPU) throw new IllegalStateException(FP16_NEEDS_CUDA + " (--device cpu)");
         if (device == TrainOptions.Device.CPU) {
             log.println("device: CPU (--device cpu), " + threads + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
@@ -34,16 +47,17 @@ public final class Sessions {
         if (!hasCuda) {
             String why = NO_CUDA_PROVIDER;
             if (device == TrainOptions.Device.CUDA) throw new IllegalStateException("--device cuda: " + why);
+            if (halfPrecision) throw new IllegalStateException(FP16_NEEDS_CUDA + ": " + why);
             log.println("device: CPU, because " + why + "; " + threads + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
         }
-        OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, exhaustive, true);
+        OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, false, true, cudaOptions);
         try {
             OrtAdapter.Training t = ort.openTraining(checkpoint, train, eval, optimizer, cuda);
-            log.println("device: CUDA (device 0, cuDNN conv algorithm search " + (exhaustive ? "EXHAUSTIVE" : "HEURISTIC") + ")");
+            log.println("device: CUDA (device 0, " + cudaOptions.describe() + ")");
             return t;
         } catch (OrtAdapter.OrtException e) {
-            if (device == TrainOptions.Device.CUDA) throw e;
+            if (device == TrainOptions.Device.CUDA || halfPrecision) throw e;
             log.println("device: CPU, because the CUDA provider could not start: " + e.getMessage().lines().findFirst().orElse("") + "; " + threads
                     + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);

@@ -47,7 +47,7 @@ public final class SpecDescriptor implements ModelDescriptor {
     @Override public String specProperties() { return spec.toProperties(); }
     @Override public String imagesInput() { return SefModel.IMAGES; }
     @Override public String labelsInput() { return SefModel.LABELS; }
-    @Override public List<String> trainOutputs() { return TrainingArtifacts.TRAIN_OUTPUTS; }
+    @Override public List<String> trainOutputs() { return TrainingArtifacts.trainOutputs(spec); }
     @Override public List<String> evalOutputs() { return TrainingArtifacts.EVAL_OUTPUTS; }
     @Override public List<String> inferenceOutputs() { return TrainingArtifacts.INFERENCE_OUTPUTS; }
     @Override public List<String> trainableNames() { return tensors.stream().filter(CheckpointTensor::trainable).map(CheckpointTensor::name).toList(); }
@@ -65,4 +65,5 @@ public final class SpecDescriptor implements ModelDescriptor {
     @Override public int lrStepEpochs() { return spec.lrStepEpochs(); }
     @Override public int epochs() { return spec.epochs(); }
     @Override public int batchSize() { return spec.batchSize(); }
+    @Override public String precision() { return spec.precision().label(); }
 }

@@ -2,6 +2,7 @@ package org.sefonnx.train.train;
 
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.ort.OrtAdapter;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,7 +19,7 @@ import java.util.Map;
 public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize,
                            double learningRate, int lrStepEpochs, double lrGamma, long seed, Device device, int threads,
                            int workers, boolean skipBadImages, boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch,
-                           Path pretrained, int maxBadImages, boolean applyExifOrientation) {
+                           Path pretrained, int maxBadImages, boolean applyExifOrientation, OrtAdapter.CudaOptions cuda) {
 
     /** Where to train: CUDA when available (AUTO), or forced. */
     public enum Device { AUTO, CPU, CUDA }
@@ -39,14 +40,44 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         if (maxBadImages < 0) throw new IllegalArgumentException("--max-bad-images must be >= 0, got " + maxBadImages);
         if (layout != null && dataRoot == null) throw new IllegalArgumentException("--layout " + layout + " needs --data DIR");
         requireSpecRanges(spec);
+        if (cuda == null) throw new IllegalArgumentException("cuda options must not be null");
+        if (cudnnExhaustiveSearch && cuda.convAlgorithmSearch() == OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT) {
+            throw new IllegalArgumentException("--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
+        }
     }
 
-    /** The options before --max-bad-images existed: the default bound. */
+    /** The options before --max-bad-images and the CUDA settings existed: the default bound and CUDA's defaults. */
     public TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize, double learningRate,
                         int lrStepEpochs, double lrGamma, long seed, Device device, int threads, int workers, boolean skipBadImages,
                         boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch, Path pretrained) {
         this(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads, workers,
                 skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, DEFAULT_MAX_BAD_IMAGES, false);
+    }
+
+    /** The same with the CUDA provider's defaults (cuDNN HEURISTIC search unless {@code cudnnExhaustiveSearch}). */
+    public TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize, double learningRate,
+                        int lrStepEpochs, double lrGamma, long seed, Device device, int threads, int workers, boolean skipBadImages,
+                        boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch, Path pretrained, int maxBadImages, boolean applyExifOrientation) {
+        this(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads, workers,
+                skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, maxBadImages, applyExifOrientation, OrtAdapter.CudaOptions.defaults());
+    }
+
+    public TrainOptions withCuda(OrtAdapter.CudaOptions newCuda) {
+        return new TrainOptions(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads,
+                workers, skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, maxBadImages, applyExifOrientation, newCuda);
+    }
+
+    /** The CUDA provider settings in effect: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
+    public OrtAdapter.CudaOptions cudaOptions() {
+        return cudnnExhaustiveSearch ? cuda.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : cuda;
+    }
+
+    /** Reads the {@code cuda.*} keys of {@link #asMap()} (absent keys: the defaults, as in runs made before them). */
+    public static OrtAdapter.CudaOptions cudaFrom(java.util.function.Function<String, String> properties) {
+        OrtAdapter.CudaOptions d = OrtAdapter.CudaOptions.defaults();
+        String search = properties.apply("cuda.convAlgorithmSearch"), workspace = properties.apply("cuda.maxWorkspace"), tf32 = properties.apply("cuda.tf32");
+        return new OrtAdapter.CudaOptions(search == null ? d.convAlgorithmSearch() : OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(search.toUpperCase(Locale.ROOT)),
+                workspace == null ? d.maxWorkspace() : Boolean.parseBoolean(workspace), tf32 == null ? d.tf32() : Boolean.parseBoolean(tf32));
     }
 
     /** The spec's training hyper-parameters (the generator checks only the graph's shape). */
@@ -103,6 +134,10 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         m.put("pretrained", pretrained == null ? "" : pretrained.toAbsolutePath().toString());
         m.put("maxBadImages", Integer.toString(maxBadImages));
         m.put("exifOrientation", applyExifOrientation ? "apply" : "ignore");
+        OrtAdapter.CudaOptions c = cudaOptions();
+        m.put("cuda.convAlgorithmSearch", c.convAlgorithmSearch().name().toLowerCase(Locale.ROOT));
+        m.put("cuda.maxWorkspace", Boolean.toString(c.maxWorkspace()));
+        m.put("cuda.tf32", Boolean.toString(c.tf32()));
         return m;
     }
 }

@@ -153,6 +153,7 @@ public final class Trainer {
         RunState state = committed;
         int workers = o.workers() > 0 ? o.workers() : Math.max(1, Runtime.getRuntime().availableProcessors());
         int badBudget = o.maxBadImages() - data.badImages().size();
+        Path startCheckpoint = run.root().resolve(state.last());
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx");
              BatchLoader trainLoader = new BatchLoader(data.train(), transform(o.layout(), o.spec().imageSize(), true),
                      LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
@@ -160,11 +161,13 @@ public final class Trainer {
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
                              .withExifOrientation(o.applyExifOrientation()));
-             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), run.root().resolve(state.last()), o.device(), threads(), o.cudnnExhaustiveSearch(), log)) {
+             OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudaOptions(), log)) {
             started = true;
             long globalStep = state.globalStep();
             int startEpoch = state.epochsCompleted();
             int lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
+            // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
+            MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
             for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
                 double lr = o.learningRateAt(epoch);
                 session.setLearningRate((float) lr);   // ORT does not restore it from a checkpoint
@@ -176,8 +179,15 @@ public final class Trainer {
                 try (BatchLoader.Epoch it = trainLoader.epoch(epoch)) {
                     while (it.hasNext() && batches < planned) {
                         try (Batch b = it.next()) {
-                            List<HostTensor> out = session.trainStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
+                            List<HostTensor> out = session.trainStep(mixedPrecision.inputs(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
                             float loss = out.get(lossAt).scalar();
+                            if (!mixedPrecision.step(out)) {
+                                session.lazyResetGrad();   // the next step overwrites the skipped step's gradient buffers
+                                globalStep++;
+                                batches++;
+                                bar.update(batches, b.size(), String.format(Locale.ROOT, "skipped (loss scale now %.0f)", mixedPrecision.scale()));
+                                continue;
+                            }
                             if (!Float.isFinite(loss)) {
                                 throw new TrainingDivergedException(String.format(Locale.ROOT,
                                         "the loss became %s at epoch %d, step %d (global step %d); training stopped. The last good checkpoint is %s. "
@@ -186,7 +196,7 @@ public final class Trainer {
                             }
                             session.optimizerStep();
                             session.lazyResetGrad();
-                            for (int i = 0; i < trainSums.length; i++) trainSums[i] += out.get(i).scalar() * (double) b.size();
+                            for (int i = 0; i < trainSums.length; i++) if (mixedPrecision.isLossTerm(i)) trainSums[i] += out.get(i).scalar() * (double) b.size();
                             trainImages += b.size();
                             globalStep++;
                             batches++;
@@ -207,6 +217,7 @@ public final class Trainer {
                 session.setIntProperty(PROP_EPOCHS_DONE, epoch + 1);
                 session.setIntProperty(PROP_GLOBAL_STEP, globalStep);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
+                mixedPrecision.save(session);
                 EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
                         eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds, bestTop1, bestEpoch, globalStep);
                 // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
@@ -215,6 +226,7 @@ public final class Trainer {
                 log.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f (CE %.4f E %.4f S %.4f L %.4f), test top-1 %.2f%% (mean per-class %.2f%%), best %.2f%% at epoch %d, %.1f img/s%n",
                         epoch + 1, o.epochs(), m.train().loss(), m.train().crossEntropy(), m.train().entropy(), m.train().distillation(),
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
+                mixedPrecision.logEpoch(log);
             }
             Map<String, String> skipped = new TreeMap<>(data.badImages());
             skipped.putAll(trainLoader.skippedReasons());
@@ -346,8 +358,9 @@ public final class Trainer {
     }
 
     static String describe(ModelSpec s) {
-        return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s)", s.id(), s.depth(), s.numClasses(), s.groups(),
-                s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s%s)", s.id(), s.depth(), s.numClasses(), s.groups(),
+                s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                s.precision() == ModelSpec.Precision.FP32 ? "" : ", " + s.precision().label() + " mixed precision");
     }
 
     // ---- run.properties: what --resume needs to rebuild the options ----
@@ -390,7 +403,7 @@ public final class Trainer {
                     Boolean.parseBoolean(p.getProperty("skipBadImages")), false, Integer.parseInt(p.getProperty("maxBatchesPerEpoch", "0")),
                     pretrained.isEmpty() ? null : Path.of(pretrained),
                     Integer.parseInt(p.getProperty("maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))),
-                    TrainOptions.parseExifOrientation(p.getProperty("exifOrientation", "ignore")));
+                    TrainOptions.parseExifOrientation(p.getProperty("exifOrientation", "ignore"))).withCuda(TrainOptions.cudaFrom(p::getProperty));
         } catch (RuntimeException e) {
             throw new InvalidRunException(run.runProperties() + " is damaged: " + e.getMessage());
         }
@@ -399,7 +412,7 @@ public final class Trainer {
     static TrainOptions withEpochs(TrainOptions o, int epochs) {
         return new TrainOptions(o.spec(), o.layout(), o.dataRoot(), o.outDir(), epochs, o.batchSize(), o.learningRate(), o.lrStepEpochs(),
                 o.lrGamma(), o.seed(), o.device(), o.threads(), o.workers(), o.skipBadImages(), o.cudnnExhaustiveSearch(), o.maxBatchesPerEpoch(), o.pretrained(),
-                o.maxBadImages(), o.applyExifOrientation());
+                o.maxBadImages(), o.applyExifOrientation(), o.cuda());
     }
 
     private static void writeSummary(RunDirectory run, RunState state, Map<String, String> skipped, Path export) throws IOException {

@@ -42,4 +42,20 @@ public class SefOnnxCliTest {
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("does not exist"), r[2]);
     }
+
+    @Test
+    void cudaAndPrecisionOptionsParseIntoTheTrainCommand() {
+        TrainCommand c = new TrainCommand();
+        new CommandLine(c).parseArgs("--no-tf32", "--no-cudnn-max-workspace", "--cudnn-conv-algo-search", "exhaustive", "--precision", "fp16");
+        assertEquals(false, c.tf32);
+        assertEquals(false, c.cudnnMaxWorkspace);
+        assertEquals(org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE, TrainCommand.parseSearch(c.convAlgoSearch));
+        TrainCommand defaults = new TrainCommand();
+        new CommandLine(defaults).parseArgs();
+        assertEquals(true, defaults.tf32);
+        assertEquals(true, defaults.cudnnMaxWorkspace);
+        String[] r = run("train", "--cudnn-conv-algo-search", "fastest", "--epochs", "1");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got 'fastest'"), r[2]);
+    }
 }
