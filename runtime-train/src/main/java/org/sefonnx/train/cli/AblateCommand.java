@@ -46,12 +46,8 @@ public final class AblateCommand implements Callable<Integer> {
     Integer batchSize;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights, shuffling, augmentation and the validation split (the same for every row).")
     long seed;
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or cuda.")
-    String device;
-    @Option(names = "--threads", defaultValue = "0", description = "ORT intra-op threads (0: one per core).")
-    int threads;
-    @Option(names = "--workers", defaultValue = "0", description = "Image decoding threads (0: one per core).")
-    int workers;
+    @Mixin
+    ComputeOptions compute = new ComputeOptions();
     @Mixin
     ProtocolOptions protocol = new ProtocolOptions();
 
@@ -61,11 +57,11 @@ public final class AblateCommand implements Callable<Integer> {
             Layout l = TrainCommand.parseLayout(layout);
             ModelSpec spec = baseSpec(l);
             TrainOptions template = new TrainOptions(spec, l, data, out, epochs != null ? epochs : spec.epochs(), batchSize != null ? batchSize : spec.batchSize(),
-                    spec.learningRate(), spec.lrStepEpochs(), 0.1, seed, TrainOptions.parseDevice(device), threads, workers, false, false, maxBatches, pretrained);
+                    spec.learningRate(), spec.lrStepEpochs(), 0.1, seed, compute.parsedDevice(), compute.threads, compute.workers, false, false, maxBatches, pretrained);
             new Ablation(template, protocol.resolve(), System.out).run(Ablation.rows(rows));
             return 0;
         } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, workers);
+            throw OutOfMemory.advice(e, compute.workers);
         }
     }
 

@@ -46,12 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--pretrained", description = "ImageNet weights to start from: a torchvision/timm model.safetensors or an ONNX file.")
     Path pretrained;
-    @Option(names = "--device", defaultValue = "auto", description = "auto (CUDA when the GPU natives and a device are present), cpu or cuda.")
-    String device;
-    @Option(names = "--threads", defaultValue = "0", description = "ORT intra-op threads (0: one per core).")
-    int threads;
-    @Option(names = "--workers", defaultValue = "0", description = "Image decoding threads (0: one per core).")
-    int workers;
+    @Mixin
+    ComputeOptions compute = new ComputeOptions();
     @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step (short for --cudnn-conv-algo-search exhaustive).")
     boolean cudnnExhaustive;
     @Option(names = "--cudnn-conv-algo-search", defaultValue = "heuristic", description = "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
@@ -90,7 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return run();
         } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, workers);
+            throw OutOfMemory.advice(e, compute.workers);
         }
     }
 
@@ -112,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
         TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
                 lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
-                TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
+                compute.parsedDevice(), compute.threads, compute.workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
                 TrainOptions.parseExifOrientation(exifOrientation), new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32));
         report(new Trainer(o, protocol.resolve(), System.out).train());
         return 0;
