@@ -117,7 +117,7 @@ public final class Ablation {
             throw new IllegalArgumentException(run.root() + " holds a run of another data set or model (" + saved.spec().id() + " on "
                     + savedRoot + ", this ablation wants " + o.spec().id() + " on " + dataRoot + "); give ablate another --out");
         }
-        Protocol.from(Trainer.readRunProperties(run)::getProperty).requireSame(protocol, run.root());
+        Protocol.from(Trainer.readRunProperties(run)::getProperty, run.runProperties()).requireSame(protocol, run.root());
     }
 
     /** A row is finished when its state has every epoch and summary.txt exists (written after the export, the last step). */

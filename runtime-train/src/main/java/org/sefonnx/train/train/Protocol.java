@@ -71,12 +71,17 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
         return m;
     }
 
-    /** Reads {@link #asMap()}'s keys; a run made before them has the authors' protocol. */
-    static Protocol from(Function<String, String> properties) {
+    /** Reads {@link #asMap()}'s keys from {@code file}; a run made before them has the authors' protocol. */
+    static Protocol from(Function<String, String> properties, Path file) {
         String split = properties.apply("protocol.valSplit");
         if (split == null) return AUTHORS;
-        return new Protocol(ValSplit.valueOf(split.toUpperCase(Locale.ROOT)), Double.parseDouble(properties.apply("protocol.valFraction")),
-                SelectOn.valueOf(properties.apply("protocol.selectOn").toUpperCase(Locale.ROOT)), Boolean.parseBoolean(properties.apply("protocol.strictSplits")));
+        try {
+            return new Protocol(ValSplit.valueOf(split.toUpperCase(Locale.ROOT)), Double.parseDouble(properties.apply("protocol.valFraction")),
+                    SelectOn.valueOf(properties.apply("protocol.selectOn").toUpperCase(Locale.ROOT)), Boolean.parseBoolean(properties.apply("protocol.strictSplits")));
+        } catch (RuntimeException e) {
+            throw new InvalidRunException(file + " is damaged: its protocol.* keys (" + e.getMessage() + ") are not what sef-onnx wrote; "
+                    + "restore the file or start a new run");
+        }
     }
 
     /** Warns on {@code log} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */

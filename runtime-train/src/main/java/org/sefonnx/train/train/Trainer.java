@@ -135,7 +135,7 @@ public final class Trainer {
         RunState state = RunState.read(run);
         if (fromBest) state = state.rolledBackToBest();
         TrainOptions saved = readRunOptions(run);
-        Protocol protocol = Protocol.from(readRunProperties(run)::getProperty);
+        Protocol protocol = Protocol.from(readRunProperties(run)::getProperty, run.runProperties());
         protocol.requireSame(requested, runDir);
         if (epochs != null && epochs < state.epochsCompleted()) {
             throw new IllegalArgumentException("--epochs " + epochs + " is fewer than the " + state.epochsCompleted() + " epochs " + runDir
