@@ -21,12 +21,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AblationTest {
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
-    /** The 2-class ImageFolder fixture (2 train images per class, 1 test): ResNet-18 at 32 px, one epoch of one batch. */
+    /** The 2-class ImageFolder fixture (2 train images per class, 1 test). */
+    private static Path data() throws Exception {
+        return Path.of(AblationTest.class.getResource("/data/imagefolder").toURI());
+    }
+
+    /** ResNet-18 at 32 px, one epoch of one batch: what {@link #ABLATE} gives on the command line. */
     private static TrainOptions template(Path out) throws Exception {
-        Path data = Path.of(AblationTest.class.getResource("/data/imagefolder").toURI());
-        return new TrainOptions(ModelSpec.of("fixture-r18", 18, 2, 2, 32), Layout.IMAGEFOLDER, data, out, 1, 2, 0.01, 1, 0.1, 7,
+        return new TrainOptions(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), Layout.IMAGEFOLDER, data(), out, 1, 2, 0.01, 20, 0.1, 42,
                 TrainOptions.Device.CPU, 1, 1, false, false, 1, null);
     }
+
+    private static final List<String> ABLATE = List.of("ablate", "--layout", "imagefolder", "--depth", "18", "--classes", "2", "--groups", "2",
+            "--image-size", "32", "--batch-size", "2", "--epochs", "1", "--max-batches-per-epoch", "1", "--device", "cpu", "--threads", "1",
+            "--workers", "1", "--rows", "baseline,sef", "--val-fraction", "0.5", "--select-on", "val");
 
     @Test
     void aKilledAblationContinuesWithoutRedoingTheFinishedRow(@TempDir Path dir) throws Exception {
@@ -43,18 +51,29 @@ class AblationTest {
         long checkpointTime = Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt")).toMillis();
         assertTrue(!Files.exists(out.resolve("sef")), "the kill came before row two started");
 
+        // the same ablation again, from the command line: it must pick up the folder the killed one left
+        List<String> args = new java.util.ArrayList<>(ABLATE);
+        args.addAll(List.of("--data", data().toString(), "--out", out.toString()));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<Ablation.Outcome> outcomes = new Ablation(template(out), protocol, new PrintStream(log, true, StandardCharsets.UTF_8)).run(rows);
+        PrintStream stdout = System.out;
+        String[] r;
+        try {
+            System.setOut(new PrintStream(log, true, StandardCharsets.UTF_8));
+            r = org.sefonnx.train.cli.SefOnnxCliTest.run(args.toArray(new String[0]));
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals("0", r[0], r[2]);
         String printed = log.toString(StandardCharsets.UTF_8);
         assertTrue(printed.contains("row baseline (λ=0 γ=0 φ=0) finished earlier"), printed);
+        assertTrue(printed.contains("| sef | λ=1 γ=0.05 φ=1 |"), "the table is printed: " + printed);
         assertArrayEquals(stateBefore, Files.readAllBytes(baseline.resolve("checkpoints/state.properties")));
         assertEquals(checkpointTime, Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt")).toMillis());
 
-        assertEquals(2, outcomes.size());
         Path sef = out.resolve("sef");
-        assertEquals(ModelSpec.of("fixture-r18", 18, 2, 2, 32), Trainer.readRunOptions(new RunDirectory(sef)).spec(), "the sef row is the base spec");
+        assertEquals(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), Trainer.readRunOptions(new RunDirectory(sef)).spec(), "the sef row is the base spec");
         assertEquals(0.0, Trainer.readRunOptions(new RunDirectory(baseline)).spec().lambda());
-        assertEquals("fixture-r18-baseline", Trainer.readRunOptions(new RunDirectory(baseline)).spec().id());
+        assertEquals("imagefolder-r18-baseline", Trainer.readRunOptions(new RunDirectory(baseline)).spec().id());
         // the same seed gives both rows the same validation list: one image per class
         List<String> val = Files.readAllLines(baseline.resolve(ValidationSplit.FILE));
         assertEquals(val, Files.readAllLines(sef.resolve(ValidationSplit.FILE)));
@@ -72,13 +91,16 @@ class AblationTest {
         assertEquals(3, csv.size());
         assertTrue(csv.get(0).endsWith(",paper_top1_percent"), csv.get(0));
         for (int i = 0; i < 2; i++) {
-            Ablation.Outcome o = outcomes.get(i);
-            assertEquals(state.metrics().size(), o.epochs());
+            String row = List.of("baseline", "sef").get(i);
+            RunState rowState = RunState.read(new RunDirectory(out.resolve(row)));
+            EpochMetrics best = rowState.metrics().get(rowState.bestEpoch());
             String[] cells = csv.get(i + 1).split(",");
-            assertEquals(List.of("baseline", "sef").get(i), cells[0]);
-            assertEquals(o.testTop1(), Double.parseDouble(cells[4]), 1e-6);
-            assertEquals(2.0 * o.testTop1(), Math.rint(2.0 * o.testTop1()), 1e-12, "two test images");
+            assertEquals(row, cells[0]);
+            assertEquals(best.testTop1(), Double.parseDouble(cells[4]), 1e-6, "the test top-1 at the epoch validation picked");
+            assertEquals(2.0 * best.testTop1(), Math.rint(2.0 * best.testTop1()), 1e-12, "two test images");
             assertEquals("val", cells[6]);
+            assertEquals(rowState.bestCorrect() / 2.0, Double.parseDouble(cells[7]), 1e-6, "the validation top-1 over two images");
+            assertEquals("1", cells[8]);
             assertEquals("not a paper data set", cells[10]);
         }
         assertTrue(Files.readString(out.resolve(Ablation.TABLE_MD)).contains("Selection rule: best epoch by validation top-1"));
