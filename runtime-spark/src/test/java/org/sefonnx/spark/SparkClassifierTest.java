@@ -47,7 +47,7 @@ class SparkClassifierTest {
     }
 
     private static Dataset<Row> binaryFiles() {
-        return TestSpark.session().read().format("binaryFile").load(folder + "/*");
+        return ImageFiles.read(TestSpark.session(), folder + "/*");
     }
 
     private static Path local(String sparkPath) {

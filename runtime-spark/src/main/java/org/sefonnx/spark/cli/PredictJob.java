@@ -6,6 +6,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.sefonnx.infer.InvalidExportException;
 import org.sefonnx.infer.SefClassifier;
+import org.sefonnx.spark.ImageFiles;
 import org.sefonnx.spark.SparkClassifier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -163,6 +164,7 @@ public final class PredictJob implements Callable<Integer> {
     }
 
     private Dataset<Row> images() {
+        ImageFiles.packPartitions(spark);
         boolean table;
         try {
             table = spark.catalog().tableExists(input);
@@ -171,7 +173,7 @@ public final class PredictJob implements Callable<Integer> {
             // throws undeclared)
             table = false;
         }
-        return table ? spark.table(input) : spark.read().format("binaryFile").load(input);
+        return table ? spark.table(input) : ImageFiles.read(spark, input);
     }
 
     private static String firstLine(Exception e) {
