@@ -28,7 +28,7 @@ import java.util.List;
  *
  * <pre>{@code
  * try (SparkClassifier classifier = SparkClassifier.open(spark, Path.of("runs/cub/export"), SparkClassifier.Options.defaults())) {
- *     classifier.transform(spark.read().format("binaryFile").load("photos/*.jpg")).drop("content").write().parquet("predictions.parquet");
+ *     classifier.transform(ImageFiles.read(spark, "photos/*.jpg")).drop("content").write().parquet("predictions.parquet");
  *     System.out.println(classifier.failures() + " images failed");
  * }
  * }</pre>
