@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -137,7 +138,14 @@ public final class PredictJob implements Callable<Integer> {
         }
         long started = System.nanoTime();
         try (SparkClassifier classifier = SparkClassifier.open(spark, model, options)) {
-            Dataset<Row> predictions = classifier.transform(images);
+            Dataset<Row> predictions;
+            try {
+                predictions = classifier.transform(images);
+            } catch (IllegalArgumentException e) {
+                // the input's schema has no image column, or already has a prediction column
+                err.println("sef-onnx-spark: --input '" + input + "': " + e.getMessage());
+                return EXIT_USAGE;
+            }
             if (images.schema().getFieldIndex(SparkClassifier.CONTENT).isDefined()) predictions = predictions.drop(SparkClassifier.CONTENT);
             try {
                 predictions.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(output);
@@ -153,13 +161,10 @@ public final class PredictJob implements Callable<Integer> {
                     classifier.images(), classifier.failures(), seconds, classifier.images() / seconds, classifier.sessionsOpened(),
                     classifier.modelSha256().substring(0, 12), output));
             return 0;
-        } catch (InvalidExportException | IOException e) {
+        } catch (InvalidExportException | IOException | UncheckedIOException e) {
+            // UncheckedIOException: the export could not be written to the local scratch directory and opened
             err.println("sef-onnx-spark: " + e.getMessage());
             return EXIT_BAD_MODEL;
-        } catch (IllegalArgumentException e) {
-            // the input's schema has no image column, or already has a prediction column
-            err.println("sef-onnx-spark: --input '" + input + "': " + e.getMessage());
-            return EXIT_USAGE;
         }
     }
 

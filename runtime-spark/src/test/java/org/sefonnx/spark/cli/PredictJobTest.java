@@ -72,6 +72,29 @@ class PredictJobTest {
     }
 
     @Test
+    void aTableOfPathsIsClassifiedAndATableWithoutImagesExitsTwo() throws IOException {
+        SparkSession spark = SparkTestFixtures.spark();
+        List<String> paths;
+        try (var files = Files.list(images)) {
+            paths = files.map(Path::toString).sorted().toList();
+        }
+        spark.createDataset(paths, org.apache.spark.sql.Encoders.STRING()).toDF("path").createOrReplaceTempView("sef_photo_paths");
+        String output = work.resolve("from-table.parquet").toString();
+        Outcome outcome = run("--model", SparkTestFixtures.export().toString(), "--input", "sef_photo_paths", "--output", output);
+        assertEquals(0, outcome.exit(), outcome.err());
+        assertTrue(outcome.out().startsWith("sef-onnx-spark: 13 images, 1 failed, "), outcome.out());
+        assertEquals("struct<path:string,label:string,probability:float,top_k:array<struct<label:string,probability:float>>,error:string>",
+                spark.read().parquet(output).schema().catalogString());
+
+        spark.range(3).toDF("id").createOrReplaceTempView("sef_numbers");
+        Outcome numbers = run("--model", SparkTestFixtures.export().toString(), "--input", "sef_numbers", "--output",
+                work.resolve("numbers.parquet").toString());
+        assertEquals(PredictJob.EXIT_USAGE, numbers.exit());
+        assertTrue(numbers.err().startsWith("sef-onnx-spark: --input 'sef_numbers': input has neither a binary 'content' nor a string 'path' column"),
+                numbers.err());
+    }
+
+    @Test
     void invalidOptionsExitTwoWithOneLineSayingWhy() {
         Outcome zeroTopK = run("--model", "m", "--input", "i", "--output", "o", "--top-k", "0");
         assertEquals(PredictJob.EXIT_USAGE, zeroTopK.exit());
