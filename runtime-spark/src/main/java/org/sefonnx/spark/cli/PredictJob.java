@@ -97,8 +97,7 @@ public final class PredictJob implements Callable<Integer> {
             ((PredictJob) cli.getCommand()).checkRanges();
             return 0;
         } catch (CommandLine.ParameterException e) {
-            err.println("sef-onnx-spark: " + e.getMessage());
-            err.println("Try 'sef-onnx-spark --help' for the options.");
+            err.println("sef-onnx-spark: " + e.getMessage() + " (sef-onnx-spark --help lists the options)");
             return EXIT_USAGE;
         }
     }

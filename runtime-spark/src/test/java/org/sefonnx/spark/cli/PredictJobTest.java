@@ -98,13 +98,15 @@ class PredictJobTest {
     void invalidOptionsExitTwoWithOneLineSayingWhy() {
         Outcome zeroTopK = run("--model", "m", "--input", "i", "--output", "o", "--top-k", "0");
         assertEquals(PredictJob.EXIT_USAGE, zeroTopK.exit());
-        assertEquals("sef-onnx-spark: --top-k must be >= 1, got 0", zeroTopK.err().lines().findFirst().orElseThrow());
+        assertEquals("sef-onnx-spark: --top-k must be >= 1, got 0 (sef-onnx-spark --help lists the options)\n", zeroTopK.err());
         Outcome noModel = run("--input", "i", "--output", "o");
         assertEquals(PredictJob.EXIT_USAGE, noModel.exit());
-        assertEquals("sef-onnx-spark: Missing required option: '--model=EXPORT_DIR'", noModel.err().lines().findFirst().orElseThrow());
+        assertEquals("sef-onnx-spark: Missing required option: '--model=EXPORT_DIR' (sef-onnx-spark --help lists the options)\n",
+                noModel.err());
         Outcome badBatch = run("--model", "m", "--input", "i", "--output", "o", "--batch", "many");
         assertEquals(PredictJob.EXIT_USAGE, badBatch.exit());
         assertTrue(badBatch.err().startsWith("sef-onnx-spark: Invalid value for option '--batch': 'many' is not an int"), badBatch.err());
+        assertEquals(1, badBatch.err().lines().count(), badBatch.err());
     }
 
     @Test
