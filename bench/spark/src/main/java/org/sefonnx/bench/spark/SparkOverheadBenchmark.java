@@ -1,0 +1,213 @@
+package org.sefonnx.bench.spark;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.infer.Prediction;
+import org.sefonnx.infer.SefClassifier;
+import org.sefonnx.spark.SparkClassifier;
+import org.sefonnx.spark.TestImages;
+import org.sefonnx.spark.ImageFiles;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+/**
+ * Spark's overhead on batch inference: the same generated images through {@link SparkClassifier} on Spark
+ * {@code local[T]} and through a plain single-JVM {@link SefClassifier#predictBatch} loop with the same T threads,
+ * rounds interleaved, medians compared. Arguments (all optional): {@code --images 1000 --threads 2 --batch 32
+ * --depth 18 --size 64 --classes 10 --rounds 5}.
+ */
+public final class SparkOverheadBenchmark {
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    private SparkOverheadBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        int images = Integer.parseInt(a.getOrDefault("images", "1000"));
+        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
+        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
+        int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
+        int size = Integer.parseInt(a.getOrDefault("size", "64"));
+        int classes = Integer.parseInt(a.getOrDefault("classes", "10"));
+        int rounds = Integer.parseInt(a.getOrDefault("rounds", "5"));
+        boolean sparkDefaults = Boolean.parseBoolean(a.getOrDefault("spark-defaults", "false"));
+
+        System.out.println("machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; flags: " + cpuFlags());
+        System.out.println("JVM " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "; load average at start "
+                + loadAverage());
+        Path work = Files.createTempDirectory("sef-spark-bench");
+        Path export = buildExport(work.resolve("export"), depth, size, classes);
+        List<Path> files = TestImages.write(work.resolve("images"), images, 2026L);
+        long bytes = 0;
+        for (Path f : files) bytes += Files.size(f);
+        System.out.printf(Locale.ROOT, "model: ResNet-%d, %d px input, %d classes; %d images (%s), %.1f MB, batch %d, %d threads%n",
+                depth, size, classes, images, kinds(files), bytes / 1e6, batch, threads);
+
+        long sparkStart = System.nanoTime();
+        SparkSession spark = SparkSession.builder().master("local[" + threads + "]").appName("sef-onnx spark overhead")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        // as the spark-submit job partitions image files, unless asked for Spark's defaults (4 MB per file opened)
+        if (!sparkDefaults) ImageFiles.packPartitions(spark);
+        System.out.printf(Locale.ROOT, "Spark %s local[%d] started in %.1f s (not timed below)%n", spark.version(), threads,
+                (System.nanoTime() - sparkStart) / 1e9);
+
+        // the plain loops: one caller with T ORT threads (the issue's baseline), and T callers with one ORT thread
+        // each, the layout Spark's T tasks have (spark.task.cpus = 1)
+        try (SefClassifier oneCaller = SefClassifier.open(export, SefClassifier.Options.defaults().withIntraOpThreads(threads).withMaxBatch(batch));
+             SefClassifier perCaller = SefClassifier.open(export, SefClassifier.Options.defaults().withIntraOpThreads(1).withMaxBatch(batch));
+             SparkClassifier sparkClassifier = SparkClassifier.open(spark, export, SparkClassifier.Options.defaults().withBatchSize(batch))) {
+            ExecutorService callers = Executors.newFixedThreadPool(threads);
+            String glob = work.resolve("images") + "/*";
+            int partitions = ImageFiles.read(spark, glob).rdd().getNumPartitions();
+            System.out.println("binaryFile input: " + partitions + " partitions (" + ImageFiles.OPEN_COST + " "
+                    + spark.conf().get(ImageFiles.OPEN_COST) + "), one ORT session of "
+                    + sparkClassifier.intraOpThreads() + " thread(s) shared by the " + threads + " tasks");
+            double[] plain = new double[rounds], parallel = new double[rounds], onSpark = new double[rounds];
+            double[] plainCpu = new double[rounds], parallelCpu = new double[rounds], sparkCpu = new double[rounds];
+            double[] warmUpCpu = new double[1];
+            for (int round = -1; round < rounds; round++) {   // round -1 warms up all three
+                boolean counted = round >= 0;
+                int slot = Math.max(0, round);
+                String load = loadAverage();
+                double p = seconds(() -> check(oneCaller.predictBatch(files), images), counted ? plainCpu : warmUpCpu, counted ? slot : 0);
+                double q = seconds(() -> check(predictInParallel(perCaller, files, batch, threads, callers), images),
+                        counted ? parallelCpu : warmUpCpu, counted ? slot : 0);
+                double s = seconds(() -> {
+                    Dataset<Row> predictions = sparkClassifier.transform(ImageFiles.read(spark, glob));
+                    predictions.write().format("noop").mode("overwrite").save();
+                }, counted ? sparkCpu : warmUpCpu, counted ? slot : 0);
+                if (counted) {
+                    plain[round] = p;
+                    parallel[round] = q;
+                    onSpark[round] = s;
+                    System.out.printf(Locale.ROOT, "round %d: plain 1x%d %.2f s (cpu %.2f s), plain %dx1 %.2f s (cpu %.2f s), Spark local[%d] %.2f s "
+                                    + "(cpu %.2f s); load average before: %s%n", round + 1, threads, p, plainCpu[round], threads, q,
+                            parallelCpu[round], threads, s, sparkCpu[round], load);
+                }
+            }
+            callers.shutdown();
+            if (sparkClassifier.failures() != 0 || sparkClassifier.images() != (long) images * (rounds + 1)) {
+                throw new IllegalStateException("Spark classified " + sparkClassifier.images() + " images with " + sparkClassifier.failures()
+                        + " failures, expected " + images * (rounds + 1) + " and 0");
+            }
+            double plainMedian = median(plain), parallelMedian = median(parallel), sparkMedian = median(onSpark);
+            System.out.printf(Locale.ROOT, "median of %d rounds: plain predictBatch loop, 1 caller x %d ORT threads: %.2f s (%.0f images/s)%n",
+                    rounds, threads, plainMedian, images / plainMedian);
+            System.out.printf(Locale.ROOT, "                     plain predictBatch loop, %d callers x 1 ORT thread: %.2f s (%.0f images/s)%n",
+                    threads, parallelMedian, images / parallelMedian);
+            System.out.printf(Locale.ROOT, "                     Spark local[%d], %d partitions:              %.2f s (%.0f images/s)%n",
+                    threads, partitions, sparkMedian, images / sparkMedian);
+            System.out.printf(Locale.ROOT, "Spark overhead (wall): %.3fx the 1x%d loop's time, %.3fx the %dx1 loop's%n",
+                    sparkMedian / plainMedian, threads, sparkMedian / parallelMedian, threads);
+            // CPU seconds of this process: what Spark adds in work, less distorted than wall time when other processes
+            // share the cores (the 1x2 loop's CPU includes ORT's spinning pool thread, so compare with the 2x1 loop)
+            System.out.printf(Locale.ROOT, "Spark overhead (CPU): median %.2f s vs %.2f s of the %dx1 loop: %.3fx; load average at end %s%n",
+                    median(sparkCpu), median(parallelCpu), threads, median(sparkCpu) / median(parallelCpu), loadAverage());
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The files in chunks of {@code batch}, taken by {@code threads} callers of one shared classifier. */
+    private static List<List<Prediction>> predictInParallel(SefClassifier classifier, List<Path> files, int batch, int threads,
+                                                            ExecutorService callers) {
+        List<Future<List<List<Prediction>>>> chunks = new ArrayList<>();
+        for (int from = 0; from < files.size(); from += batch) {
+            List<Path> chunk = files.subList(from, Math.min(files.size(), from + batch));
+            chunks.add(callers.submit(() -> classifier.predictBatch(chunk)));
+        }
+        List<List<Prediction>> all = new ArrayList<>(files.size());
+        try {
+            for (Future<List<List<Prediction>>> chunk : chunks) all.addAll(chunk.get());
+        } catch (Exception e) {
+            throw new IllegalStateException("a caller failed: " + e, e);
+        }
+        return all;
+    }
+
+    private static void check(List<List<Prediction>> predictions, int images) {
+        if (predictions.size() != images) throw new IllegalStateException(predictions.size() + " predictions for " + images + " images");
+    }
+
+    /** An export directory of a ResNet with initial weights (speed does not depend on the values). */
+    private static Path buildExport(Path dir, int depth, int size, int classes) throws IOException {
+        ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
+        Files.createDirectories(dir);
+        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(SefClassifier.MODEL_FILE));
+        List<String> labels = new ArrayList<>();
+        for (int k = 0; k < classes; k++) labels.add("class-" + k);
+        Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
+        PreprocessingSpec.resize(size).withModel(spec.id(), classes).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+        return dir;
+    }
+
+    private static String kinds(List<Path> files) {
+        return files.stream().collect(Collectors.groupingBy(f -> f.getFileName().toString().replaceAll("^img-\\d+-|\\.\\w+$", ""),
+                java.util.TreeMap::new, Collectors.counting())).toString();
+    }
+
+    /** Wall-clock seconds of {@code work}; adds the CPU seconds this process spent meanwhile (all threads) to {@code cpu[slot]}. */
+    private static double seconds(Runnable work, double[] cpu, int slot) {
+        long cpuStart = PROCESS.getProcessCpuTime();
+        long start = System.nanoTime();
+        work.run();
+        double wall = (System.nanoTime() - start) / 1e9;
+        cpu[slot] = (PROCESS.getProcessCpuTime() - cpuStart) / 1e9;
+        return wall;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    private static String cpuModel() throws IOException {
+        return cpuInfo("model name");
+    }
+
+    /** The SIMD flags ORT's kernels choose between (the full list is long). */
+    private static String cpuFlags() throws IOException {
+        List<String> simd = List.of("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile");
+        List<String> flags = Arrays.asList(cpuInfo("flags").split(" "));
+        return simd.stream().filter(flags::contains).collect(Collectors.joining(" "));
+    }
+
+    private static String cpuInfo(String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            if (line.startsWith(key)) return line.substring(line.indexOf(':') + 1).trim();
+        }
+        return "unknown";
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "n/a";
+        }
+    }
+}

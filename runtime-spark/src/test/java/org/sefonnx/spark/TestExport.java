@@ -1,0 +1,42 @@
+package org.sefonnx.spark;
+
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.golden.GoldenTensors;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.infer.SefClassifier;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Export directories of the golden model of {@link GoldenTensors} (ResNet-18, 5 classes, 32 px), built by the generator. */
+final class TestExport extends GoldenTensors {
+    private static Path shared;
+
+    private TestExport() {
+    }
+
+    /** One export for the whole test JVM (building it takes seconds); do not modify it. */
+    static synchronized Path shared() throws IOException {
+        if (shared == null) {
+            Path dir = Files.createTempDirectory("sef-spark-export");
+            InferenceGraph.write(SPEC, tensors(), dir.resolve(SefClassifier.MODEL_FILE));
+            Files.write(dir.resolve(SefClassifier.LABELS_FILE), LABELS, StandardCharsets.UTF_8);
+            PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+            for (String file : ExportBundle.FILES) dir.resolve(file).toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            shared = dir;
+        }
+        return shared;
+    }
+
+    /** A copy of the shared export with other class names in labels.txt: the same weights under a new identity. */
+    static Path relabelled(Path into, String labelPrefix) throws IOException {
+        for (String file : ExportBundle.FILES) Files.copy(shared().resolve(file), into.resolve(file));
+        List<String> labels = LABELS.stream().map(label -> labelPrefix + label).toList();
+        Files.write(into.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
+        return into;
+    }
+}
