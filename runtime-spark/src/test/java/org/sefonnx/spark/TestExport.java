@@ -24,7 +24,7 @@ final class TestExport extends GoldenTensors {
             Path dir = Files.createTempDirectory("sef-spark-export");
             InferenceGraph.write(SPEC, tensors(), dir.resolve(SefClassifier.MODEL_FILE));
             Files.write(dir.resolve(SefClassifier.LABELS_FILE), LABELS, StandardCharsets.UTF_8);
-            PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+            Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).toText());
             for (String file : ExportBundle.FILES) dir.resolve(file).toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
             shared = dir;

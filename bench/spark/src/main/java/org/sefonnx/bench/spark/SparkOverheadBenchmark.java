@@ -159,7 +159,7 @@ public final class SparkOverheadBenchmark {
         List<String> labels = new ArrayList<>();
         for (int k = 0; k < classes; k++) labels.add("class-" + k);
         Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
-        PreprocessingSpec.resize(size).withModel(spec.id(), classes).write(dir.resolve(PreprocessingSpec.FILE_NAME));
+        Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
         return dir;
     }
 
