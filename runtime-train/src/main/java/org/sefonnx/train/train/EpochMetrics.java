@@ -7,7 +7,14 @@ import java.util.Map;
 /** One row of metrics.jsonl / metrics.csv: what an epoch did. */
 public record EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1,
                            double testMeanClassAccuracy, double trainImagesPerSecond, double epochSeconds,
-                           double bestTop1, int bestEpoch, long globalStep) {
+                           double bestTop1, int bestEpoch, long globalStep, GroupMetrics.Summary groups) {
+
+    /** A row without group metrics (rows of runs made before they were measured read back this way). */
+    public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
+                        double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep) {
+        this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
+                globalStep, GroupMetrics.Summary.NONE);
+    }
 
     /** Mean loss terms over an epoch's samples. */
     public record LossTerms(double loss, double crossEntropy, double entropy, double distillation, double grouping) {}
@@ -33,6 +40,7 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         m.put("best_top1", bestTop1);
         m.put("best_epoch", bestEpoch);
         m.put("global_step", globalStep);
+        groups.putInto(m);
         return m;
     }
 
@@ -73,7 +81,7 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
                 new LossTerms(v.get("train_loss"), v.get("train_cross_entropy"), v.get("train_entropy"), v.get("train_distillation"), v.get("train_grouping")),
                 new LossTerms(v.get("test_loss"), v.get("test_cross_entropy"), v.get("test_entropy"), v.get("test_distillation"), v.get("test_grouping")),
                 v.get("test_top1"), v.get("test_mean_class_accuracy"), v.get("train_images_per_second"), v.get("epoch_seconds"),
-                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue());
+                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue(), GroupMetrics.Summary.from(v));
     }
 
     /** The keys of {@link #asMap()}, in order. */

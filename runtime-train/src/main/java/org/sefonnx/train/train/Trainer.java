@@ -89,7 +89,7 @@ public final class Trainer {
             writeRunProperties(run, o, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
             RunState state = RunState.initial(run, initialFile);
             state.commit(run);
-            return loop(run, d, state, data);
+            return withReport(loop(run, d, state, data));
         } catch (IOException | RuntimeException | Error e) {
             if (!started) StartChecks.removeFailedStart(run, folderExisted, e);
             throw e;
@@ -128,7 +128,7 @@ public final class Trainer {
         if (fromBest) state.commit(run);
         log.println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep() + ")");
         writeRunProperties(run, o, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
-        return t.loop(run, SpecDescriptor.of(o.spec()), state, data);
+        return t.withReport(t.loop(run, SpecDescriptor.of(o.spec()), state, data));
     }
 
     /** Refuses a checkpoint made for another spec (shapes, K, G) before anything is overwritten. */
@@ -219,13 +219,15 @@ public final class Trainer {
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
                 mixedPrecision.save(session);
                 EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
-                        eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds, bestTop1, bestEpoch, globalStep);
+                        eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds, bestTop1, bestEpoch, globalStep, eval.groups);
                 // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
                 // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
                 state = commits.commitEpoch(session, o.spec().optimizer() == ModelSpec.Optimizer.ADAMW, state, globalStep, eval.confusion, m, classNames);
                 log.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f (CE %.4f E %.4f S %.4f L %.4f), test top-1 %.2f%% (mean per-class %.2f%%), best %.2f%% at epoch %d, %.1f img/s%n",
                         epoch + 1, o.epochs(), m.train().loss(), m.train().crossEntropy(), m.train().entropy(), m.train().distillation(),
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
+                log.printf(Locale.ROOT, "epoch %d/%d groups: test squared cosine intra %.4f inter %.4f (gap %.4f), group-head top-1 %s%n", epoch + 1,
+                        o.epochs(), eval.groups.intraSquaredCosine(), eval.groups.interSquaredCosine(), eval.groups.gap(), percentages(eval.groups.groupTop1()));
                 mixedPrecision.logEpoch(log);
             }
             Map<String, String> skipped = new TreeMap<>(data.badImages());
@@ -237,6 +239,12 @@ public final class Trainer {
                     dir -> writeSummary(run, done, skipped, dir));
             return new Result(run, state.epochsCompleted(), state.bestTop1(), state.bestEpoch(), state.metrics(), export);
         }
+    }
+
+    /** report.html and its explain pass (explain/), after the export: derived files, rebuilt by a resumed run. */
+    private Result withReport(Result r) throws IOException {
+        org.sefonnx.train.explain.RunReport.writeForRun(r.run(), log);
+        return r;
     }
 
     /** --max-bad-images over the whole run, and no test pass that scored nothing (top-1 would be NaN). */
@@ -251,7 +259,13 @@ public final class Trainer {
         }
     }
 
-    private record Evaluation(ConfusionMatrix confusion, EpochMetrics.LossTerms terms, double seconds) {}
+    private record Evaluation(ConfusionMatrix confusion, EpochMetrics.LossTerms terms, GroupMetrics.Summary groups, double seconds) {}
+
+    private static String percentages(double[] fractions) {
+        List<String> parts = new ArrayList<>();
+        for (double f : fractions) parts.add(String.format(Locale.ROOT, "%.2f%%", 100 * f));
+        return String.join(" / ", parts);
+    }
 
     /** What `sef-onnx eval` reports. */
     public record EvalResult(double top1, double meanClassAccuracy, long images, double loss) {}
@@ -286,6 +300,8 @@ public final class Trainer {
         ConfusionMatrix confusion = new ConfusionMatrix(d.numClasses());
         List<String> outs = d.evalOutputs();
         int logitsAt = outs.indexOf(SefModel.LOGITS);
+        int blockSumsAt = outs.indexOf(SefModel.GROUP_BLOCK_SUMS), groupLogitsAt = outs.indexOf(SefModel.GROUP_LOGITS);
+        GroupMetrics groups = new GroupMetrics(d.groupChannels(), d.numClasses());
         double[] sums = new double[outs.size()];
         long images = 0;
         Progress bar = new Progress(log, terminal, label, testLoader.batchesPerEpoch());
@@ -295,6 +311,7 @@ public final class Trainer {
                 try (Batch b = it.next()) {
                     List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
                     confusion.addBatch(out.get(logitsAt).toFloats(), b.labels());
+                    groups.addBatch(out.get(blockSumsAt).toFloats(), out.get(groupLogitsAt).toFloats(), b.labels());
                     for (String term : List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION, SefModel.GROUPING)) {
                         sums[outs.indexOf(term)] += out.get(outs.indexOf(term)).scalar() * (double) b.size();
                     }
@@ -303,7 +320,7 @@ public final class Trainer {
                 }
             }
         }
-        return new Evaluation(confusion, terms(sums, images, d.evalOutputs()), bar.seconds());
+        return new Evaluation(confusion, terms(sums, images, d.evalOutputs()), groups.summary(), bar.seconds());
     }
 
     private static EpochMetrics.LossTerms terms(double[] sums, long n, ModelDescriptor d) {
