@@ -1,5 +1,7 @@
 package org.sefonnx.infer;
 
+import org.sefonnx.imaging.ActivationMaps;
+
 import java.util.List;
 
 /**
@@ -35,29 +37,6 @@ public record Explanation(List<Prediction> predictions, int mapHeight, int mapWi
      * becomes all zeros): ready to colour-map over the model's input.
      */
     public float[] upsampled(int g, int width, int height) {
-        if (width < 1 || height < 1) throw new IllegalArgumentException("upsampled size " + width + " x " + height + " must be at least 1 x 1");
-        float[] map = groupMaps.get(g);
-        int h = mapHeight, w = mapWidth;
-        float[] out = new float[height * width];
-        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
-        for (int y = 0; y < height; y++) {
-            double sy = Math.max(0, (y + 0.5) * h / height - 0.5);
-            int y0 = Math.min((int) sy, h - 1), y1 = Math.min(y0 + 1, h - 1);
-            double fy = sy - y0;
-            for (int x = 0; x < width; x++) {
-                double sx = Math.max(0, (x + 0.5) * w / width - 0.5);
-                int x0 = Math.min((int) sx, w - 1), x1 = Math.min(x0 + 1, w - 1);
-                double fx = sx - x0;
-                double top = map[y0 * w + x0] * (1 - fx) + map[y0 * w + x1] * fx;
-                double bottom = map[y1 * w + x0] * (1 - fx) + map[y1 * w + x1] * fx;
-                float v = (float) (top * (1 - fy) + bottom * fy);
-                out[y * width + x] = v;
-                min = Math.min(min, v);
-                max = Math.max(max, v);
-            }
-        }
-        float range = max - min;
-        for (int i = 0; i < out.length; i++) out[i] = range > 0 ? (out[i] - min) / range : 0;
-        return out;
+        return ActivationMaps.normalised(ActivationMaps.upsample(groupMaps.get(g), mapHeight, mapWidth, height, width));
     }
 }

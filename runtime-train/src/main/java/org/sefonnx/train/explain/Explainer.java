@@ -4,6 +4,7 @@ import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.imaging.ActivationMaps;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
@@ -200,7 +201,7 @@ public final class Explainer {
         g.drawString(title, gap, 17);
         g.drawString("input (eval transform)", gap, top + side + 15);
         for (int i = 0; i < maps.size(); i++) {
-            float[] heat = Pictures.normalised(Pictures.upsample(maps.get(i), h, w, side, side));
+            float[] heat = ActivationMaps.normalised(ActivationMaps.upsample(maps.get(i), h, w, side, side));
             g.drawImage(Pictures.overlay(Pictures.scaled(input, side), heat), gap + (side + gap) * (i + 1), top, null);
             g.setColor(Color.BLACK);
             g.drawString(captions.get(i), gap + (side + gap) * (i + 1), top + side + 15);

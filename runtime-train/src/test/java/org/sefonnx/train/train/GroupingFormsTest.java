@@ -25,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GroupingFormsTest {
     /** 48 px: conv1/2, maxpool/2, three stride-2 stages (with padding) leave a 2 x 2 map, the cheapest size above 1 x 1. */
     static final int IMAGE_SIZE_PX = 48;
-    static final int TRAIN_PER_CLASS = 100, TEST_PER_CLASS = 30, EPOCHS = 2, BATCH = 16;
-    /** Measured (see the report of issue 12); the bounds leave room for thread-count rounding and other hosts. */
-    static final double MIN_GAP_DIFFERENCE = 0.05, MIN_GROUPING_DROP = 0.10;
+    static final int TRAIN_PER_CLASS = 80, TEST_PER_CLASS = 20, EPOCHS = 2, BATCH = 16;
+    /** Measured on this subset: gap 0.2459 (φ=1) vs 0.0025 (φ=0), L_group 0.3771 vs 0.4990 initially; about 60 % of each. */
+    static final double MIN_GAP_DIFFERENCE = 0.15, MIN_GROUPING_DROP = 0.07;
 
     @Test
     void groupingLossSeparatesTheGroupsOnlyWhenItIsOn(@TempDir Path dir) throws IOException {
@@ -56,7 +56,7 @@ class GroupingFormsTest {
         return new TrainOptions(spec, Layout.IDX, data, out, EPOCHS, BATCH, 0.01, 10, 0.1, 42, TrainOptions.Device.CPU, 0, 0, false, false, 0, null);
     }
 
-    /** A class-balanced subset of the embedded demo: 100 train / 30 test images per class. */
+    /** A class-balanced subset of the embedded demo: 80 train / 20 test images per class. */
     private static Path subset(Path dir) throws IOException {
         Path full = DemoData.extract(dir.resolve("full"));
         Path small = dir.resolve("small");
