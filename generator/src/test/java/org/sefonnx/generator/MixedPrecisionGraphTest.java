@@ -42,7 +42,8 @@ class MixedPrecisionGraphTest {
      * BatchNormalizationGrad (T,T1,T2) = float³, double³, MLFloat16³, (MLFloat16, MLFloat16, float),
      * (MLFloat16, float, float); ReluGrad float/double/MLFloat16; SoftmaxCrossEntropyLossGrad float/MLFloat16/BFloat16;
      * LogSoftmaxGrad_13 untyped; InPlaceAccumulatorV2 (float, float) and (float, MLFloat16); SoftmaxCrossEntropyLoss
-     * float/MLFloat16). Pad and Where are registered for float and MLFloat16 in cuda_execution_provider.cc, Slice by its
+     * float/MLFloat16). Concat is registered for all fixed-size types in core/providers/cuda/tensor/concat.cc (the grouping
+     * loss's Gram blocks, n:Concat:grouping.grams). Pad and Where are registered for float and MLFloat16 in cuda_execution_provider.cc, Slice by its
      * index type for any data type. No bf16 is used.
      */
     static final Map<String, Set<DType>> CUDA_KERNELS = Map.ofEntries(
@@ -71,8 +72,11 @@ class MixedPrecisionGraphTest {
             Map.entry("Equal", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Where", Set.of(DType.BOOL)),
             Map.entry("Expand", Set.of(DType.FLOAT, DType.FLOAT16)),
+            Map.entry("Concat", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Pad", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Slice", Set.of(DType.FLOAT, DType.FLOAT16)),
+            // onnxruntime/core/providers/cuda/tensor/concat.cc: opset 13, all fixed-size types (the grouping loss's Gram stack)
+            Map.entry("Concat", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Reshape", Set.of(DType.FLOAT, DType.FLOAT16, DType.INT64)),
             Map.entry("Flatten", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Transpose", Set.of(DType.FLOAT, DType.FLOAT16)),

@@ -76,6 +76,8 @@ class GradientRulesFiniteDifferenceTest {
                 new Case(Im2colConv.RULE, "im2col_conv_3x3_s2_p1_even", DOUBLE, List.of(g(2, 2, 6, 6), g(3, 2, 3, 3)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
                 new Case(Im2colConv.RULE, "im2col_conv_1x1_s1", DOUBLE, List.of(g(2, 3, 4, 4), g(5, 3, 1, 1)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 0)),
                 new Case(Im2colConv.RULE, "im2col_conv_1x1_s2", DOUBLE, List.of(g(2, 3, 6, 6), g(4, 3, 1, 1)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 0)),
+                new Case(Im2colConv.RULE, "im2col_conv_3x3_s2_p1_16ch", DOUBLE, List.of(g(2, 16, 6, 6), g(4, 16, 3, 3)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
+                new Case(Im2colConv.RULE, "im2col_conv_1x1_s1_16ch", DOUBLE, List.of(g(2, 16, 3, 3), g(5, 16, 1, 1)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 0)),
                 new Case(Im2colConv.RULE, "im2col_conv_7x7_s2_p3", DOUBLE, List.of(g(2, 2, 9, 9), g(3, 2, 7, 7)), (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 3)),
                 new Case(BatchNorm.TRAINING_RULE, "batchnorm_training", FLOAT, List.of(g(3, 4, 3, 3), in(Draw.POSITIVE, 4), g(4)),
                         (o, x) -> BatchNorm.training(o, "bn", x.get(0), x.get(1), x.get(2), 1e-5f).output()),

@@ -5,6 +5,8 @@ import org.sefonnx.generator.SpecOptions;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.ort.OrtAdapter;
+import org.sefonnx.train.train.EpochMetrics;
+import org.sefonnx.train.train.Protocol;
 import org.sefonnx.train.train.TrainOptions;
 import org.sefonnx.train.train.Trainer;
 import picocli.CommandLine.Command;
@@ -44,12 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--pretrained", description = "ImageNet weights to start from: a torchvision/timm model.safetensors or an ONNX file.")
     Path pretrained;
-    @Option(names = "--device", defaultValue = "auto", description = "auto (CUDA when the GPU natives and a device are present), cpu or cuda.")
-    String device;
-    @Option(names = "--threads", defaultValue = "0", description = "ORT intra-op threads (0: one per core).")
-    int threads;
-    @Option(names = "--workers", defaultValue = "0", description = "Image decoding threads (0: one per core).")
-    int workers;
+    @Mixin
+    ComputeOptions compute = new ComputeOptions();
     @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step (short for --cudnn-conv-algo-search exhaustive).")
     boolean cudnnExhaustive;
     @Option(names = "--cudnn-conv-algo-search", defaultValue = "heuristic", description = "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
@@ -68,6 +66,8 @@ public final class TrainCommand implements Callable<Integer> {
     String exifOrientation;
     @Option(names = "--max-batches-per-epoch", defaultValue = "0", description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
+    @Mixin
+    ProtocolOptions protocol = new ProtocolOptions();
     @Option(names = "--out", defaultValue = "runs/sef-onnx", description = "Run directory (checkpoints, metrics, plots, export).")
     Path out;
     @Option(names = "--resume", description = "Continue the run in this directory from its last checkpoint (other options are taken from it; --epochs may extend it).")
@@ -76,7 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean fromBest;
 
     /** Options --resume accepts besides itself: the rest would silently differ from the run's own. */
-    private static final List<String> RESUME_OPTIONS = List.of("--resume", "--epochs", "--from-best");
+    private static final List<String> RESUME_OPTIONS = List.of("--resume", "--epochs", "--from-best", "--val-fraction", "--val-split", "--select-on", "--strict-splits");
 
     @Spec
     CommandSpec command;
@@ -86,7 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return run();
         } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, workers);
+            throw OutOfMemory.advice(e, compute.workers);
         }
     }
 
@@ -96,9 +96,10 @@ public final class TrainCommand implements Callable<Integer> {
                     .map(OptionSpec::longestName).filter(n -> !RESUME_OPTIONS.contains(n)).distinct().toList();
             if (!ignored.isEmpty()) {
                 throw new IllegalArgumentException("--resume continues " + resume + " with the options in its run.properties; "
-                        + String.join(", ", ignored) + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start)");
+                        + String.join(", ", ignored) + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start; "
+                        + "the validation options must repeat the run's own)");
             }
-            report(Trainer.resume(resume, epochs, fromBest, System.out));
+            report(Trainer.resume(resume, epochs, fromBest, protocol.given() ? protocol.resolve() : null, System.out));
             return 0;
         }
         if (fromBest) throw new IllegalArgumentException("--from-best needs --resume DIR");
@@ -107,9 +108,9 @@ public final class TrainCommand implements Callable<Integer> {
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
         TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
                 lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
-                TrainOptions.parseDevice(device), threads, workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
+                compute.parsedDevice(), compute.threads, compute.workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
                 TrainOptions.parseExifOrientation(exifOrientation), new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32));
-        report(new Trainer(o, System.out).train());
+        report(new Trainer(o, protocol.resolve(), System.out).train());
         return 0;
     }
 
@@ -130,6 +131,12 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private static void report(Trainer.Result r) {
+        EpochMetrics best = r.metrics().get(r.bestEpoch());
+        if (best.selectedOn() == Protocol.SelectOn.VAL) {
+            System.out.printf(Locale.ROOT, "done: best validation top-1 %.2f%% at epoch %d, test top-1 there %.2f%%; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
+                    100 * r.bestTop1(), r.bestEpoch() + 1, 100 * best.testTop1(), r.run().root());
+            return;
+        }
         System.out.printf(Locale.ROOT, "done: best test top-1 %.2f%% at epoch %d; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
                 100 * r.bestTop1(), r.bestEpoch() + 1, r.run().root());
     }

@@ -13,6 +13,12 @@ final class AircraftReader {
     private AircraftReader() {
     }
 
+    /** The official validation list: a subset of trainval (trainval = train + val), read with trainval's class indices. */
+    static List<Sample> officialValidation(Path root, Dataset trainval) {
+        Path data = locateData(root);
+        return samples(data, IndexFiles.lines(data.resolve("images_variant_val.txt")), IndexFiles.indexOf(trainval.classNames()));
+    }
+
     static Dataset read(Path root) {
         Path data = locateData(root);
         Path trainList = data.resolve("images_variant_trainval.txt");

@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Stanford Cars in either distribution: car_ims/ + cars_annos.mat, or the devkit layout. */
+/**
+ * Stanford Cars in any of its distributions: car_ims/ + cars_annos.mat, the devkit layout, or the Kaggle copy (the
+ * devkit under car_devkit/devkit/, images nested as cars_train/cars_train/ and cars_test/cars_test/, the labelled test
+ * annotations as a separate cars_test_annos_withlabels.mat, sometimes saved as "cars_test_annos_withlabels (1).mat").
+ */
 final class CarsReader {
     private CarsReader() {
     }
@@ -16,11 +20,11 @@ final class CarsReader {
         if (Files.isRegularFile(root.resolve("cars_annos.mat"))) {
             return readAllInOne(root);
         }
-        if (Files.isDirectory(root.resolve("devkit"))) {
-            return readDevkit(root);
+        for (Path devkit : List.of(root.resolve("devkit"), root.resolve(KAGGLE_DEVKIT))) {
+            if (Files.isDirectory(devkit)) return readDevkit(root, devkit);
         }
-        throw new DatasetFormatException(root, null,
-                "is neither Stanford Cars layout: expected cars_annos.mat + car_ims/, or devkit/ + cars_train/ + cars_test/");
+        throw new DatasetFormatException(root, null, "is no Stanford Cars layout: expected cars_annos.mat + car_ims/, or devkit/ (Kaggle: "
+                + KAGGLE_DEVKIT + "/) + cars_train/ + cars_test/");
     }
 
     private static Dataset readAllInOne(Path root) {
@@ -44,21 +48,34 @@ final class CarsReader {
         return new LoadedDataset("Stanford Cars (cars_annos.mat) at " + root, train, test, classNames);
     }
 
-    private static Dataset readDevkit(Path root) {
-        Path devkit = root.resolve("devkit");
+    /** Where the Kaggle copy keeps the devkit: car_devkit.tgz unpacked in place. */
+    static final String KAGGLE_DEVKIT = "car_devkit/devkit";
+    /** The labelled test annotations, published apart from the devkit (its cars_test_annos.mat has no classes). */
+    static final String TEST_LABELS = "cars_test_annos_withlabels.mat";
+    /** The name a browser gives the same file when it is downloaded a second time, as the Kaggle copy holds it. */
+    static final String TEST_LABELS_KAGGLE = "cars_test_annos_withlabels (1).mat";
+
+    private static Dataset readDevkit(Path root, Path devkit) {
         Path metaFile = IndexFiles.requireFile(devkit.resolve("cars_meta.mat"), "Stanford Cars class list");
         Path trainFile = IndexFiles.requireFile(devkit.resolve("cars_train_annos.mat"), "Stanford Cars training annotations");
-        Path testFile = root.resolve("cars_test_annos_withlabels.mat");
-        if (!Files.isRegularFile(testFile)) {
-            testFile = devkit.resolve("cars_test_annos_withlabels.mat");
-        }
-        IndexFiles.requireFile(testFile, "Stanford Cars test labels (cars_test_annos_withlabels.mat, in the root or devkit/)");
+        Path testFile = testLabels(root, devkit);
+        String layoutName = devkit.endsWith(KAGGLE_DEVKIT) ? "Kaggle copy" : "devkit";
         List<String> officialNames = strings(open(metaFile), "class_names");
         List<String> classNames = sortedUnique(officialNames, metaFile);
         Map<String, Integer> classIndex = IndexFiles.indexOf(classNames);
         List<Sample> train = devkitSplit(trainFile, imageDir(root, "cars_train"), officialNames, classIndex);
         List<Sample> test = devkitSplit(testFile, imageDir(root, "cars_test"), officialNames, classIndex);
-        return new LoadedDataset("Stanford Cars (devkit) at " + root, train, test, classNames);
+        return new LoadedDataset("Stanford Cars (" + layoutName + ") at " + root, train, test, classNames);
+    }
+
+    /** The labelled test annotations: in the root (under either name) or in the devkit folder. */
+    private static Path testLabels(Path root, Path devkit) {
+        for (Path candidate : List.of(root.resolve(TEST_LABELS), root.resolve(TEST_LABELS_KAGGLE), devkit.resolve(TEST_LABELS))) {
+            if (Files.isRegularFile(candidate)) return candidate;
+        }
+        throw new DatasetFormatException(root.resolve(TEST_LABELS), null, "Stanford Cars test labels are missing (looked for " + TEST_LABELS
+                + " and '" + TEST_LABELS_KAGGLE + "' in " + root + " and in " + devkit + "); the devkit's cars_test_annos.mat has no classes: "
+                + "download cars_test_annos_withlabels.mat, which is distributed separately, into " + root);
     }
 
     private static Path imageDir(Path root, String name) {

@@ -45,7 +45,7 @@ public final class RunReport {
 
         List<String> classes = explained.classNames();
         long[][] confusion = readConfusion(run.bestConfusionMatrix(), classes.size());
-        section(h, "per-class accuracy of the best epoch (worst first)", "per-class");
+        section(h, "per-class accuracy of the best epoch on the split it was selected on (worst first)", "per-class");
         h.append("<table><tr><th>class</th><th>index</th><th>correct</th><th>images</th><th>accuracy</th></tr>\n");
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < classes.size(); i++) order.add(i);
@@ -58,7 +58,7 @@ public final class RunReport {
         }
         h.append("</table>\n");
 
-        section(h, "confusion matrix of the best epoch", "confusion");
+        section(h, "confusion matrix of the best epoch (confusion-best.csv)", "confusion");
         image(h, Pictures.png(Pictures.confusionHeatMap(confusion)), "confusion matrix");
         h.append("<p>classes: ");
         for (int i = 0; i < classes.size(); i++) h.append(i).append(" = ").append(esc(classes.get(i))).append(i + 1 < classes.size() ? ", " : "");

@@ -4,16 +4,28 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** One row of metrics.jsonl / metrics.csv: what an epoch did. */
+/**
+ * One row of metrics.jsonl / metrics.csv: what an epoch did. {@code bestTop1}/{@code bestEpoch} are by the split
+ * {@code selectedOn} names (test, or val with a validation split, whose top-1 is then in {@code valTop1}; NaN without).
+ */
 public record EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1,
                            double testMeanClassAccuracy, double trainImagesPerSecond, double epochSeconds,
-                           double bestTop1, int bestEpoch, long globalStep, GroupMetrics.Summary groups) {
+                           double bestTop1, int bestEpoch, long globalStep, double valTop1, double valMeanClassAccuracy,
+                           Protocol.SelectOn selectedOn, GroupMetrics.Summary groups) {
 
-    /** A row without group metrics (rows of runs made before they were measured read back this way). */
+    /** A row of a run without a validation split, best epoch by test top-1. */
     public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
                         double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep) {
         this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
-                globalStep, GroupMetrics.Summary.NONE);
+                globalStep, Double.NaN, Double.NaN, Protocol.SelectOn.TEST);
+    }
+
+    /** A row without group metrics (rows of runs made before they were measured read back this way). */
+    public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
+                        double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep, double valTop1,
+                        double valMeanClassAccuracy, Protocol.SelectOn selectedOn) {
+        this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
+                globalStep, valTop1, valMeanClassAccuracy, selectedOn, GroupMetrics.Summary.NONE);
     }
 
     /** Mean loss terms over an epoch's samples. */
@@ -40,6 +52,9 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         m.put("best_top1", bestTop1);
         m.put("best_epoch", bestEpoch);
         m.put("global_step", globalStep);
+        m.put("val_top1", valTop1);
+        m.put("val_mean_class_accuracy", valMeanClassAccuracy);
+        m.put("selected_on", selectedOn.name().toLowerCase(java.util.Locale.ROOT));
         groups.putInto(m);
         return m;
     }
@@ -48,7 +63,7 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         StringBuilder sb = new StringBuilder("{");
         for (var e : asMap().entrySet()) {
             if (sb.length() > 1) sb.append(", ");
-            sb.append('"').append(e.getKey()).append("\": ").append(format(e.getValue()));
+            sb.append('"').append(e.getKey()).append("\": ").append(e.getValue() instanceof String text ? '"' + text + '"' : format(e.getValue()));
         }
         return sb.append('}').toString();
     }
@@ -69,10 +84,12 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
     /** Parses one {@link #toJson()} line (metrics.jsonl, the run state); {@code null} reads as NaN. */
     public static EpochMetrics parseJson(String line) {
         java.util.Map<String, Double> v = new java.util.HashMap<>();
+        Protocol.SelectOn selectedOn = Protocol.SelectOn.TEST;   // rows written before the key existed
         for (String part : line.replaceAll("[{}\"]", "").split(",")) {
             String[] kv = part.split(":");
             if (kv.length != 2) throw new IllegalArgumentException("metrics row is not flat JSON: '" + line + "'");
-            v.put(kv[0].strip(), kv[1].strip().equals("null") ? Double.NaN : Double.parseDouble(kv[1].strip()));
+            if (kv[0].strip().equals("selected_on")) selectedOn = Protocol.SelectOn.valueOf(kv[1].strip().toUpperCase(java.util.Locale.ROOT));
+            else v.put(kv[0].strip(), kv[1].strip().equals("null") ? Double.NaN : Double.parseDouble(kv[1].strip()));
         }
         for (String key : KEYS) {
             if (!v.containsKey(key)) throw new IllegalArgumentException("metrics row lacks " + key + ": '" + line + "'");
@@ -81,7 +98,9 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
                 new LossTerms(v.get("train_loss"), v.get("train_cross_entropy"), v.get("train_entropy"), v.get("train_distillation"), v.get("train_grouping")),
                 new LossTerms(v.get("test_loss"), v.get("test_cross_entropy"), v.get("test_entropy"), v.get("test_distillation"), v.get("test_grouping")),
                 v.get("test_top1"), v.get("test_mean_class_accuracy"), v.get("train_images_per_second"), v.get("epoch_seconds"),
-                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue(), GroupMetrics.Summary.from(v));
+                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue(),
+                v.getOrDefault("val_top1", Double.NaN), v.getOrDefault("val_mean_class_accuracy", Double.NaN), selectedOn,
+                GroupMetrics.Summary.from(v));
     }
 
     /** The keys of {@link #asMap()}, in order. */

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * The one committed state of a run, {@code checkpoints/state.properties}: epochs completed, global step, the last and
  * the best checkpoint with their SHA-256, the best epoch's correct/total counts (integers: ties compare exactly) and
- * confusion matrix, and every epoch's metrics row. It is written atomically after the checkpoints it names and before
+ * confusion matrix on the selecting split (test, or validation under {@code --select-on val}; the metrics rows say
+ * which), and every epoch's metrics row. It is written atomically after the checkpoints it names and before
  * anything derived from it (metrics files, plots, confusion-best.csv, export, summary), so a run killed at any instant
  * holds a state whose checkpoints are complete, and resume rebuilds the rest from it.
  *

@@ -67,6 +67,12 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
                 workers, skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, maxBadImages, applyExifOrientation, newCuda);
     }
 
+    /** The same options for another model spec and run folder (one row of `sef-onnx ablate`). */
+    public TrainOptions withRun(ModelSpec newSpec, Path newOutDir) {
+        return new TrainOptions(newSpec, layout, dataRoot, newOutDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads,
+                workers, skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, maxBadImages, applyExifOrientation, cuda);
+    }
+
     /** The CUDA provider settings in effect: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
     public OrtAdapter.CudaOptions cudaOptions() {
         return cudnnExhaustiveSearch ? cuda.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : cuda;

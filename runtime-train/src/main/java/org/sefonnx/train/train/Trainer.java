@@ -18,6 +18,7 @@ import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.LoaderOptions;
+import org.sefonnx.train.data.Sample;
 import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -54,6 +55,8 @@ public final class Trainer {
                          Path export) {}
 
     private final TrainOptions o;
+    /** Validation split, selection rule and split-count strictness; the authors' protocol unless given. */
+    private final Protocol protocol;
     private final PrintStream log;
     private final boolean terminal;
     /** Fault-injection seam of the commit sequence (RunCommits.Hook); NONE outside tests. */
@@ -62,7 +65,13 @@ public final class Trainer {
     private boolean started;
 
     public Trainer(TrainOptions options, PrintStream log) {
+        this(options, Protocol.AUTHORS, log);
+    }
+
+    /** A trainer that holds out a validation split and picks the best epoch as {@code protocol} says. */
+    public Trainer(TrainOptions options, Protocol protocol, PrintStream log) {
         this.o = options;
+        this.protocol = protocol;
         this.log = log;
         this.terminal = System.console() != null;
     }
@@ -75,21 +84,23 @@ public final class Trainer {
     public Result train() throws IOException {
         RunDirectory run = new RunDirectory(o.outDir());
         StartChecks.requireNewRunFolder(run);
-        CheckedData data = o.layout() == null ? null : checkData(Datasets.open(o.layout(), o.dataRoot()));
+        CheckedData data = o.layout() == null ? null : checkData(openData());
         Checkpoint initial = InitialCheckpoints.create(o.spec(), o.seed(), o.pretrained(), log);
         StartChecks.requireDevice(o.device());
         boolean folderExisted = Files.exists(o.outDir());
         try {
             Files.createDirectories(run.artifacts());
             if (data == null) data = checkData(demoData(run));
+            List<Sample> validation = ValidationSplit.choose(protocol, o, data.dataset());
+            if (protocol.hasValidation()) ValidationSplit.write(run, protocol, validation);
             ModelDescriptor d = SpecDescriptor.of(o.spec());
             log.println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
             Path initialFile = run.artifacts().resolve(d.checkpointFile());
             CheckpointWriter.write(initial, initialFile);
-            writeRunProperties(run, o, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
+            writeRunProperties(run, o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
             RunState state = RunState.initial(run, initialFile);
             state.commit(run);
-            return withReport(loop(run, d, state, data));
+            return withReport(loop(run, d, state, data, validation));
         } catch (IOException | RuntimeException | Error e) {
             if (!started) StartChecks.removeFailedStart(run, folderExisted, e);
             throw e;
@@ -101,19 +112,31 @@ public final class Trainer {
      * The state's checkpoints are verified (SHA-256, finite values) and the files derived from it rebuilt first.
      */
     public static Result resume(Path runDir, Integer epochs, PrintStream log) throws IOException {
-        return resume(runDir, epochs, false, log, RunCommits.Hook.NONE);
+        return resume(runDir, epochs, false, null, log, RunCommits.Hook.NONE);
     }
 
     /** {@link #resume(Path, Integer, PrintStream)}; {@code fromBest} first rolls the state back to the best epoch. */
     public static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log) throws IOException {
-        return resume(runDir, epochs, fromBest, log, RunCommits.Hook.NONE);
+        return resume(runDir, epochs, fromBest, null, log, RunCommits.Hook.NONE);
+    }
+
+    /** {@link #resume(Path, Integer, boolean, PrintStream)} that refuses a run made under another protocol than {@code requested} (null: any). */
+    public static Result resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log) throws IOException {
+        return resume(runDir, epochs, fromBest, requested, log, RunCommits.Hook.NONE);
     }
 
     static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log, RunCommits.Hook hook) throws IOException {
+        return resume(runDir, epochs, fromBest, null, log, hook);
+    }
+
+    private static Result resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log, RunCommits.Hook hook)
+            throws IOException {
         RunDirectory run = new RunDirectory(runDir);
         RunState state = RunState.read(run);
         if (fromBest) state = state.rolledBackToBest();
         TrainOptions saved = readRunOptions(run);
+        Protocol protocol = Protocol.from(readRunProperties(run)::getProperty, run.runProperties());
+        protocol.requireSame(requested, runDir);
         if (epochs != null && epochs < state.epochsCompleted()) {
             throw new IllegalArgumentException("--epochs " + epochs + " is fewer than the " + state.epochsCompleted() + " epochs " + runDir
                     + " has completed; give at least " + state.epochsCompleted());
@@ -122,13 +145,15 @@ public final class Trainer {
         Path start = state.verified(run, "last");
         if (state.best() != null) state.verified(run, "best");
         requireSameSpec(o.spec(), CheckpointReader.readHeader(start), start);
-        Trainer t = new Trainer(o, log);
+        Trainer t = new Trainer(o, protocol, log);
         t.commitHook = hook;
-        CheckedData data = t.checkData(o.layout() == null ? t.demoData(run) : Datasets.open(o.layout(), o.dataRoot()));
+        CheckedData data = t.checkData(o.layout() == null ? t.demoData(run) : t.openData());
+        List<Sample> validation = ValidationSplit.choose(protocol, o, data.dataset());
+        ValidationSplit.requireSameAsFile(run, protocol, validation);
         if (fromBest) state.commit(run);
         log.println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep() + ")");
-        writeRunProperties(run, o, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
-        return t.withReport(t.loop(run, SpecDescriptor.of(o.spec()), state, data));
+        writeRunProperties(run, o, protocol, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
+        return t.withReport(t.loop(run, SpecDescriptor.of(o.spec()), state, data, validation));
     }
 
     /** Refuses a checkpoint made for another spec (shapes, K, G) before anything is overwritten. */
@@ -143,11 +168,13 @@ public final class Trainer {
         throw new InvalidRunException(file + " was trained for another model spec; nothing was overwritten. " + String.join("; ", diffs));
     }
 
-    private Result loop(RunDirectory run, ModelDescriptor d, RunState committed, CheckedData data) throws IOException {
+    private Result loop(RunDirectory run, ModelDescriptor d, RunState committed, CheckedData checked, List<Sample> heldOut) throws IOException {
+        List<Sample> validation = ValidationSplit.checked(checked, heldOut);
+        CheckedData data = ValidationSplit.withoutValidation(checked, heldOut);
         List<String> classNames = layoutNames(data.dataset());
         LabelFile.write(run.labels(), classNames);
-        log.println("data: " + data.dataset().description() + ": " + data.train().size() + " train / " + data.test().size() + " test images, "
-                + data.dataset().classCount() + " classes");
+        log.println("data: " + data.dataset().description() + ": " + data.train().size() + " train / " + (validation.isEmpty() ? "" : validation.size() + " validation / ")
+                + data.test().size() + " test images, " + data.dataset().classCount() + " classes; " + protocol.describe());
         RunCommits commits = new RunCommits(run, commitHook);
         commits.restore(committed, classNames);
         RunState state = committed;
@@ -159,6 +186,10 @@ public final class Trainer {
                      LoaderOptions.training(o.batchSize(), o.seed()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
                              .withExifOrientation(o.applyExifOrientation()));
              BatchLoader testLoader = new BatchLoader(data.test(), transform(o.layout(), o.spec().imageSize(), false),
+                     LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
+                             .withExifOrientation(o.applyExifOrientation()));
+             // null without a validation split: try-with-resources skips closing it
+             BatchLoader valLoader = validation.isEmpty() ? null : new BatchLoader(validation, transform(o.layout(), o.spec().imageSize(), false),
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
                              .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), startCheckpoint, o.device(), threads(), o.cudaOptions(), log)) {
@@ -211,21 +242,28 @@ public final class Trainer {
                 double trainSeconds = bar.seconds(), imagesPerSecond = bar.imagesPerSecond();
                 Evaluation eval = evaluate(session, d, testLoader, String.format(Locale.ROOT, "epoch %d/%d test ", epoch + 1, o.epochs()));
                 requireBoundedSkips(data, trainLoader, testLoader, eval.confusion);
-                boolean best = state.isBetter(eval.confusion.correct(), eval.confusion.total());
-                double bestTop1 = best ? eval.confusion.top1() : state.bestTop1();
+                Evaluation valEval = valLoader == null ? null : evaluate(session, d, valLoader, String.format(Locale.ROOT, "epoch %d/%d val  ", epoch + 1, o.epochs()));
+                // the run state keeps the selection split's integer counts: with --select-on val the validation pass's
+                ConfusionMatrix selected = protocol.selectOn() == Protocol.SelectOn.VAL ? valEval.confusion : eval.confusion;
+                boolean best = state.isBetter(selected.correct(), selected.total());
+                double bestTop1 = best ? selected.top1() : state.bestTop1();
                 int bestEpoch = best ? epoch : state.bestEpoch();
                 session.setIntProperty(PROP_EPOCHS_DONE, epoch + 1);
                 session.setIntProperty(PROP_GLOBAL_STEP, globalStep);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
                 mixedPrecision.save(session);
                 EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
-                        eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds, bestTop1, bestEpoch, globalStep, eval.groups);
+                        eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds + (valEval == null ? 0 : valEval.seconds), bestTop1,
+                        bestEpoch, globalStep, valEval == null ? Double.NaN : valEval.confusion.top1(),
+                        valEval == null ? Double.NaN : valEval.confusion.meanClassAccuracy(), protocol.selectOn(), eval.groups);
                 // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
                 // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
-                state = commits.commitEpoch(session, o.spec().optimizer() == ModelSpec.Optimizer.ADAMW, state, globalStep, eval.confusion, m, classNames);
+                state = commits.commitEpoch(session, o.spec().optimizer() == ModelSpec.Optimizer.ADAMW, state, globalStep, selected, m, classNames);
                 log.printf(Locale.ROOT, "epoch %d/%d: train loss %.4f (CE %.4f E %.4f S %.4f L %.4f), test top-1 %.2f%% (mean per-class %.2f%%), best %.2f%% at epoch %d, %.1f img/s%n",
                         epoch + 1, o.epochs(), m.train().loss(), m.train().crossEntropy(), m.train().entropy(), m.train().distillation(),
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
+                if (valEval != null) log.printf(Locale.ROOT, "  validation top-1 %.2f%% (mean per-class %.2f%%, %d images); the best epoch is chosen on %s%n",
+                        100 * m.valTop1(), 100 * m.valMeanClassAccuracy(), valEval.confusion.total(), protocol.selectOn() == Protocol.SelectOn.VAL ? "validation" : "test");
                 log.printf(Locale.ROOT, "epoch %d/%d groups: test squared cosine intra %.4f inter %.4f (gap %.4f), group-head top-1 %s%n", epoch + 1,
                         o.epochs(), eval.groups.intraSquaredCosine(), eval.groups.interSquaredCosine(), eval.groups.gap(), percentages(eval.groups.groupTop1()));
                 mixedPrecision.logEpoch(log);
@@ -236,7 +274,7 @@ public final class Trainer {
             if (!skipped.isEmpty()) log.println("skipped " + skipped.size() + " bad images: " + String.join("; ", skipped.values()));
             RunState done = state;
             Path export = commits.finish(() -> Exporter.export(ort, d, run, o, done.verified(run, "best"), classNames, log),
-                    dir -> writeSummary(run, done, skipped, dir));
+                    dir -> writeSummary(run, done, protocol, skipped, dir));
             return new Result(run, state.epochsCompleted(), state.bestTop1(), state.bestEpoch(), state.metrics(), export);
         }
     }
@@ -344,6 +382,13 @@ public final class Trainer {
         return Datasets.open(Layout.IDX, demo);
     }
 
+    /** The data set of --data, its split sizes checked against the paper's Table I. */
+    private Dataset openData() {
+        Dataset data = Datasets.open(o.layout(), o.dataRoot());
+        protocol.checkSplitCounts(o.layout(), data, log);
+        return data;
+    }
+
     /** The data set checked against the spec and image by image (DataCheck), with a progress line. */
     private CheckedData checkData(Dataset data) {
         int workers = o.workers() > 0 ? o.workers() : Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -385,15 +430,16 @@ public final class Trainer {
     /** run.properties key of the --pretrained file's SHA-256 (checked at import, recorded for provenance). */
     static final String PROP_RUN_PRETRAINED_SHA = "pretrained.sha256";
 
-    static void writeRunProperties(RunDirectory run, TrainOptions o, String pretrainedSha256) throws IOException {
+    static void writeRunProperties(RunDirectory run, TrainOptions o, Protocol protocol, String pretrainedSha256) throws IOException {
         StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/model.properties\n");
         o.asMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        protocol.asMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         if (pretrainedSha256 != null) sb.append(PROP_RUN_PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
         AtomicFiles.writeString(run.runProperties(), sb.toString());
         AtomicFiles.writeString(run.artifacts().resolve(ArtifactWriter.SPEC_FILE), o.spec().toProperties());
     }
 
-    private static Properties readRunProperties(RunDirectory run) throws IOException {
+    static Properties readRunProperties(RunDirectory run) throws IOException {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(run.runProperties())) {
             p.load(in);
@@ -432,10 +478,16 @@ public final class Trainer {
                 o.maxBadImages(), o.applyExifOrientation(), o.cuda());
     }
 
-    private static void writeSummary(RunDirectory run, RunState state, Map<String, String> skipped, Path export) throws IOException {
+    private static void writeSummary(RunDirectory run, RunState state, Protocol protocol, Map<String, String> skipped, Path export) throws IOException {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "best test top-1: %.4f (%d/%d) at epoch %d%n", state.bestTop1(), state.bestCorrect(), state.bestTotal(),
-                state.bestEpoch() + 1));
+        boolean onVal = protocol.selectOn() == Protocol.SelectOn.VAL;
+        sb.append(String.format(Locale.ROOT, "best %s top-1: %.4f (%d/%d) at epoch %d%n", onVal ? "validation" : "test", state.bestTop1(), state.bestCorrect(),
+                state.bestTotal(), state.bestEpoch() + 1));
+        if (onVal) {
+            EpochMetrics at = state.metrics().get(state.bestEpoch());
+            sb.append(String.format(Locale.ROOT, "test top-1 at that epoch: %.4f, mean per-class %.4f%n", at.testTop1(), at.testMeanClassAccuracy()));
+        }
+        sb.append("selection rule: ").append(protocol.describe()).append('\n');
         List<EpochMetrics> rows = state.metrics();
         if (!rows.isEmpty()) {
             EpochMetrics last = rows.get(rows.size() - 1);

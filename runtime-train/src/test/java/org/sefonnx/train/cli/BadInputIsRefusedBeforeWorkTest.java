@@ -32,6 +32,16 @@ class BadInputIsRefusedBeforeWorkTest {
     }
 
     @Test
+    void strictSplitsRefusesADataSetWhoseCountsAreNotTableOnes(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        Path cub = Path.of(BadInputIsRefusedBeforeWorkTest.class.getResource("/data/cub").toURI());
+        String[] r = train(out, "--data", cub.toString(), "--layout", "cub", "--spec", "cub-r18", "--strict-splits");
+        assertRefused(r, "4 train images, the paper's Table I has 5,994; 3 test images, the paper's Table I has 5,794");
+        assertTrue(r[2].contains("refused by --strict-splits"), r[2]);
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void everyOutOfRangeOrUnknownOptionIsRefusedAndNothingIsWritten(@TempDir Path dir) {
         Path out = dir.resolve("run");
         String[][] cases = {
@@ -50,6 +60,10 @@ class BadInputIsRefusedBeforeWorkTest {
                 {"--grouping-loss", "foo", "--grouping-loss must be one of code, paper; got 'foo'"},
                 {"--exif-orientation", "rotate", "--exif-orientation must be one of ignore, apply; got 'rotate'"},
                 {"--from-best", "--from-best needs --resume DIR"},
+                {"--val-fraction", "1.5", "--val-fraction must be in (0, 1) (the paper tuned on 0.1 of Birds' training split), got 1.5"},
+                {"--select-on", "val", "--select-on val needs a validation split: add --val-fraction F (e.g. 0.1) or --val-split official (aircraft)"},
+                {"--select-on", "best", "--select-on must be one of val, test; got 'best'"},
+                {"--val-split", "official", "--val-fraction", "0.1", "--val-fraction 0.1 contradicts --val-split official; give one of them"},
         };
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOf(c, c.length - 1);

@@ -21,13 +21,26 @@ public class SefOnnxCliTest {
 
     @Test
     void everySubcommandShowsItsDefaultsInHelp() {
-        for (String sub : new String[]{"generate", "train", "eval", "export"}) {
+        for (String sub : new String[]{"generate", "train", "ablate", "eval", "export"}) {
             String[] r = run(sub, "--help");
             assertEquals("0", r[0], sub);
             assertTrue(r[1].contains("Usage: sef-onnx " + sub), r[1]);
         }
         String train = run("train", "--help")[1];
         assertTrue(train.contains("Default: 0.1") && train.contains("Default: auto") && train.contains("Default: runs/sef-onnx"), train);
+    }
+
+    @Test
+    void ablateNeedsTheSpecOfADataSetThePaperDidNotUse() {
+        String[] r = run("ablate", "--data", "/nonexistent", "--layout", "imagefolder", "--depth", "18", "--out", "/nonexistent-ablation");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--layout imagefolder has no paper spec: give --classes, --groups and --image-size"), r[2]);
+        r = run("ablate", "--data", "/nonexistent", "--layout", "cub", "--depth", "34", "--out", "/nonexistent-ablation");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--depth must be 18 or 50 (the paper's backbones), got 34"), r[2]);
+        r = run("ablate", "--data", "/nonexistent", "--layout", "cub", "--depth", "18", "--rows", "sef,sef", "--out", "/nonexistent-ablation");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--rows names sef twice"), r[2]);
     }
 
     @Test

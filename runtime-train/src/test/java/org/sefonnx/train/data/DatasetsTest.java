@@ -81,6 +81,46 @@ class DatasetsTest {
     }
 
     @Test
+    void carsAsOnKaggleReadTheSameLabelsAsTheDevkit(@TempDir Path dir) throws IOException {
+        // the Kaggle copy: car_devkit/devkit/, images nested in a folder of their own name, the labelled test
+        // annotations saved beside them as "cars_test_annos_withlabels (1).mat"
+        Path devkitFixture = Fixtures.data("cars_devkit");
+        Path root = dir.resolve("stanford-cars");
+        Fixtures.copy("cars_devkit/devkit", root.resolve("car_devkit/devkit"));
+        Fixtures.copy("cars_devkit/cars_train", root.resolve("cars_train/cars_train"));
+        Fixtures.copy("cars_devkit/cars_test", root.resolve("cars_test/cars_test"));
+        Files.copy(devkitFixture.resolve("cars_test_annos_withlabels.mat"), root.resolve("cars_test_annos_withlabels (1).mat"));
+
+        Dataset devkit = Datasets.open(Layout.CARS, devkitFixture);
+        Dataset kaggle = Datasets.open(Layout.CARS, root);
+        assertTrue(kaggle.description().startsWith("Stanford Cars (Kaggle copy)"), kaggle.description());
+        assertEquals(devkit.classNames(), kaggle.classNames());
+        assertEquals(List.of(3, 2, 0, 1), labels(kaggle.train()));
+        assertEquals(labels(devkit.test()), labels(kaggle.test()));
+        assertEquals(fileNames(devkit.train()), fileNames(kaggle.train()));
+        assertEquals(root.resolve("cars_train/cars_train/00001.jpg"), ((ImageSource.File) kaggle.train().get(0).source()).path());
+
+        Files.delete(root.resolve("cars_test_annos_withlabels (1).mat"));
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.CARS, root));
+        assertEquals(root.resolve("cars_test_annos_withlabels.mat"), e.file());
+        assertTrue(e.getMessage().contains("distributed separately"), e.getMessage());
+    }
+
+    @Test
+    void aircraftOfficialValidationIsPartOfTrainvalWithItsClassIndices(@TempDir Path dir) throws IOException {
+        Path root = Fixtures.copy("aircraft/fgvc-aircraft-2013b/data", dir.resolve("data"));
+        List<String> trainval = Files.readAllLines(root.resolve("images_variant_trainval.txt"));
+        Files.writeString(root.resolve("images_variant_val.txt"), trainval.get(1) + "\n" + trainval.get(3) + "\n");
+        Dataset aircraft = Datasets.open(Layout.AIRCRAFT, root);
+        List<Sample> val = Datasets.officialValidation(Layout.AIRCRAFT, root, aircraft);
+        assertEquals(List.of(aircraft.train().get(1), aircraft.train().get(3)), val);
+        assertEquals(List.of(0, 1), labels(val));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Datasets.officialValidation(Layout.CUB, Fixtures.data("cub"), Datasets.open(Layout.CUB, Fixtures.data("cub"))));
+        assertTrue(e.getMessage().contains("--val-split official") && e.getMessage().contains("--layout cub"), e.getMessage());
+    }
+
+    @Test
     void dogsClassesAreSynsetFoldersInOrder() {
         Dataset dogs = Datasets.open(Layout.DOGS, Fixtures.data("dogs"));
         assertEquals(List.of("n02085620-Chihuahua", "n02085782-Japanese_spaniel", "n02086240-Shih-Tzu"), dogs.classNames());
