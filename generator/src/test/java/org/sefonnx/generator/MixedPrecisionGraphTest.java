@@ -75,8 +75,6 @@ class MixedPrecisionGraphTest {
             Map.entry("Concat", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Pad", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Slice", Set.of(DType.FLOAT, DType.FLOAT16)),
-            // onnxruntime/core/providers/cuda/tensor/concat.cc: opset 13, all fixed-size types (the grouping loss's Gram stack)
-            Map.entry("Concat", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Reshape", Set.of(DType.FLOAT, DType.FLOAT16, DType.INT64)),
             Map.entry("Flatten", Set.of(DType.FLOAT, DType.FLOAT16)),
             Map.entry("Transpose", Set.of(DType.FLOAT, DType.FLOAT16)),
