@@ -2,10 +2,7 @@ package org.sefonnx.train.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,12 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** `sef-onnx explain`'s command line: help with defaults, and bad input refused in one line with exit code 2, nothing written. */
 class ExplainCommandTest {
     private static String[] run(String... args) {
-        CommandLine cl = SefOnnx.commandLine();
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new String[]{Integer.toString(code), out.toString(), err.toString()};
+        return SefOnnxCliTest.run(args);
     }
 
     @Test
