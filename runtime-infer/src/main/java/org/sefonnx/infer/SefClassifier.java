@@ -44,6 +44,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 public final class SefClassifier implements AutoCloseable {
     public static final String MODEL_FILE = "model.onnx";
     public static final String LABELS_FILE = "labels.txt";
+    /** The optional explain model of an export: model.onnx's outputs plus the feature map and the group logits. */
+    public static final String EXPLAIN_MODEL_FILE = "explain_model.onnx";
+    /** Output names of the explain model (the generator's SefModel.FEATURE_MAP and GROUP_LOGITS). */
+    public static final String FEATURE_MAP = "feature_map", GROUP_LOGITS = "group_logits";
 
     /** Where the session runs. */
     public enum Device { CPU, CUDA }
@@ -124,6 +128,9 @@ public final class SefClassifier implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
     /** Set under the write lock once the session is released. */
     private boolean released;
+    /** The explain model's session, opened by the first explain() call and closed with the classifier. */
+    private OrtSession explainSession;
+    private Path exportDir;
 
     private SefClassifier(OrtEnvironment environment, OrtSession session, Options options, PreprocessingSpec preprocessing,
                           List<String> labels) {
@@ -186,7 +193,9 @@ public final class SefClassifier implements AutoCloseable {
                 throw new InvalidExportException(preprocessingFile, "numClasses is " + spec.numClasses() + ", but output '"
                         + PreprocessingSpec.LOGITS + "' of " + MODEL_FILE + " has " + classes + " classes");
             }
-            return new SefClassifier(environment, session, options, spec, labels);
+            SefClassifier classifier = new SefClassifier(environment, session, options, spec, labels);
+            classifier.exportDir = exportDir;
+            return classifier;
         } catch (RuntimeException | OrtException e) {
             try {
                 session.close();
@@ -458,6 +467,93 @@ public final class SefClassifier implements AutoCloseable {
         }
     }
 
+    /** {@link #explain(BufferedImage)} of an image file. */
+    public Explanation explain(Path image) {
+        return explain(image, SefClassifier::decode);
+    }
+
+    /**
+     * The global top-k, each group's activation map and each group head's top-1 for one image, from the export's
+     * {@value #EXPLAIN_MODEL_FILE} (written by sef-onnx export next to model.onnx; an export without it is refused
+     * naming the file). The group split is SEF's: C / G channels each, the last group also takes the remainder.
+     */
+    public Explanation explain(BufferedImage image) {
+        return explain(image, SefClassifier::convert);
+    }
+
+    private Explanation explain(Object image, Decode decode) {
+        enter();
+        Workspace workspace = borrow();
+        try {
+            OrtSession explainer = explainSession();
+            int per = preprocessor.floatsPerImage();
+            FloatBuffer input = workspace.input(per);
+            preprocessor.apply(decode.apply(image, workspace.decoder), input, 0);
+            long[] shape = {1, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
+            FloatBuffer view = input.duplicate().position(0).limit(per).slice();
+            try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
+                 OrtSession.Result result = explainer.run(Map.of(PreprocessingSpec.INPUT, tensor),
+                         Set.of(PreprocessingSpec.PROBABILITIES, FEATURE_MAP, GROUP_LOGITS))) {
+                float[] probabilities = floats(result, PreprocessingSpec.PROBABILITIES);
+                OnnxTensor features = (OnnxTensor) result.get(FEATURE_MAP).orElseThrow();
+                long[] fs = features.getInfo().getShape();
+                int c = (int) fs[1], h = (int) fs[2], w = (int) fs[3], cells = h * w;
+                float[] map = floats(result, FEATURE_MAP), groupLogits = floats(result, GROUP_LOGITS);
+                int k = labels.size(), groups = groupLogits.length / k;
+                List<float[]> maps = new ArrayList<>();
+                List<Prediction> groupPredictions = new ArrayList<>();
+                for (int g = 0; g < groups; g++) {
+                    int start = g * (c / groups), count = g == groups - 1 ? c - start : c / groups;
+                    float[] m = new float[cells];
+                    for (int ch = start; ch < start + count; ch++) for (int p = 0; p < cells; p++) m[p] += map[ch * cells + p];
+                    for (int p = 0; p < cells; p++) m[p] /= count;
+                    maps.add(m);
+                    groupPredictions.add(top1(groupLogits, g * k, k));
+                }
+                return new Explanation(topK(probabilities), h, w, maps, groupPredictions);
+            } catch (OrtException e) {
+                throw new IllegalStateException("ONNX Runtime failed to explain an image for model " + modelId() + ": " + e.getMessage(), e);
+            }
+        } finally {
+            workspaces.push(workspace);
+            exit();
+        }
+    }
+
+    private static float[] floats(OrtSession.Result result, String name) {
+        FloatBuffer flat = ((OnnxTensor) result.get(name).orElseThrow()).getFloatBuffer();
+        float[] values = new float[flat.remaining()];
+        flat.get(values);
+        return values;
+    }
+
+    /** Softmax of one group head's logits and its best class. */
+    private Prediction top1(float[] logits, int offset, int k) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        int best = 0;
+        for (int j = 0; j < k; j++) {
+            max = Math.max(max, logits[offset + j]);
+            if (logits[offset + j] > logits[offset + best]) best = j;
+        }
+        for (int j = 0; j < k; j++) sum += Math.exp(logits[offset + j] - max);
+        return new Prediction(labels.get(best), best, (float) (Math.exp(logits[offset + best] - max) / sum));
+    }
+
+    private synchronized OrtSession explainSession() {
+        if (explainSession != null) return explainSession;
+        Path file = exportDir.resolve(EXPLAIN_MODEL_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new InvalidExportException(file, "missing: explain() needs the explain model; re-export the run with "
+                    + "`sef-onnx export --run DIR` (it writes " + EXPLAIN_MODEL_FILE + " next to " + MODEL_FILE + ")");
+        }
+        try (OrtSession.SessionOptions sessionOptions = sessionOptions(options)) {
+            explainSession = environment.createSession(file.toString(), sessionOptions);
+        } catch (OrtException e) {
+            throw new InvalidExportException(file, "ONNX Runtime cannot load it: " + e.getMessage(), e);
+        }
+        return explainSession;
+    }
+
     /** Admits a call, or refuses it once close() has begun. */
     private void enter() {
         lifecycle.readLock().lock();
@@ -516,6 +612,9 @@ public final class SefClassifier implements AutoCloseable {
             released = true;
             for (Workspace w; (w = workspaces.poll()) != null; ) w.decoder.close();
             session.close();
+            synchronized (this) {
+                if (explainSession != null) explainSession.close();
+            }
         } catch (OrtException e) {
             throw new IllegalStateException("closing the ONNX Runtime session of " + modelId() + ": " + e.getMessage(), e);
         } finally {

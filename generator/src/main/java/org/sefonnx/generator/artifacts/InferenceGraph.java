@@ -47,11 +47,27 @@ public final class InferenceGraph {
      * statistic the pruned graph reads must be present with its shape's element count.
      */
     public static ModelProto build(ModelSpec spec, Map<String, float[]> values) {
+        return build(spec, values, false);
+    }
+
+    /**
+     * The explain model (what the trainer exports as explain_model.onnx): the same with {@link TrainingArtifacts#EXPLAIN_OUTPUTS},
+     * i.e. also the last feature map [batch, C, h, w] and the group heads' logits [batch, G, K].
+     */
+    public static ModelProto buildExplain(ModelSpec spec, Map<String, float[]> values) {
+        return build(spec, values, true);
+    }
+
+    private static ModelProto build(ModelSpec spec, Map<String, float[]> values, boolean explain) {
         List<CheckpointTensor> modelTensors = SefModel.modelTensors(spec);
         SefModel.Built eval = SefModel.forward(spec, "sef_inference_" + spec.id(), false, DType.FLOAT, modelTensors);
         Graph g = eval.graph();
         g.output(eval.logits().global(), SefModel.LOGITS);
         g.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
+        if (explain) {
+            g.output(eval.featureMap(), SefModel.FEATURE_MAP);
+            g.output(TrainingArtifacts.stackedGroupLogits(new org.sefonnx.generator.onnx.Ops(g), eval.logits().groups()), SefModel.GROUP_LOGITS);
+        }
         GraphProto full = g.toGraphProto();
 
         Map<String, Integer> producer = new HashMap<>();

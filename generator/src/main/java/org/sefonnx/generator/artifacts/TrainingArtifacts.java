@@ -35,12 +35,19 @@ public final class TrainingArtifacts {
     public static final List<String> TRAIN_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
             SefModel.DISTILLATION, SefModel.GROUPING);
     public static final List<String> EVAL_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
-            SefModel.DISTILLATION, SefModel.GROUPING, SefModel.LOGITS, SefModel.PROBABILITIES);
+            SefModel.DISTILLATION, SefModel.GROUPING, SefModel.LOGITS, SefModel.PROBABILITIES, SefModel.GROUP_LOGITS,
+            SefModel.GROUP_BLOCK_SUMS, SefModel.FEATURE_MAP);
     /** Mixed precision's TrainStep outputs: the loss terms, then whether every gradient of the step was finite. */
     public static final List<String> MIXED_PRECISION_TRAIN_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
             SefModel.DISTILLATION, SefModel.GROUPING, SefModel.GRADIENTS_FINITE);
     /** What ExportModelForInferencing keeps: the backbone and the global head. */
     public static final List<String> INFERENCE_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES);
+    /**
+     * What the explain export keeps: the inference outputs plus the last feature map and the group heads' logits, so a
+     * service can show what each group looks at and what it predicts (SefClassifier.explain).
+     */
+    public static final List<String> EXPLAIN_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES, SefModel.FEATURE_MAP,
+            SefModel.GROUP_LOGITS);
 
     /**
      * The built models and what they were built from: {@code training} with {@link ConvLowering#CONV} (for CUDA),
@@ -109,11 +116,22 @@ public final class TrainingArtifacts {
         eg.output(eval.terms().grouping(), SefModel.GROUPING);
         eg.output(eval.logits().global(), SefModel.LOGITS);
         eg.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
+        // explain outputs: training graphs are untouched, EvalStep returns these besides the loss terms
+        eg.output(stackedGroupLogits(new Ops(eg), eval.logits().groups()), SefModel.GROUP_LOGITS);
+        eg.output(eval.terms().groupBlockSums(), SefModel.GROUP_BLOCK_SUMS);
+        eg.output(eval.featureMap(), SefModel.FEATURE_MAP);
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
         // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
         // the four files and their inputs and outputs uniform across specs
         return new Models(spec, training, trainingModel(spec, arithmetic, ConvLowering.GEMM), eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
                 tensors, training.getGraph().getNodeCount(), eg.nodeCount());
+    }
+
+    /** [batch, K] per group to one [batch, G, K] tensor, group order kept. */
+    static Value stackedGroupLogits(Ops ops, List<Value> groupLogits) {
+        List<Value> rows = new ArrayList<>();
+        for (int g = 0; g < groupLogits.size(); g++) rows.add(ops.unsqueeze("group" + g + ".logits_row", groupLogits.get(g), 1));
+        return rows.size() == 1 ? rows.get(0) : ops.concat("group_logits.stacked", rows, 1, org.sefonnx.generator.onnx.Dim.of(rows.size()));
     }
 
     static String version() {

@@ -13,9 +13,15 @@ import java.util.List;
  * L = CE + λ·E + γ·S + φ·L_group, with P_w not detached.
  */
 public final class SefLoss {
-    /** Every term, and the global prediction's probabilities. */
+    /**
+     * Every term, the global prediction's probabilities, and the grouping loss's G x G block sums
+     * S[g,h] = mean_b Σ_{i∈g, j∈h} Q_b[i,j] (what the eval graph returns to measure intra- and inter-group correlation).
+     */
     public record Terms(Value total, Value crossEntropy, Value entropy, Value distillation, Value grouping,
-                        Value probabilities) {}
+                        Value probabilities, Value groupBlockSums) {}
+
+    /** The grouping loss and the block sums it is a weighted sum of. */
+    record Grouping(Value loss, Value blockSums) {}
 
     private SefLoss() {}
 
@@ -26,12 +32,12 @@ public final class SefLoss {
         Value pw = ops.exp("p_global", logPw);
         Value entropy = entropyTerm(f, pw, logPw);
         Value distillation = distillationTerm(f, pw, logits.groups());
-        Value grouping = groupingLoss(f, spec, featureMap);
+        Grouping grouping = groupingLoss(f, spec, featureMap);
         Value total = ops.sum("loss_sum", List.of(ce,
                 ops.mul("entropy_weighted", entropy, f.scalar(spec.lambda())),
                 ops.mul("distillation_weighted", distillation, f.scalar(spec.gamma())),
-                ops.mul("grouping_weighted", grouping, f.scalar(spec.phi()))));
-        return new Terms(total, ce, entropy, distillation, grouping, pw);
+                ops.mul("grouping_weighted", grouping.loss(), f.scalar(spec.phi()))));
+        return new Terms(total, ce, entropy, distillation, grouping.loss(), pw, grouping.blockSums());
     }
 
     /** E = (1/B) Σ_b Σ_k P_w log P_w  (= −mean H(P_w)); +λ·E in the loss maximises the entropy. */
@@ -96,7 +102,7 @@ public final class SefLoss {
         return ops.reduceMean("grouping.block_sums", blockSums, new long[]{0}, false);
     }
 
-    static Value groupingLoss(Forward f, ModelSpec spec, Value featureMap) {
+    static Grouping groupingLoss(Forward f, ModelSpec spec, Value featureMap) {
         Ops ops = f.ops;
         int c = spec.featureChannels(), groups = spec.groups();
         int hw = spec.featureMapSize() * spec.featureMapSize();
@@ -118,7 +124,7 @@ public final class SefLoss {
             }
             Value weights = ops.graph().constant(f.dtype, Shape.fixed(groups, groups), w);
             Value weighted = ops.reduceSum("grouping.weighted", ops.mul("grouping.terms", s, weights), new long[]{0, 1}, false);
-            return ops.add("grouping", weighted, f.scalar(0.5));
+            return new Grouping(ops.add("grouping", weighted, f.scalar(0.5)), s);
         }
         // paper: ½(‖D‖²_F − 2‖diag D‖²) with D[g,h] the mean of block (g,h)
         double[] inv = new double[groups * groups];
@@ -130,7 +136,7 @@ public final class SefLoss {
         }
         Value d = ops.mul("grouping.d", s, ops.graph().constant(f.dtype, Shape.fixed(groups, groups), inv));
         Value weighted = ops.mul("grouping.terms", ops.mul("grouping.d2", d, d), ops.graph().constant(f.dtype, Shape.fixed(groups, groups), w));
-        return ops.reduceSum("grouping", weighted, new long[]{0, 1}, false);
+        return new Grouping(ops.reduceSum("grouping", weighted, new long[]{0, 1}, false), s);
     }
 
 }

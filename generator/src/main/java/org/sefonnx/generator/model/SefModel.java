@@ -21,6 +21,12 @@ public final class SefModel {
     public static final String GROUPING = "grouping";
     public static final String LOGITS = "logits";
     public static final String PROBABILITIES = "probabilities";
+    /** Eval and explain outputs: the group heads' logits [batch, G, K] in group order. */
+    public static final String GROUP_LOGITS = "group_logits";
+    /** Eval output: the grouping loss's block sums of squared cosines, mean over the batch, [G, G] (SefLoss.Terms). */
+    public static final String GROUP_BLOCK_SUMS = "group_block_sums";
+    /** Eval and explain outputs: the last post-ReLU feature map X [batch, C, h, w] the groups are slices of. */
+    public static final String FEATURE_MAP = "feature_map";
     /** Mixed precision only: the loss-scale input (float32 scalar) and the all-gradients-finite output (BOOL scalar). */
     public static final String LOSS_SCALE = "loss_scale";
     public static final String GRADIENTS_FINITE = "gradients_finite";

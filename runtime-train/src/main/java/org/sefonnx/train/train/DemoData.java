@@ -19,7 +19,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class DemoData {
     static final String RESOURCE_DIR = "sef-onnx/demo/fashion-mnist/";
-    static final List<String> FILES = List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+    public static final List<String> FILES = List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
     /** Fashion-MNIST's class names in label order (the IDX files only hold 0..9). */
     public static final List<String> CLASS_NAMES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -11,13 +11,21 @@ import java.util.Map;
 public record EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1,
                            double testMeanClassAccuracy, double trainImagesPerSecond, double epochSeconds,
                            double bestTop1, int bestEpoch, long globalStep, double valTop1, double valMeanClassAccuracy,
-                           Protocol.SelectOn selectedOn) {
+                           Protocol.SelectOn selectedOn, GroupMetrics.Summary groups) {
 
     /** A row of a run without a validation split, best epoch by test top-1. */
     public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
                         double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep) {
         this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
                 globalStep, Double.NaN, Double.NaN, Protocol.SelectOn.TEST);
+    }
+
+    /** A row without group metrics (rows of runs made before they were measured read back this way). */
+    public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
+                        double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep, double valTop1,
+                        double valMeanClassAccuracy, Protocol.SelectOn selectedOn) {
+        this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
+                globalStep, valTop1, valMeanClassAccuracy, selectedOn, GroupMetrics.Summary.NONE);
     }
 
     /** Mean loss terms over an epoch's samples. */
@@ -47,6 +55,7 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         m.put("val_top1", valTop1);
         m.put("val_mean_class_accuracy", valMeanClassAccuracy);
         m.put("selected_on", selectedOn.name().toLowerCase(java.util.Locale.ROOT));
+        groups.putInto(m);
         return m;
     }
 
@@ -90,7 +99,8 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
                 new LossTerms(v.get("test_loss"), v.get("test_cross_entropy"), v.get("test_entropy"), v.get("test_distillation"), v.get("test_grouping")),
                 v.get("test_top1"), v.get("test_mean_class_accuracy"), v.get("train_images_per_second"), v.get("epoch_seconds"),
                 v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue(),
-                v.getOrDefault("val_top1", Double.NaN), v.getOrDefault("val_mean_class_accuracy", Double.NaN), selectedOn);
+                v.getOrDefault("val_top1", Double.NaN), v.getOrDefault("val_mean_class_accuracy", Double.NaN), selectedOn,
+                GroupMetrics.Summary.from(v));
     }
 
     /** The keys of {@link #asMap()}, in order. */

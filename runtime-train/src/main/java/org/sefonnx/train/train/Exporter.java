@@ -1,5 +1,6 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.imaging.PreprocessingSpec;
@@ -20,6 +21,8 @@ import java.util.List;
 public final class Exporter {
     public static final String MODEL_FILE = "model.onnx";
     public static final String LABELS_FILE = "labels.txt";
+    /** The same model with the last feature map and the group logits as outputs too, for SefClassifier.explain. */
+    public static final String EXPLAIN_MODEL_FILE = "explain_model.onnx";
     public static final String PREPROCESSING_FILE = PreprocessingSpec.FILE_NAME;
 
     private Exporter() {}
@@ -45,11 +48,12 @@ public final class Exporter {
         }
         try (OrtAdapter.Training t = Sessions.open(ort, cpu, models, checkpoint, TrainOptions.Device.CPU, 1, false, new PrintStream(PrintStream.nullOutputStream()))) {
             t.exportForInference(outDir.resolve(MODEL_FILE), d.inferenceOutputs());
+            t.exportForInference(outDir.resolve(EXPLAIN_MODEL_FILE), TrainingArtifacts.EXPLAIN_OUTPUTS);
         }
         LabelFile.write(outDir.resolve(LABELS_FILE), classNames);
         org.sefonnx.generator.artifacts.AtomicFiles.writeString(outDir.resolve(PREPROCESSING_FILE), evalTransform.toPreprocessingSpec()
                 .withModel(d.modelId(), d.numClasses()).withExifOrientation(applyExifOrientation).toText());
-        log.println("export: " + outDir + " (" + MODEL_FILE + " from " + checkpoint.getFileName() + ", " + LABELS_FILE + ", " + PREPROCESSING_FILE + ")");
+        log.println("export: " + outDir + " (" + MODEL_FILE + " and " + EXPLAIN_MODEL_FILE + " from " + checkpoint.getFileName() + ", " + LABELS_FILE + ", " + PREPROCESSING_FILE + ")");
         return outDir;
     }
 }

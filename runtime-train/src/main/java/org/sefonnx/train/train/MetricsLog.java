@@ -60,7 +60,28 @@ final class MetricsLog {
         XYChart lr = new XYChartBuilder().width(900).height(400).title("Learning rate and throughput").xAxisTitle("epoch").yAxisTitle("learning rate").build();
         add(lr, "learning rate", epochs, series(rows, EpochMetrics::learningRate));
         save(lr, run.plots().resolve("learning-rate.png"));
+
+        plotGroups(rows, epochs);
     }
+
+    /** The grouping as it forms: squared cosines within and across groups, the grouping loss, each group head's top-1. */
+    private void plotGroups(List<EpochMetrics> rows, double[] epochs) throws IOException {
+        if (rows.stream().anyMatch(r -> r.groups().groupTop1().length == 0)) return;
+        XYChart groups = new XYChartBuilder().width(900).height(560).title("SEF groups per epoch (test split)").xAxisTitle("epoch")
+                .yAxisTitle("squared cosine / loss / top-1").build();
+        add(groups, "intra-group squared cosine", epochs, series(rows, r -> r.groups().intraSquaredCosine()));
+        add(groups, "inter-group squared cosine", epochs, series(rows, r -> r.groups().interSquaredCosine()));
+        add(groups, "test grouping L_group", epochs, series(rows, r -> r.test().grouping()));
+        int g = rows.get(0).groups().groupTop1().length;
+        for (int i = 0; i < g; i++) {
+            int group = i;
+            add(groups, "group " + i + " head top-1", epochs, series(rows, r -> r.groups().groupTop1().length > group ? r.groups().groupTop1()[group] : Double.NaN));
+        }
+        save(groups, run.plots().resolve(GROUPS_PLOT));
+    }
+
+    /** File name of the group-metrics plot under plots/. */
+    static final String GROUPS_PLOT = "groups.png";
 
     private static double[] series(List<EpochMetrics> rows, ToDoubleFunction<EpochMetrics> f) {
         return rows.stream().mapToDouble(f).toArray();

@@ -100,7 +100,7 @@ public final class Trainer {
             writeRunProperties(run, o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
             RunState state = RunState.initial(run, initialFile);
             state.commit(run);
-            return loop(run, d, state, data, validation);
+            return withReport(loop(run, d, state, data, validation));
         } catch (IOException | RuntimeException | Error e) {
             if (!started) StartChecks.removeFailedStart(run, folderExisted, e);
             throw e;
@@ -153,7 +153,7 @@ public final class Trainer {
         if (fromBest) state.commit(run);
         log.println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep() + ")");
         writeRunProperties(run, o, protocol, readRunProperties(run).getProperty(PROP_RUN_PRETRAINED_SHA));
-        return t.loop(run, SpecDescriptor.of(o.spec()), state, data, validation);
+        return t.withReport(t.loop(run, SpecDescriptor.of(o.spec()), state, data, validation));
     }
 
     /** Refuses a checkpoint made for another spec (shapes, K, G) before anything is overwritten. */
@@ -255,7 +255,7 @@ public final class Trainer {
                 EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
                         eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds + (valEval == null ? 0 : valEval.seconds), bestTop1,
                         bestEpoch, globalStep, valEval == null ? Double.NaN : valEval.confusion.top1(),
-                        valEval == null ? Double.NaN : valEval.confusion.meanClassAccuracy(), protocol.selectOn());
+                        valEval == null ? Double.NaN : valEval.confusion.meanClassAccuracy(), protocol.selectOn(), eval.groups);
                 // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
                 // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
                 state = commits.commitEpoch(session, o.spec().optimizer() == ModelSpec.Optimizer.ADAMW, state, globalStep, selected, m, classNames);
@@ -264,6 +264,8 @@ public final class Trainer {
                         m.train().grouping(), 100 * m.testTop1(), 100 * m.testMeanClassAccuracy(), 100 * bestTop1, bestEpoch + 1, imagesPerSecond);
                 if (valEval != null) log.printf(Locale.ROOT, "  validation top-1 %.2f%% (mean per-class %.2f%%, %d images); the best epoch is chosen on %s%n",
                         100 * m.valTop1(), 100 * m.valMeanClassAccuracy(), valEval.confusion.total(), protocol.selectOn() == Protocol.SelectOn.VAL ? "validation" : "test");
+                log.printf(Locale.ROOT, "epoch %d/%d groups: test squared cosine intra %.4f inter %.4f (gap %.4f), group-head top-1 %s%n", epoch + 1,
+                        o.epochs(), eval.groups.intraSquaredCosine(), eval.groups.interSquaredCosine(), eval.groups.gap(), percentages(eval.groups.groupTop1()));
                 mixedPrecision.logEpoch(log);
             }
             Map<String, String> skipped = new TreeMap<>(data.badImages());
@@ -275,6 +277,12 @@ public final class Trainer {
                     dir -> writeSummary(run, done, protocol, skipped, dir));
             return new Result(run, state.epochsCompleted(), state.bestTop1(), state.bestEpoch(), state.metrics(), export);
         }
+    }
+
+    /** report.html and its explain pass (explain/), after the export: derived files, rebuilt by a resumed run. */
+    private Result withReport(Result r) throws IOException {
+        org.sefonnx.train.explain.RunReport.writeForRun(r.run(), log);
+        return r;
     }
 
     /** --max-bad-images over the whole run, and no test pass that scored nothing (top-1 would be NaN). */
@@ -289,7 +297,13 @@ public final class Trainer {
         }
     }
 
-    private record Evaluation(ConfusionMatrix confusion, EpochMetrics.LossTerms terms, double seconds) {}
+    private record Evaluation(ConfusionMatrix confusion, EpochMetrics.LossTerms terms, GroupMetrics.Summary groups, double seconds) {}
+
+    private static String percentages(double[] fractions) {
+        List<String> parts = new ArrayList<>();
+        for (double f : fractions) parts.add(String.format(Locale.ROOT, "%.2f%%", 100 * f));
+        return String.join(" / ", parts);
+    }
 
     /** What `sef-onnx eval` reports. */
     public record EvalResult(double top1, double meanClassAccuracy, long images, double loss) {}
@@ -324,6 +338,8 @@ public final class Trainer {
         ConfusionMatrix confusion = new ConfusionMatrix(d.numClasses());
         List<String> outs = d.evalOutputs();
         int logitsAt = outs.indexOf(SefModel.LOGITS);
+        int blockSumsAt = outs.indexOf(SefModel.GROUP_BLOCK_SUMS), groupLogitsAt = outs.indexOf(SefModel.GROUP_LOGITS);
+        GroupMetrics groups = new GroupMetrics(d.groupChannels(), d.numClasses());
         double[] sums = new double[outs.size()];
         long images = 0;
         Progress bar = new Progress(log, terminal, label, testLoader.batchesPerEpoch());
@@ -333,6 +349,7 @@ public final class Trainer {
                 try (Batch b = it.next()) {
                     List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
                     confusion.addBatch(out.get(logitsAt).toFloats(), b.labels());
+                    groups.addBatch(out.get(blockSumsAt).toFloats(), out.get(groupLogitsAt).toFloats(), b.labels());
                     for (String term : List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION, SefModel.GROUPING)) {
                         sums[outs.indexOf(term)] += out.get(outs.indexOf(term)).scalar() * (double) b.size();
                     }
@@ -341,7 +358,7 @@ public final class Trainer {
                 }
             }
         }
-        return new Evaluation(confusion, terms(sums, images, d.evalOutputs()), bar.seconds());
+        return new Evaluation(confusion, terms(sums, images, d.evalOutputs()), groups.summary(), bar.seconds());
     }
 
     private static EpochMetrics.LossTerms terms(double[] sums, long n, ModelDescriptor d) {

@@ -1,0 +1,305 @@
+package org.sefonnx.train.explain;
+
+import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.imaging.ActivationMaps;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.train.data.Batch;
+import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.Dataset;
+import org.sefonnx.train.data.Datasets;
+import org.sefonnx.train.data.ImageSource;
+import org.sefonnx.train.data.LabelFile;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.LoaderOptions;
+import org.sefonnx.train.data.Sample;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
+import org.sefonnx.train.train.DemoData;
+import org.sefonnx.train.train.GroupMetrics;
+import org.sefonnx.train.train.InvalidRunException;
+import org.sefonnx.train.train.ModelArtifacts;
+import org.sefonnx.train.train.RunDirectory;
+import org.sefonnx.train.train.Sessions;
+import org.sefonnx.train.train.SpecDescriptor;
+import org.sefonnx.train.train.TrainOptions;
+import org.sefonnx.train.train.Trainer;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code sef-onnx explain}: what a run's groups look at and how they correlate. Runs the eval graph, which returns the
+ * last post-ReLU feature map and the group heads' logits besides the loss terms, on chosen images or a fixed sample
+ * of the test split, and writes per image the input with one activation overlay per group (the paper's Fig. 4), the
+ * channel-correlation matrix with its block means (Fig. 2) and, on the test split, each group head's top-1 (Fig. 3).
+ */
+public final class Explainer {
+    public static final String IMAGES_DIR = "images";
+    public static final String CORRELATION_PNG = "correlation.png";
+    public static final String CORRELATION_CSV = "correlation-blocks.csv";
+    public static final String CORRELATION_JSON = "correlation-blocks.json";
+    public static final String GROUP_ACCURACY_CSV = "group-accuracy.csv";
+
+    /** What to explain: image files, or {@code testSamples} images spread evenly over the run's test split. */
+    public record Request(Path runDir, String checkpoint, List<Path> images, int testSamples, boolean groupAccuracy, Path outDir) {
+        public Request {
+            images = List.copyOf(images);
+            if (images.isEmpty() == (testSamples <= 0)) {
+                throw new IllegalArgumentException("give either --images FILE... or --test-samples N (N >= 1), not both and not neither");
+            }
+        }
+    }
+
+    /** One explained image: its PNG, the global prediction and each group head's. */
+    public record Explained(String source, Path png, int predicted, double probability, int[] groupPredicted, double[] groupProbability) {}
+
+    /** What explain wrote and measured; {@code groupTop1} is null when the test split was not scored. */
+    public record Result(List<Explained> images, ChannelCorrelation correlation, GroupMetrics.Summary groupTop1, List<String> classNames,
+                         Path outDir) {}
+
+    private Explainer() {}
+
+    public static Result explain(Request r, PrintStream log) throws IOException {
+        RunDirectory run = new RunDirectory(r.runDir());
+        if (!Files.isRegularFile(run.state())) {
+            throw new InvalidRunException("--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
+        }
+        TrainOptions o = Trainer.readRunOptions(run);
+        ModelSpec spec = o.spec();
+        Path checkpoint = run.checkpoint(r.checkpoint());
+        ModelDescriptor d = SpecDescriptor.of(spec);
+        Path models = run.artifacts();
+        if (spec.precision() != ModelSpec.Precision.FP32) {
+            // the eval graph is float32 for every spec; its twin artifacts open on the CPU
+            models = ModelArtifacts.float32Twin(spec, run.artifacts());
+            d = SpecDescriptor.of(spec.withPrecision(ModelSpec.Precision.FP32));
+        }
+        List<String> classNames = LabelFile.read(run.labels());
+        Dataset data = r.images().isEmpty() || r.groupAccuracy() ? testData(run, o) : null;
+        List<Sample> samples = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        for (Path p : r.images()) {
+            if (!Files.isRegularFile(p)) throw new IllegalArgumentException("--images " + p + ": no such file; give image files (JPEG or PNG)");
+            samples.add(new Sample(new ImageSource.File(p), 0));
+            sources.add(p.getFileName().toString());
+        }
+        if (r.images().isEmpty()) {
+            List<Sample> test = data.test();
+            int n = Math.min(r.testSamples(), test.size());
+            for (int i = 0; i < n; i++) {
+                int at = (int) ((long) i * test.size() / n);
+                samples.add(test.get(at));
+                sources.add("test-" + at);
+            }
+        }
+        Files.createDirectories(r.outDir().resolve(IMAGES_DIR));
+        var transform = Trainer.transform(o.layout(), spec.imageSize(), false);
+        LoaderOptions loading = LoaderOptions.evaluation(o.batchSize()).withWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()))
+                .withExifOrientation(o.applyExifOrientation());
+        ChannelCorrelation correlation = new ChannelCorrelation(spec.groupChannels());
+        List<Explained> explained = new ArrayList<>();
+        GroupMetrics.Summary groupTop1 = null;
+        int threads = o.threads() > 0 ? o.threads() : Sessions.defaultThreads();
+        try (OrtAdapter ort = OrtAdapter.create("sef-onnx-explain");
+             OrtAdapter.Training session = Sessions.open(ort, d, models, checkpoint, TrainOptions.Device.CPU, threads, false,
+                     new PrintStream(PrintStream.nullOutputStream()))) {
+            Outputs at = Outputs.of(session.evalOutputNames(), run);
+            try (BatchLoader loader = new BatchLoader(samples, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
+                while (it.hasNext()) {
+                    try (Batch b = it.next()) {
+                        List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
+                        explainBatch(b, out, at, spec, transform.toPreprocessingSpec(), classNames, sources, r, correlation, explained, r.images().isEmpty());
+                    }
+                }
+            }
+            if (r.groupAccuracy()) groupTop1 = scoreGroups(session, at, d, data.test(), transform, loading);
+        }
+        writeFigures(r.outDir(), correlation, groupTop1, spec);
+        log.printf(Locale.ROOT, "explain: %d images, squared cosine over them intra %.4f inter %.4f%s -> %s%n", explained.size(),
+                correlation.intra(), correlation.inter(), groupTop1 == null ? "" : ", group-head top-1 " + top1Text(groupTop1), r.outDir());
+        return new Result(explained, correlation, groupTop1, classNames, r.outDir());
+    }
+
+    /** Output positions of the eval graph; a run made before the explain outputs existed is refused, saying what to do. */
+    private record Outputs(int probabilities, int groupLogits, int featureMap, int blockSums) {
+        static Outputs of(List<String> names, RunDirectory run) {
+            if (!names.contains(SefModel.FEATURE_MAP) || !names.contains(SefModel.GROUP_LOGITS)) {
+                throw new InvalidRunException(run.artifacts() + "/eval_model.onnx has no " + SefModel.FEATURE_MAP + "/" + SefModel.GROUP_LOGITS
+                        + " outputs (a run made before sef-onnx explain): regenerate it with `sef-onnx generate --spec-file "
+                        + run.artifacts().resolve("model.properties") + " --out " + run.artifacts() + "`");
+            }
+            return new Outputs(names.indexOf(SefModel.PROBABILITIES), names.indexOf(SefModel.GROUP_LOGITS), names.indexOf(SefModel.FEATURE_MAP),
+                    names.indexOf(SefModel.GROUP_BLOCK_SUMS));
+        }
+    }
+
+    private static void explainBatch(Batch b, List<HostTensor> out, Outputs at, ModelSpec spec, PreprocessingSpec transformSpec,
+                                     List<String> classNames, List<String> sources, Request r, ChannelCorrelation correlation, List<Explained> explained, boolean labelled) throws IOException {
+        HostTensor fm = out.get(at.featureMap());
+        long[] shape = fm.shape();
+        int c = (int) shape[1], h = (int) shape[2], w = (int) shape[3], cells = h * w, k = spec.numClasses(), groups = spec.groups();
+        float[] features = fm.toFloats(), probabilities = out.get(at.probabilities()).toFloats(), groupLogits = out.get(at.groupLogits()).toFloats();
+        FloatView images = new FloatView(b, transformSpec);
+        for (int i = 0; i < b.size(); i++) {
+            int sample = b.sampleIndices()[i];
+            correlation.add(features, i * c * cells, cells);
+            int predicted = argmax(softmax(probabilities, i * k, k));
+            int[] groupPredicted = new int[groups];
+            double[] groupProbability = new double[groups];
+            List<float[]> maps = new ArrayList<>();
+            int[] starts = spec.groupStarts(), channels = spec.groupChannels();
+            for (int g = 0; g < groups; g++) {
+                double[] p = softmax(groupLogits, (i * groups + g) * k, k);
+                groupPredicted[g] = argmax(p);
+                groupProbability[g] = p[groupPredicted[g]];
+                maps.add(groupMap(features, i * c * cells, cells, starts[g], channels[g]));
+            }
+            BufferedImage input = images.picture(i);
+            String truth = labelled ? " (true: " + classNames.get((int) b.labels()[i]) + ")" : "";
+            String title = String.format(Locale.ROOT, "%s%s — global: %s %.1f%%", sources.get(sample), truth, classNames.get(predicted),
+                    100 * probabilities[i * k + predicted]);
+            List<String> captions = new ArrayList<>();
+            for (int g = 0; g < groups; g++) {
+                captions.add(String.format(Locale.ROOT, "group %d: %s %.1f%%", g, classNames.get(groupPredicted[g]), 100 * groupProbability[g]));
+            }
+            BufferedImage panel = panel(input, maps, h, w, title, captions);
+            Path png = r.outDir().resolve(IMAGES_DIR).resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
+            Pictures.writePng(panel, png);
+            explained.add(new Explained(sources.get(sample), png, predicted, probabilities[i * k + predicted], groupPredicted, groupProbability));
+        }
+    }
+
+    /** Group g's activation map: the mean over its channels of the post-ReLU map, h x w. */
+    static float[] groupMap(float[] features, int offset, int cells, int start, int count) {
+        float[] map = new float[cells];
+        for (int ch = start; ch < start + count; ch++) {
+            for (int p = 0; p < cells; p++) map[p] += features[offset + ch * cells + p];
+        }
+        for (int p = 0; p < cells; p++) map[p] /= count;
+        return map;
+    }
+
+    /** The input, then one overlay per group, each with its caption; the title above. */
+    static BufferedImage panel(BufferedImage input, List<float[]> maps, int h, int w, String title, List<String> captions) {
+        int side = Math.max(Pictures.MIN_TILE_PX, input.getWidth());
+        int gap = 8, top = 26, bottom = 22;
+        BufferedImage out = new BufferedImage(gap + (side + gap) * (maps.size() + 1), top + side + bottom, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = Pictures.canvas(out);
+        g.drawImage(Pictures.scaled(input, side), gap, top, null);
+        g.setColor(Color.BLACK);
+        g.drawString(title, gap, 17);
+        g.drawString("input (eval transform)", gap, top + side + 15);
+        for (int i = 0; i < maps.size(); i++) {
+            float[] heat = ActivationMaps.normalised(ActivationMaps.upsample(maps.get(i), h, w, side, side));
+            g.drawImage(Pictures.overlay(Pictures.scaled(input, side), heat), gap + (side + gap) * (i + 1), top, null);
+            g.setColor(Color.BLACK);
+            g.drawString(captions.get(i), gap + (side + gap) * (i + 1), top + side + 15);
+        }
+        g.dispose();
+        return out;
+    }
+
+    /** The batch's normalised CHW floats turned back into the 8-bit picture the model saw. */
+    private static final class FloatView {
+        private final Batch b;
+        private final PreprocessingSpec normalisation;
+
+        FloatView(Batch b, PreprocessingSpec normalisation) {
+            this.b = b;
+            this.normalisation = normalisation;
+        }
+
+        BufferedImage picture(int i) {
+            int h = b.height(), w = b.width(), plane = h * w;
+            var images = b.images();
+            BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+            float[] mean = normalisation.mean(), std = normalisation.std();
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    int rgb = 0;
+                    for (int ch = 0; ch < 3; ch++) {
+                        float v = images.get(i * 3 * plane + ch * plane + y * w + x) * std[ch] + mean[ch];
+                        rgb = (rgb << 8) | Math.max(0, Math.min(255, Math.round(v * 255)));
+                    }
+                    img.setRGB(x, y, rgb);
+                }
+            }
+            return img;
+        }
+    }
+
+    /** Each group head's top-1 (and the graph's intra/inter squared cosines) over the whole test split. */
+    private static GroupMetrics.Summary scoreGroups(OrtAdapter.Training session, Outputs at, ModelDescriptor d, List<Sample> test,
+                                                    org.sefonnx.train.data.TransformSpec transform, LoaderOptions loading) {
+        GroupMetrics metrics = new GroupMetrics(d.groupChannels(), d.numClasses());
+        try (BatchLoader loader = new BatchLoader(test, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
+            while (it.hasNext()) {
+                try (Batch b = it.next()) {
+                    List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
+                    metrics.addBatch(out.get(at.blockSums()).toFloats(), out.get(at.groupLogits()).toFloats(), b.labels());
+                }
+            }
+        }
+        return metrics.summary();
+    }
+
+    private static void writeFigures(Path outDir, ChannelCorrelation correlation, GroupMetrics.Summary groupTop1, ModelSpec spec) throws IOException {
+        Pictures.writePng(Pictures.matrixHeatMap(correlation, String.format(Locale.ROOT,
+                "mean squared cosine Q of the %d channels over %d images (G=%d; intra %.3f, inter %.3f)", correlation.channels(),
+                correlation.images(), spec.groups(), correlation.intra(), correlation.inter())), outDir.resolve(CORRELATION_PNG));
+        correlation.writeCsv(outDir.resolve(CORRELATION_CSV));
+        correlation.writeJson(outDir.resolve(CORRELATION_JSON));
+        if (groupTop1 != null) {
+            StringBuilder sb = new StringBuilder("group,channels,test_top1\n");
+            for (int g = 0; g < groupTop1.groupTop1().length; g++) {
+                sb.append(String.format(Locale.ROOT, "%d,%d,%.6f%n", g, spec.groupChannels()[g], groupTop1.groupTop1()[g]));
+            }
+            AtomicFiles.writeString(outDir.resolve(GROUP_ACCURACY_CSV), sb.toString());
+        }
+    }
+
+    static String top1Text(GroupMetrics.Summary s) {
+        List<String> parts = new ArrayList<>();
+        for (double v : s.groupTop1()) parts.add(String.format(Locale.ROOT, "%.2f%%", 100 * v));
+        return String.join(" / ", parts);
+    }
+
+    /** The run's test split: the embedded demo (unpacked into the run once) or the run's --data. */
+    static Dataset testData(RunDirectory run, TrainOptions o) throws IOException {
+        if (o.layout() != null) return Datasets.open(o.layout(), o.dataRoot());
+        Path demo = run.root().resolve("demo-data");
+        if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
+        return Datasets.open(Layout.IDX, demo);
+    }
+
+    private static double[] softmax(float[] logits, int offset, int k) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) max = Math.max(max, logits[offset + j]);
+        double[] p = new double[k];
+        double sum = 0;
+        for (int j = 0; j < k; j++) sum += p[j] = Math.exp(logits[offset + j] - max);
+        for (int j = 0; j < k; j++) p[j] /= sum;
+        return p;
+    }
+
+    private static int argmax(double[] p) {
+        int best = 0;
+        for (int j = 1; j < p.length; j++) if (p[j] > p[best]) best = j;
+        return best;
+    }
+
+    private static String safe(String name) {
+        return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+}
