@@ -9,9 +9,12 @@ import java.util.List;
 public final class ShippedSpecs {
     private ShippedSpecs() {}
 
-    /** The CPU demo: ResNet-18, 10 classes (Fashion-MNIST), G=2, 32x32 RGB. */
+    /**
+     * The CPU demo: ResNet-18, 10 classes (Fashion-MNIST), G=2, 48x48 RGB: the smallest input whose last feature map is
+     * 2x2, where the grouping loss can move (at 32 px the map is 1x1 and L_group is a constant 0.5 for G=2).
+     */
     public static ModelSpec demo() {
-        return ModelSpec.of("demo-r18", 18, 10, 2, 32).withRecipe(0.01, 4, 6, 32);
+        return ModelSpec.of("demo-r18", 18, 10, 2, 48).withRecipe(0.01, 4, 6, 32);
     }
 
     /** The paper's four data sets with their K and G (sef-method.md), for ResNet-50 and ResNet-18 at 448 px. */

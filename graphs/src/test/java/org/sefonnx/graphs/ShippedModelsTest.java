@@ -54,7 +54,7 @@ class ShippedModelsTest {
         assertEquals(ShippedModels.byId("demo-r18"), DemoR18Model.INSTANCE);
         assertArrayEquals(new long[]{-1, 3, 448, 448}, CubR50Model.IMAGES_SHAPE);
         assertArrayEquals(new long[]{-1, 200}, CubR50Model.LOGITS_SHAPE);
-        assertArrayEquals(new long[]{-1, 3, 32, 32}, DemoR18Model.IMAGES_SHAPE);
+        assertArrayEquals(new long[]{-1, 3, 48, 48}, DemoR18Model.IMAGES_SHAPE);
     }
 
     static ModelProto load(ModelDescriptor d, String file) throws Exception {

@@ -109,7 +109,7 @@ class TrainerTest {
              OrtAdapter.Training t = Sessions.open(ort, DemoR18Model.INSTANCE, r.run().artifacts(), r.run().checkpoint("best"), TrainOptions.Device.CPU, 1, false, QUIET);
              OrtAdapter.Inference inf = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
              OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
-             BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, 32, false), LoaderOptions.evaluation(8));
+             BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false), LoaderOptions.evaluation(8));
              BatchLoader.Epoch it = loader.epoch(0); Batch b = it.next()) {
             HostTensor x = HostTensor.view(b.images(), b.shape());
             float[] eval = t.evalStep(List.of(x, HostTensor.longs(b.labels(), b.size()))).get(DemoR18Model.EVAL_OUTPUTS.indexOf(DemoR18Model.OUTPUT_LOGITS)).toFloats();

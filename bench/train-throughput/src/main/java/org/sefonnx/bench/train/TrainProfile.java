@@ -55,7 +55,7 @@ public final class TrainProfile {
         List<ModelSpec> specs = new ArrayList<>();
         for (String c : a.getOrDefault("config", "demo,r18-64").split(",")) {
             specs.add(switch (c) {
-                case "demo" -> ShippedSpecs.demo();
+                case "demo", "r18-32" -> TrainThroughput.R18_32;
                 case "r18-64" -> TrainThroughput.R18_64;
                 default -> throw new IllegalArgumentException("--config: expected demo or r18-64, got " + c);
             });
