@@ -5,7 +5,7 @@ Reads inputs.safetensors (written by org.sefonnx.validation.torch.TorchReference
 running statistic of a SEF ResNet under torchvision's names (group heads as group_fc.<g>.*), a batch `images`
 [B,3,S,S] and `labels` int64 [B], and the hyper-parameters in the header's __metadata__. Builds torchvision's
 resnet{18,34,50}(weights=None) with a fresh fc Linear(C, K) and the SEF group heads Linear(C_g, K) on contiguous
-channel slices of GAP(X), loads the weights, and computes the SEF loss exactly as shared/docs/sef-method.md states
+channel slices of GAP(X), loads the weights, and computes the SEF loss exactly as docs/sef-method.md states
 the authors' code:
 
     L = CE + lambda*E + gamma*S + phi*L_group                      (P_w not detached)

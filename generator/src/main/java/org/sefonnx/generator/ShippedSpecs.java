@@ -17,7 +17,7 @@ public final class ShippedSpecs {
         return ModelSpec.of("demo-r18", 18, 10, 2, 48).withRecipe(0.01, 4, 6, 32);
     }
 
-    /** The paper's four data sets with their K and G (sef-method.md), for ResNet-50 and ResNet-18 at 448 px. */
+    /** The paper's four data sets with their K and G (docs/sef-method.md, "Training recipe"), for ResNet-50 and ResNet-18 at 448 px. */
     public static List<ModelSpec> paper() {
         List<ModelSpec> l = new ArrayList<>();
         for (int depth : new int[]{50, 18}) {

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The artifact contract of ort-training.md, checked on the generated protos. */
+/** The artifact contract of docs/ort-training.md, checked on the generated protos. */
 class TrainingGraphStructureTest {
     static TrainingArtifacts.Models build(String id) {
         return TrainingArtifacts.build(id.equals("adamw") ? ModelSpec.of("adamw", 18, 5, 2, 64).withOptimizer(ModelSpec.Optimizer.ADAMW, 0, 0)

@@ -4,7 +4,7 @@ import org.apache.commons.math3.linear.Array2DRowRealMatrix;
 import org.apache.commons.math3.linear.RealMatrix;
 
 /**
- * An independent double-precision reference of the four SEF loss terms, written from sef-method.md as literally as
+ * An independent double-precision reference of the four SEF loss terms, written from docs/sef-method.md as literally as
  * possible (per-sample C x C cosine matrices through Commons Math, explicit block loops), sharing no code with the
  * generator's graph formulation.
  */

@@ -68,7 +68,7 @@ class SefLossReferenceTest {
         assertRelative(ref.entropy(), o.get(2).scalar(), "entropy");
         assertRelative(ref.distillation(), o.get(3).scalar(), "distillation");
         assertRelative(ref.grouping(), o.get(4).scalar(), "grouping");
-        if (!Double.isNaN(sanity)) assertEquals(sanity, ref.grouping(), 0.015, "sef-method.md sanity value at random non-negative features");
+        if (!Double.isNaN(sanity)) assertEquals(sanity, ref.grouping(), 0.015, "docs/sef-method.md sanity value at random non-negative features");
     }
 
     static float[] logits(Random r, double[][] into) {

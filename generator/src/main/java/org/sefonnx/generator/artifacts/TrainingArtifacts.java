@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The three ONNX models of ORT's training API for one spec (ort-training.md): the training model (forward, backward,
+ * The three ONNX models of ORT's training API for one spec (docs/ort-training.md): the training model (forward, backward,
  * optimizer-state and BatchNorm-statistics write-backs, one InPlaceAccumulatorV2 per parameter), the eval model
  * (BatchNorm on running statistics, every loss term, logits and probabilities) and the optimizer model.
  */

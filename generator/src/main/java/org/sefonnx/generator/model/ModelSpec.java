@@ -32,7 +32,7 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
                         Optimizer optimizer, double momentum, double weightDecay,
                         double learningRate, int lrStepEpochs, int epochs, int batchSize, Precision precision) {
 
-    /** Which grouping loss: see sef-method.md. */
+    /** Which grouping loss: see docs/sef-method.md, "Code versus paper". */
     public enum GroupingLossForm { CODE, PAPER }
 
     public enum Optimizer { SGD_MOMENTUM, ADAMW }

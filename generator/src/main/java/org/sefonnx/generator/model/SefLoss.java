@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The SEF objective exactly as the authors' code computes it (sef-method.md):
+ * The SEF objective exactly as the authors' code computes it (docs/sef-method.md, "The objective"):
  * L = CE + λ·E + γ·S + φ·L_group, with P_w not detached.
  */
 public final class SefLoss {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 
 /**
  * Starts a spec's checkpoint from ImageNet-pretrained torchvision ResNet weights, as every published SEF number does
- * (sef-method.md, "Training recipe"): the backbone's parameters and BatchNorm running statistics come from the file,
+ * (docs/sef-method.md, "Training recipe"): the backbone's parameters and BatchNorm running statistics come from the file,
  * the global head and the group heads start fresh from the seed, as the authors replace the fc layer.
  *
  * <p>The file is a safetensors file (e.g. timm's {@code resnet50.tv_in1k} / {@code resnet18.tv_in1k}, torchvision's V1

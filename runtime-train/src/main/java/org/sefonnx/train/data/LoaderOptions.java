@@ -27,7 +27,7 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
         this(batchSize, workers, prefetch, seed, training, skipBadImages, Integer.MAX_VALUE, false);
     }
 
-    /** Training defaults: batch 32 (sef-method.md), one worker per core, two batches ahead per worker. */
+    /** Training defaults: batch 32 (docs/sef-method.md, "Training recipe"), one worker per core, two batches ahead per worker. */
     public static LoaderOptions training(int batchSize, long seed) {
         int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
         return new LoaderOptions(batchSize, workers, 2 * workers, seed, true, false);

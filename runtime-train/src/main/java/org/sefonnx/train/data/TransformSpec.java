@@ -31,9 +31,9 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
         RANDOM
     }
 
-    /** CUB and Aircraft training/test resize (sef-method.md). */
+    /** CUB and Aircraft training/test resize (docs/sef-method.md, "Training recipe"). */
     public static final int BIRDS_AIRCRAFT_RESIZE = 600;
-    /** Crop side for CUB/Aircraft, and the resize side for Cars/Dogs (sef-method.md). */
+    /** Crop side for CUB/Aircraft, and the resize side for Cars/Dogs (docs/sef-method.md, "Training recipe"). */
     public static final int NETWORK_INPUT = 448;
     /** Tiny size of the CPU demo on IDX data. */
     public static final int DEMO_SIZE = 32;
@@ -63,7 +63,7 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
         return new TransformSpec(resize, resize, crop, crop, placement, randomFlip);
     }
 
-    /** The authors' recipe for {@code layout} (sef-method.md, "Preprocessing"); IDX gets the CPU-demo size without flips. */
+    /** The authors' recipe for {@code layout} (docs/sef-method.md, "Training recipe"); IDX gets the CPU-demo size without flips. */
     public static TransformSpec forLayout(Layout layout, boolean training) {
         return switch (layout) {
             case CUB, AIRCRAFT -> training

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The C x C mean over images of the squared cosines Q = (n nᵀ)² the grouping loss uses (sef-method.md), channels in
+ * The C x C mean over images of the squared cosines Q = (n nᵀ)² the grouping loss uses (docs/sef-method.md), channels in
  * group order, and its G x G block means: the paper's Fig. 2. Diagonal blocks include each channel with itself, as
  * the loss's intra term does.
  */

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The paper's published top-1 accuracies (Luo et al., IEEE SPL 2020, as recorded in docs/sef-method.md): the baseline
+ * The paper's published top-1 accuracies (Luo et al., IEEE SPL 2020, as recorded in docs/sef-method.md, "Published results"): the baseline
  * and the full SEF setting (λ=1, γ=0.05, φ=1) per data set for ResNet-18 and ResNet-50. The intermediate Table III
  * settings are not in that record, so they read "not given" rather than a number nobody checked.
  */

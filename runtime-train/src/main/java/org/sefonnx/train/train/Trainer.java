@@ -404,7 +404,7 @@ public final class Trainer {
     }
 
     /**
-     * The authors' transforms (sef-method.md) at the spec's input size: CUB/Aircraft resize to size·600/448 then
+     * The authors' transforms (docs/sef-method.md, "Training recipe") at the spec's input size: CUB/Aircraft resize to size·600/448 then
      * crop (random for training, centre for test); Cars/Dogs/ImageFolder resize to the size; flips for training.
      * IDX (the demo) resizes without flips.
      */

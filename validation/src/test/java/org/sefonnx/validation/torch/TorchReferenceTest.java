@@ -32,7 +32,7 @@ import static org.sefonnx.validation.torch.TorchReferenceInputs.STEPS;
 
 /**
  * Our graphs on ORT's CPU provider against PyTorch (torchvision's ResNet-18 + SEF heads + the SEF loss written from
- * sef-method.md, {@code validation/torch-reference/sef_reference.py}) in float64: logits, loss terms and gradients
+ * docs/sef-method.md, {@code validation/torch-reference/sef_reference.py}) in float64: logits, loss terms and gradients
  * at the initial weights through the gradient-check graph, then parameters and BatchNorm running statistics after
  * three momentum-SGD steps through the training artifacts. Both sides start from the bytes
  * {@link TorchReferenceInputs} writes; the golden file records their SHA-256.
