@@ -36,19 +36,19 @@ final class ConvRules {
     }
 
     /**
-     * The backward of {@link Im2colConv}'s composite (inputs X, W and the forward's cols [C·k·k, P·N]): with dY laid
-     * out batch-last as [Co, P·N], dW = dY · colsᵀ and dcols = Wᵀ · dY are one Gemm each (W used as it is stored,
-     * [Co, C·k·k], through transA), and dcols is folded back onto X's cells by {@link Im2colConv#col2im}. cols is the
-     * forward's own intermediate: its gradient is the one dX already carries.
+     * The backward of {@link Im2colConv}'s composite (inputs X [C, H, W, N], W and the forward's cols [C·k·k, P·N];
+     * dY [Co, OH, OW, N], all batch-last): dW = dY · colsᵀ and dcols = Wᵀ · dY are one Gemm each (W used as it is
+     * stored, [Co, C·k·k], through transA), and dcols is folded back onto X's cells by {@link Im2colConv#col2im}. cols
+     * is the forward's own intermediate: its gradient is the one dX already carries.
      */
     private static void im2colConv(GradContext c) {
         Ops ops = c.ops();
         Value x = c.I(0), w = c.I(1), dy = c.GO(0);
         Shape xs = x.requireShape(), ws = w.requireShape(), ys = dy.requireShape();
-        long outChannels = ws.size(0), channels = ws.size(1), k = ws.size(2), outH = ys.size(2), outW = ys.size(3);
+        long outChannels = ws.size(0), channels = ws.size(1), k = ws.size(2), outH = ys.size(1), outW = ys.size(2);
         long stride = c.node().attrInts("strides", null)[0], pad = c.node().attrInts("pads", null)[0];
-        Value dyBatchLast = ops.transpose(c.hint("dy_chwn"), dy, 1, 2, 3, 0);
-        Value dyMat = ops.reshape(c.hint("dy_mat"), dyBatchLast, outChannels, -1);
+        Dim batch = xs.dim(3);
+        Value dyMat = ops.reshape(c.hint("dy_mat"), dy, outChannels, -1);
         c.skip(2);
         if (c.needs(1)) {
             long rows = channels * k * k;
@@ -59,22 +59,22 @@ final class ConvRules {
             c.GI(1, ops.reshape(c.hint("dw"), dwMat, outChannels, channels, k, k));
         }
         if (!c.needs(0)) return;
-        long h = xs.size(2), wd = xs.size(3);
+        long h = xs.size(1), wd = xs.size(2);
         long[] index = Im2colConv.col2imIndex(h, wd, k, stride, pad, outH, outW);
         // the zero cell col2im reads for padding: a zero column of dY costs (P+1)/P more Gemm work, padding dcols
         // afterwards a copy of k²·|dX|; the first is cheaper unless dY's map is tiny
         boolean zeroColumn = Im2colConv.readsZeros(index) && outH * outW >= ZERO_COLUMN_MIN_CELLS;
         Value dySource = dyMat;
         if (zeroColumn) {
-            Value cellsLast = ops.node("Reshape", "", List.of(dyBatchLast, ops.graph().longs(outChannels, outH * outW, -1)),
-                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), xs.dim(0)))), null).get(0);
+            Value cellsLast = ops.node("Reshape", "", List.of(dy, ops.graph().longs(outChannels, outH * outW, -1)),
+                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), batch))), null).get(0);
             Value withZero = ops.pad(c.hint("dy_zero_cell"), cellsLast, new long[]{0, 0, 0, 0, 1, 0},
-                    Shape.of(Dim.of(outChannels), Dim.of(outH * outW + 1), xs.dim(0)));
+                    Shape.of(Dim.of(outChannels), Dim.of(outH * outW + 1), batch));
             dySource = ops.reshape(c.hint("dy_mat_zero"), withZero, outChannels, -1);
         }
         Value wMat = ops.reshape(c.hint("w_mat"), w, outChannels, channels * k * k);
         Value dcols = ops.gemm(c.hint("dcols"), wMat, dySource, null, true, false);
-        Value cells = Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, xs.dim(0), zeroColumn);
-        c.GI(0, Im2colConv.fromBatchLast(ops, c.hint("dx"), cells, channels, h, wd, xs.dim(0)));
+        Value cells = Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, batch, zeroColumn);
+        c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 }

@@ -1,13 +1,15 @@
 package org.sefonnx.generator.model;
 
 import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
+
+import java.util.List;
 
 /** torch.nn.BatchNorm2d with PyTorch's running-statistics semantics. */
 public final class BatchNorm {
     /** Gradient-rule name of a BatchNormalization node normalising with its input's batch statistics. */
     public static final String TRAINING_RULE = "BatchNormTraining";
-    private static final long[] STAT_AXES = {0, 2, 3};
 
     private BatchNorm() {}
 
@@ -17,18 +19,24 @@ public final class BatchNorm {
     /**
      * Training-mode normalisation: batch statistics by standard ops, then ONNX's BatchNormalization normalises with
      * them. (ORT's own training-mode BN updates running_var with the biased variance; PyTorch uses the unbiased one.)
+     * {@code x} is [N, C, ...], with the statistics over every axis but 1.
      */
     public static Normalized training(Ops ops, String prefix, Value x, Value weight, Value bias, float eps) {
         Value[] stats = batchStatistics(ops, prefix, x);
         return new Normalized(ops.batchNormalization(prefix + ".out", x, weight, bias, stats[0], stats[1], eps, TRAINING_RULE), stats[0], stats[1]);
     }
 
-    /** Batch mean and biased batch variance per channel, in {@code x}'s type. */
+    /** Batch mean and biased batch variance per channel of an [N, C, ...] map, in {@code x}'s type. */
     private static Value[] batchStatistics(Ops ops, String prefix, Value x) {
-        long c = x.requireShape().size(1);
-        Value mean = ops.reduceMean(prefix + ".batch_mean", x, STAT_AXES, false);
-        Value centered = ops.sub(prefix + ".centered", x, ops.reshape(prefix + ".batch_mean4", mean, 1, c, 1, 1));
-        Value var = ops.reduceMean(prefix + ".batch_var", ops.mul(prefix + ".centered_sq", centered, centered), STAT_AXES, false);
+        Shape s = x.requireShape();
+        long[] axes = new long[s.rank() - 1];
+        long[] meanShape = new long[s.rank()];
+        java.util.Arrays.fill(meanShape, 1);
+        meanShape[1] = s.size(1);
+        for (int i = 0, a = 0; i < s.rank(); i++) if (i != 1) axes[a++] = i;
+        Value mean = ops.reduceMean(prefix + ".batch_mean", x, axes, false);
+        Value centered = ops.sub(prefix + ".centered", x, ops.reshape(prefix + ".batch_mean4", mean, meanShape));
+        Value var = ops.reduceMean(prefix + ".batch_var", ops.mul(prefix + ".centered_sq", centered, centered), axes, false);
         return new Value[]{mean, var};
     }
 
@@ -45,7 +53,25 @@ public final class BatchNorm {
         return new Normalized(y, stats[0], stats[1]);
     }
 
+    /**
+     * BatchNorm2d of a map in either layout. A batch-last map [C, H, W, N] is normalised as [1, C, H·W·N] (a reshape,
+     * no copy): the same per-channel statistics over the same N·H·W values, and BatchNormalization(Grad) take it as an
+     * [N, C, D] input.
+     */
     public static Value apply(Forward f, String prefix, Value x) {
+        if (!f.isBatchLast(x)) return applyChannelsSecond(f, prefix, x, x, x.requireShape().size(2) * x.requireShape().size(3));
+        long[] chw = f.chw(x);
+        Value flat = f.ops.reshape(prefix + ".in_1cl", x, 1, chw[0], -1);
+        Value y = applyChannelsSecond(f, prefix, flat, x, chw[1] * chw[2]);
+        return f.sameLayoutAs(x, f.ops.node("Reshape", "", List.of(y, f.ops.graph().longs(chw[0], chw[1], chw[2], -1)),
+                List.of(new Value(prefix + ".out_chwn", y.dtype(), x.shape())), null).get(0));
+    }
+
+    /**
+     * {@code x} is [N', C, ...] with {@code cellsPerSample}·N values per channel, N the run-time batch size of
+     * {@code map} (x itself or the map x is a reshape of).
+     */
+    private static Value applyChannelsSecond(Forward f, String prefix, Value x, Value map, long cellsPerSample) {
         Ops ops = f.ops;
         long c = x.requireShape().size(1);
         Value weight = f.params.parameter(prefix + ".weight", TensorInit.constant(1), c);
@@ -61,8 +87,7 @@ public final class BatchNorm {
         Value mean = normalized.batchMean(), var = normalized.batchVar(), y = normalized.output();
 
         // running_var takes the unbiased variance: var · n/(n−1), n = N·H·W (N known only at run time)
-        long hw = x.requireShape().size(2) * x.requireShape().size(3);
-        Value n = ops.mul(prefix + ".n", f.batchSize(x), f.scalar(hw));
+        Value n = ops.mul(prefix + ".n", f.batchSize(map), f.scalar(cellsPerSample));
         Value bessel = ops.div(prefix + ".bessel", n, ops.sub(prefix + ".n_minus_1", n, f.scalar(1)));
         Value unbiased = ops.mul(prefix + ".batch_var_unbiased", var, bessel);
         double m = ModelSpec.BN_MOMENTUM;
@@ -74,5 +99,4 @@ public final class BatchNorm {
         f.updateState(runningVar, newVar);
         return y;
     }
-
 }

@@ -7,9 +7,11 @@ import org.sefonnx.generator.onnx.Value;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The state shared by the model builders while one forward graph is built: where nodes go, where checkpoint tensors
@@ -29,6 +31,8 @@ public final class Forward {
     private final List<StateUpdate> stateUpdates = new ArrayList<>();
     private ConvLowering convLowering = ConvLowering.CONV;
     private final Map<String, Value> casts = new HashMap<>();
+    private final Set<Value> batchLastValues = new HashSet<>();
+    private final Map<Value, Value> layoutCopies = new HashMap<>();
 
     public Forward(Ops ops, Parameters params, boolean training, DType dtype) {
         this(ops, params, training, dtype, dtype);
@@ -62,14 +66,66 @@ public final class Forward {
         this.convLowering = lowering;
     }
 
-    /** A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. */
+    /**
+     * A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. A lowered one takes
+     * and gives the batch-last layout [C, H, W, N] ({@link Im2colConv#applyBatchLast}); the map stays in it through
+     * BatchNorm, ReLU and the residual Add ({@link #relu}, {@link #add}), so that ResNet-18 at 64 px runs 6 layout
+     * transposes a step instead of 4 per convolution. Which values are batch-last is known only here.
+     */
     public Value conv(String name, Value x, Value w, int stride, int pad) {
-        Shape xs = x.requireShape();
+        long[] chw = chw(x);
         long k = w.requireShape().size(2);
-        if (convLowering.lowersToGemm((xs.size(2) + 2L * pad - k) / stride + 1, (xs.size(3) + 2L * pad - k) / stride + 1)) {
-            return Im2colConv.apply(ops, name, x, w, stride, pad);
+        if (convLowering.lowersToGemm((chw[1] + 2L * pad - k) / stride + 1, (chw[2] + 2L * pad - k) / stride + 1)) {
+            return markBatchLast(Im2colConv.applyBatchLast(ops, name, batchLast(x), w, stride, pad));
         }
-        return ops.conv(name, x, w, null, stride, pad);
+        return ops.conv(name, nchw(x), w, null, stride, pad);
+    }
+
+    /** Channels, height and width of a map in either layout. */
+    public long[] chw(Value x) {
+        Shape s = x.requireShape();
+        return isBatchLast(x) ? new long[]{s.size(0), s.size(1), s.size(2)} : new long[]{s.size(1), s.size(2), s.size(3)};
+    }
+
+    public boolean isBatchLast(Value x) {
+        return batchLastValues.contains(x);
+    }
+
+    /** ReLU in the layout of its input. */
+    public Value relu(String name, Value x) {
+        Value y = ops.relu(name, x);
+        return isBatchLast(x) ? markBatchLast(y) : y;
+    }
+
+    /** a + b in batch-last layout when either is (the other is transposed once). */
+    public Value add(String name, Value a, Value b) {
+        if (isBatchLast(a) == isBatchLast(b)) {
+            Value y = ops.add(name, a, b);
+            return isBatchLast(a) ? markBatchLast(y) : y;
+        }
+        return markBatchLast(ops.add(name, batchLast(a), batchLast(b)));
+    }
+
+    /** {@code x} as [N, C, H, W]: itself, or one shared transpose of a batch-last map. */
+    public Value nchw(Value x) {
+        if (!isBatchLast(x)) return x;
+        return layoutCopies.computeIfAbsent(x, v -> ops.transpose(v.name() + ".nchw", v, 3, 0, 1, 2));
+    }
+
+    /** {@code x} as [C, H, W, N]: itself, or one shared transpose of an [N, C, H, W] map. */
+    public Value batchLast(Value x) {
+        if (isBatchLast(x)) return x;
+        return layoutCopies.computeIfAbsent(x, v -> markBatchLast(ops.transpose(v.name() + ".chwn", v, 1, 2, 3, 0)));
+    }
+
+    /** {@code y}, a map of {@code x}'s shape, declared in {@code x}'s layout. */
+    public Value sameLayoutAs(Value x, Value y) {
+        return isBatchLast(x) ? markBatchLast(y) : y;
+    }
+
+    private Value markBatchLast(Value x) {
+        batchLastValues.add(x);
+        return x;
     }
 
     public void updateState(Value state, Value newValue) {
@@ -88,7 +144,8 @@ public final class Forward {
      */
     public Value batchSize(Value x) {
         if (batchSize == null) {
-            batchSize = ops.cast("batch_size", ops.gather("batch_size_i", ops.shapeOf("batch_shape", x), ops.graph().longs(0), 0), dtype);
+            long axis = isBatchLast(x) ? 3 : 0;
+            batchSize = ops.cast("batch_size", ops.gather("batch_size_i", ops.shapeOf("batch_shape", x), ops.graph().longs(axis), 0), dtype);
         }
         return batchSize;
     }

@@ -27,16 +27,26 @@ public final class Im2colConv {
 
     private Im2colConv() {}
 
+    /** The convolution of an [N, C, H, W] map, returning [N, Co, OH, OW]: {@link #applyBatchLast} between two transposes. */
     public static Value apply(Ops ops, String name, Value x, Value w, int stride, int pad) {
+        Value y = applyBatchLast(ops, name, ops.transpose(name + ".x_chwn", x, 1, 2, 3, 0), w, stride, pad);
+        return ops.transpose(name, y, 3, 0, 1, 2);
+    }
+
+    /**
+     * The convolution of a batch-last map [C, H, W, N], returning [Co, OH, OW, N]: the layout the CPU training graph
+     * keeps from its first lowered convolution on, so that no transpose runs between two of them (BatchNorm, ReLU and
+     * the residual Add do not care about the layout; see Forward).
+     */
+    public static Value applyBatchLast(Ops ops, String name, Value x, Value w, int stride, int pad) {
         int first = ops.graph().nextNodeIndex();
         Shape xs = x.requireShape(), ws = w.requireShape();
-        long channels = xs.size(1), outChannels = ws.size(0), k = ws.size(2);
-        long outH = (xs.size(2) + 2L * pad - k) / stride + 1, outW = (xs.size(3) + 2L * pad - k) / stride + 1;
-        Value batchLast = ops.transpose(name + ".x_chwn", x, 1, 2, 3, 0);
-        Value cols = columns(ops, name, batchLast, k * k, tapIndex(xs.size(2), xs.size(3), k, stride, pad, outH, outW));
+        long channels = xs.size(0), outChannels = ws.size(0), k = ws.size(2);
+        long outH = (xs.size(1) + 2L * pad - k) / stride + 1, outW = (xs.size(2) + 2L * pad - k) / stride + 1;
+        Value cols = columns(ops, name, x, k * k, tapIndex(xs.size(1), xs.size(2), k, stride, pad, outH, outW));
         Value weights = ops.reshape(name + ".w_mat", w, outChannels, channels * k * k);
         Value product = ops.gemm(name + ".y_mat", weights, cols, null, false, false);
-        Value y = fromBatchLast(ops, name, product, outChannels, outH, outW, xs.dim(0));
+        Value y = toMap(ops, name + ".chwn", product, outChannels, outH, outW, xs.dim(3));
         ops.graph().composite(first, RULE, List.of(x, w, cols), List.of(y), List.of(Attr.ints("kernel_shape", k, k),
                 Attr.ints("strides", stride, stride), Attr.ints("pads", pad, pad, pad, pad)));
         return y;
@@ -145,10 +155,9 @@ public final class Im2colConv {
         return false;
     }
 
-    /** [C, OH·OW·N] → [N, C, OH, OW]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */
-    public static Value fromBatchLast(Ops ops, String name, Value product, long channels, long outH, long outW, Dim batch) {
-        Value batchLast = ops.node("Reshape", "", List.of(product, ops.graph().longs(channels, outH, outW, -1)),
-                List.of(new Value(name + ".chwn", product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch))), null).get(0);
-        return ops.transpose(name, batchLast, 3, 0, 1, 2);
+    /** [C, OH·OW·N] → [C, OH, OW, N]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */
+    public static Value toMap(Ops ops, String name, Value product, long channels, long outH, long outW, Dim batch) {
+        return ops.node("Reshape", "", List.of(product, ops.graph().longs(channels, outH, outW, -1)),
+                List.of(new Value(name, product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch))), null).get(0);
     }
 }

@@ -39,9 +39,10 @@ import static org.sefonnx.validation.torch.TorchReferenceInputs.STEPS;
  *
  * <p>Tolerances are relative L2 distances per tensor, ‖ours − f64‖ / ‖f64‖, about 20 times what was measured
  * (ORT 1.24 CPU against PyTorch 1.13 CPU float64): forward values and every gradient at step 0 within 5e-6, so 1e-4;
- * after three steps the stem (conv1, bn1) within 2.6e-4, so 1e-3, everything else within 2e-6, so 1e-4. At random
- * initialisation, with batch 4 and a 2x2 last feature map, each training-mode BatchNorm backward cancels most of its
- * input gradient, and the stem's three large updates amplify rounding further. The golden's own float32 run is
+ * after three steps everything but the stem within 2e-6, so 1e-4; the stem (conv1, bn1) within 1.3e-3, so 3e-3 (a
+ * discrete switch, not 20x headroom: see STEPPED_STEM_TOLERANCE). At random initialisation, with batch 4 and a 2x2
+ * last feature map, each training-mode BatchNorm backward cancels most of its input gradient, and the stem's three
+ * large updates amplify rounding further. The golden's own float32 run is
  * printed beside ours for scale; it is not what we compare with (PyTorch's CPU float32 missed float64 by 7e-4 on
  * conv1's gradient and 8e-3 on bn1.bias after three steps: a float32 reference would hide real errors).
  */
@@ -57,8 +58,14 @@ class TorchReferenceTest {
 
     /** Logits, loss terms and every gradient at the initial weights (measured: at most 5e-6). */
     static final double STEP0_TOLERANCE = 1e-4;
-    /** conv1 and bn1 after three steps (measured: at most 2.6e-4, bn1.bias). */
-    static final double STEPPED_STEM_TOLERANCE = 1e-3;
+    /**
+     * conv1 and bn1 after three steps. Measured on bn1.bias: 2.6e-4 (ConvGrad graph), 1.3e-3 (CPU graph, whose
+     * BatchNorms sum their N·H·W values in batch-last order); PyTorch's own float32 run 6.2e-3. Only those two values
+     * were ever seen, whatever the summation order tried (the variance as a ReduceSumSquare moved the ConvGrad graph to
+     * 1.3e-3 too): a discrete switch — most likely max-pool's argmax where two cells are within float32 rounding of
+     * each other — not a drift, while the step-0 gradients agree within 3.4e-6 either way. So 3e-3.
+     */
+    static final double STEPPED_STEM_TOLERANCE = 3e-3;
     /** Every other parameter, running statistic and step loss after three steps (measured: at most 2e-6). */
     static final double STEPPED_TOLERANCE = 1e-4;
 

@@ -58,6 +58,7 @@ import java.util.stream.Stream;
  * machine hits both alike; with {@code --rounds R} the whole grid is repeated and the best round of each cell is kept.
  *
  * <p>Arguments: {@code --steps N} (timed steps at 32 px, default 20), {@code --steps64 N} (at 64 px, default 10),
+ * {@code --steps48 N} (at 48 px, the demo spec; default as at 32 px), {@code --configs 32,48,64} (which cells),
  * {@code --warmup N} (3), {@code --threads 1,2}, {@code --rounds R} (3), {@code --batch B} (32), {@code --only sef|djl}.
  */
 public final class TrainThroughput {
@@ -95,13 +96,18 @@ public final class TrainThroughput {
         List<ConvLowering> graphs = Arrays.stream(a.getOrDefault("graphs", "conv,gemm").split(","))
                 .map(k -> ConvLowering.valueOf(k.trim().toUpperCase(Locale.ROOT))).toList();
 
-        List<Config> configs = List.of(
+        int steps48 = Integer.parseInt(a.getOrDefault("steps48", String.valueOf(steps32)));
+        List<Config> all = List.of(
                 new Config("ResNet-18 K=10 G=2, 32 px", R18_32, steps32),
+                new Config("demo spec: ResNet-18 K=10 G=2, 48 px", ShippedSpecs.demo(), steps48),
                 new Config("ResNet-18 K=10 G=2, 64 px", R18_64, steps64));
+        List<String> wanted = Arrays.asList(a.getOrDefault("configs", "32,48,64").split(","));
+        List<Config> configs = all.stream().filter(c -> wanted.contains(String.valueOf(c.size()))).toList();
+        if (configs.isEmpty()) throw new IllegalArgumentException("--configs: expected a list of 32, 48, 64, got " + wanted);
 
         System.out.println(TrainProfile.Machine.describe() + ", load average at start: " + loadAverage());
-        System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 64 px, rounds %d, threads %s%n",
-                batch, warmup, steps32, steps64, rounds, Arrays.toString(threads));
+        System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 48 px, %d at 64 px, rounds %d, threads %s%n",
+                batch, warmup, steps32, steps48, steps64, rounds, Arrays.toString(threads));
 
         Path tmp = Files.createTempDirectory("sef-train-bench");
         OrtAdapter ort = runSef ? OrtAdapter.create("sef-onnx-bench") : null;
