@@ -20,7 +20,7 @@ import java.util.Map;
  * The model behind runtime-infer's golden logits: the initial checkpoint of {@link #SPEC} drawn from {@link #INIT_SEED},
  * with every BatchNorm's weight, bias, running mean and running variance replaced by a fixed formula so that eval-mode
  * normalisation is not the identity. Shared (generator test-jar) by validation's InferenceExportTest, which feeds the
- * tensors to a training session's EvalStep and writes the golden file, and by runtime-infer's tests, which rebuild the
+ * tensors to a training session's EvalStep and checks (or regenerates) the golden file, and by runtime-infer's tests, which rebuild the
  * model with {@link InferenceGraph}: the official and the bytedeco ORT jars never share a classpath, this class does.
  */
 public class GoldenTensors {
@@ -29,7 +29,7 @@ public class GoldenTensors {
     public static final List<String> LABELS = List.of("albatross", "blackbird", "finch", "gull", "warbler");
     /** Under runtime-infer/src/test/resources/images (made by runtime-infer's FixtureImages). */
     public static final List<String> IMAGES = List.of("bird_on_branch.jpg", "sunset_silhouette.png", "gull_grayscale.jpg", "finch_rgba.png");
-    /** Under runtime-infer/src/test/resources. */
+    /** Under runtime-infer/src/test/resources, which owns it (validation reads it through runtime-infer's test-jar). */
     public static final String GOLDEN_FILE = "golden/golden-r18-logits.properties";
 
     /** Each test module's GoldenModel extends this class with its own helpers. */

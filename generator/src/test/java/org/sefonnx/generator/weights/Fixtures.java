@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Stand-ins for pretrained weights: torchvision-named tensors with values unlike any seed's. */
-final class Fixtures {
-    static final ModelSpec R18 = ModelSpec.of("import-r18", 18, 5, 2, 32);
+/** Stand-ins for pretrained weights: torchvision-named tensors with values unlike any seed's (test-jar: runtime-train's generate test). */
+public final class Fixtures {
+    public static final ModelSpec R18 = ModelSpec.of("import-r18", 18, 5, 2, 32);
 
     private Fixtures() {}
 
@@ -20,7 +20,7 @@ final class Fixtures {
      * Backbone tensors, running statistics included, plus an ImageNet head fc [1000, C] as torchvision has, with
      * values from {@code seed}: running means around 0.1, variances in [0.5, 1.5), so they differ from a fresh start.
      */
-    static Map<String, float[]> pretrained(ModelSpec spec, long seed) {
+    public static Map<String, float[]> pretrained(ModelSpec spec, long seed) {
         Map<String, float[]> m = new LinkedHashMap<>();
         SplittableRandom r = new SplittableRandom(seed);
         for (CheckpointTensor t : PretrainedImport.backboneTensors(spec)) {
@@ -42,7 +42,7 @@ final class Fixtures {
     }
 
     /** As a safetensors tensor list under {@code prefix + name}, with torchvision's num_batches_tracked. */
-    static List<SafeTensors.Tensor> safeTensors(ModelSpec spec, Map<String, float[]> values, String prefix) {
+    public static List<SafeTensors.Tensor> safeTensors(ModelSpec spec, Map<String, float[]> values, String prefix) {
         List<SafeTensors.Tensor> r = new ArrayList<>();
         for (Map.Entry<String, float[]> e : values.entrySet()) {
             r.add(SafeTensors.Tensor.f32(prefix + e.getKey(), e.getValue(), shapeOf(spec, e.getKey())));

@@ -1,13 +1,12 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.generator.Generate;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The sef-onnx command line: generate | train | ablate | eval | export | explain. */
 @Command(name = "sef-onnx", mixinStandardHelpOptions = true, version = "sef-onnx 0.1.0",
         description = "Train and export SEF fine-grained classifiers (Luo et al., IEEE SPL 2020) on ONNX Runtime, in pure Java.",
-        subcommands = {Generate.class, TrainCommand.class, AblateCommand.class, EvalCommand.class, ExportCommand.class, ExplainCommand.class})
+        subcommands = {GenerateCommand.class, TrainCommand.class, AblateCommand.class, EvalCommand.class, ExportCommand.class, ExplainCommand.class})
 public final class SefOnnx {
     /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input. */
     public static final int EXIT_FAILED = 1, EXIT_USAGE = 2;

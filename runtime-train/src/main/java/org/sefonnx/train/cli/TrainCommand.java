@@ -1,7 +1,6 @@
 package org.sefonnx.train.cli;
 
 import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.generator.SpecOptions;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.ort.OrtAdapter;

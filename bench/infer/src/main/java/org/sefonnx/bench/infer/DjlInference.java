@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import org.sefonnx.bench.common.DjlResNet18;
 
 import java.nio.FloatBuffer;
 

@@ -4,6 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.ModelSpec;
@@ -49,8 +51,7 @@ public final class InferenceBenchmark {
     private static final int BATCH = 32;
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new java.util.HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        Map<String, String> a = Args.parse(args);
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int iterations = Integer.parseInt(a.getOrDefault("iterations", "300"));
         int callers = Integer.parseInt(a.getOrDefault("callers", "16"));
@@ -59,7 +60,7 @@ public final class InferenceBenchmark {
         boolean djl = !a.getOrDefault("djl", "on").equals("off");
         int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
         if (djl) DjlInference.configure(threads);
-        String loadAtStart = loadAverage();
+        String loadAtStart = Machine.loadAverage();
         Path export = a.containsKey("model") ? Path.of(a.get("model"))
                 : buildExport(depth, Integer.parseInt(a.getOrDefault("size", "32")),
                 Integer.parseInt(a.getOrDefault("classes", "10")));
@@ -101,8 +102,8 @@ public final class InferenceBenchmark {
                     inferPicture.run();
                 }
                 // interleaved rounds, so that drift (turbo, other load) hits both sides alike
-                String loadSingle = loadAverage();
-                long[] cpu0 = cpuTicks();
+                String loadSingle = Machine.loadAverage();
+                long[] cpu0 = Machine.cpuTicks();
                 long phase0 = System.nanoTime();
                 long[][] latency = new long[3][iterations];
                 for (int i = 0; i < iterations; i++) {
@@ -118,8 +119,8 @@ public final class InferenceBenchmark {
                     System.out.println("DJL check: " + torch.check(directOne, shapeOne));
                     Runnable djlOne = () -> torch.run(directOne, shapeOne);
                     for (int i = 0; i < Math.max(20, iterations / 5); i++) djlOne.run();
-                    loadDjlSingle = loadAverage();
-                    cpu0 = cpuTicks();
+                    loadDjlSingle = Machine.loadAverage();
+                    cpu0 = Machine.cpuTicks();
                     phase0 = System.nanoTime();
                     djlLatency = new long[iterations];
                     for (int i = 0; i < iterations; i++) djlLatency[i] = time(djlOne);
@@ -146,8 +147,8 @@ public final class InferenceBenchmark {
                     inferBatch.run();
                     inferBatchFiles.run();
                 }
-                String loadBatch = loadAverage();
-                cpu0 = cpuTicks();
+                String loadBatch = Machine.loadAverage();
+                cpu0 = Machine.cpuTicks();
                 phase0 = System.nanoTime();
                 long[][] batchTimes = new long[3][batchRounds];
                 for (int i = 0; i < batchRounds; i++) {
@@ -161,8 +162,8 @@ public final class InferenceBenchmark {
                 if (torch != null) {
                     Runnable djlBatch = () -> torch.run(directBatch, shapeBatch);
                     for (int i = 0; i < 3; i++) djlBatch.run();
-                    loadDjlBatch = loadAverage();
-                    cpu0 = cpuTicks();
+                    loadDjlBatch = Machine.loadAverage();
+                    cpu0 = Machine.cpuTicks();
                     phase0 = System.nanoTime();
                     djlBatchTimes = new long[batchRounds];
                     for (int i = 0; i < batchRounds; i++) djlBatchTimes[i] = time(djlBatch);
@@ -234,41 +235,10 @@ public final class InferenceBenchmark {
                 100.0 * (maxAfterWarm - warmRss) / warmRss, lastRss / 1024.0);
     }
 
-    /** USER_HZ: the unit of /proc/stat and /proc/self/stat CPU times (100 on Linux x86-64). */
-    private static final int TICKS_PER_SECOND = 100;
-
-    /**
-     * {busy ticks of the whole machine, ticks of this process} (copied from bench/train-throughput): their difference
-     * over a phase is the CPU that other processes took while it ran. Null where unreadable.
-     */
-    private static long[] cpuTicks() {
-        try {
-            String[] m = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i : new int[]{1, 2, 3, 6, 7, 8}) busy += Long.parseLong(m[i]);   // user nice system irq softirq steal
-            String self = Files.readString(Path.of("/proc/self/stat"));
-            String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
-            return new long[]{busy, Long.parseLong(f[11]) + Long.parseLong(f[12])};  // utime stime
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     /** Cores used by other processes since {@code before} / {@code startNanos}. */
     private static String othersCores(long[] before, long startNanos) {
-        long[] after = cpuTicks();
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        if (before == null || after == null) return "n/a";
-        return String.format(Locale.ROOT, "%.2f", Math.max(0, (after[0] - before[0]) - (after[1] - before[1])) / (double) TICKS_PER_SECOND / seconds);
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
+        double cores = Machine.otherCores(before, Machine.cpuTicks(), (System.nanoTime() - startNanos) / 1e9);
+        return Double.isNaN(cores) ? "n/a" : String.format(Locale.ROOT, "%.2f", cores);
     }
 
     private static FloatBuffer direct(float[] values) {

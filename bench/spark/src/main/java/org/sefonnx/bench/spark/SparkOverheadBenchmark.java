@@ -3,6 +3,8 @@ package org.sefonnx.bench.spark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.ModelSpec;
@@ -19,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,8 +43,7 @@ public final class SparkOverheadBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        Map<String, String> a = Args.parse(args);
         int images = Integer.parseInt(a.getOrDefault("images", "1000"));
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
@@ -53,9 +53,7 @@ public final class SparkOverheadBenchmark {
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "5"));
         boolean sparkDefaults = Boolean.parseBoolean(a.getOrDefault("spark-defaults", "false"));
 
-        System.out.println("machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; flags: " + cpuFlags());
-        System.out.println("JVM " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + "; load average at start "
-                + loadAverage());
+        System.out.println(Machine.describe() + "; load average at start " + Machine.loadAverage());
         Path work = Files.createTempDirectory("sef-spark-bench");
         Path export = buildExport(work.resolve("export"), depth, size, classes);
         List<Path> files = TestImages.write(work.resolve("images"), images, 2026L);
@@ -90,7 +88,7 @@ public final class SparkOverheadBenchmark {
             for (int round = -1; round < rounds; round++) {   // round -1 warms up all three
                 boolean counted = round >= 0;
                 int slot = Math.max(0, round);
-                String load = loadAverage();
+                String load = Machine.loadAverage();
                 double p = seconds(() -> check(oneCaller.predictBatch(files), images), counted ? plainCpu : warmUpCpu, counted ? slot : 0);
                 double q = seconds(() -> check(predictInParallel(perCaller, files, batch, threads, callers), images),
                         counted ? parallelCpu : warmUpCpu, counted ? slot : 0);
@@ -124,7 +122,7 @@ public final class SparkOverheadBenchmark {
             // CPU seconds of this process: what Spark adds in work, less distorted than wall time when other processes
             // share the cores (the 1x2 loop's CPU includes ORT's spinning pool thread, so compare with the 2x1 loop)
             System.out.printf(Locale.ROOT, "Spark overhead (CPU): median %.2f s vs %.2f s of the %dx1 loop: %.3fx; load average at end %s%n",
-                    median(sparkCpu), median(parallelCpu), threads, median(sparkCpu) / median(parallelCpu), loadAverage());
+                    median(sparkCpu), median(parallelCpu), threads, median(sparkCpu) / median(parallelCpu), Machine.loadAverage());
         } finally {
             spark.stop();
         }
@@ -182,32 +180,5 @@ public final class SparkOverheadBenchmark {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-    }
-
-    private static String cpuModel() throws IOException {
-        return cpuInfo("model name");
-    }
-
-    /** The SIMD flags ORT's kernels choose between (the full list is long). */
-    private static String cpuFlags() throws IOException {
-        List<String> simd = List.of("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile");
-        List<String> flags = Arrays.asList(cpuInfo("flags").split(" "));
-        return simd.stream().filter(flags::contains).collect(Collectors.joining(" "));
-    }
-
-    private static String cpuInfo(String key) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-            if (line.startsWith(key)) return line.substring(line.indexOf(':') + 1).trim();
-        }
-        return "unknown";
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
     }
 }

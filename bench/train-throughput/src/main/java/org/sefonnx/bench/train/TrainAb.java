@@ -1,5 +1,7 @@
 package org.sefonnx.bench.train;
 
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
@@ -28,7 +30,7 @@ public final class TrainAb {
     private TrainAb() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = TrainThroughput.parse(args);
+        Map<String, String> a = Args.parse(args);
         ModelSpec spec = switch (a.getOrDefault("config", "64")) {
             case "32" -> TrainThroughput.R18_32;
             case "48" -> org.sefonnx.generator.ShippedSpecs.demo();
@@ -58,7 +60,7 @@ public final class TrainAb {
             images.add(x);
             labels.add(y);
         }
-        System.out.println(TrainProfile.Machine.describe());
+        System.out.println(Machine.describe());
         System.out.printf(Locale.ROOT, "%s, batch %d, %d threads, %d steps a cell, best of %d interleaved rounds%n", spec.id(), batch, threads, steps, rounds);
         OrtAdapter ort = OrtAdapter.create("sef-onnx-ab");
         TrainThroughput.Config config = new TrainThroughput.Config(spec.id(), spec, steps);

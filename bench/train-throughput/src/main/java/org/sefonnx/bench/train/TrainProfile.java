@@ -1,5 +1,7 @@
 package org.sefonnx.bench.train;
 
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ConvLowering;
@@ -12,9 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,7 +45,7 @@ public final class TrainProfile {
     record OpTime(long micros, int executions, java.util.Set<String> nodes) {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = TrainThroughput.parse(args);
+        Map<String, String> a = Args.parse(args);
         int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
         int steps = Integer.parseInt(a.getOrDefault("steps", "5"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "2"));
@@ -154,28 +154,5 @@ public final class TrainProfile {
         s.trainStep(inputs);
         s.optimizerStep();
         s.lazyResetGrad();
-    }
-
-    /** The machine line every benchmark prints: CPU model, the SIMD flags that pick kernels, cores, JVM. */
-    static final class Machine {
-        private Machine() {}
-
-        static String describe() {
-            String model = "unknown CPU";
-            String flags = "";
-            try {
-                for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                    if (l.startsWith("model name") && model.equals("unknown CPU")) model = l.substring(l.indexOf(':') + 1).trim();
-                    if (l.startsWith("flags") && flags.isEmpty()) flags = l.substring(l.indexOf(':') + 1).trim();
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // not Linux: the model stays unknown
-            }
-            List<String> simd = Arrays.stream(flags.split("\\s+"))
-                    .filter(f -> f.startsWith("avx") || f.equals("fma") || f.equals("f16c") || f.startsWith("amx") || f.startsWith("sse4"))
-                    .sorted().toList();
-            return String.format(Locale.ROOT, "machine: %s, %d cores, SIMD flags [%s], %s %s", model, Runtime.getRuntime().availableProcessors(),
-                    String.join(" ", simd), System.getProperty("java.vm.name"), System.getProperty("java.version"));
-        }
     }
 }

@@ -7,15 +7,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
-import ai.djl.nn.ParallelBlock;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
@@ -23,6 +14,7 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ConvLowering;
@@ -46,6 +38,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
+
+import static org.sefonnx.bench.common.Args.parse;
+import static org.sefonnx.bench.common.DjlResNet18.torchvisionResNet18;
+import static org.sefonnx.bench.common.Machine.cpuTicks;
+import static org.sefonnx.bench.common.Machine.loadAverage;
+import static org.sefonnx.bench.common.Machine.otherCores;
 
 /**
  * Training throughput, in one JVM: sef-onnx (the SEF training graph on ONNX Runtime's training API, CPU) next to
@@ -105,7 +103,7 @@ public final class TrainThroughput {
         List<Config> configs = all.stream().filter(c -> wanted.contains(String.valueOf(c.size()))).toList();
         if (configs.isEmpty()) throw new IllegalArgumentException("--configs: expected a list of 32, 48, 64, got " + wanted);
 
-        System.out.println(TrainProfile.Machine.describe() + ", load average at start: " + loadAverage());
+        System.out.println(Machine.describe() + ", load average at start: " + loadAverage());
         System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 48 px, %d at 64 px, rounds %d, threads %s%n",
                 batch, warmup, steps32, steps48, steps64, rounds, Arrays.toString(threads));
 
@@ -270,51 +268,6 @@ public final class TrainThroughput {
         }
     }
 
-    /**
-     * torchvision's resnet18: conv1 7x7/2 (no bias) + BN + ReLU + maxpool 3x3/2 pad 1, BasicBlocks [2,2,2,2] with
-     * 64/128/256/512 channels (3x3 convs without bias, 1x1/2 conv + BN projection where the shape changes, ReLU after
-     * the sum), global average pooling, Linear 512 -> classes. BatchNorm ε 1e-5, momentum 0.9 (= torch's 0.1).
-     */
-    static Block torchvisionResNet18(int classes) {
-        SequentialBlock net = new SequentialBlock()
-                .add(conv(64, 7, 2, 3))
-                .add(bn())
-                .add(Activation.reluBlock())
-                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
-        int in = 64;
-        int[] widths = {64, 128, 256, 512};
-        for (int stage = 0; stage < 4; stage++) {
-            for (int b = 0; b < 2; b++) {
-                int stride = stage > 0 && b == 0 ? 2 : 1;
-                net.add(basicBlock(in, widths[stage], stride));
-                in = widths[stage];
-            }
-        }
-        return net.add(Pool.globalAvgPool2dBlock())
-                .add(Blocks.batchFlattenBlock())
-                .add(Linear.builder().setUnits(classes).build());
-    }
-
-    static Block basicBlock(int in, int out, int stride) {
-        SequentialBlock main = new SequentialBlock()
-                .add(conv(out, 3, stride, 1)).add(bn()).add(Activation.reluBlock())
-                .add(conv(out, 3, 1, 1)).add(bn());
-        SequentialBlock shortcut = new SequentialBlock();
-        if (stride != 1 || in != out) shortcut.add(conv(out, 1, stride, 0)).add(bn());
-        else shortcut.add(Blocks.identityBlock());
-        return new ParallelBlock(list -> new NDList(Activation.relu(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
-                List.of(main, shortcut));
-    }
-
-    static Block conv(int filters, int k, int stride, int pad) {
-        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(k, k)).optStride(new Shape(stride, stride))
-                .optPadding(new Shape(pad, pad)).optBias(false).build();
-    }
-
-    static Block bn() {
-        return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
-    }
-
     // ---- timing, memory, load ---------------------------------------------------------------------------------------
 
     interface Step {
@@ -338,32 +291,10 @@ public final class TrainThroughput {
         }
         double total = (System.nanoTime() - start) / 1e9;
         long[] cpu1 = cpuTicks();
-        double others = cpu0 == null || cpu1 == null ? Double.NaN
-                : Math.max(0, (cpu1[0] - cpu0[0]) - (cpu1[1] - cpu0[1])) / (double) TICKS_PER_SECOND / total;
+        double others = otherCores(cpu0, cpu1, total);
         double[] sorted = each.clone();
         Arrays.sort(sorted);
         return new Cell(total, steps, batch, sorted[steps / 2], first, last, peakRssKb(), others);
-    }
-
-    /** USER_HZ: the unit of /proc/stat and /proc/self/stat CPU times (100 on Linux x86-64). */
-    static final int TICKS_PER_SECOND = 100;
-
-    /**
-     * {busy ticks of the whole machine, ticks of this process}: their difference over a cell is the CPU that other
-     * processes took while it ran (the load average cannot tell our own threads from theirs). Null where unreadable.
-     */
-    static long[] cpuTicks() {
-        try {
-            String[] m = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-            long busy = 0;
-            for (int i : new int[]{1, 2, 3, 6, 7, 8}) busy += Long.parseLong(m[i]);   // user nice system irq softirq steal
-            String self = Files.readString(Path.of("/proc/self/stat"));
-            String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
-            long own = Long.parseLong(f[11]) + Long.parseLong(f[12]);                   // utime stime (fields 14, 15)
-            return new long[]{busy, own};
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
     }
 
     static Cell better(Cell a, Cell b) {
@@ -396,24 +327,6 @@ public final class TrainThroughput {
 
     static String mib(long kb) {
         return kb < 0 ? "n/a" : String.format(Locale.ROOT, "%d MiB", kb / 1024);
-    }
-
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
-    }
-
-    static Map<String, String> parse(String[] args) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) throw new IllegalArgumentException("expected --name value, got " + Arrays.toString(args));
-            m.put(args[i].substring(2), args[++i]);
-        }
-        return m;
     }
 
     static void deleteTree(Path p) throws IOException {

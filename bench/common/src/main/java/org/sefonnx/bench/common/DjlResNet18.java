@@ -1,4 +1,4 @@
-package org.sefonnx.bench.infer;
+package org.sefonnx.bench.common;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -15,20 +15,18 @@ import ai.djl.nn.pooling.Pool;
 import java.util.List;
 
 /**
- * torchvision's resnet18 built with DJL's block API. Copied from
- * {@code bench/train-throughput/src/main/java/org/sefonnx/bench/train/TrainThroughput.java}
- * ({@code torchvisionResNet18}, {@code basicBlock}, {@code conv}, {@code bn}), unchanged: the two benchmarks are
- * standalone projects and share no code.
+ * torchvision's resnet18 built with DJL's block API, the model the benchmarks run on DJL + PyTorch next to sef-onnx
+ * (bench/train-throughput trains it, bench/infer runs it). Its users declare DJL themselves (optional here).
  *
  * <p>conv1 7x7/2 (no bias) + BN + ReLU + maxpool 3x3/2 pad 1, BasicBlocks [2,2,2,2] with 64/128/256/512 channels
  * (3x3 convs without bias, 1x1/2 conv + BN projection where the shape changes, ReLU after the sum), global average
  * pooling, Linear 512 -> classes. BatchNorm ε 1e-5, momentum 0.9 (= torch's 0.1). Weights: DJL's default initialisers
- * (random), not the ONNX model's.
+ * (random).
  */
-final class DjlResNet18 {
+public final class DjlResNet18 {
     private DjlResNet18() {}
 
-    static Block torchvisionResNet18(int classes) {
+    public static Block torchvisionResNet18(int classes) {
         SequentialBlock net = new SequentialBlock()
                 .add(conv(64, 7, 2, 3))
                 .add(bn())
@@ -48,7 +46,7 @@ final class DjlResNet18 {
                 .add(Linear.builder().setUnits(classes).build());
     }
 
-    static Block basicBlock(int in, int out, int stride) {
+    private static Block basicBlock(int in, int out, int stride) {
         SequentialBlock main = new SequentialBlock()
                 .add(conv(out, 3, stride, 1)).add(bn()).add(Activation.reluBlock())
                 .add(conv(out, 3, 1, 1)).add(bn());
@@ -59,12 +57,12 @@ final class DjlResNet18 {
                 List.of(main, shortcut));
     }
 
-    static Block conv(int filters, int k, int stride, int pad) {
+    private static Block conv(int filters, int k, int stride, int pad) {
         return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(k, k)).optStride(new Shape(stride, stride))
                 .optPadding(new Shape(pad, pad)).optBias(false).build();
     }
 
-    static Block bn() {
+    private static Block bn() {
         return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
     }
 }

@@ -1,5 +1,6 @@
-package org.sefonnx.generator;
+package org.sefonnx.train.cli;
 
+import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
 import picocli.CommandLine.Option;
 
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The command-line options that choose a model spec: a shipped one, a spec file, or a custom one; shared by the CLIs. */
+/** The command-line options that choose a model spec: a shipped one, a spec file, or a custom one; shared by `generate` and `train`. */
 public final class SpecOptions {
     @Option(names = "--spec", description = "Shipped spec id (demo-r18, cub-r50, cars-r18, ...). The options below override its fields.")
     String specId;

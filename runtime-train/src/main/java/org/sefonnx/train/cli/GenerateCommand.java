@@ -1,4 +1,4 @@
-package org.sefonnx.generator;
+package org.sefonnx.train.cli;
 
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
@@ -14,10 +14,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** Writes one spec's training artifacts and initial checkpoint: a shipped spec by id, or a custom one. */
+/** `sef-onnx generate`: one spec's training artifacts and initial checkpoint, a shipped spec by id or a custom one. */
 @Command(name = "generate", mixinStandardHelpOptions = true, showDefaultValues = true,
         description = "Generate the ONNX Runtime training artifacts (training/eval/optimizer models + initial checkpoint) of a SEF model.")
-public final class Generate implements Callable<Integer> {
+public final class GenerateCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SpecOptions specOptions = new SpecOptions();
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights.")
@@ -66,9 +66,5 @@ public final class Generate implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new Generate()).execute(args));
     }
 }

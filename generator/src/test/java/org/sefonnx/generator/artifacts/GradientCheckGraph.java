@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * A plain (inference-session) model of the training-mode forward and its backward: parameters are inputs, and the
  * outputs are the loss terms, every parameter gradient ({@code <name>.grad}) and any requested intermediate values.
- * Finite-difference and optimizer checks evaluate gradients with it at arbitrary weights.
+ * Finite-difference and optimizer checks evaluate gradients with it at arbitrary weights. Test support (validation's
+ * tests use it through the generator's test-jar); it sits in this package to share {@link TrainingArtifacts#version()}.
  */
 public final class GradientCheckGraph {
     public static final String GRAD_SUFFIX = ".grad";
