@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * prints the time per operator type (share of all node time, milliseconds per step, node count), the Memcpy nodes,
  * and the step time, so an optimisation can be aimed at what costs and checked afterwards.
  *
- * <p>Arguments: {@code --config demo|r18-64} (default both), {@code --threads N} (2), {@code --steps N} (5 profiled
+ * <p>Arguments: {@code --config r18-32|demo|r18-64} (demo: the 48 px demo spec; default demo,r18-64), {@code --threads N} (2), {@code --steps N} (5 profiled
  * steps after {@code --warmup N}, 2), {@code --batch B} (32), {@code --graph gemm|conv} (the CPU training graph, or
  * the ConvGrad one; default gemm), {@code --top N} (25: op types and slowest nodes listed).
  */
@@ -55,9 +55,10 @@ public final class TrainProfile {
         List<ModelSpec> specs = new ArrayList<>();
         for (String c : a.getOrDefault("config", "demo,r18-64").split(",")) {
             specs.add(switch (c) {
-                case "demo", "r18-32" -> TrainThroughput.R18_32;
+                case "r18-32" -> TrainThroughput.R18_32;
+                case "demo", "r18-48" -> org.sefonnx.generator.ShippedSpecs.demo();
                 case "r18-64" -> TrainThroughput.R18_64;
-                default -> throw new IllegalArgumentException("--config: expected demo or r18-64, got " + c);
+                default -> throw new IllegalArgumentException("--config: expected r18-32, demo (48 px) or r18-64, got " + c);
             });
         }
         System.out.println(Machine.describe());
