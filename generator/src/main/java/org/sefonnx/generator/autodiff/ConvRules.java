@@ -26,7 +26,7 @@ final class ConvRules {
             outs.add(c.needs(1) ? new Value(c.hint("dw"), c.dtype(), c.I(1).shape()) : null);
             if (hasBias) outs.add(c.needs(2) ? new Value(c.hint("db"), c.dtype(), c.I(2).shape()) : null);
             var n = c.node();
-            List<Value> g = c.ops().node("ConvGrad", Graph.MS_DOMAIN, List.of(c.GO(0), c.I(0), c.I(1)), outs, null,
+            List<Value> g = c.ops().node("ConvGrad", Graph.MS_DOMAIN, List.of(c.GO(0), c.I(0), c.I(1)), outs,
                     Attr.ints("kernel_shape", n.attrInts("kernel_shape", null)), Attr.ints("strides", n.attrInts("strides", new long[]{1, 1})),
                     Attr.ints("pads", n.attrInts("pads", new long[]{0, 0, 0, 0})), Attr.ints("dilations", n.attrInts("dilations", new long[]{1, 1})),
                     Attr.i("group", n.attrInt("group", 1)));
@@ -67,7 +67,7 @@ final class ConvRules {
         Value dySource = dyMat;
         if (zeroColumn) {
             Value cellsLast = ops.node("Reshape", "", List.of(dyBatchLast, ops.graph().longs(outChannels, outH * outW, -1)),
-                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), xs.dim(0)))), null).get(0);
+                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), xs.dim(0))))).get(0);
             Value withZero = ops.pad(c.hint("dy_zero_cell"), cellsLast, new long[]{0, 0, 0, 0, 1, 0},
                     Shape.of(Dim.of(outChannels), Dim.of(outH * outW + 1), xs.dim(0)));
             dySource = ops.reshape(c.hint("dy_mat_zero"), withZero, outChannels, -1);

@@ -50,6 +50,6 @@ final class ElementwiseRules {
                 c.ops().mul(c.hint("go_o2"), c.GO(0), c.ops().mul(c.hint("o2"), c.O(0), c.O(0))))));
         // ReluGrad(dY, Y): Y > 0 exactly where X > 0, and reading Y lets ORT free X earlier
         r.register("Relu", c -> c.GI(0, c.ops().node("ReluGrad", Graph.MS_DOMAIN, List.of(c.GO(0), c.O(0)),
-                List.of(new Value(c.hint("dx"), c.dtype(), c.I(0).shape())), null).get(0)));
+                List.of(new Value(c.hint("dx"), c.dtype(), c.I(0).shape()))).get(0)));
     }
 }
