@@ -12,6 +12,7 @@ import org.sefonnx.generator.model.TensorInit;
 import org.sefonnx.generator.onnx.Attr;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
@@ -195,8 +196,8 @@ public final class TrainingArtifacts {
         Value reset = g.input(LAZY_RESET_GRAD, DType.BOOL, Shape.fixed(1));
         for (int i = 0; i < accumulators.size(); i++) {
             Value p = accumulators.get(i)[0];
-            Value out = ops.node("InPlaceAccumulatorV2", Graph.MS_DOMAIN, List.of(buffers.get(i), accumulators.get(i)[1], reset),
-                    List.of(new Value(p.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1))), null).get(0);
+            Value out = ops.ms(MsOp.IN_PLACE_ACCUMULATOR_V2, List.of(buffers.get(i), accumulators.get(i)[1], reset),
+                    List.of(new Value(p.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1)))).get(0);
             g.output(out);
         }
         return g;
@@ -243,8 +244,8 @@ public final class TrainingArtifacts {
 
     /** state ← next, in place; the BOOL output carries ORT's hidden-output suffix so TrainStep does not return it. */
     private static void writeBack(Graph g, Ops ops, Value state, Value next, Value overwrite) {
-        Value out = ops.node("InPlaceAccumulatorV2", Graph.MS_DOMAIN, List.of(state, next, overwrite),
-                List.of(new Value(state.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1))), null).get(0);
+        Value out = ops.ms(MsOp.IN_PLACE_ACCUMULATOR_V2, List.of(state, next, overwrite),
+                List.of(new Value(state.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1)))).get(0);
         g.output(out);
     }
 
@@ -261,12 +262,12 @@ public final class TrainingArtifacts {
         if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
             // plain w -= lr·g; the gradient buffer already holds the momentum m'. The moments input is required by
             // ORT's optimizer input check although SGDOptimizerV2 does not read it.
-            done = ops.node("SGDOptimizerV2", Graph.MS_DOMAIN, List.of(lr, params, gradients),
-                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))), null).get(0);
+            done = ops.ms(MsOp.SGD_OPTIMIZER_V2, List.of(lr, params, gradients),
+                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1)))).get(0);
         } else {
             Value second = o.sequenceInput("second_order_moments", DType.FLOAT);
-            done = ops.node("AdamWOptimizer", Graph.MS_DOMAIN, List.of(lr, step, params, gradients, first, second),
-                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))), null,
+            done = ops.ms(MsOp.ADAMW_OPTIMIZER, List.of(lr, step, params, gradients, first, second),
+                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))),
                     Attr.f("alpha", 0.9f), Attr.f("beta", 0.999f),
                     Attr.f("epsilon", 1e-8f), Attr.f("weight_decay", (float) spec.weightDecay()),
                     Attr.i("correct_bias", 1), Attr.i("adam_mode", 1)).get(0);

@@ -71,13 +71,13 @@ public final class Autodiff {
                 anyNeed |= need[i];
             }
             if (!anyNeed) continue;
-            GradientRule rule = registry.rule(n.gradientRule);
-            if (rule == null) throw new IllegalStateException("no gradient rule for op " + n.gradientRule + " (node " + n.name + ")");
+            GradientRule rule = registry.rule(n);
+            if (rule == null) throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
             GradContext c = new GradContext(n, ops, outputGrads, need);
             rule.build(c);
             for (int i = 0; i < need.length; i++) {
                 if (need[i] && !c.handled[i]) {
-                    throw new IllegalStateException("gradient rule " + n.gradientRule + " gave no gradient for input " + i + " of " + n.name);
+                    throw new IllegalStateException("gradient rule " + n.opType + " gave no gradient for input " + i + " of " + n.name);
                 }
                 if (c.inputGrads[i] != null) contributions.computeIfAbsent(n.input(i).name(), k -> new ArrayList<>()).add(c.inputGrads[i]);
             }

@@ -1,6 +1,6 @@
 package org.sefonnx.generator.autodiff;
 
-import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Value;
 
 import java.util.List;
@@ -49,7 +49,6 @@ final class ElementwiseRules {
         r.register("Reciprocal", c -> c.GI(0, c.ops().neg(c.hint("dx"),
                 c.ops().mul(c.hint("go_o2"), c.GO(0), c.ops().mul(c.hint("o2"), c.O(0), c.O(0))))));
         // ReluGrad(dY, Y): Y > 0 exactly where X > 0, and reading Y lets ORT free X earlier
-        r.register("Relu", c -> c.GI(0, c.ops().node("ReluGrad", Graph.MS_DOMAIN, List.of(c.GO(0), c.O(0)),
-                List.of(new Value(c.hint("dx"), c.dtype(), c.I(0).shape())), null).get(0)));
+        r.register("Relu", c -> c.GI(0, c.kernel(MsOp.RELU_GRAD, List.of(c.GO(0), c.O(0)), c.slot(0, "dx"))));
     }
 }

@@ -2,6 +2,7 @@ package org.sefonnx.generator.autodiff;
 
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Node;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
@@ -49,6 +50,39 @@ public final class GradContext {
         if (!needs(i)) return;
         inputGrads[i] = grad;
         handled[i] = true;
+    }
+
+    /** Hands back {@code grads.get(i)} as the gradient w.r.t. input i, for each i with one (a kernel's dX, dW, ...). */
+    public void GI(List<Value> grads) {
+        for (int i = 0; i < grads.size(); i++) if (grads.get(i) != null) GI(i, grads.get(i));
+    }
+
+    /** Where a kernel writes the gradient of input i: a value named after this rule, of its dtype, shaped like input i. */
+    public Value slot(int i, String suffix) {
+        return new Value(hint(suffix), dtype(), I(i).shape());
+    }
+
+    /**
+     * One {@link #slot} per forward input, for a kernel whose gradient outputs are optional (ConvGrad): null, i.e.
+     * omitted, where that gradient is not needed; as many as the node has inputs (a bias-free Conv gets no dB slot).
+     */
+    public List<Value> slotsIfNeeded(String... suffixes) {
+        List<Value> slots = new ArrayList<>();
+        for (int i = 0; i < Math.min(suffixes.length, node.inputs.size()); i++) slots.add(needs(i) ? slot(i, suffixes[i]) : null);
+        return slots;
+    }
+
+    /**
+     * Emits the com.microsoft kernel {@code op} with the forward node's attributes passed through, those the kernel
+     * declares (ORT's SrcNodeAttributes()), and returns its outputs.
+     */
+    public List<Value> kernel(MsOp op, List<Value> in, List<Value> outs) {
+        return ops.ms(op, in, outs, op.declaredOf(node.attributes));
+    }
+
+    /** {@link #kernel(MsOp, List, List)} for a kernel with one output. */
+    public Value kernel(MsOp op, List<Value> in, Value out) {
+        return kernel(op, in, List.of(out)).get(0);
     }
 
     /**

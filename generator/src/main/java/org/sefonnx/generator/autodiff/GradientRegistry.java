@@ -1,10 +1,15 @@
 package org.sefonnx.generator.autodiff;
 
+import org.sefonnx.generator.onnx.Node;
+
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-/** The table of gradient rules, one per forward op (keyed by the node's gradient-rule name). */
+/**
+ * The table of gradient rules, one per forward op: keyed by the op type of a standard-domain node, or by the name a
+ * {@link org.sefonnx.generator.onnx.Graph#composite} declares (Im2colConv, training-mode BatchNorm).
+ */
 public final class GradientRegistry {
     private final Map<String, GradientRule> rules = new TreeMap<>();
 
@@ -28,6 +33,11 @@ public final class GradientRegistry {
 
     public GradientRule rule(String op) {
         return rules.get(op);
+    }
+
+    /** The rule for a forward node, or null (always for a node outside the standard domain: no rule is written for one). */
+    public GradientRule rule(Node node) {
+        return node.domain.isEmpty() ? rules.get(node.opType) : null;
     }
 
     public Set<String> ops() {

@@ -1,7 +1,7 @@
 package org.sefonnx.generator.autodiff;
 
-import org.sefonnx.generator.onnx.Attr;
-import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.model.BatchNorm;
+import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Value;
 
 import java.util.List;
@@ -10,26 +10,18 @@ import java.util.List;
 final class NormRules {
     private NormRules() {}
 
-    /** Rule name for a BatchNormalization node fed with the batch mean and biased batch variance of its input. */
-    static final String BATCH_NORM_TRAINING = "BatchNormTraining";
+    /** BatchNormalization's epsilon where the attribute is absent (the ONNX operator default). */
+    private static final float ONNX_DEFAULT_EPSILON = 1e-5f;
 
     static void register(GradientRegistry r) {
         // Training-mode BN: the forward normalises with batch statistics computed from X by standard ops.
         // BatchNormalizationGrad (CPU and CUDA) already differentiates through those statistics, so the mean and
         // variance inputs get no gradient of their own (counting them again would double the statistics' path).
-        r.register(BATCH_NORM_TRAINING, c -> {
-            float eps = c.node().attrFloat("epsilon", 1e-5f);
-            Value invStd = c.ops().reciprocal(c.hint("inv_std"),
-                    c.ops().sqrt(c.hint("std"), c.ops().add(c.hint("var_eps"), c.I(4), c.scalar(eps))));
-            List<Value> g = c.ops().node("BatchNormalizationGrad", Graph.MS_DOMAIN,
-                    List.of(c.GO(0), c.I(0), c.I(1), c.I(3), invStd),
-                    List.of(new Value(c.hint("dx"), c.dtype(), c.I(0).shape()),
-                            new Value(c.hint("dscale"), c.dtype(), c.I(1).shape()),
-                            new Value(c.hint("dbias"), c.dtype(), c.I(2).shape())), null,
-                    Attr.f("epsilon", eps));
-            c.GI(0, g.get(0));
-            c.GI(1, g.get(1));
-            c.GI(2, g.get(2));
+        r.register(BatchNorm.TRAINING_RULE, c -> {
+            Value varEps = c.ops().add(c.hint("var_eps"), c.I(4), c.scalar(c.node().attrFloat("epsilon", ONNX_DEFAULT_EPSILON)));
+            Value invStd = c.ops().reciprocal(c.hint("inv_std"), c.ops().sqrt(c.hint("std"), varEps));
+            c.GI(c.kernel(MsOp.BATCH_NORMALIZATION_GRAD, List.of(c.GO(0), c.I(0), c.I(1), c.I(3), invStd),
+                    List.of(c.slot(0, "dx"), c.slot(1, "dscale"), c.slot(2, "dbias"))));
             c.skip(3);
             c.skip(4);
         });

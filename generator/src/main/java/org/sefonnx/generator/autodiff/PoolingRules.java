@@ -25,7 +25,7 @@ final class PoolingRules {
             Value idx = ops.reshape(c.hint("idx_flat"), c.O(1), -1);
             Value dy = ops.reshape(c.hint("dy_flat"), c.GO(0), -1);
             Value scattered = ops.node("ScatterElements", "", List.of(zeros, idx, dy),
-                    List.of(new Value(c.hint("dx_flat"), c.dtype(), zeros.shape())), null,
+                    List.of(new Value(c.hint("dx_flat"), c.dtype(), zeros.shape())),
                     Attr.i("axis", 0), Attr.s("reduction", "add")).get(0);
             c.GI(0, ops.reshapeTo(c.hint("dx"), scattered, xShape, c.I(0).shape()));
         });

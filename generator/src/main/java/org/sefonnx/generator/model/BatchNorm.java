@@ -1,5 +1,6 @@
 package org.sefonnx.generator.model;
 
+import org.sefonnx.generator.onnx.Attr;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
@@ -8,7 +9,7 @@ import java.util.List;
 
 /** torch.nn.BatchNorm2d with PyTorch's running-statistics semantics. */
 public final class BatchNorm {
-    /** Gradient-rule name of a BatchNormalization node normalising with its input's batch statistics. */
+    /** The autodiff composite (and gradient rule) a BatchNormalization normalising with its input's batch statistics is. */
     public static final String TRAINING_RULE = "BatchNormTraining";
 
     private BatchNorm() {}
@@ -23,7 +24,19 @@ public final class BatchNorm {
      */
     public static Normalized training(Ops ops, String prefix, Value x, Value weight, Value bias, float eps) {
         Value[] stats = batchStatistics(ops, prefix, x);
-        return new Normalized(ops.batchNormalization(prefix + ".out", x, weight, bias, stats[0], stats[1], eps, TRAINING_RULE), stats[0], stats[1]);
+        return new Normalized(withBatchStatistics(ops, prefix + ".out", x, weight, bias, stats[0], stats[1], eps), stats[0], stats[1]);
+    }
+
+    /**
+     * ONNX's BatchNormalization fed with batch statistics, declared to autodiff as the one-node composite
+     * {@value #TRAINING_RULE}: its rule differentiates through the statistics, which the inference-form op it is
+     * serialised as knows nothing of.
+     */
+    private static Value withBatchStatistics(Ops ops, String hint, Value x, Value scale, Value bias, Value mean, Value var, float eps) {
+        int node = ops.graph().nextNodeIndex();
+        Value y = ops.batchNormalization(hint, x, scale, bias, mean, var, eps);
+        ops.graph().composite(node, TRAINING_RULE, List.of(x, scale, bias, mean, var), List.of(y), List.of(Attr.f("epsilon", eps)));
+        return y;
     }
 
     /** Batch mean and biased batch variance per channel of an [N, C, ...] map, in {@code x}'s type. */
@@ -48,8 +61,8 @@ public final class BatchNorm {
      */
     private static Normalized mixedTraining(Forward f, String prefix, Value x, Value weight, Value bias, float eps) {
         Value[] stats = batchStatistics(f.ops, prefix, f.toLoss(x));
-        Value y = f.ops.batchNormalization(prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(stats[0]),
-                f.toCompute(stats[1]), eps, TRAINING_RULE);
+        Value y = withBatchStatistics(f.ops, prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(stats[0]),
+                f.toCompute(stats[1]), eps);
         return new Normalized(y, stats[0], stats[1]);
     }
 
@@ -81,7 +94,7 @@ public final class BatchNorm {
         float eps = (float) ModelSpec.BN_EPSILON;
         if (!f.training) {
             return ops.batchNormalization(prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(runningMean),
-                    f.toCompute(runningVar), eps, null);
+                    f.toCompute(runningVar), eps);
         }
         Normalized normalized = f.computeDtype == f.dtype ? training(ops, prefix, x, weight, bias, eps) : mixedTraining(f, prefix, x, weight, bias, eps);
         Value mean = normalized.batchMean(), var = normalized.batchVar(), y = normalized.output();

@@ -137,7 +137,7 @@ public final class Graph {
             output(v);
             return v;
         }
-        Value out = addNode("Identity", "", List.of(v), List.of(new Value(outputName, v.dtype(), v.shape())), List.of(), null).get(0);
+        Value out = addNode("Identity", "", List.of(v), List.of(new Value(outputName, v.dtype(), v.shape())), List.of()).get(0);
         output(out);
         return out;
     }
@@ -145,7 +145,9 @@ public final class Graph {
     /**
      * A run of nodes that autodiff differentiates as one node, {@code asOne}, whose gradient rule sees only the run's
      * inputs and outputs (as a custom autograd Function does in PyTorch): the run is the forward, the rule chooses
-     * a backward that the ops' own rules would not find (see {@code Im2colConv}).
+     * a backward that the ops' own rules would not find (see {@code Im2colConv}). A run of one node is how a node gets
+     * another rule than its op type's (training-mode {@code BatchNorm}): autodiff finds rules by op type, and a
+     * composite's op type is its rule's name.
      */
     public record Composite(int firstNode, int endNode, Node asOne) {}
 
@@ -161,7 +163,7 @@ public final class Graph {
         int start = composites.isEmpty() ? 0 : composites.get(composites.size() - 1).endNode();
         if (firstNode < start || firstNode >= nodes.size()) throw new IllegalArgumentException("composite " + gradientRule + ": bad node range");
         composites.add(new Composite(firstNode, nodes.size(),
-                new Node(gradientRule, "", freshName("composite:" + gradientRule), new ArrayList<>(inputs), outputs, attrs, gradientRule)));
+                new Node(gradientRule, "", freshName("composite:" + gradientRule), new ArrayList<>(inputs), outputs, attrs)));
     }
 
     /** The nodes as autodiff sees them: each composite's run replaced, at its end, by its one node. */
@@ -181,8 +183,7 @@ public final class Graph {
     /**
      * Appends a node. Output values must carry unique names (use {@link #freshName}). Returns the outputs.
      */
-    public List<Value> addNode(String opType, String domain, List<Value> in, List<Value> out, List<AttributeProto> attrs,
-                               String gradientRule) {
+    public List<Value> addNode(String opType, String domain, List<Value> in, List<Value> out, List<AttributeProto> attrs) {
         for (Value v : in) {
             if (v != null && values.get(v.name()) != v && !values.containsKey(v.name())) {
                 throw new IllegalArgumentException(opType + ": input " + v.name() + " is not defined in graph " + name);
@@ -191,8 +192,7 @@ public final class Graph {
         List<Value> registered = new ArrayList<>();
         for (Value v : out) registered.add(v == null ? null : register(v));
         String nodeName = freshName("n:" + opType + (out.isEmpty() || out.get(0) == null ? "" : ":" + out.get(0).name()));
-        nodes.add(new Node(opType, domain, nodeName, new ArrayList<>(in), registered,
-                attrs, gradientRule == null ? opType : gradientRule));
+        nodes.add(new Node(opType, domain, nodeName, new ArrayList<>(in), registered, attrs));
         return registered;
     }
 

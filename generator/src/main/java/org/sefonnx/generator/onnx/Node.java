@@ -6,9 +6,8 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * One operator application. {@code gradientRule} names the autodiff rule for this node; it is the op type unless a
- * builder asked for a different rule (see {@code Ops#batchNormTraining}). A null input stands for an omitted
- * optional input.
+ * One operator application. A null input stands for an omitted optional input. (Autodiff finds a node's gradient
+ * rule by its op type; a run that must be differentiated otherwise is declared a {@link Graph#composite}.)
  */
 public final class Node {
     public final String opType;
@@ -17,17 +16,14 @@ public final class Node {
     public final List<Value> inputs;
     public final List<Value> outputs;
     public final List<AttributeProto> attributes;
-    public final String gradientRule;
 
-    Node(String opType, String domain, String name, List<Value> inputs, List<Value> outputs,
-         List<AttributeProto> attributes, String gradientRule) {
+    Node(String opType, String domain, String name, List<Value> inputs, List<Value> outputs, List<AttributeProto> attributes) {
         this.opType = opType;
         this.domain = domain;
         this.name = name;
         this.inputs = Collections.unmodifiableList(inputs);
         this.outputs = Collections.unmodifiableList(new java.util.ArrayList<>(outputs));
         this.attributes = List.copyOf(attributes);
-        this.gradientRule = gradientRule;
     }
 
     public Value input(int i) {

@@ -27,17 +27,33 @@ public final class Ops {
 
     private Value single(String op, String domain, String hint, List<Value> in, DType dtype, Shape shape,
                          AttributeProto... attrs) {
-        return g.addNode(op, domain, in, List.of(out(hint, dtype, shape)), List.of(attrs), null).get(0);
+        return g.addNode(op, domain, in, List.of(out(hint, dtype, shape)), List.of(attrs)).get(0);
     }
 
     // ---- generic --------------------------------------------------------------------------------------------------
 
-    /** Any node with caller-declared outputs (null entries stand for omitted optional outputs). */
-    public List<Value> node(String op, String domain, List<Value> in, List<Value> outs, String gradientRule,
-                            AttributeProto... attrs) {
+    /**
+     * Any standard-domain node with caller-declared outputs (null entries stand for omitted optional outputs). A null
+     * {@code attrs} counts as none: a call written for the former signature, which took a gradient-rule name there,
+     * passes null.
+     */
+    public List<Value> node(String op, String domain, List<Value> in, List<Value> outs, AttributeProto... attrs) {
+        if (domain.equals(Graph.MS_DOMAIN)) {
+            throw new IllegalArgumentException(op + ": com.microsoft ops are built by Ops.ms from their MsOp schema");
+        }
+        return declared(op, domain, in, outs, attrs == null ? List.of() : List.of(attrs));
+    }
+
+    /** A com.microsoft node, checked against {@code op}'s schema (arity, attribute names and types). */
+    public List<Value> ms(MsOp op, List<Value> in, List<Value> outs, AttributeProto... attrs) {
+        op.check(in, outs, List.of(attrs));
+        return declared(op.opType, Graph.MS_DOMAIN, in, outs, List.of(attrs));
+    }
+
+    private List<Value> declared(String op, String domain, List<Value> in, List<Value> outs, List<AttributeProto> attrs) {
         List<Value> fresh = new ArrayList<>();
         for (Value o : outs) fresh.add(o == null ? null : out(o.name(), o.dtype(), o.shape()));
-        return g.addNode(op, domain, in, fresh, List.of(attrs), gradientRule);
+        return g.addNode(op, domain, in, fresh, attrs);
     }
 
     // ---- element-wise ---------------------------------------------------------------------------------------------
@@ -120,13 +136,11 @@ public final class Ops {
     }
 
     /**
-     * ONNX BatchNormalization in inference form: normalises with the given mean/var. With batch statistics as
-     * mean/var and gradientRule "BatchNormTraining" it is the training-mode forward (see the autodiff rule).
+     * ONNX BatchNormalization in inference form: normalises with the given mean/var. Fed with batch statistics it is
+     * the training-mode forward, which BatchNorm declares to autodiff as a composite of its own.
      */
-    public Value batchNormalization(String hint, Value x, Value scale, Value bias, Value mean, Value var, float epsilon,
-                                    String gradientRule) {
-        return g.addNode("BatchNormalization", "", List.of(x, scale, bias, mean, var),
-                List.of(out(hint, x.dtype(), x.shape())), List.of(Attr.f("epsilon", epsilon)), gradientRule).get(0);
+    public Value batchNormalization(String hint, Value x, Value scale, Value bias, Value mean, Value var, float epsilon) {
+        return single("BatchNormalization", "", hint, List.of(x, scale, bias, mean, var), x.dtype(), x.shape(), Attr.f("epsilon", epsilon));
     }
 
     /** MaxPool with square window; also returns the Indices output (flat positions), which the backward needs. */
@@ -138,7 +152,7 @@ public final class Ops {
         return g.addNode("MaxPool", "", List.of(x),
                 List.of(out(hint, x.dtype(), s), out(hint + ".indices", DType.INT64, s)),
                 List.of(Attr.ints("kernel_shape", kernel, kernel), Attr.ints("strides", stride, stride),
-                        Attr.ints("pads", pad, pad, pad, pad)), null);
+                        Attr.ints("pads", pad, pad, pad, pad)));
     }
 
     public Value globalAveragePool(String hint, Value x) {
@@ -329,6 +343,6 @@ public final class Ops {
     public List<Value> softmaxCrossEntropy(String hint, Value scores, Value labels) {
         return g.addNode("SoftmaxCrossEntropyLoss", "", List.of(scores, labels),
                 List.of(out(hint, scores.dtype(), Shape.SCALAR), out(hint + ".log_prob", scores.dtype(), scores.shape())),
-                List.of(Attr.s("reduction", "mean")), null);
+                List.of(Attr.s("reduction", "mean")));
     }
 }
