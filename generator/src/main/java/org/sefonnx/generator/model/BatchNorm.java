@@ -77,7 +77,7 @@ public final class BatchNorm {
         Value flat = f.ops.reshape(prefix + ".in_1cl", x, 1, chw[0], -1);
         Value y = applyChannelsSecond(f, prefix, flat, x, chw[1] * chw[2]);
         return f.sameLayoutAs(x, f.ops.node("Reshape", "", List.of(y, f.ops.graph().longs(chw[0], chw[1], chw[2], -1)),
-                List.of(new Value(prefix + ".out_chwn", y.dtype(), x.shape())), null).get(0));
+                List.of(new Value(prefix + ".out_chwn", y.dtype(), x.shape()))).get(0));
     }
 
     /**

@@ -105,7 +105,7 @@ public final class Im2colConv {
             zero |= index[i] == ZERO;
         }
         Value flat = ops.node("Reshape", "", List.of(batchLast, ops.graph().longs(channels, cells, -1)),
-                List.of(new Value(name + ".flat", batchLast.dtype(), Shape.of(s.dim(0), Dim.of(cells), s.dim(3)))), null).get(0);
+                List.of(new Value(name + ".flat", batchLast.dtype(), Shape.of(s.dim(0), Dim.of(cells), s.dim(3))))).get(0);
         if (identity) return ops.reshape(name + ".cols", flat, channels, -1);
         if (zero) {
             // one zero cell after the last one: the padding that ZERO entries read
