@@ -54,7 +54,7 @@ final class ConvRules {
         Value dySource = dyMat;
         if (zeroColumn) {
             Value cellsLast = ops.node("Reshape", "", List.of(dy, ops.graph().longs(outChannels, outH * outW, -1)),
-                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), batch))), null).get(0);
+                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), batch)))).get(0);
             Value withZero = ops.pad(c.hint("dy_zero_cell"), cellsLast, new long[]{0, 0, 0, 0, 1, 0},
                     Shape.of(Dim.of(outChannels), Dim.of(outH * outW + 1), batch));
             dySource = ops.reshape(c.hint("dy_mat_zero"), withZero, outChannels, -1);

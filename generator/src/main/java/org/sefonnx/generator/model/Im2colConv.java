@@ -128,7 +128,7 @@ public final class Im2colConv {
                                boolean zeroCellIncluded) {
         long perTapCells = zeroCellIncluded ? outCells + 1 : outCells;
         Value perTap = ops.node("Reshape", "", List.of(dcols, ops.graph().longs(channels, taps * perTapCells, -1)),
-                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch))), null).get(0);
+                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch)))).get(0);
         boolean identity = taps == 1 && index.length == outCells && !zeroCellIncluded;
         for (int i = 0; identity && i < index.length; i++) identity = index[i] == i;
         if (identity) return ops.reshape(name + ".cells", perTap, channels, -1);
@@ -158,6 +158,6 @@ public final class Im2colConv {
     /** [C, OH·OW·N] → [C, OH, OW, N]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */
     public static Value toMap(Ops ops, String name, Value product, long channels, long outH, long outW, Dim batch) {
         return ops.node("Reshape", "", List.of(product, ops.graph().longs(channels, outH, outW, -1)),
-                List.of(new Value(name, product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch))), null).get(0);
+                List.of(new Value(name, product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch)))).get(0);
     }
 }
