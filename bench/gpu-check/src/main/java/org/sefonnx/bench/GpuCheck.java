@@ -37,7 +37,7 @@ public final class GpuCheck {
         }
         try (OrtAdapter ort = OrtAdapter.create("gpu-check")) {
             System.out.println("providers: " + ort.availableProviders());
-            OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, 1, 0, false, true);
+            OrtAdapter.SessionConfig cuda = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(1).build();
             List<float[]> gpuLosses = new ArrayList<>();
             double gpuRate;
             t0 = System.nanoTime();

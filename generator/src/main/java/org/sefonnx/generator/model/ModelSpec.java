@@ -69,42 +69,101 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
         if (precision == null) throw new IllegalArgumentException("precision must be fp32 or fp16, got null");
     }
 
-    /** A float32 spec (the form every spec had before mixed precision). */
-    public ModelSpec(String id, int depth, int numClasses, int groups, int imageSize, double lambda, double gamma, double phi,
-                     GroupingLossForm groupingLoss, Optimizer optimizer, double momentum, double weightDecay,
-                     double learningRate, int lrStepEpochs, int epochs, int batchSize) {
-        this(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay,
-                learningRate, lrStepEpochs, epochs, batchSize, Precision.FP32);
-    }
-
     /** A spec with the paper's defaults (λ=1, γ=0.05, φ=1, SGD μ=0.9, lr 0.01, StepLR 20, 50 epochs, batch 32). */
     public static ModelSpec of(String id, int depth, int numClasses, int groups, int imageSize) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, 1.0, 0.05, 1.0, GroupingLossForm.CODE,
-                Optimizer.SGD_MOMENTUM, 0.9, 0.0, 0.01, 20, 50, 32);
+        return builder(id, depth, numClasses, groups, imageSize).build();
+    }
+
+    /** A builder for the graph-fixing fields given and the paper's defaults for the rest (as {@link #of}). */
+    public static Builder builder(String id, int depth, int numClasses, int groups, int imageSize) {
+        return new Builder(id, depth, numClasses, groups, imageSize);
+    }
+
+    /** A builder holding this spec, to change a few fields. */
+    public Builder toBuilder() {
+        return new Builder(id, depth, numClasses, groups, imageSize).lambda(lambda).gamma(gamma).phi(phi).groupingLoss(groupingLoss)
+                .optimizer(optimizer).momentum(momentum).weightDecay(weightDecay).learningRate(learningRate).lrStepEpochs(lrStepEpochs)
+                .epochs(epochs).batchSize(batchSize).precision(precision);
     }
 
     public ModelSpec withId(String newId) {
-        return new ModelSpec(newId, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+        return toBuilder().id(newId).build();
     }
 
     public ModelSpec withLosses(double newLambda, double newGamma, double newPhi, GroupingLossForm form) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, newLambda, newGamma, newPhi, form, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+        return toBuilder().lambda(newLambda).gamma(newGamma).phi(newPhi).groupingLoss(form).build();
     }
 
     public ModelSpec withOptimizer(Optimizer newOptimizer, double newMomentum, double newWeightDecay) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, newOptimizer, newMomentum, newWeightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+        return toBuilder().optimizer(newOptimizer).momentum(newMomentum).weightDecay(newWeightDecay).build();
     }
 
     public ModelSpec withRecipe(double newLearningRate, int newLrStepEpochs, int newEpochs, int newBatchSize) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, newLearningRate, newLrStepEpochs, newEpochs, newBatchSize, precision);
+        return toBuilder().learningRate(newLearningRate).lrStepEpochs(newLrStepEpochs).epochs(newEpochs).batchSize(newBatchSize).build();
     }
 
     public ModelSpec withImageSize(int newImageSize) {
-        return new ModelSpec(id, depth, numClasses, groups, newImageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+        return toBuilder().imageSize(newImageSize).build();
     }
 
     public ModelSpec withPrecision(Precision newPrecision) {
-        return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum, weightDecay, learningRate, lrStepEpochs, epochs, batchSize, newPrecision);
+        return toBuilder().precision(newPrecision).build();
+    }
+
+    /**
+     * Builds a {@link ModelSpec}; the fields not set keep the paper's defaults (λ=1, γ=0.05, φ=1, the authors' grouping
+     * loss, SGD μ=0.9 without weight decay, lr 0.01, StepLR 20, 50 epochs, batch 32, float32). The spec's own
+     * constructor checks the result.
+     */
+    public static final class Builder {
+        private String id;
+        private int depth;
+        private int numClasses;
+        private int groups;
+        private int imageSize;
+        private double lambda = 1.0;
+        private double gamma = 0.05;
+        private double phi = 1.0;
+        private GroupingLossForm groupingLoss = GroupingLossForm.CODE;
+        private Optimizer optimizer = Optimizer.SGD_MOMENTUM;
+        private double momentum = 0.9;
+        private double weightDecay = 0.0;
+        private double learningRate = 0.01;
+        private int lrStepEpochs = 20;
+        private int epochs = 50;
+        private int batchSize = 32;
+        private Precision precision = Precision.FP32;
+
+        private Builder(String id, int depth, int numClasses, int groups, int imageSize) {
+            this.id = id;
+            this.depth = depth;
+            this.numClasses = numClasses;
+            this.groups = groups;
+            this.imageSize = imageSize;
+        }
+
+        public Builder id(String v) { id = v; return this; }
+        public Builder imageSize(int v) { imageSize = v; return this; }
+        /** Weight λ of the entropy term E. */
+        public Builder lambda(double v) { lambda = v; return this; }
+        /** Weight γ of the distillation term S. */
+        public Builder gamma(double v) { gamma = v; return this; }
+        /** Weight φ of the grouping loss. */
+        public Builder phi(double v) { phi = v; return this; }
+        public Builder groupingLoss(GroupingLossForm v) { groupingLoss = v; return this; }
+        public Builder optimizer(Optimizer v) { optimizer = v; return this; }
+        public Builder momentum(double v) { momentum = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder learningRate(double v) { learningRate = v; return this; }
+        public Builder lrStepEpochs(int v) { lrStepEpochs = v; return this; }
+        public Builder epochs(int v) { epochs = v; return this; }
+        public Builder batchSize(int v) { batchSize = v; return this; }
+        public Builder precision(Precision v) { precision = v; return this; }
+
+        public ModelSpec build() {
+            return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum,
+                    weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+        }
     }
 
     /** C: channels of the last feature map (512 for BasicBlock ResNets, 2048 for ResNet-50). */
@@ -191,14 +250,17 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
         for (String k : List.of("id", "depth", "numClasses", "groups", "imageSize")) if (!m.containsKey(k)) missing.add(k);
         if (!missing.isEmpty()) throw new IllegalArgumentException(source + ": missing spec fields " + missing);
         ModelSpec d = of(m.get("id"), intField(m, "depth", source, 0), intField(m, "numClasses", source, 0), intField(m, "groups", source, 0), intField(m, "imageSize", source, 0));
-        return new ModelSpec(d.id, d.depth, d.numClasses, d.groups, d.imageSize,
-                dblField(m, "lambda", source, d.lambda), dblField(m, "gamma", source, d.gamma), dblField(m, "phi", source, d.phi),
-                GroupingLossForm.valueOf(m.getOrDefault("groupingLoss", "code").toUpperCase(Locale.ROOT)),
-                Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum").toUpperCase(Locale.ROOT).replace('-', '_')),
-                dblField(m, "momentum", source, d.momentum), dblField(m, "weightDecay", source, d.weightDecay),
-                dblField(m, "learningRate", source, d.learningRate), intField(m, "lrStepEpochs", source, d.lrStepEpochs),
-                intField(m, "epochs", source, d.epochs), intField(m, "batchSize", source, d.batchSize),
-                Precision.parse(m.getOrDefault("precision", Precision.FP32.label()), source));
+        return d.toBuilder()
+                .lambda(dblField(m, "lambda", source, d.lambda)).gamma(dblField(m, "gamma", source, d.gamma))
+                .phi(dblField(m, "phi", source, d.phi))
+                .groupingLoss(GroupingLossForm.valueOf(m.getOrDefault("groupingLoss", "code").toUpperCase(Locale.ROOT)))
+                .optimizer(Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum").toUpperCase(Locale.ROOT).replace('-', '_')))
+                .momentum(dblField(m, "momentum", source, d.momentum)).weightDecay(dblField(m, "weightDecay", source, d.weightDecay))
+                .learningRate(dblField(m, "learningRate", source, d.learningRate))
+                .lrStepEpochs(intField(m, "lrStepEpochs", source, d.lrStepEpochs))
+                .epochs(intField(m, "epochs", source, d.epochs)).batchSize(intField(m, "batchSize", source, d.batchSize))
+                .precision(Precision.parse(m.getOrDefault("precision", Precision.FP32.label()), source))
+                .build();
     }
 
     private static int intField(Map<String, String> m, String k, String source, int dflt) {

@@ -8,9 +8,10 @@ import java.util.Map;
 /**
  * The little JSON a safetensors header needs (RFC 8259: objects, arrays, strings, numbers, true/false/null), so the
  * generator keeps no JSON library on its classpath. Objects keep their key order; integers that fit a long stay
- * exact (data offsets must), other numbers become doubles.
+ * exact (data offsets must), other numbers become doubles. Public because it is the project's one JSON parser: the
+ * trainer reads its metrics rows through it too.
  */
-final class Json {
+public final class Json {
     /** Nesting this deep is no header: bounds the recursion on hostile input. */
     private static final int MAX_DEPTH = 64;
 
@@ -24,7 +25,7 @@ final class Json {
     }
 
     /** Parses one JSON value followed only by whitespace; {@code source} prefixes every error message. */
-    static Object parse(String text, String source) {
+    public static Object parse(String text, String source) {
         Json p = new Json(text, source);
         p.skipWhitespace();
         Object v = p.value(0);

@@ -56,8 +56,11 @@ public final class AblateCommand implements Callable<Integer> {
         try {
             Layout l = TrainCommand.parseLayout(layout);
             ModelSpec spec = baseSpec(l);
-            TrainOptions template = new TrainOptions(spec, l, data, out, epochs != null ? epochs : spec.epochs(), batchSize != null ? batchSize : spec.batchSize(),
-                    spec.learningRate(), spec.lrStepEpochs(), 0.1, seed, compute.parsedDevice(), compute.threads, compute.workers, false, false, maxBatches, pretrained);
+            TrainOptions.Builder b = TrainOptions.builder(spec, out).data(l, data).seed(seed).device(compute.parsedDevice())
+                    .threads(compute.threads).workers(compute.workers).maxBatchesPerEpoch(maxBatches).pretrained(pretrained);
+            if (epochs != null) b.epochs(epochs);
+            if (batchSize != null) b.batchSize(batchSize);
+            TrainOptions template = b.build();
             new Ablation(template, protocol.resolve(), System.out).run(Ablation.rows(rows));
             return 0;
         } catch (OutOfMemoryError e) {

@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.train.Trainer;
+import org.sefonnx.train.train.CheckpointEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,7 +23,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Trainer.EvalResult r = Trainer.evaluateCheckpoint(runDir, checkpoint, data, confusion, System.out);
+        CheckpointEvaluation.Result r = CheckpointEvaluation.evaluate(runDir, checkpoint, data, confusion, System.out);
         System.out.printf(Locale.ROOT, "test top-1 %.2f%%, mean per-class accuracy %.2f%% over %d images (loss %.4f)%n",
                 100 * r.top1(), 100 * r.meanClassAccuracy(), r.images(), r.loss());
         return 0;

@@ -9,6 +9,7 @@ import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.train.Exporter;
 import org.sefonnx.train.train.RunDirectory;
+import org.sefonnx.train.train.RunProperties;
 import org.sefonnx.train.train.SpecDescriptor;
 import org.sefonnx.train.train.Trainer;
 import picocli.CommandLine.Command;
@@ -48,7 +49,7 @@ public final class ExportCommand implements Callable<Integer> {
             return 0;
         }
         if (!format.equals("onnx")) throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
-        var options = Trainer.readRunOptions(run);
+        var options = RunProperties.read(run).options();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
             Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false), options.applyExifOrientation(),
                     LabelFile.read(run.labels()), dir, System.out);

@@ -105,10 +105,18 @@ public final class TrainCommand implements Callable<Integer> {
         Layout l = layout == null ? null : parseLayout(layout);
         if (data != null && l == null) throw new IllegalArgumentException("--data needs --layout (cub, cars, dogs, aircraft, imagefolder, idx)");
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
-        TrainOptions o = new TrainOptions(s, l, data, out, epochs != null ? epochs : s.epochs(), batchSize != null ? batchSize : s.batchSize(),
-                lr != null ? lr : s.learningRate(), lrStep != null ? lrStep : s.lrStepEpochs(), lrGamma, seed,
-                compute.parsedDevice(), compute.threads, compute.workers, skipBadImages, cudnnExhaustive, maxBatches, pretrained, maxBadImages,
-                TrainOptions.parseExifOrientation(exifOrientation), new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32));
+        TrainOptions.Builder b = TrainOptions.builder(s, out).data(l, data).lrGamma(lrGamma).seed(seed)
+                .device(compute.parsedDevice()).threads(compute.threads).workers(compute.workers)
+                .skipBadImages(skipBadImages).maxBadImages(maxBadImages)
+                .applyExifOrientation(TrainOptions.parseExifOrientation(exifOrientation)).cudnnExhaustiveSearch(cudnnExhaustive)
+                .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
+                .maxBatchesPerEpoch(maxBatches).pretrained(pretrained);
+        // absent: the spec's recipe, the builder's default
+        if (epochs != null) b.epochs(epochs);
+        if (batchSize != null) b.batchSize(batchSize);
+        if (lr != null) b.learningRate(lr);
+        if (lrStep != null) b.lrStepEpochs(lrStep);
+        TrainOptions o = b.build();
         report(new Trainer(o, protocol.resolve(), System.out).train());
         return 0;
     }

@@ -22,6 +22,7 @@ import org.sefonnx.train.train.GroupMetrics;
 import org.sefonnx.train.train.InvalidRunException;
 import org.sefonnx.train.train.ModelArtifacts;
 import org.sefonnx.train.train.RunDirectory;
+import org.sefonnx.train.train.RunProperties;
 import org.sefonnx.train.train.Sessions;
 import org.sefonnx.train.train.SpecDescriptor;
 import org.sefonnx.train.train.TrainOptions;
@@ -75,7 +76,7 @@ public final class Explainer {
         if (!Files.isRegularFile(run.state())) {
             throw new InvalidRunException("--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
         }
-        TrainOptions o = Trainer.readRunOptions(run);
+        TrainOptions o = RunProperties.read(run).options();
         ModelSpec spec = o.spec();
         Path checkpoint = run.checkpoint(r.checkpoint());
         ModelDescriptor d = SpecDescriptor.of(spec);

@@ -55,32 +55,66 @@ public final class OrtAdapter implements AutoCloseable {
             if (cuda == null) throw new IllegalArgumentException("cuda options must not be null (use CudaOptions.defaults())");
         }
 
-        /** The CUDA provider with its defaults (cuDNN HEURISTIC search unless {@code cudnnExhaustiveSearch}). */
-        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch, boolean graphOptimizations) {
-            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, CudaOptions.defaults());
-        }
-
-        /** No profiler. */
-        public SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch, boolean graphOptimizations,
-                             CudaOptions cuda) {
-            this(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda, null);
-        }
-
+        /** A session on the CPU with {@code threads} intra-op threads and ORT's graph optimizations. */
         public static SessionConfig cpu(int threads) {
-            return new SessionConfig(Device.CPU, threads, 0, false, true);
+            return builder(Device.CPU).intraOpThreads(threads).build();
+        }
+
+        /**
+         * A builder for {@code device}; defaults: ORT chooses the thread count (0), CUDA device 0, cuDNN's search as
+         * {@code cuda} says, graph optimizations on, the CUDA provider's defaults, no profiler.
+         */
+        public static Builder builder(Device device) {
+            return new Builder(device);
+        }
+
+        public Builder toBuilder() {
+            return new Builder(device).intraOpThreads(intraOpThreads).cudaDeviceId(cudaDeviceId)
+                    .cudnnExhaustiveSearch(cudnnExhaustiveSearch).graphOptimizations(graphOptimizations).cuda(cuda)
+                    .profilePrefix(profilePrefix);
         }
 
         /** The same without ORT's graph rewrites (fusions may swap in kernels that lack a float64 version). */
         public SessionConfig withoutGraphOptimizations() {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, false, cuda, profilePrefix);
+            return toBuilder().graphOptimizations(false).build();
         }
 
         public SessionConfig withCuda(CudaOptions newCuda) {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, newCuda, profilePrefix);
+            return toBuilder().cuda(newCuda).build();
         }
 
         public SessionConfig withProfiling(Path prefix) {
-            return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda, prefix);
+            return toBuilder().profilePrefix(prefix).build();
+        }
+
+        /** Builds a {@link SessionConfig}; see {@link #builder} for the defaults. */
+        public static final class Builder {
+            private final Device device;
+            private int intraOpThreads;
+            private int cudaDeviceId;
+            private boolean cudnnExhaustiveSearch;
+            private boolean graphOptimizations = true;
+            private CudaOptions cuda = CudaOptions.defaults();
+            private Path profilePrefix;
+
+            private Builder(Device device) {
+                this.device = device;
+            }
+
+            /** Intra-op threads; 0 lets ORT choose. */
+            public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
+            public Builder cudaDeviceId(int v) { cudaDeviceId = v; return this; }
+            /** Forces cuDNN's EXHAUSTIVE search whatever {@link #cuda} says. */
+            public Builder cudnnExhaustiveSearch(boolean v) { cudnnExhaustiveSearch = v; return this; }
+            public Builder graphOptimizations(boolean v) { graphOptimizations = v; return this; }
+            public Builder cuda(CudaOptions v) { cuda = v; return this; }
+            /** Turns on ORT's per-node profiler, writing {@code <prefix>_<timestamp>.json}; null: off. */
+            public Builder profilePrefix(Path v) { profilePrefix = v; return this; }
+
+            public SessionConfig build() {
+                return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda,
+                        profilePrefix);
+            }
         }
 
         /** The CUDA provider's settings in effect: {@code cudnnExhaustiveSearch} forces EXHAUSTIVE. */

@@ -110,14 +110,15 @@ public final class Ablation {
         TrainOptions o = optionsFor(row);
         RunDirectory run = new RunDirectory(o.outDir());
         if (!RunState.exists(run)) return;
-        TrainOptions saved = Trainer.readRunOptions(run);
+        RunProperties recorded = RunProperties.read(run);
+        TrainOptions saved = recorded.options();
         String dataRoot = o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath().toString();
         String savedRoot = saved.dataRoot() == null ? null : saved.dataRoot().toAbsolutePath().toString();
         if (!saved.spec().equals(o.spec()) || saved.layout() != o.layout() || !java.util.Objects.equals(dataRoot, savedRoot)) {
             throw new IllegalArgumentException(run.root() + " holds a run of another data set or model (" + saved.spec().id() + " on "
                     + savedRoot + ", this ablation wants " + o.spec().id() + " on " + dataRoot + "); give ablate another --out");
         }
-        Protocol.from(Trainer.readRunProperties(run)::getProperty, run.runProperties()).requireSame(protocol, run.root());
+        recorded.protocol().requireSame(protocol, run.root());
     }
 
     /** A row is finished when its state has every epoch and summary.txt exists (written after the export, the last step). */

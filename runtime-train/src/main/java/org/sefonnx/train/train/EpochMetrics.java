@@ -1,6 +1,10 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.generator.weights.Json;
+
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -81,15 +85,31 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         return sb.toString();
     }
 
-    /** Parses one {@link #toJson()} line (metrics.jsonl, the run state); {@code null} reads as NaN. */
+    /**
+     * Parses one {@link #toJson()} line (metrics.jsonl, the run state) with the project's JSON parser; {@code null}
+     * reads as NaN. Rows written before a key existed read as those runs behaved (selected on test, no group metrics).
+     */
     public static EpochMetrics parseJson(String line) {
-        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        Object parsed;
+        try {
+            parsed = Json.parse(line, "metrics row");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("metrics row is not JSON (" + e.getMessage() + "): '" + line + "'", e);
+        }
+        if (!(parsed instanceof Map<?, ?> row)) throw new IllegalArgumentException("metrics row is not a JSON object: '" + line + "'");
+        Map<String, Double> v = new HashMap<>();
         Protocol.SelectOn selectedOn = Protocol.SelectOn.TEST;   // rows written before the key existed
-        for (String part : line.replaceAll("[{}\"]", "").split(",")) {
-            String[] kv = part.split(":");
-            if (kv.length != 2) throw new IllegalArgumentException("metrics row is not flat JSON: '" + line + "'");
-            if (kv[0].strip().equals("selected_on")) selectedOn = Protocol.SelectOn.valueOf(kv[1].strip().toUpperCase(java.util.Locale.ROOT));
-            else v.put(kv[0].strip(), kv[1].strip().equals("null") ? Double.NaN : Double.parseDouble(kv[1].strip()));
+        for (Map.Entry<?, ?> e : row.entrySet()) {
+            String key = (String) e.getKey();
+            if (key.equals("selected_on") && e.getValue() instanceof String split) {
+                selectedOn = Protocol.SelectOn.valueOf(split.toUpperCase(Locale.ROOT));
+            } else if (e.getValue() == null) {
+                v.put(key, Double.NaN);
+            } else if (e.getValue() instanceof Number n) {
+                v.put(key, n.doubleValue());
+            } else {
+                throw new IllegalArgumentException("metrics row field " + key + " is not a number: '" + line + "'");
+            }
         }
         for (String key : KEYS) {
             if (!v.containsKey(key)) throw new IllegalArgumentException("metrics row lacks " + key + ": '" + line + "'");
@@ -104,7 +124,8 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
     }
 
     /** The keys of {@link #asMap()}, in order. */
-    private static final java.util.List<String> KEYS = java.util.List.of("epoch", "lr", "train_loss", "train_cross_entropy", "train_entropy", "train_distillation", "train_grouping",
+    private static final List<String> KEYS = List.of("epoch", "lr", "train_loss", "train_cross_entropy", "train_entropy",
+                "train_distillation", "train_grouping",
                 "test_loss", "test_cross_entropy", "test_entropy", "test_distillation", "test_grouping", "test_top1",
                 "test_mean_class_accuracy", "train_images_per_second", "epoch_seconds", "best_top1", "best_epoch", "global_step");
 

@@ -13,12 +13,27 @@ import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /** metrics.jsonl, metrics.csv and the PNG plots of a run: derived from the run state's rows, rewritten whole after every epoch. */
-final class MetricsLog {
+final class MetricsLog implements TrainingListener {
     private final RunDirectory run;
     private boolean plotWarningShown;
 
     MetricsLog(RunDirectory run) {
         this.run = run;
+    }
+
+    @Override
+    public String epochStep() {
+        return RunCommits.WRITE_METRICS;
+    }
+
+    @Override
+    public void runStarting(RunState committed) throws IOException {
+        write(committed.metrics());
+    }
+
+    @Override
+    public void epochCommitted(EpochEnd end) throws IOException {
+        write(end.state().metrics());
     }
 
     void write(List<EpochMetrics> rows) throws IOException {

@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The trainer's side of {@code --precision fp16}: feeds the loss scale, reads the graph's all-gradients-finite flag,
- * drives the {@link LossScaler} and keeps its state in the checkpoint. For a float32 spec it feeds nothing extra and
+ * The trainer's side of {@code --precision fp16}, and the one place the trainer touches the {@link LossScaler}: feeds
+ * the loss scale, reads the graph's all-gradients-finite flag, drives the scaler, keeps its state in the checkpoint and
+ * reports each epoch's skipped steps. For a float32 spec it feeds nothing extra and
  * every step runs.
  */
 final class MixedPrecisionSteps {
@@ -72,6 +73,16 @@ final class MixedPrecisionSteps {
         if (scaler == null) return;
         session.setFloatProperty(LossScaler.PROP_SCALE, scaler.scale());
         session.setIntProperty(LossScaler.PROP_GROWTH_TRACKER, scaler.growthTracker());
+    }
+
+    /** The epoch-end listener that prints {@link #logEpoch}'s line after each committed epoch. */
+    TrainingListener epochLog(PrintStream log) {
+        return new TrainingListener() {
+            @Override
+            public void epochCommitted(EpochEnd end) {
+                logEpoch(log);
+            }
+        };
     }
 
     /** One line per epoch under mixed precision (skipped steps, current scale); then the epoch counts restart. */

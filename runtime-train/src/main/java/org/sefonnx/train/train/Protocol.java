@@ -6,10 +6,7 @@ import org.sefonnx.train.data.SplitCounts;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * How a run measures itself: whether a validation split is held out of the training split (a seeded, class-stratified
@@ -61,27 +58,14 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
         return valSplit != ValSplit.NONE;
     }
 
-    /** The run.properties keys (read back by {@link #from}). */
-    public Map<String, String> asMap() {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("protocol.valSplit", label(valSplit));
-        m.put("protocol.valFraction", Double.toString(valFraction));
-        m.put("protocol.selectOn", selectOn.name().toLowerCase(Locale.ROOT));
-        m.put("protocol.strictSplits", Boolean.toString(strictSplits));
-        return m;
+    /** Of a test and a validation result, the one that picks the best epoch: validation under --select-on val. */
+    <T> T selecting(T test, T validation) {
+        return selectOn == SelectOn.VAL ? validation : test;
     }
 
-    /** Reads {@link #asMap()}'s keys from {@code file}; a run made before them has the authors' protocol. */
-    static Protocol from(Function<String, String> properties, Path file) {
-        String split = properties.apply("protocol.valSplit");
-        if (split == null) return AUTHORS;
-        try {
-            return new Protocol(ValSplit.valueOf(split.toUpperCase(Locale.ROOT)), Double.parseDouble(properties.apply("protocol.valFraction")),
-                    SelectOn.valueOf(properties.apply("protocol.selectOn").toUpperCase(Locale.ROOT)), Boolean.parseBoolean(properties.apply("protocol.strictSplits")));
-        } catch (RuntimeException e) {
-            throw new InvalidRunException(file + " is damaged: its protocol.* keys (" + e.getMessage() + ") are not what sef-onnx wrote; "
-                    + "restore the file or start a new run");
-        }
+    /** The name of that split as the log and summary.txt spell it. */
+    String selectingSplitName() {
+        return selecting("test", "validation");
     }
 
     /** Warns on {@code log} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */

@@ -13,13 +13,13 @@ import java.util.Locale;
 
 /**
  * The commit sequence of a run. After each epoch: save the epoch's checkpoint (a new file, referenced by nothing yet),
- * flush and hash it, commit the run state (the one atomic step that moves the run forward), then write what derives
- * from the state (metrics files and plots, confusion-best.csv) and delete checkpoints the state no longer names. A
- * kill before the state commit leaves the previous state whole (the new checkpoint is an orphan, deleted on resume);
- * a kill after it leaves derived files behind the state, and resume rewrites them. At most three checkpoints exist at
- * once (last, best, the one being written), two between epochs. The state is flushed to disk, the checkpoints are
- * not (a flush of 200 MB per epoch buys nothing against a kill): after a power loss a checkpoint the state names may
- * be incomplete, and its SHA-256 check then refuses it, naming the fallback.
+ * flush and hash it, commit the run state (the one atomic step that moves the run forward), then the listeners write
+ * what derives from the state (metrics files and plots, confusion-best.csv) and this class's {@link #pruning} listener
+ * deletes checkpoints the state no longer names. A kill before the state commit leaves the previous state whole (the
+ * new checkpoint is an orphan, deleted on resume); a kill after it leaves derived files behind the state, and resume
+ * rewrites them. At most three checkpoints exist at once (last, best, the one being written), two between epochs. The
+ * state is flushed to disk, the checkpoints are not (a flush of 200 MB per epoch buys nothing against a kill): after a
+ * power loss a checkpoint the state names may be incomplete, and its SHA-256 check then refuses it, naming the fallback.
  */
 final class RunCommits {
     /** Called before every file operation of the sequence; fault-injection tests throw from it to simulate a kill there. */
@@ -29,24 +29,32 @@ final class RunCommits {
         void before(String step) throws IOException;
     }
 
-    /** The steps, in order, as the hook sees them. */
-    static final List<String> EPOCH_STEPS = List.of("save checkpoint", "commit state", "write metrics", "write confusion", "prune checkpoints");
-    static final List<String> END_STEPS = List.of("export", "summary");
+    static final String SAVE_CHECKPOINT = "save checkpoint", COMMIT_STATE = "commit state", WRITE_METRICS = "write metrics",
+            WRITE_CONFUSION = "write confusion", PRUNE_CHECKPOINTS = "prune checkpoints", EXPORT = "export", SUMMARY = "summary";
+    /** The steps, in order, as the hook sees them: the first two here, the rest the listeners' {@code epochStep}s. */
+    static final List<String> EPOCH_STEPS = List.of(SAVE_CHECKPOINT, COMMIT_STATE, WRITE_METRICS, WRITE_CONFUSION, PRUNE_CHECKPOINTS);
+    /** The end of a run: export the best checkpoint, then the summary (the listeners' {@code endStep}s). */
+    static final List<String> END_STEPS = List.of(EXPORT, SUMMARY);
 
     private final RunDirectory run;
     private final Hook hook;
-    private final MetricsLog metrics;
 
     RunCommits(RunDirectory run, Hook hook) {
         this.run = run;
         this.hook = hook;
-        this.metrics = new MetricsLog(run);
     }
 
-    /** Commits epoch {@code epoch} (0-based) whose weights are in {@code session}; returns the new state. */
+    Hook hook() {
+        return hook;
+    }
+
+    /**
+     * Saves and commits epoch {@code state.epochsCompleted() + 1} whose weights are in {@code session}: the checkpoint,
+     * refused when a weight is non-finite, then the run state naming it. Returns the committed state.
+     */
     RunState commitEpoch(OrtAdapter.Training session, boolean withOptimizerState, RunState state, long globalStep,
-                         ConfusionMatrix eval, EpochMetrics row, List<String> classNames) throws IOException {
-        hook.before(EPOCH_STEPS.get(0));
+                         ConfusionMatrix selected, EpochMetrics row) throws IOException {
+        hook.before(SAVE_CHECKPOINT);
         Path checkpoint = run.epochCheckpoint(state.epochsCompleted() + 1);
         session.saveCheckpoint(checkpoint, withOptimizerState);
         byte[] bytes = Files.readAllBytes(checkpoint);
@@ -57,27 +65,34 @@ final class RunCommits {
                     + "that checkpoint was not kept. The last good checkpoint is %s (after epoch %d). Lower --lr or check the data.",
                     nonFinite, state.epochsCompleted() + 1, run.root().resolve(state.last()), state.epochsCompleted()));
         }
-        RunState next = state.next(RunState.relative(run, checkpoint), RunState.sha256(bytes), globalStep, eval, row.toJson());
-        hook.before(EPOCH_STEPS.get(1));
+        RunState next = state.next(RunState.relative(run, checkpoint), RunState.sha256(bytes), globalStep, selected, row.toJson());
+        hook.before(COMMIT_STATE);
         next.commit(run);
-        hook.before(EPOCH_STEPS.get(2));
-        metrics.write(next.metrics());
-        hook.before(EPOCH_STEPS.get(3));
-        if (next.bestEpoch() != state.bestEpoch()) writeBestConfusion(next, classNames);
-        hook.before(EPOCH_STEPS.get(4));
-        prune(next);
         return next;
     }
 
     /**
      * Brings the run directory in line with a committed {@code state} after a kill: deletes temp files and checkpoints
-     * the state does not name, rewrites the metrics files, plots and confusion-best.csv from it.
+     * the state does not name (the listeners' {@code runStarting} then rewrite the derived files).
      */
-    void restore(RunState state, List<String> classNames) throws IOException {
+    void restore(RunState state) throws IOException {
         for (Path dir : List.of(run.root(), run.artifacts(), run.checkpoints(), run.plots(), run.export())) AtomicFiles.deleteTemps(dir);
         prune(state);
-        metrics.write(state.metrics());
-        if (state.best() != null) writeBestConfusion(state, classNames);
+    }
+
+    /** The last step of an epoch's commit: the epoch checkpoints the new state no longer names are deleted. */
+    TrainingListener pruning() {
+        return new TrainingListener() {
+            @Override
+            public String epochStep() {
+                return PRUNE_CHECKPOINTS;
+            }
+
+            @Override
+            public void epochCommitted(EpochEnd end) throws IOException {
+                prune(end.state());
+            }
+        };
     }
 
     /** Deletes the epoch checkpoints {@code state} does not name; only ever after that state is committed. */
@@ -87,28 +102,5 @@ final class RunCommits {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(run.checkpoints(), "epoch-*.ckpt")) {
             for (Path f : files) if (!keep.contains(RunState.relative(run, f))) Files.deleteIfExists(f);
         }
-    }
-
-    private void writeBestConfusion(RunState state, List<String> classNames) throws IOException {
-        ConfusionMatrix.fromCountsLine(classNames.size(), state.bestConfusion()).write(run.bestConfusionMatrix(), classNames);
-    }
-
-    /** The end of a run: export the best checkpoint, then the summary. */
-    Path finish(ExportStep export, SummaryStep summary) throws IOException {
-        hook.before(END_STEPS.get(0));
-        Path dir = export.run();
-        hook.before(END_STEPS.get(1));
-        summary.run(dir);
-        return dir;
-    }
-
-    /** Writes the export; returns its directory. */
-    interface ExportStep {
-        Path run() throws IOException;
-    }
-
-    /** Writes summary.txt naming the export. */
-    interface SummaryStep {
-        void run(Path export) throws IOException;
     }
 }

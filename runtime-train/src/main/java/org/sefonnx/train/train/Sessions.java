@@ -51,7 +51,8 @@ public final class Sessions {
             log.println("device: CPU, because " + why + "; " + threads + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
         }
-        OrtAdapter.SessionConfig cuda = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, threads, 0, false, true, cudaOptions);
+        OrtAdapter.SessionConfig cuda = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(threads).cuda(cudaOptions)
+                .build();
         try {
             OrtAdapter.Training t = ort.openTraining(checkpoint, train, eval, optimizer, cuda);
             log.println("device: CUDA (device 0, " + cudaOptions.describe() + ")");

@@ -2,6 +2,7 @@ package org.sefonnx.train.ort;
 
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.train.train.RunProperties;
 import org.sefonnx.train.train.TrainOptions;
 
 import java.nio.file.Path;
@@ -30,8 +31,9 @@ class CudaOptionsTest {
     }
 
     @Test
-    void theExhaustiveFlagOfTheOldConstructorStillSelectsExhaustiveSearch() {
-        OrtAdapter.SessionConfig cfg = new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, 1, 0, true, true);
+    void theExhaustiveFlagSelectsExhaustiveSearchWhateverTheCudaOptionsSay() {
+        OrtAdapter.SessionConfig cfg = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(1)
+                .cudnnExhaustiveSearch(true).build();
         assertEquals(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE, cfg.effectiveCuda().convAlgorithmSearch());
         assertEquals(OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT, cfg.withCuda(OrtAdapter.CudaOptions.defaults()
                 .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)).withoutGraphOptimizations().cuda().convAlgorithmSearch());
@@ -39,14 +41,15 @@ class CudaOptionsTest {
 
     @Test
     void runPropertiesRecordTheCudaSettingsAndReadThemBack() {
-        TrainOptions o = new TrainOptions(ShippedSpecs.demo(), null, null, Path.of("runs/x"), 1, 32, 0.01, 20, 0.1, 1,
-                TrainOptions.Device.CUDA, 1, 1, false, true, 0, null).withCuda(OrtAdapter.CudaOptions.defaults().withTf32(false));
-        Map<String, String> m = o.asMap();
+        TrainOptions o = TrainOptions.builder(ShippedSpecs.demo(), Path.of("runs/x")).epochs(1).batchSize(32).learningRate(0.01)
+                .lrStepEpochs(20).seed(1).device(TrainOptions.Device.CUDA).threads(1).workers(1).cudnnExhaustiveSearch(true).build()
+                .withCuda(OrtAdapter.CudaOptions.defaults().withTf32(false));
+        Map<String, String> m = RunProperties.optionsMap(o);
         assertEquals("exhaustive", m.get("cuda.convAlgorithmSearch"));
         assertEquals("false", m.get("cuda.tf32"));
-        OrtAdapter.CudaOptions back = TrainOptions.cudaFrom(m::get);
+        OrtAdapter.CudaOptions back = RunProperties.cudaFrom(m::get);
         assertEquals(o.cudaOptions(), back);
-        assertEquals(OrtAdapter.CudaOptions.defaults(), TrainOptions.cudaFrom(k -> null), "runs recorded before these keys");
+        assertEquals(OrtAdapter.CudaOptions.defaults(), RunProperties.cudaFrom(k -> null), "runs recorded before these keys");
         assertThrows(IllegalArgumentException.class, () -> o.withCuda(OrtAdapter.CudaOptions.defaults()
                 .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)));
     }

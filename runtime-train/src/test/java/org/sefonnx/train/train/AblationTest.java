@@ -28,8 +28,9 @@ class AblationTest {
 
     /** ResNet-18 at 32 px, one epoch of one batch: what {@link #ABLATE} gives on the command line. */
     private static TrainOptions template(Path out) throws Exception {
-        return new TrainOptions(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), Layout.IMAGEFOLDER, data(), out, 1, 2, 0.01, 20, 0.1, 42,
-                TrainOptions.Device.CPU, 1, 1, false, false, 1, null);
+        return TrainOptions.builder(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), out).data(Layout.IMAGEFOLDER, data()).epochs(1)
+                .batchSize(2).learningRate(0.01).lrStepEpochs(20).lrGamma(0.1).seed(42).device(TrainOptions.Device.CPU).threads(1)
+                .workers(1).maxBatchesPerEpoch(1).build();
     }
 
     private static final List<String> ABLATE = List.of("ablate", "--layout", "imagefolder", "--depth", "18", "--classes", "2", "--groups", "2",
@@ -71,9 +72,10 @@ class AblationTest {
         assertEquals(checkpointTime, Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt")).toMillis());
 
         Path sef = out.resolve("sef");
-        assertEquals(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), Trainer.readRunOptions(new RunDirectory(sef)).spec(), "the sef row is the base spec");
-        assertEquals(0.0, Trainer.readRunOptions(new RunDirectory(baseline)).spec().lambda());
-        assertEquals("imagefolder-r18-baseline", Trainer.readRunOptions(new RunDirectory(baseline)).spec().id());
+        assertEquals(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), RunProperties.read(new RunDirectory(sef)).options().spec(),
+                "the sef row is the base spec");
+        assertEquals(0.0, RunProperties.read(new RunDirectory(baseline)).options().spec().lambda());
+        assertEquals("imagefolder-r18-baseline", RunProperties.read(new RunDirectory(baseline)).options().spec().id());
         // the same seed gives both rows the same validation list: one image per class
         List<String> val = Files.readAllLines(baseline.resolve(ValidationSplit.FILE));
         assertEquals(val, Files.readAllLines(sef.resolve(ValidationSplit.FILE)));

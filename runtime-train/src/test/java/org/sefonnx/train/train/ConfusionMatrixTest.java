@@ -18,8 +18,9 @@ class ConfusionMatrixTest {
 
     @Test
     void stepLrDividesByTenEveryStep() {
-        TrainOptions o = new TrainOptions(org.sefonnx.generator.ShippedSpecs.demo(), null, null, java.nio.file.Path.of("x"), 50, 32, 0.01, 20, 0.1, 1,
-                TrainOptions.Device.CPU, 1, 1, false, false, 0, null);
+        TrainOptions o = TrainOptions.builder(org.sefonnx.generator.ShippedSpecs.demo(), java.nio.file.Path.of("x")).epochs(50)
+                .batchSize(32).learningRate(0.01).lrStepEpochs(20).lrGamma(0.1).seed(1).device(TrainOptions.Device.CPU).threads(1)
+                .workers(1).build();
         assertEquals(0.01, o.learningRateAt(0), 1e-15);
         assertEquals(0.01, o.learningRateAt(19), 1e-15);
         assertEquals(0.001, o.learningRateAt(20), 1e-15);

@@ -53,7 +53,8 @@ class GroupingFormsTest {
     }
 
     private static TrainOptions options(ModelSpec spec, Path data, Path out) {
-        return new TrainOptions(spec, Layout.IDX, data, out, EPOCHS, BATCH, 0.01, 10, 0.1, 42, TrainOptions.Device.CPU, 0, 0, false, false, 0, null);
+        return TrainOptions.builder(spec, out).data(Layout.IDX, data).epochs(EPOCHS).batchSize(BATCH).learningRate(0.01).lrStepEpochs(10)
+                .lrGamma(0.1).seed(42).device(TrainOptions.Device.CPU).build();
     }
 
     /** A class-balanced subset of the embedded demo: 80 train / 20 test images per class. */

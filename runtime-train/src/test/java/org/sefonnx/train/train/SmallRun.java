@@ -24,6 +24,7 @@ final class SmallRun {
 
     static TrainOptions options(Path data, Path out, int epochs, double lr) {
         ModelSpec spec = ShippedSpecs.demo();
-        return new TrainOptions(spec, Layout.IDX, data, out, epochs, 12, lr, 1, 0.5, 7, TrainOptions.Device.CPU, 1, 1, false, false, 0, null);
+        return TrainOptions.builder(spec, out).data(Layout.IDX, data).epochs(epochs).batchSize(12).learningRate(lr).lrStepEpochs(1)
+                .lrGamma(0.5).seed(7).device(TrainOptions.Device.CPU).threads(1).workers(1).build();
     }
 }

@@ -132,8 +132,7 @@ class TrainerTest {
         org.sefonnx.generator.weights.SafeTensorsExport.write(org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99),
                 ShippedSpecs.demo(), weights);
         TrainOptions base = SmallRun.options(data, dir.resolve("run"), 1, 0.02);
-        TrainOptions o = new TrainOptions(base.spec(), base.layout(), base.dataRoot(), base.outDir(), 1, base.batchSize(), base.learningRate(),
-                base.lrStepEpochs(), base.lrGamma(), base.seed(), base.device(), 1, 1, false, false, 0, weights);
+        TrainOptions o = base.toBuilder().epochs(1).threads(1).workers(1).pretrained(weights).build();
         Trainer.Result r = new Trainer(o, QUIET).train();
         Checkpoint initial = CheckpointReader.read(r.run().artifacts().resolve("checkpoint"));
         Checkpoint source = org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99);

@@ -213,9 +213,8 @@ public final class GpuBench {
                 for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
             }
         }
-        TrainOptions o = new TrainOptions(spec, null, null, out, 2, spec.batchSize(), spec.learningRate(), spec.lrStepEpochs(), 0.1, 42,
-                dryRun ? TrainOptions.Device.CPU : TrainOptions.Device.CUDA, dryRun ? Runtime.getRuntime().availableProcessors() : 1, 0, false,
-                false, dryRun ? 3 : 0, null);
+        TrainOptions o = TrainOptions.builder(spec, out).epochs(2).device(dryRun ? TrainOptions.Device.CPU : TrainOptions.Device.CUDA)
+                .threads(dryRun ? Runtime.getRuntime().availableProcessors() : 1).maxBatchesPerEpoch(dryRun ? 3 : 0).build();
         Trainer.Result r = new Trainer(o, log).train();
         return r.metrics().get(r.metrics().size() - 1).testTop1();
     }
@@ -241,7 +240,7 @@ public final class GpuBench {
     }
 
     private static OrtAdapter.SessionConfig cudaConfig(CudaOptions cuda) {
-        return new OrtAdapter.SessionConfig(OrtAdapter.Device.CUDA, 1, 0, false, true, cuda);
+        return OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(1).cuda(cuda).build();
     }
 
     /** Seeded synthetic batches: N(0,1) images (ImageNet-normalised scale) and uniform labels. */
