@@ -2,6 +2,7 @@ package org.sefonnx.generator.weights;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.Generate;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
@@ -85,13 +86,13 @@ class SafeTensorsExportTest {
         int code = new CommandLine(new Generate()).execute("--id", SPEC.id(), "--depth", "18", "--classes", "5", "--groups", "2", "--image-size", "32",
                 "--seed", "3", "--pretrained", weights.toString(), "--out", out.toString());
         assertEquals(0, code);
-        Checkpoint ck = CheckpointReader.read(out.resolve(ArtifactWriter.CHECKPOINT_FILE));
+        Checkpoint ck = CheckpointReader.read(out.resolve(ArtifactLayout.CHECKPOINT));
         assertArrayEquals(values.get("layer2.1.conv1.weight"), ck.tensor("layer2.1.conv1.weight").data());
         assertArrayEquals(values.get("bn1.running_mean"), ck.tensor("bn1.running_mean").data());
         assertArrayEquals(ArtifactWriter.initialCheckpoint(SPEC, 3).tensor("group_fc.0.weight").data(), ck.tensor("group_fc.0.weight").data());
         assertEquals(WeightsFile.sha256(Files.readAllBytes(weights)), ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
         assertNotNull(ck.tensor("fc.weight.momentum"));
-        assertTrue(Files.exists(out.resolve(ArtifactWriter.TRAINING_MODEL_FILE)));
+        assertTrue(Files.exists(out.resolve(ArtifactLayout.TRAINING_MODEL)));
     }
 
     @Test
