@@ -21,6 +21,7 @@ import javax.annotation.processing.Generated;
 import javax.lang.model.element.Modifier;
 import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -46,11 +47,14 @@ public final class ModelClassEmitter {
      * How each descriptor method is implemented: the constant it returns. Checked against the interface when the emitter
      * loads, so a method added to ModelDescriptor fails the build here instead of being mirrored by hand.
      */
-    private static final Map<String, String> GETTERS = Map.of("modelId", "MODEL_ID", "specProperties", "SPEC_PROPERTIES",
-            "numClasses", "NUM_CLASSES", "groupChannels", "GROUP_CHANNELS", "precision", "PRECISION", "trainStep", "TRAIN_STEP",
-            "evalStep", "EVAL_STEP");
+    private static final Map<String, String> GETTERS = new LinkedHashMap<>();
 
     static {
+        // in the interface's order, so the generated source is the same on every build
+        for (String[] getter : new String[][]{{"modelId", "MODEL_ID"}, {"specProperties", "SPEC_PROPERTIES"}, {"numClasses", "NUM_CLASSES"},
+                {"groupChannels", "GROUP_CHANNELS"}, {"precision", "PRECISION"}, {"trainStep", "TRAIN_STEP"}, {"evalStep", "EVAL_STEP"}}) {
+            GETTERS.put(getter[0], getter[1]);
+        }
         TreeSet<String> declared = Arrays.stream(ModelDescriptor.class.getMethods()).filter(m -> !m.isDefault()).map(Method::getName)
                 .collect(Collectors.toCollection(TreeSet::new));
         if (!declared.equals(new TreeSet<>(GETTERS.keySet()))) {
@@ -131,9 +135,9 @@ public final class ModelClassEmitter {
         t.addField(FieldSpec.builder(SHAPE_LIST, "FROZEN_SHAPES", CONSTANT).initializer(shapes(m.frozen())).build());
 
         t.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
-        for (Method method : ModelDescriptor.class.getMethods()) {
-            if (method.isDefault()) continue;
-            String field = GETTERS.get(method.getName());
+        for (Map.Entry<String, String> implemented : GETTERS.entrySet()) {
+            Method method = descriptorMethod(implemented.getKey());
+            String field = implemented.getValue();
             MethodSpec.Builder getter = MethodSpec.methodBuilder(method.getName()).addAnnotation(Override.class)
                     .addModifiers(Modifier.PUBLIC).returns(method.getGenericReturnType());
             // the interface hands out a fresh int[]; the constant stays an immutable list
@@ -169,6 +173,14 @@ public final class ModelClassEmitter {
                         .build())
                 .build();
         return JavaFile.builder(packageName, t).skipJavaLangImports(true).indent("    ").build();
+    }
+
+    private static Method descriptorMethod(String name) {
+        try {
+            return ModelDescriptor.class.getMethod(name);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("ModelDescriptor has no method " + name + "()", e);
+        }
     }
 
     /** {@code @Generated} of javax.annotation.processing (JDK 9+, source retention): tools skip the class, nothing at run time. */
