@@ -51,7 +51,9 @@ public final class LabelFile {
             if (name.indexOf('\n') >= 0 || name.indexOf('\r') >= 0) {
                 throw new IllegalArgumentException("class " + i + " name contains a line break; " + FILE_NAME + " holds one name per line");
             }
-            if (name.isBlank()) throw new IllegalArgumentException("class " + i + " has an empty name; " + FILE_NAME + " needs one name per class");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("class " + i + " has an empty name; " + FILE_NAME + " needs one name per class");
+            }
             text.append(name).append('\n');
         }
         AtomicFiles.writeString(file, text.toString());
@@ -75,7 +77,9 @@ public final class LabelFile {
         List<String> lines = new ArrayList<>(Arrays.asList(text.split("\r?\n", -1)));
         if (lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
         for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) throw new FormatException(file, "line " + (i + 1) + " is empty; expected one class name per line", null);
+            if (lines.get(i).isBlank()) {
+                throw new FormatException(file, "line " + (i + 1) + " is empty; expected one class name per line", null);
+            }
         }
         return List.copyOf(lines);
     }

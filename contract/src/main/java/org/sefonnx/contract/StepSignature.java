@@ -80,11 +80,13 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
     public void requireMatches(List<String> actualInputs, List<String> actualOutputs, String where) {
         if (!inputs.equals(actualInputs) || !outputs.equals(actualOutputs)) {
             throw new IllegalStateException(where + ": " + step + " takes " + actualInputs + " and returns " + actualOutputs
-                    + ", but the model descriptor expects " + inputs + " and " + outputs + "; regenerate the graphs (sef-onnx generate)");
+                    + ", but the model descriptor expects " + inputs + " and " + outputs);
         }
     }
 
     private static void requireDistinct(String step, String what, List<String> names) {
-        if (new HashSet<>(names).size() != names.size()) throw new IllegalArgumentException(step + ": repeated " + what + " name in " + names);
+        if (new HashSet<>(names).size() != names.size()) {
+            throw new IllegalArgumentException(step + ": repeated " + what + " name in " + names);
+        }
     }
 }

@@ -1,8 +1,8 @@
 package org.sefonnx.generator;
 
 import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.codegen.ModelClassEmitter;
 import org.sefonnx.generator.model.ModelSpec;

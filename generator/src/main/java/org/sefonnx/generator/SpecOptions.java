@@ -1,5 +1,6 @@
 package org.sefonnx.generator;
 
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.model.ModelSpec;
 import picocli.CommandLine.Option;
 
@@ -13,7 +14,7 @@ import java.util.Map;
 public final class SpecOptions {
     @Option(names = "--spec", description = "Shipped spec id (demo-r18, cub-r50, cars-r18, ...). The options below override its fields.")
     String specId;
-    @Option(names = "--spec-file", description = "A model.properties file to start from.")
+    @Option(names = "--spec-file", description = "A " + ArtifactLayout.SPEC + " file to start from.")
     Path specFile;
     @Option(names = "--id", description = "Id of a custom spec (required with --depth/--classes/... and no --spec).")
     String id;

@@ -218,7 +218,7 @@ class MixedPrecisionGraphTest {
         assertEquals(List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE), user, "TrainStep's inputs in order");
         List<String> visible = g.outputs().stream().map(Value::name).filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
         assertEquals(StepSignature.trainStep(true).outputs(), visible);
-        assertEquals(TrainingArtifacts.trainOutputs(spec), visible);
+        assertEquals(TrainingArtifacts.trainStep(spec).outputs(), visible);
         assertEquals(DType.BOOL, g.value(TensorNames.GRADIENTS_FINITE).dtype());
 
         Map<String, Node> producers = new HashMap<>();

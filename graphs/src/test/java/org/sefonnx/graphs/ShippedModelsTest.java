@@ -22,12 +22,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ShippedModelsTest {
     @Test
     void everyShippedSpecHasATypedClassAndItsModelsOnTheClassPath() throws Exception {
-        assertEquals(ShippedSpecs.all().stream().map(ModelSpec::id).toList(), ShippedModels.ALL.stream().map(ModelDescriptor::modelId).toList());
+        assertEquals(ShippedSpecs.all().stream().map(ModelSpec::id).toList(),
+                ShippedModels.ALL.stream().map(ModelDescriptor::modelId).toList());
         for (ModelDescriptor d : ShippedModels.ALL) {
             assertEquals(ShippedSpecs.byId(d.modelId()), ModelSpec.parse(d.specProperties(), d.modelId()));
             ModelProto training = load(d, ArtifactLayout.TRAINING_MODEL);
             ModelProto cpuTraining = load(d, ArtifactLayout.CPU_TRAINING_MODEL);
-            assertEquals(inputNames(training), inputNames(cpuTraining), d.modelId() + ": CPU and CUDA training graphs bind the same checkpoint");
+            assertEquals(inputNames(training), inputNames(cpuTraining),
+                    d.modelId() + ": CPU and CUDA training graphs bind the same checkpoint");
             ModelProto eval = load(d, ArtifactLayout.EVAL_MODEL);
             assertNotNull(load(d, ArtifactLayout.OPTIMIZER_MODEL));
             // the graphs take the descriptor's step inputs first, then the checkpoint tensors, and return its outputs
@@ -72,7 +74,9 @@ class ShippedModelsTest {
         List<String> inputs = inputNames(load(DemoR18Model.INSTANCE, ArtifactLayout.TRAINING_MODEL));
         assertEquals(checkpoint, inputs.subList(2, 2 + checkpoint.size()), "the checkpoint tensors follow images and labels");
         long count = 0;
-        for (List<Long> shape : DemoR18Model.TRAINABLE_SHAPES) count += shape.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+        for (List<Long> shape : DemoR18Model.TRAINABLE_SHAPES) {
+            count += shape.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+        }
         assertEquals(DemoR18Model.TRAINABLE_PARAMETER_COUNT, count);
 
         assertThrows(UnsupportedOperationException.class, () -> CubR50Model.IMAGES_SHAPE.set(2, 1L));

@@ -63,11 +63,6 @@ public final class TrainingArtifacts {
 
     private TrainingArtifacts() {}
 
-    /** TrainStep outputs of a spec's training graph, in order. */
-    public static List<String> trainOutputs(ModelSpec spec) {
-        return trainStep(spec).outputs();
-    }
-
     /** The contract's TrainStep for this spec's arithmetic: the graph built here takes and returns exactly these names. */
     public static StepSignature trainStep(ModelSpec spec) {
         return StepSignature.trainStep(Arithmetic.of(spec).lossScaling());

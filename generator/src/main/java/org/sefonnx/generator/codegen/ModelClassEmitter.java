@@ -58,8 +58,8 @@ public final class ModelClassEmitter {
         TreeSet<String> declared = Arrays.stream(ModelDescriptor.class.getMethods()).filter(m -> !m.isDefault()).map(Method::getName)
                 .collect(Collectors.toCollection(TreeSet::new));
         if (!declared.equals(new TreeSet<>(GETTERS.keySet()))) {
-            throw new IllegalStateException("ModelClassEmitter implements " + new TreeSet<>(GETTERS.keySet()) + " but ModelDescriptor declares "
-                    + declared + ": teach the emitter the new methods");
+            throw new IllegalStateException("ModelClassEmitter implements " + new TreeSet<>(GETTERS.keySet())
+                    + " but ModelDescriptor declares " + declared + ": teach the emitter the new methods");
         }
     }
 
