@@ -1,21 +1,22 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.weights.PretrainedImport;
-import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.CheckedData;
 import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
-import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.data.Sample;
@@ -95,7 +96,7 @@ public final class Trainer {
             if (protocol.hasValidation()) ValidationSplit.write(run, protocol, validation);
             ModelDescriptor d = SpecDescriptor.of(o.spec());
             log.println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
-            Path initialFile = run.artifacts().resolve(d.checkpointFile());
+            Path initialFile = run.artifacts().resolve(ArtifactLayout.CHECKPOINT);
             CheckpointWriter.write(initial, initialFile);
             writeRunProperties(run, o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
             RunState state = RunState.initial(run, initialFile);
@@ -196,22 +197,21 @@ public final class Trainer {
             started = true;
             long globalStep = state.globalStep();
             int startEpoch = state.epochsCompleted();
-            int lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
+            ModelSteps steps = new ModelSteps(d, session);
             // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
             MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
             for (int epoch = startEpoch; epoch < o.epochs(); epoch++) {
                 double lr = o.learningRateAt(epoch);
                 session.setLearningRate((float) lr);   // ORT does not restore it from a checkpoint
-                double[] trainSums = new double[d.trainOutputs().size()];
-                long trainImages = 0;
+                ModelSteps.LossTermSums trainTerms = new ModelSteps.LossTermSums();
                 int planned = o.maxBatchesPerEpoch() > 0 ? Math.min(o.maxBatchesPerEpoch(), trainLoader.batchesPerEpoch()) : trainLoader.batchesPerEpoch();
                 Progress bar = new Progress(log, terminal, String.format(Locale.ROOT, "epoch %d/%d train", epoch + 1, o.epochs()), planned);
                 int batches = 0;
                 try (BatchLoader.Epoch it = trainLoader.epoch(epoch)) {
                     while (it.hasNext() && batches < planned) {
                         try (Batch b = it.next()) {
-                            List<HostTensor> out = session.trainStep(mixedPrecision.inputs(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
-                            float loss = out.get(lossAt).scalar();
+                            ModelSteps.Outputs out = steps.train(mixedPrecision.inputs(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
+                            float loss = out.scalar(TensorNames.LOSS);
                             if (!mixedPrecision.step(out)) {
                                 session.lazyResetGrad();   // the next step overwrites the skipped step's gradient buffers
                                 globalStep++;
@@ -227,8 +227,7 @@ public final class Trainer {
                             }
                             session.optimizerStep();
                             session.lazyResetGrad();
-                            for (int i = 0; i < trainSums.length; i++) if (mixedPrecision.isLossTerm(i)) trainSums[i] += out.get(i).scalar() * (double) b.size();
-                            trainImages += b.size();
+                            trainTerms.add(out, b.size());
                             globalStep++;
                             batches++;
                             bar.update(batches, b.size(), String.format(Locale.ROOT, "loss %.4f lr %.3g", loss, lr));
@@ -240,9 +239,9 @@ public final class Trainer {
                             + " train images was skipped as bad (" + String.join("; ", trainLoader.skippedReasons().values()) + ")");
                 }
                 double trainSeconds = bar.seconds(), imagesPerSecond = bar.imagesPerSecond();
-                Evaluation eval = evaluate(session, d, testLoader, String.format(Locale.ROOT, "epoch %d/%d test ", epoch + 1, o.epochs()));
+                Evaluation eval = evaluate(steps, d, testLoader, String.format(Locale.ROOT, "epoch %d/%d test ", epoch + 1, o.epochs()));
                 requireBoundedSkips(data, trainLoader, testLoader, eval.confusion);
-                Evaluation valEval = valLoader == null ? null : evaluate(session, d, valLoader, String.format(Locale.ROOT, "epoch %d/%d val  ", epoch + 1, o.epochs()));
+                Evaluation valEval = valLoader == null ? null : evaluate(steps, d, valLoader, String.format(Locale.ROOT, "epoch %d/%d val  ", epoch + 1, o.epochs()));
                 // the run state keeps the selection split's integer counts: with --select-on val the validation pass's
                 ConfusionMatrix selected = protocol.selectOn() == Protocol.SelectOn.VAL ? valEval.confusion : eval.confusion;
                 boolean best = state.isBetter(selected.correct(), selected.total());
@@ -252,7 +251,7 @@ public final class Trainer {
                 session.setIntProperty(PROP_GLOBAL_STEP, globalStep);
                 session.setFloatProperty(PROP_TOP1, (float) eval.confusion.top1());
                 mixedPrecision.save(session);
-                EpochMetrics m = new EpochMetrics(epoch, lr, terms(trainSums, trainImages, d), eval.terms, eval.confusion.top1(),
+                EpochMetrics m = new EpochMetrics(epoch, lr, trainTerms.mean(), eval.terms, eval.confusion.top1(),
                         eval.confusion.meanClassAccuracy(), imagesPerSecond, trainSeconds + eval.seconds + (valEval == null ? 0 : valEval.seconds), bestTop1,
                         bestEpoch, globalStep, valEval == null ? Double.NaN : valEval.confusion.top1(),
                         valEval == null ? Double.NaN : valEval.confusion.meanClassAccuracy(), protocol.selectOn(), eval.groups);
@@ -328,47 +327,30 @@ public final class Trainer {
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages())
                              .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), t.threads(), false, log)) {
-            Evaluation e = t.evaluate(session, d, testLoader, "eval " + ckpt.getFileName());
+            Evaluation e = t.evaluate(new ModelSteps(d, session), d, testLoader, "eval " + ckpt.getFileName());
             if (confusionOut != null) e.confusion.write(confusionOut, t.layoutNames(data));
             return new EvalResult(e.confusion.top1(), e.confusion.meanClassAccuracy(), e.confusion.total(), e.terms.loss());
         }
     }
 
-    private Evaluation evaluate(OrtAdapter.Training session, ModelDescriptor d, BatchLoader testLoader, String label) {
+    private Evaluation evaluate(ModelSteps steps, ModelDescriptor d, BatchLoader testLoader, String label) {
         ConfusionMatrix confusion = new ConfusionMatrix(d.numClasses());
-        List<String> outs = d.evalOutputs();
-        int logitsAt = outs.indexOf(SefModel.LOGITS);
-        int blockSumsAt = outs.indexOf(SefModel.GROUP_BLOCK_SUMS), groupLogitsAt = outs.indexOf(SefModel.GROUP_LOGITS);
         GroupMetrics groups = new GroupMetrics(d.groupChannels(), d.numClasses());
-        double[] sums = new double[outs.size()];
-        long images = 0;
+        ModelSteps.LossTermSums terms = new ModelSteps.LossTermSums();
         Progress bar = new Progress(log, terminal, label, testLoader.batchesPerEpoch());
         int batches = 0;
         try (BatchLoader.Epoch it = testLoader.epoch(0)) {
             while (it.hasNext()) {
                 try (Batch b = it.next()) {
-                    List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
-                    confusion.addBatch(out.get(logitsAt).toFloats(), b.labels());
-                    groups.addBatch(out.get(blockSumsAt).toFloats(), out.get(groupLogitsAt).toFloats(), b.labels());
-                    for (String term : List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION, SefModel.GROUPING)) {
-                        sums[outs.indexOf(term)] += out.get(outs.indexOf(term)).scalar() * (double) b.size();
-                    }
-                    images += b.size();
+                    ModelSteps.Outputs out = steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
+                    confusion.addBatch(out.floats(TensorNames.LOGITS), b.labels());
+                    groups.addBatch(out.floats(TensorNames.GROUP_BLOCK_SUMS), out.floats(TensorNames.GROUP_LOGITS), b.labels());
+                    terms.add(out, b.size());
                     bar.update(++batches, b.size(), "");
                 }
             }
         }
-        return new Evaluation(confusion, terms(sums, images, d.evalOutputs()), groups.summary(), bar.seconds());
-    }
-
-    private static EpochMetrics.LossTerms terms(double[] sums, long n, ModelDescriptor d) {
-        return terms(sums, n, d.trainOutputs());
-    }
-
-    private static EpochMetrics.LossTerms terms(double[] sums, long n, List<String> names) {
-        double div = Math.max(n, 1);
-        return new EpochMetrics.LossTerms(sums[names.indexOf(SefModel.LOSS)] / div, sums[names.indexOf(SefModel.CROSS_ENTROPY)] / div,
-                sums[names.indexOf(SefModel.ENTROPY)] / div, sums[names.indexOf(SefModel.DISTILLATION)] / div, sums[names.indexOf(SefModel.GROUPING)] / div);
+        return new Evaluation(confusion, terms.mean(), groups.summary(), bar.seconds());
     }
 
     private int threads() {
@@ -431,12 +413,12 @@ public final class Trainer {
     static final String PROP_RUN_PRETRAINED_SHA = "pretrained.sha256";
 
     static void writeRunProperties(RunDirectory run, TrainOptions o, Protocol protocol, String pretrainedSha256) throws IOException {
-        StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/model.properties\n");
+        StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/" + ArtifactLayout.SPEC + "\n");
         o.asMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         protocol.asMap().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         if (pretrainedSha256 != null) sb.append(PROP_RUN_PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
         AtomicFiles.writeString(run.runProperties(), sb.toString());
-        AtomicFiles.writeString(run.artifacts().resolve(ArtifactWriter.SPEC_FILE), o.spec().toProperties());
+        AtomicFiles.writeString(run.artifacts().resolve(ArtifactLayout.SPEC), o.spec().toProperties());
     }
 
     static Properties readRunProperties(RunDirectory run) throws IOException {
@@ -451,7 +433,7 @@ public final class Trainer {
 
     public static TrainOptions readRunOptions(RunDirectory run) throws IOException {
         Properties p = readRunProperties(run);
-        Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
+        Path specFile = run.artifacts().resolve(ArtifactLayout.SPEC);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         String layout = p.getProperty("data.layout", "demo");
         String root = p.getProperty("data.root", "");
