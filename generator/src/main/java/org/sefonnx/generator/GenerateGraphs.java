@@ -1,7 +1,8 @@
 package org.sefonnx.generator;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.codegen.ModelClassEmitter;
 import org.sefonnx.generator.model.ModelSpec;
@@ -37,17 +38,17 @@ public final class GenerateGraphs {
         for (ModelSpec spec : specs) {
             long t0 = System.nanoTime();
             TrainingArtifacts.Models m = TrainingArtifacts.build(spec);
-            Path dir = resources.resolve(ModelClassEmitter.resourceDirectory(spec));
+            Path dir = resources.resolve(ArtifactLayout.resourceDirectory(spec.id()));
             ArtifactWriter.writeModels(m, dir);
             emitter.emit(m).writeTo(sources);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             long params = m.trainable().stream().mapToLong(t -> t.numel()).sum();
             report.append(String.format("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d%n", spec.id(), ms, m.trainingNodeCount(), m.evalNodeCount(),
-                    Files.size(dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE)), Files.size(dir.resolve(ArtifactWriter.EVAL_MODEL_FILE)),
-                    Files.size(dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE)), params));
+                    Files.size(dir.resolve(ArtifactLayout.TRAINING_MODEL)), Files.size(dir.resolve(ArtifactLayout.EVAL_MODEL)),
+                    Files.size(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL)), params));
         }
         emitter.emitRegistry(specs).writeTo(sources);
-        AtomicFiles.writeString(resources.resolve("sef-onnx/graphs/generation-report.tsv"), report.toString());
+        AtomicFiles.writeString(resources.resolve(ArtifactLayout.RESOURCE_ROOT + "generation-report.tsv"), report.toString());
         System.out.print("[generate-graphs]\n" + report);
     }
 }

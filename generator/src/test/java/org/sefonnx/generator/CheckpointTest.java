@@ -2,6 +2,7 @@ package org.sefonnx.generator;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -29,7 +30,7 @@ class CheckpointTest {
     void writtenCheckpointReadsBackWithItsPropertyBag() throws Exception {
         ModelSpec spec = ModelSpec.of("ck-test", 18, 7, 3, 32);
         ArtifactWriter.writeInitialCheckpoint(spec, 11, dir);
-        Checkpoint ck = CheckpointReader.read(dir.resolve(ArtifactWriter.CHECKPOINT_FILE));
+        Checkpoint ck = CheckpointReader.read(dir.resolve(ArtifactLayout.CHECKPOINT));
         Checkpoint expected = ArtifactWriter.initialCheckpoint(spec, 11);
         assertEquals(expected.trainable().size(), ck.trainable().size());
         assertEquals(expected.frozen().size(), ck.frozen().size());

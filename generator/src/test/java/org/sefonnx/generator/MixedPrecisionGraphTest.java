@@ -3,12 +3,13 @@ package org.sefonnx.generator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.Node;
@@ -160,7 +161,7 @@ class MixedPrecisionGraphTest {
         }
         // CE + its grad, log-softmax of the global and each group head, ReduceL2 and the Gram MatMuls at least
         assertTrue(lossNodes >= 2 + 2 * (1 + fp16(id).groups()) + 1, "loss nodes: " + lossNodes);
-        for (String term : TrainingArtifacts.TRAIN_OUTPUTS) assertEquals(DType.FLOAT, g.value(term).dtype(), term);
+        for (String term : TensorNames.LOSS_TERMS) assertEquals(DType.FLOAT, g.value(term).dtype(), term);
         assertEquals(DType.FLOAT, g.value("grouping.n").dtype());
     }
 
@@ -208,21 +209,21 @@ class MixedPrecisionGraphTest {
     void lossScaleIsFedAndTheFiniteFlagGatesEveryMomentumWriteBack() {
         ModelSpec spec = fp16("demo-r18");
         Graph g = training(spec);
-        Value scale = g.value(SefModel.LOSS_SCALE);
+        Value scale = g.value(TensorNames.LOSS_SCALE);
         assertEquals(DType.FLOAT, scale.dtype());
         assertEquals(0, scale.requireShape().rank(), "a scalar input");
         List<String> user = g.inputs().stream().map(Value::name)
                 .filter(n -> TrainingArtifacts.checkpointTensors(spec).stream().noneMatch(t -> t.name().equals(n)))
                 .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX) && !n.equals(TrainingArtifacts.LAZY_RESET_GRAD)).toList();
-        assertEquals(List.of(SefModel.IMAGES, SefModel.LABELS, SefModel.LOSS_SCALE), user, "TrainStep's inputs in order");
+        assertEquals(List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE), user, "TrainStep's inputs in order");
         List<String> visible = g.outputs().stream().map(Value::name).filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
-        assertEquals(TrainingArtifacts.MIXED_PRECISION_TRAIN_OUTPUTS, visible);
-        assertEquals(TrainingArtifacts.trainOutputs(spec), visible);
-        assertEquals(DType.BOOL, g.value(SefModel.GRADIENTS_FINITE).dtype());
+        assertEquals(StepSignature.trainStep(true).outputs(), visible);
+        assertEquals(TrainingArtifacts.trainStep(spec).outputs(), visible);
+        assertEquals(DType.BOOL, g.value(TensorNames.GRADIENTS_FINITE).dtype());
 
         Map<String, Node> producers = new HashMap<>();
         for (Node n : g.nodes()) for (Value o : n.outputs) if (o != null) producers.put(o.name(), n);
-        Value finite = g.value(SefModel.GRADIENTS_FINITE);
+        Value finite = g.value(TensorNames.GRADIENTS_FINITE);
         int gated = 0;
         for (Node n : g.nodes()) {
             if (!n.opType.equals("InPlaceAccumulatorV2") || !n.input(0).name().endsWith(CheckpointTensor.MOMENTUM_SUFFIX)) continue;

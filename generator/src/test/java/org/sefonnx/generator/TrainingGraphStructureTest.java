@@ -7,6 +7,8 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ConvLowering;
@@ -116,9 +118,9 @@ class TrainingGraphStructureTest {
         for (GraphProto g : trainingGraphs(m)) {
             List<String> visible = g.getOutputList().stream().map(ValueInfoProto::getName)
                     .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
-            assertEquals(TrainingArtifacts.TRAIN_OUTPUTS, visible);
+            assertEquals(TensorNames.LOSS_TERMS, visible);
         }
-        assertEquals(TrainingArtifacts.EVAL_OUTPUTS, m.eval().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+        assertEquals(StepSignature.evalStep().outputs(), m.eval().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
     }
 
     /**

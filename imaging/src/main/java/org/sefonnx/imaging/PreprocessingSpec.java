@@ -1,5 +1,7 @@
 package org.sefonnx.imaging;
 
+import org.sefonnx.contract.ExportLayout;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +16,7 @@ import java.util.Properties;
  * The evaluation transform of an exported model, as {@code preprocessing.properties} of the export directory
  * stores it: PIL bilinear (antialiased) resize to {@code resizeWidth x resizeHeight} ignoring the aspect ratio,
  * centre crop to {@code cropWidth x cropHeight} (equal to the resize when there is no crop), then
- * {@code (v / 255 - mean) / std} per channel, written NCHW into the model input {@value #INPUT}.
+ * {@code (v / 255 - mean) / std} per channel, written NCHW into the model input {@value ExportLayout#MODEL_INPUT}.
  *
  * @param modelId              the model the transform belongs to; empty until {@link #withModel}
  * @param numClasses           K of that model; 0 until {@link #withModel}
@@ -24,15 +26,11 @@ import java.util.Properties;
 public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std,
                                 String modelId, int numClasses, boolean applyExifOrientation) {
 
-    /** File name inside an export directory. */
-    public static final String FILE_NAME = "preprocessing.properties";
     /** The resampling filter {@link PilResize} implements (Pillow's Image.BILINEAR, antialiased when downscaling). */
     public static final String INTERPOLATION = "pil-bilinear-antialias";
     public static final String LAYOUT = "NCHW";
-    /** Tensor names of the export contract (the generator's SefModel.IMAGES, LOGITS and PROBABILITIES). */
-    public static final String INPUT = "images";
-    public static final String LOGITS = "logits";
-    public static final String PROBABILITIES = "probabilities";
+    /** The model outputs the export contract names, as {@value #KEY_OUTPUTS} lists them. */
+    private static final String OUTPUTS = String.join(",", ExportLayout.MODEL_OUTPUTS);
     /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect (package-private: arrays are mutable). */
     static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
     static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
@@ -137,12 +135,13 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     }
 
     /**
-     * The text of {@value #FILE_NAME}; the trainer writes it with its atomic-write helper (this module writes no files,
+     * The text of {@value ExportLayout#PREPROCESSING}; the trainer writes it with its atomic-write helper (this module writes no files,
      * runtime-infer only reads them).
      */
     public String toText() {
         if (modelId.isEmpty() || numClasses < 1) {
-            throw new IllegalStateException(FILE_NAME + " needs modelId and numClasses; call withModel(id, classes) first");
+            throw new IllegalStateException(ExportLayout.PREPROCESSING + " needs modelId and numClasses; call withModel(id, classes)"
+                    + " first");
         }
         StringBuilder text = new StringBuilder();
         text.append("# sef-onnx evaluation preprocessing of model ").append(modelId).append('\n');
@@ -155,8 +154,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         line(text, KEY_MEAN, join(mean));
         line(text, KEY_STD, join(std));
         line(text, KEY_INTERPOLATION, INTERPOLATION);
-        line(text, KEY_INPUT, INPUT);
-        line(text, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
+        line(text, KEY_INPUT, ExportLayout.MODEL_INPUT);
+        line(text, KEY_OUTPUTS, OUTPUTS);
         line(text, KEY_LAYOUT, LAYOUT);
         line(text, KEY_EXIF_ORIENTATION, applyExifOrientation ? EXIF_ORIENTATION_APPLY : EXIF_ORIENTATION_IGNORE);
         return text.toString();
@@ -195,8 +194,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         }
         expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
         expect(p, file, KEY_LAYOUT, LAYOUT);
-        expect(p, file, KEY_INPUT, INPUT);
-        expect(p, file, KEY_OUTPUTS, LOGITS + "," + PROBABILITIES);
+        expect(p, file, KEY_INPUT, ExportLayout.MODEL_INPUT);
+        expect(p, file, KEY_OUTPUTS, OUTPUTS);
         String id = required(p, file, KEY_MODEL_ID, "a model id");
         try {
             return new PreprocessingSpec(positiveInt(p, file, KEY_RESIZE_WIDTH), positiveInt(p, file, KEY_RESIZE_HEIGHT),

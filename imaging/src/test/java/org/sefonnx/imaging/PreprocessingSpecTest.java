@@ -11,13 +11,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ExportLayout;
 
 class PreprocessingSpecTest {
 
     @Test
     void writeThenReadGivesTheSameSpecAndTheDocumentedKeys(@TempDir Path dir) throws IOException {
         PreprocessingSpec cub = PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448).withModel("cub-r50", 200);
-        Path file = dir.resolve(PreprocessingSpec.FILE_NAME);
+        Path file = dir.resolve(ExportLayout.PREPROCESSING);
         Files.writeString(file, cub.toText());
         assertEquals(cub, PreprocessingSpec.read(file));
         String text = Files.readString(file);
@@ -39,7 +40,7 @@ class PreprocessingSpecTest {
 
     @Test
     void readErrorsNameTheFileTheKeyAndTheExpectedForm(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve(PreprocessingSpec.FILE_NAME);
+        Path file = dir.resolve(ExportLayout.PREPROCESSING);
         Files.writeString(file, PreprocessingSpec.resize(32).withModel("demo", 10).toText());
         String good = Files.readString(file);
 
@@ -69,7 +70,7 @@ class PreprocessingSpecTest {
 
     @Test
     void nonFiniteOr255ScaleStatisticsUnknownAndRepeatedKeysAreRefused(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve(PreprocessingSpec.FILE_NAME);
+        Path file = dir.resolve(ExportLayout.PREPROCESSING);
         String good = PreprocessingSpec.resize(32).withModel("demo", 10).toText();
         String[][] cases = {
                 {"mean=0.485,0.456,0.406", "mean=NaN,0.456,0.406", "key 'mean' is 'NaN,0.456,0.406', expected three finite numbers in [0, 1]"},

@@ -9,6 +9,9 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.imaging.ImageDecodeException;
 import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
@@ -20,10 +23,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,8 +33,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
- * A trained SEF model served from an export directory ({@value #MODEL_FILE}, {@value #LABELS_FILE},
- * {@value PreprocessingSpec#FILE_NAME}) on the official ONNX Runtime Java API: the backbone and global head only,
+ * A trained SEF model served from an export directory ({@value ExportLayout#MODEL}, {@value ExportLayout#LABELS},
+ * {@value ExportLayout#PREPROCESSING}) on the official ONNX Runtime Java API: the backbone and global head only,
  * images in, ranked labels out.
  *
  * <p>Thread-safe: concurrent callers share one {@link OrtSession} (ORT's Run is safe to call concurrently) and borrow
@@ -42,13 +42,6 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * session under a running call crashes ORT natively); calls after it fail with an IllegalStateException saying so.
  */
 public final class SefClassifier implements AutoCloseable {
-    public static final String MODEL_FILE = "model.onnx";
-    public static final String LABELS_FILE = "labels.txt";
-    /** The optional explain model of an export: model.onnx's outputs plus the feature map and the group logits. */
-    public static final String EXPLAIN_MODEL_FILE = "explain_model.onnx";
-    /** Output names of the explain model (the generator's SefModel.FEATURE_MAP and GROUP_LOGITS). */
-    public static final String FEATURE_MAP = "feature_map", GROUP_LOGITS = "group_logits";
-
     /** Where the session runs. */
     public enum Device { CPU, CUDA }
 
@@ -121,7 +114,7 @@ public final class SefClassifier implements AutoCloseable {
     private final PreprocessingSpec preprocessing;
     private final Preprocessor preprocessor;
     private final List<String> labels;
-    private final Set<String> outputNames = Set.of(PreprocessingSpec.LOGITS, PreprocessingSpec.PROBABILITIES);
+    private final Set<String> outputNames = Set.copyOf(ExportLayout.MODEL_OUTPUTS);
     private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
     /** Calls hold the read lock for their whole run; close() takes the write lock, so it waits for them. */
@@ -153,13 +146,13 @@ public final class SefClassifier implements AutoCloseable {
      * properties' numClasses K. Any disagreement fails with an {@link InvalidExportException} naming the file.
      */
     public static SefClassifier open(Path exportDir, Options options) throws IOException {
-        Path modelFile = exportDir.resolve(MODEL_FILE);
-        Path labelsFile = exportDir.resolve(LABELS_FILE);
-        Path preprocessingFile = exportDir.resolve(PreprocessingSpec.FILE_NAME);
+        Path modelFile = exportDir.resolve(ExportLayout.MODEL);
+        Path labelsFile = exportDir.resolve(ExportLayout.LABELS);
+        Path preprocessingFile = exportDir.resolve(ExportLayout.PREPROCESSING);
         for (Path required : List.of(modelFile, labelsFile, preprocessingFile)) {
             if (!Files.isRegularFile(required)) {
-                throw new InvalidExportException(required, "missing; an export directory holds " + MODEL_FILE + ", "
-                        + LABELS_FILE + " and " + PreprocessingSpec.FILE_NAME);
+                throw new InvalidExportException(required, "missing; an export directory holds " + ExportLayout.MODEL + ", "
+                        + ExportLayout.LABELS + " and " + ExportLayout.PREPROCESSING);
             }
             if (!Files.isReadable(required)) {
                 throw new InvalidExportException(required, "is not readable by this user (permission denied): make it readable "
@@ -186,12 +179,12 @@ public final class SefClassifier implements AutoCloseable {
         try {
             int classes = checkModel(session, modelFile, spec);
             if (labels.size() != classes) {
-                throw new InvalidExportException(labelsFile, labels.size() + " labels, but output '" + PreprocessingSpec.LOGITS
-                        + "' of " + MODEL_FILE + " has " + classes + " classes (one label per line, in class-index order)");
+                throw new InvalidExportException(labelsFile, labels.size() + " labels, but output '" + TensorNames.LOGITS
+                        + "' of " + ExportLayout.MODEL + " has " + classes + " classes (one label per line, in class-index order)");
             }
             if (spec.numClasses() != classes) {
                 throw new InvalidExportException(preprocessingFile, "numClasses is " + spec.numClasses() + ", but output '"
-                        + PreprocessingSpec.LOGITS + "' of " + MODEL_FILE + " has " + classes + " classes");
+                        + TensorNames.LOGITS + "' of " + ExportLayout.MODEL + " has " + classes + " classes");
             }
             SefClassifier classifier = new SefClassifier(environment, session, options, spec, labels);
             classifier.exportDir = exportDir;
@@ -236,43 +229,31 @@ public final class SefClassifier implements AutoCloseable {
     }
 
     private static List<String> readLabels(Path file) throws IOException {
-        String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
-        } catch (CharacterCodingException e) {
-            throw new InvalidExportException(file, "is not UTF-8 text", e);
-        } catch (NoSuchFileException e) {
-            throw new InvalidExportException(file, "missing", e);
+            return LabelFile.read(file);
+        } catch (LabelFile.FormatException e) {
+            throw new InvalidExportException(e.file(), e.problem(), e);
         }
-        if (text.startsWith("\uFEFF")) text = text.substring(1);
-        List<String> lines = new ArrayList<>(Arrays.asList(text.split("\r?\n", -1)));
-        if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                throw new InvalidExportException(file, "line " + (i + 1) + " is empty; expected one class name per line");
-            }
-        }
-        return List.copyOf(lines);
     }
 
     /** Checks the model's input and outputs against the contract; returns K. */
     private static int checkModel(OrtSession session, Path modelFile, PreprocessingSpec spec) throws OrtException {
         Map<String, NodeInfo> inputs = session.getInputInfo();
-        NodeInfo input = inputs.get(PreprocessingSpec.INPUT);
+        NodeInfo input = inputs.get(ExportLayout.MODEL_INPUT);
         if (input == null || inputs.size() != 1) {
             throw new InvalidExportException(modelFile, "inputs are " + inputs.keySet() + ", expected exactly ['"
-                    + PreprocessingSpec.INPUT + "'] (float [batch, 3, H, W])");
+                    + ExportLayout.MODEL_INPUT + "'] (float [batch, 3, H, W])");
         }
         long[] inputShape = floatTensorShape(modelFile, input);
         long[] expected = {-1, 3, spec.cropHeight(), spec.cropWidth()};
         if (inputShape.length != 4 || inputShape[1] != 3 || !fits(inputShape[2], expected[2]) || !fits(inputShape[3], expected[3])) {
-            throw new InvalidExportException(modelFile, "input '" + PreprocessingSpec.INPUT + "' has shape " + Arrays.toString(inputShape)
-                    + ", but " + PreprocessingSpec.FILE_NAME + " crops to " + spec.cropWidth() + "x" + spec.cropHeight()
+            throw new InvalidExportException(modelFile, "input '" + ExportLayout.MODEL_INPUT + "' has shape " + Arrays.toString(inputShape)
+                    + ", but " + ExportLayout.PREPROCESSING + " crops to " + spec.cropWidth() + "x" + spec.cropHeight()
                     + ": expected [batch, 3, " + spec.cropHeight() + ", " + spec.cropWidth() + "]");
         }
         Map<String, NodeInfo> outputs = session.getOutputInfo();
         long classes = -1;
-        for (String name : List.of(PreprocessingSpec.LOGITS, PreprocessingSpec.PROBABILITIES)) {
+        for (String name : ExportLayout.MODEL_OUTPUTS) {
             NodeInfo output = outputs.get(name);
             if (output == null) {
                 throw new InvalidExportException(modelFile, "has no output '" + name + "' (outputs: " + outputs.keySet() + ")");
@@ -370,7 +351,7 @@ public final class SefClassifier implements AutoCloseable {
         for (int from = 0; from < images.size(); from += options.maxBatch()) {
             List<Path> chunk = images.subList(from, Math.min(images.size(), from + options.maxBatch()));
             ImageDecodeException[] errors = new ImageDecodeException[chunk.size()];
-            float[][] rows = run(chunk, SefClassifier::decode, PreprocessingSpec.PROBABILITIES, errors);
+            float[][] rows = run(chunk, SefClassifier::decode, TensorNames.PROBABILITIES, errors);
             for (int i = 0; i < chunk.size(); i++) {
                 all.add(errors[i] != null ? new ImageResult(chunk.get(i), List.of(), errors[i]) : new ImageResult(chunk.get(i), topK(rows[i]), null));
             }
@@ -380,15 +361,15 @@ public final class SefClassifier implements AutoCloseable {
 
     /** The raw logits [K] of one image file, for validation against reference outputs. */
     public float[] logits(Path image) {
-        return run(List.of(image), SefClassifier::decode, PreprocessingSpec.LOGITS)[0];
+        return run(List.of(image), SefClassifier::decode, TensorNames.LOGITS)[0];
     }
 
     public float[] logits(byte[] encoded) {
-        return run(List.of(encoded), SefClassifier::decode, PreprocessingSpec.LOGITS)[0];
+        return run(List.of(encoded), SefClassifier::decode, TensorNames.LOGITS)[0];
     }
 
     public float[] logits(BufferedImage image) {
-        return run(List.of(image), SefClassifier::convert, PreprocessingSpec.LOGITS)[0];
+        return run(List.of(image), SefClassifier::convert, TensorNames.LOGITS)[0];
     }
 
     /** Logits [n][K] of already preprocessed images: {@code n x 3 x H x W} floats, NCHW. */
@@ -397,11 +378,11 @@ public final class SefClassifier implements AutoCloseable {
         if (nchw.length == 0 || nchw.length % per != 0) {
             throw new IllegalArgumentException(nchw.length + " floats is not a whole number of " + per + "-float images");
         }
-        return runPreprocessed(nchw.length / per, buffer -> buffer.put(0, nchw), PreprocessingSpec.LOGITS);
+        return runPreprocessed(nchw.length / per, buffer -> buffer.put(0, nchw), TensorNames.LOGITS);
     }
 
     private float[][] probabilities(List<?> images, Decode decode) {
-        return run(images, decode, PreprocessingSpec.PROBABILITIES);
+        return run(images, decode, TensorNames.PROBABILITIES);
     }
 
     private static RgbImage decode(Object source, ImageDecoder decoder) {
@@ -474,7 +455,7 @@ public final class SefClassifier implements AutoCloseable {
 
     /**
      * The global top-k, each group's activation map and each group head's top-1 for one image, from the export's
-     * {@value #EXPLAIN_MODEL_FILE} (written by sef-onnx export next to model.onnx; an export without it is refused
+     * {@value ExportLayout#EXPLAIN_MODEL} (written by sef-onnx export next to model.onnx; an export without it is refused
      * naming the file). The group split is SEF's: C / G channels each, the last group also takes the remainder.
      */
     public Explanation explain(BufferedImage image) {
@@ -492,13 +473,13 @@ public final class SefClassifier implements AutoCloseable {
             long[] shape = {1, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
             FloatBuffer view = input.duplicate().position(0).limit(per).slice();
             try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
-                 OrtSession.Result result = explainer.run(Map.of(PreprocessingSpec.INPUT, tensor),
-                         Set.of(PreprocessingSpec.PROBABILITIES, FEATURE_MAP, GROUP_LOGITS))) {
-                float[] probabilities = floats(result, PreprocessingSpec.PROBABILITIES);
-                OnnxTensor features = (OnnxTensor) result.get(FEATURE_MAP).orElseThrow();
+                 OrtSession.Result result = explainer.run(Map.of(ExportLayout.MODEL_INPUT, tensor),
+                         Set.of(TensorNames.PROBABILITIES, TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
+                float[] probabilities = floats(result, TensorNames.PROBABILITIES);
+                OnnxTensor features = (OnnxTensor) result.get(TensorNames.FEATURE_MAP).orElseThrow();
                 long[] fs = features.getInfo().getShape();
                 int c = (int) fs[1], h = (int) fs[2], w = (int) fs[3], cells = h * w;
-                float[] map = floats(result, FEATURE_MAP), groupLogits = floats(result, GROUP_LOGITS);
+                float[] map = floats(result, TensorNames.FEATURE_MAP), groupLogits = floats(result, TensorNames.GROUP_LOGITS);
                 int k = labels.size(), groups = groupLogits.length / k;
                 List<float[]> maps = new ArrayList<>();
                 List<Prediction> groupPredictions = new ArrayList<>();
@@ -541,10 +522,10 @@ public final class SefClassifier implements AutoCloseable {
 
     private synchronized OrtSession explainSession() {
         if (explainSession != null) return explainSession;
-        Path file = exportDir.resolve(EXPLAIN_MODEL_FILE);
+        Path file = exportDir.resolve(ExportLayout.EXPLAIN_MODEL);
         if (!Files.isRegularFile(file)) {
             throw new InvalidExportException(file, "missing: explain() needs the explain model; re-export the run with "
-                    + "`sef-onnx export --run DIR` (it writes " + EXPLAIN_MODEL_FILE + " next to " + MODEL_FILE + ")");
+                    + "`sef-onnx export --run DIR` (it writes " + ExportLayout.EXPLAIN_MODEL + " next to " + ExportLayout.MODEL + ")");
         }
         try (OrtSession.SessionOptions sessionOptions = sessionOptions(options)) {
             explainSession = environment.createSession(file.toString(), sessionOptions);
@@ -576,7 +557,7 @@ public final class SefClassifier implements AutoCloseable {
         long[] shape = {batch, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
         FloatBuffer view = input.duplicate().position(0).limit(batch * preprocessor.floatsPerImage()).slice();
         try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
-             OrtSession.Result result = session.run(Map.of(PreprocessingSpec.INPUT, tensor), Set.of(output))) {
+             OrtSession.Result result = session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(output))) {
             OnnxValue value = result.get(output).orElseThrow();
             FloatBuffer flat = ((OnnxTensor) value).getFloatBuffer();
             int classes = labels.size();

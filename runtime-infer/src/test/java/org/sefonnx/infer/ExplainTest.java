@@ -6,8 +6,10 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.imaging.ImageDecoder;
@@ -35,11 +37,11 @@ class ExplainTest {
     @Test
     void groupMapsAndGroupPredictionsMatchTheExplainModelsOutputs(@TempDir Path dir) throws IOException, OrtException {
         Map<String, float[]> tensors = InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(SPEC, 11));
-        InferenceGraph.write(SPEC, tensors, dir.resolve(SefClassifier.MODEL_FILE));
-        AtomicFiles.write(dir.resolve(SefClassifier.EXPLAIN_MODEL_FILE), InferenceGraph.buildExplain(SPEC, tensors).toByteArray());
-        Files.write(dir.resolve(SefClassifier.LABELS_FILE), GoldenModel.LABELS, StandardCharsets.UTF_8);
+        InferenceGraph.write(SPEC, tensors, dir.resolve(ExportLayout.MODEL));
+        AtomicFiles.write(dir.resolve(ExportLayout.EXPLAIN_MODEL), InferenceGraph.buildExplain(SPEC, tensors).toByteArray());
+        Files.write(dir.resolve(ExportLayout.LABELS), GoldenModel.LABELS, StandardCharsets.UTF_8);
         PreprocessingSpec preprocessing = PreprocessingSpec.resize(64).withModel(SPEC.id(), SPEC.numClasses());
-        Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), preprocessing.toText());
+        Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), preprocessing.toText());
         Path image = GoldenModel.image("bird_on_branch.jpg");
 
         Explanation e;
@@ -60,11 +62,11 @@ class ExplainTest {
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         float[] features, groupLogits;
-        try (OrtSession s = env.createSession(dir.resolve(SefClassifier.EXPLAIN_MODEL_FILE).toString());
+        try (OrtSession s = env.createSession(dir.resolve(ExportLayout.EXPLAIN_MODEL).toString());
              OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[]{1, 3, 64, 64});
-             OrtSession.Result r = s.run(Map.of("images", x), Set.of(SefClassifier.FEATURE_MAP, SefClassifier.GROUP_LOGITS))) {
-            features = flat((OnnxTensor) r.get(SefClassifier.FEATURE_MAP).orElseThrow());
-            groupLogits = flat((OnnxTensor) r.get(SefClassifier.GROUP_LOGITS).orElseThrow());
+             OrtSession.Result r = s.run(Map.of("images", x), Set.of(TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
+            features = flat((OnnxTensor) r.get(TensorNames.FEATURE_MAP).orElseThrow());
+            groupLogits = flat((OnnxTensor) r.get(TensorNames.GROUP_LOGITS).orElseThrow());
         }
         assertEquals(512 * 4, features.length);
         int[] starts = {0, 170, 340}, counts = {170, 170, 172};
@@ -110,7 +112,7 @@ class ExplainTest {
     void anExportWithoutTheExplainModelIsRefusedNamingTheFile() throws IOException {
         try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport())) {
             InvalidExportException ex = assertThrows(InvalidExportException.class, () -> classifier.explain(GoldenModel.image("bird_on_branch.jpg")));
-            assertEquals(GoldenModel.sharedExport().resolve(SefClassifier.EXPLAIN_MODEL_FILE), ex.file());
+            assertEquals(GoldenModel.sharedExport().resolve(ExportLayout.EXPLAIN_MODEL), ex.file());
         }
     }
 

@@ -1,5 +1,6 @@
 package org.sefonnx.infer;
 
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.golden.GoldenTensors;
 import org.sefonnx.imaging.PreprocessingSpec;
@@ -21,9 +22,9 @@ final class GoldenModel extends GoldenTensors {
 
     /** Writes a complete export directory (model.onnx from {@link InferenceGraph}, labels, preprocessing) into {@code dir}. */
     static Path writeExport(Path dir, Map<String, float[]> tensors) throws IOException {
-        InferenceGraph.write(SPEC, tensors, dir.resolve(SefClassifier.MODEL_FILE));
-        Files.write(dir.resolve(SefClassifier.LABELS_FILE), LABELS, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PREPROCESSING.toText());
+        InferenceGraph.write(SPEC, tensors, dir.resolve(ExportLayout.MODEL));
+        Files.write(dir.resolve(ExportLayout.LABELS), LABELS, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PREPROCESSING.toText());
         return dir;
     }
 
@@ -34,7 +35,7 @@ final class GoldenModel extends GoldenTensors {
         if (sharedExport == null) {
             Path dir = Files.createTempDirectory("sef-golden-export");
             writeExport(dir, tensors());
-            for (String file : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) {
+            for (String file : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING)) {
                 dir.resolve(file).toFile().deleteOnExit();
             }
             dir.toFile().deleteOnExit();

@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.imaging.PreprocessingSpec;
 
 /** The generator's inference graph holds the backbone and the global head only (validation checks ORT's export too). */
 class InferenceGraphTest {
@@ -39,8 +40,8 @@ class InferenceGraphTest {
         assertEquals(20, ops.get("Conv"));   // 1 + 16 block convs + 3 downsamples
         assertEquals(20, ops.get("BatchNormalization"));
         assertEquals(1, ops.get("Gemm"));
-        assertEquals(List.of(SefModel.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList());
-        assertEquals(List.of(SefModel.LOGITS, SefModel.PROBABILITIES), model.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        assertEquals(List.of(TensorNames.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList());
+        assertEquals(List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES), model.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
 
         Set<String> trainable = new HashSet<>();
         for (CheckpointTensor t : SefModel.modelTensors(GoldenModel.SPEC)) if (t.trainable()) trainable.add(t.name());
@@ -59,9 +60,9 @@ class InferenceGraphTest {
 
     @Test
     void exportContractNamesAreTheGeneratorsTensorNames() {
-        assertEquals(SefModel.IMAGES, PreprocessingSpec.INPUT);
-        assertEquals(SefModel.LOGITS, PreprocessingSpec.LOGITS);
-        assertEquals(SefModel.PROBABILITIES, PreprocessingSpec.PROBABILITIES);
+        assertEquals(TensorNames.IMAGES, ExportLayout.MODEL_INPUT);
+        assertEquals(TensorNames.LOGITS, TensorNames.LOGITS);
+        assertEquals(TensorNames.PROBABILITIES, TensorNames.PROBABILITIES);
     }
 
     @Test

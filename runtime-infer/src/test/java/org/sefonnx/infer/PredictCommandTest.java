@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.cli.PredictCommand;
 
 class PredictCommandTest {
@@ -47,9 +47,9 @@ class PredictCommandTest {
     @Test
     void jsonEscapesLabels(@TempDir Path dir) throws IOException {
         Path from = GoldenModel.sharedExport();
-        Files.copy(from.resolve(SefClassifier.MODEL_FILE), dir.resolve(SefClassifier.MODEL_FILE));
-        Files.copy(from.resolve(PreprocessingSpec.FILE_NAME), dir.resolve(PreprocessingSpec.FILE_NAME));
-        Files.write(dir.resolve(SefClassifier.LABELS_FILE), List.of("Laysan \"albatross\" \\ 1", "b", "c", "d", "e"), StandardCharsets.UTF_8);
+        Files.copy(from.resolve(ExportLayout.MODEL), dir.resolve(ExportLayout.MODEL));
+        Files.copy(from.resolve(ExportLayout.PREPROCESSING), dir.resolve(ExportLayout.PREPROCESSING));
+        Files.write(dir.resolve(ExportLayout.LABELS), List.of("Laysan \"albatross\" \\ 1", "b", "c", "d", "e"), StandardCharsets.UTF_8);
         Outcome json = run("--model", dir.toString(), "--json", "--top-k", "1", GoldenModel.image("bird_on_branch.jpg").toString());
         assertEquals(0, json.exitCode(), json.err());
         assertTrue(json.out().contains("\"label\": \"Laysan \\\"albatross\\\" \\\\ 1\""), json.out());

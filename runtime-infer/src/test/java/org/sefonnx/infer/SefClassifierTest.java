@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.imaging.ImageDecodeException;
 import org.sefonnx.imaging.PreprocessingSpec;
 
@@ -26,7 +27,7 @@ class SefClassifierTest {
     /** A writable copy of the golden export, to break on purpose. */
     private static Path copyOfExport(Path into) throws IOException {
         Path from = GoldenModel.sharedExport();
-        for (String file : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) {
+        for (String file : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING)) {
             Files.copy(from.resolve(file), into.resolve(file));
         }
         return into;
@@ -49,12 +50,12 @@ class SefClassifierTest {
     @Test
     void labelCountDifferentFromTheModelsClassesIsRefusedNamingLabelsTxt(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
-        Files.write(export.resolve(SefClassifier.LABELS_FILE), List.of("a", "b", "c", "d"), StandardCharsets.UTF_8);
+        Files.write(export.resolve(ExportLayout.LABELS), List.of("a", "b", "c", "d"), StandardCharsets.UTF_8);
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
-        assertEquals(export.resolve(SefClassifier.LABELS_FILE), e.file());
+        assertEquals(export.resolve(ExportLayout.LABELS), e.file());
         assertTrue(e.getMessage().contains("4 labels, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
 
-        Files.writeString(export.resolve(SefClassifier.LABELS_FILE), "a\nb\n\nd\ne\n", StandardCharsets.UTF_8);
+        Files.writeString(export.resolve(ExportLayout.LABELS), "a\nb\n\nd\ne\n", StandardCharsets.UTF_8);
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertTrue(e.getMessage().contains("line 3 is empty"), e.getMessage());
     }
@@ -62,7 +63,7 @@ class SefClassifierTest {
     @Test
     void preprocessingThatDisagreesWithTheModelIsRefusedNamingTheFileAndField(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
-        Path properties = export.resolve(PreprocessingSpec.FILE_NAME);
+        Path properties = export.resolve(ExportLayout.PREPROCESSING);
         java.nio.file.Files.writeString(properties, PreprocessingSpec.resize(32).withModel("golden-r18", 7).toText());
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(properties, e.file());
@@ -70,7 +71,7 @@ class SefClassifierTest {
 
         java.nio.file.Files.writeString(properties, PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).toText());
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
-        assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
+        assertEquals(export.resolve(ExportLayout.MODEL), e.file());
         assertTrue(e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]") && e.getMessage().contains("expected [batch, 3, 36, 36]"),
                 e.getMessage());
 
@@ -82,14 +83,14 @@ class SefClassifierTest {
     @Test
     void missingFilesAndAnUnloadableModelAreNamed(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
-        Files.delete(export.resolve(SefClassifier.LABELS_FILE));
+        Files.delete(export.resolve(ExportLayout.LABELS));
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertTrue(e.getMessage().startsWith(export.resolve("labels.txt") + ": missing"), e.getMessage());
 
-        Files.write(export.resolve(SefClassifier.LABELS_FILE), GoldenModel.LABELS);
-        Files.writeString(export.resolve(SefClassifier.MODEL_FILE), "not a model");
+        Files.write(export.resolve(ExportLayout.LABELS), GoldenModel.LABELS);
+        Files.writeString(export.resolve(ExportLayout.MODEL), "not a model");
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
-        assertEquals(export.resolve(SefClassifier.MODEL_FILE), e.file());
+        assertEquals(export.resolve(ExportLayout.MODEL), e.file());
         assertTrue(e.getMessage().contains("ONNX Runtime cannot load it"), e.getMessage());
     }
 

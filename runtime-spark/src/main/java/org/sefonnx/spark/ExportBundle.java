@@ -1,8 +1,7 @@
 package org.sefonnx.spark;
 
-import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
-import org.sefonnx.infer.SefClassifier;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -19,13 +18,10 @@ import java.util.Map;
 /**
  * The three files of an export directory as bytes, with their SHA-256 identity: what the driver broadcasts so that
  * executors need no shared file system. The identity is the SHA-256 of the {@code sha256sum} listing of the files in
- * {@link #FILES} order, so {@code sha256sum model.onnx labels.txt preprocessing.properties | sha256sum} reproduces it.
+ * {@link ExportLayout#REQUIRED_FILES} order, so {@code sha256sum model.onnx labels.txt preprocessing.properties | sha256sum} reproduces it.
  */
 public final class ExportBundle implements Serializable {
     private static final long serialVersionUID = 1L;
-
-    /** The files of an export directory, in the order the identity lists them. */
-    public static final List<String> FILES = List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME);
 
     private final LinkedHashMap<String, byte[]> files;
     private final String sha256;
@@ -38,10 +34,11 @@ public final class ExportBundle implements Serializable {
     /** Reads the three files of {@code exportDir}; a missing one fails naming it. */
     public static ExportBundle read(Path exportDir) throws IOException {
         LinkedHashMap<String, byte[]> files = new LinkedHashMap<>();
-        for (String name : FILES) {
+        for (String name : ExportLayout.REQUIRED_FILES) {
             Path file = exportDir.resolve(name);
             if (!Files.isRegularFile(file)) {
-                throw new InvalidExportException(file, "missing; an export directory holds " + String.join(", ", FILES));
+                throw new InvalidExportException(file, "missing; an export directory holds "
+                        + String.join(", ", ExportLayout.REQUIRED_FILES));
             }
             files.put(name, Files.readAllBytes(file));
         }
@@ -66,7 +63,7 @@ public final class ExportBundle implements Serializable {
         String arrived = identity(files);
         if (!arrived.equals(expectedSha256) || !sha256.equals(expectedSha256)) {
             throw new IllegalStateException("export bundle: the files that reached this executor hash to " + arrived
-                    + ", expected SHA-256 " + expectedSha256 + " (" + String.join(", ", FILES) + ")");
+                    + ", expected SHA-256 " + expectedSha256 + " (" + String.join(", ", ExportLayout.REQUIRED_FILES) + ")");
         }
         Files.createDirectories(parent);
         Path dir = Files.createTempDirectory(parent, "sef-model-" + expectedSha256.substring(0, 12) + "-");

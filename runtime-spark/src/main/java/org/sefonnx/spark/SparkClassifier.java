@@ -11,6 +11,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.infer.SefClassifier;
 
 import java.io.IOException;
@@ -40,8 +41,8 @@ public final class SparkClassifier implements AutoCloseable {
     public static final String PROBABILITY = "probability";
     /** The top-k classes, best first: array of struct {@link #LABEL}, {@link #PROBABILITY}. */
     public static final String TOP_K = "top_k";
-    /** Raw scores of all K classes (array of float), only with {@link Options#logits()}. */
-    public static final String LOGITS = "logits";
+    /** Raw scores of all K classes (array of float), only with {@link Options#logits()}; named after the model output. */
+    public static final String LOGITS = TensorNames.LOGITS;
     /** Why the image has no prediction (string), null when it has one. */
     public static final String ERROR = "error";
     /** The bytes column of Spark's binaryFile source. */

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
 
 class ExportBundleTest {
@@ -42,7 +43,7 @@ class ExportBundleTest {
     void filesThatChangedOnTheWayAreRefusedAtLoad(@TempDir Path scratch) throws IOException, ClassNotFoundException {
         ExportBundle bundle = ExportBundle.read(TestExport.shared());
         Path written = bundle.materialize(scratch, bundle.sha256());
-        for (String file : ExportBundle.FILES) {
+        for (String file : ExportLayout.REQUIRED_FILES) {
             assertTrue(Arrays.equals(Files.readAllBytes(TestExport.shared().resolve(file)), Files.readAllBytes(written.resolve(file))), file);
         }
 

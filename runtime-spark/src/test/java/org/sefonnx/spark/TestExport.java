@@ -1,9 +1,9 @@
 package org.sefonnx.spark;
 
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.golden.GoldenTensors;
 import org.sefonnx.imaging.PreprocessingSpec;
-import org.sefonnx.infer.SefClassifier;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,10 +22,10 @@ final class TestExport extends GoldenTensors {
     static synchronized Path shared() throws IOException {
         if (shared == null) {
             Path dir = Files.createTempDirectory("sef-spark-export");
-            InferenceGraph.write(SPEC, tensors(), dir.resolve(SefClassifier.MODEL_FILE));
-            Files.write(dir.resolve(SefClassifier.LABELS_FILE), LABELS, StandardCharsets.UTF_8);
-            Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).toText());
-            for (String file : ExportBundle.FILES) dir.resolve(file).toFile().deleteOnExit();
+            InferenceGraph.write(SPEC, tensors(), dir.resolve(ExportLayout.MODEL));
+            Files.write(dir.resolve(ExportLayout.LABELS), LABELS, StandardCharsets.UTF_8);
+            Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).toText());
+            for (String file : ExportLayout.REQUIRED_FILES) dir.resolve(file).toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
             shared = dir;
         }
@@ -34,9 +34,9 @@ final class TestExport extends GoldenTensors {
 
     /** A copy of the shared export with other class names in labels.txt: the same weights under a new identity. */
     static Path relabelled(Path into, String labelPrefix) throws IOException {
-        for (String file : ExportBundle.FILES) Files.copy(shared().resolve(file), into.resolve(file));
+        for (String file : ExportLayout.REQUIRED_FILES) Files.copy(shared().resolve(file), into.resolve(file));
         List<String> labels = LABELS.stream().map(label -> labelPrefix + label).toList();
-        Files.write(into.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
+        Files.write(into.resolve(ExportLayout.LABELS), labels, StandardCharsets.UTF_8);
         return into;
     }
 }

@@ -2,6 +2,7 @@ package org.sefonnx.validation;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.ModelSpec;
@@ -25,15 +26,15 @@ class ArtifactsLoadInOrtTest {
     void demoSpecTrainsOneStepThroughTheTypedContract() throws Exception {
         ModelSpec spec = ShippedSpecs.demo();
         try (OrtAdapter.Training t = Ort.open(spec, dir, 7)) {
-            assertEquals(List.of(DemoR18Model.INPUT_IMAGES, DemoR18Model.INPUT_LABELS), t.trainInputNames());
-            assertEquals(DemoR18Model.TRAIN_OUTPUTS, t.trainOutputNames());
-            assertEquals(DemoR18Model.EVAL_OUTPUTS, t.evalOutputNames());
+            assertEquals(DemoR18Model.TRAIN_STEP.inputs(), t.trainInputNames());
+            assertEquals(DemoR18Model.TRAIN_STEP.outputs(), t.trainOutputNames());
+            assertEquals(DemoR18Model.EVAL_STEP.outputs(), t.evalOutputNames());
             assertEquals(DemoR18Model.TRAINABLE_PARAMETER_COUNT, t.parameterCount(true));
             oneStep(t, spec, 4);
             // the eval graph returns logits and probabilities of shape [batch, K]
             List<HostTensor> ev = t.evalStep(List.of(Ort.images(4, spec.imageSize(), 2), Ort.labels(4, spec.numClasses())));
-            assertArrayEquals(new long[]{4, DemoR18Model.NUM_CLASSES}, ev.get(DemoR18Model.EVAL_OUTPUTS.indexOf(DemoR18Model.OUTPUT_LOGITS)).shape());
-            float[] p = ev.get(DemoR18Model.EVAL_OUTPUTS.indexOf(DemoR18Model.OUTPUT_PROBABILITIES)).toFloats();
+            assertArrayEquals(new long[]{4, DemoR18Model.NUM_CLASSES}, ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.LOGITS)).shape());
+            float[] p = ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.PROBABILITIES)).toFloats();
             for (int b = 0; b < 4; b++) {
                 double sum = 0;
                 for (int k = 0; k < DemoR18Model.NUM_CLASSES; k++) sum += p[b * DemoR18Model.NUM_CLASSES + k];
@@ -63,7 +64,7 @@ class ArtifactsLoadInOrtTest {
         t.setLearningRate(0.01f);
         float[] before = t.copyParameters(true);
         List<HostTensor> out = t.trainStep(List.of(Ort.images(batch, spec.imageSize(), 1), Ort.labels(batch, spec.numClasses())));
-        assertEquals(TrainingArtifacts.TRAIN_OUTPUTS.size(), out.size());
+        assertEquals(TensorNames.LOSS_TERMS.size(), out.size());
         for (HostTensor o : out) assertTrue(Float.isFinite(o.scalar()), "non-finite loss term");
         float total = out.get(1).scalar() + (float) spec.lambda() * out.get(2).scalar() + (float) spec.gamma() * out.get(3).scalar()
                 + (float) spec.phi() * out.get(4).scalar();

@@ -1,10 +1,10 @@
 package org.sefonnx.validation;
 
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
 import org.sefonnx.generator.artifacts.InitialWeights;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -50,7 +50,7 @@ final class GradientGraphSession implements AutoCloseable {
 
     /** Runs the graph; returns the requested outputs by name. */
     Map<String, HostTensor> run(Map<String, float[]> weights, HostTensor images, HostTensor labels, List<String> outputs) {
-        List<String> names = new ArrayList<>(List.of(SefModel.IMAGES, SefModel.LABELS));
+        List<String> names = new ArrayList<>(List.of(TensorNames.IMAGES, TensorNames.LABELS));
         List<HostTensor> inputs = new ArrayList<>(List.of(images, labels));
         for (CheckpointTensor t : built.inputs()) {
             names.add(t.name());

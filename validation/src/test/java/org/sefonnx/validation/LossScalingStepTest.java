@@ -2,11 +2,13 @@ package org.sefonnx.validation;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -37,8 +39,8 @@ class LossScalingStepTest {
         Path d = Files.createDirectories(dir.resolve(name));
         ArtifactWriter.writeModels(TrainingArtifacts.build(SPEC, arithmetic), d);
         ArtifactWriter.writeInitialCheckpoint(SPEC, 42L, d);
-        OrtAdapter.Training t = Ort.ADAPTER.openTraining(d.resolve(ArtifactWriter.CHECKPOINT_FILE), d.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                d.resolve(ArtifactWriter.EVAL_MODEL_FILE), d.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), Ort.CPU);
+        OrtAdapter.Training t = Ort.ADAPTER.openTraining(d.resolve(ArtifactLayout.CHECKPOINT), d.resolve(ArtifactLayout.TRAINING_MODEL),
+                d.resolve(ArtifactLayout.EVAL_MODEL), d.resolve(ArtifactLayout.OPTIMIZER_MODEL), Ort.CPU);
         t.setLearningRate((float) SPEC.learningRate());
         return t;
     }
@@ -72,8 +74,8 @@ class LossScalingStepTest {
     void unscaledGradientsTrainAsThePlainGraphStepForStep() throws IOException {
         try (OrtAdapter.Training plain = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, false), "plain");
              OrtAdapter.Training withScaling = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, true), "scaled")) {
-            assertEquals(List.of(SefModel.IMAGES, SefModel.LABELS, SefModel.LOSS_SCALE), withScaling.trainInputNames());
-            assertEquals(TrainingArtifacts.MIXED_PRECISION_TRAIN_OUTPUTS, withScaling.trainOutputNames());
+            assertEquals(List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE), withScaling.trainInputNames());
+            assertEquals(StepSignature.trainStep(true).outputs(), withScaling.trainOutputNames());
             for (int s = 0; s < 3; s++) {
                 List<HostTensor> a = step(plain, batch(s), true);
                 List<HostTensor> b = step(withScaling, scaled(s, 65536f), true);

@@ -1,5 +1,6 @@
 package org.sefonnx.validation;
 
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
@@ -20,8 +21,8 @@ final class Ort {
     /** Generates a spec's artifacts with an initial checkpoint into {@code dir} and opens a training session. */
     static OrtAdapter.Training open(ModelSpec spec, Path dir, long seed) throws IOException {
         ArtifactWriter.generate(spec, dir, seed);
-        return ADAPTER.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), CPU);
+        return ADAPTER.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), CPU);
     }
 
     static HostTensor images(int batch, int size, long seed) {

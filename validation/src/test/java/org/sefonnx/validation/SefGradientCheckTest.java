@@ -3,11 +3,11 @@ package org.sefonnx.validation;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 
 import java.nio.file.Path;
@@ -46,8 +46,8 @@ class SefGradientCheckTest {
             Map<String, float[]> w = s.initialWeights(5);
             HostTensor x = Ort.images(BATCH, SIZE, 11);
             HostTensor y = HostTensor.longs(new long[]{1, 3}, BATCH);
-            List<String> outs = new ArrayList<>(List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION,
-                    SefModel.GROUPING, SefModel.LOGITS, GradientCheckGraph.FEATURE_MAP));
+            List<String> outs = new ArrayList<>(List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION,
+                    TensorNames.GROUPING, TensorNames.LOGITS, GradientCheckGraph.FEATURE_MAP));
             for (int g = 0; g < groups; g++) outs.add(GradientCheckGraph.GROUP_LOGITS + g);
             outs.addAll(s.gradientOutputs());
             Map<String, HostTensor> o = s.run(w, x, y, outs);
@@ -59,13 +59,13 @@ class SefGradientCheckTest {
             float[] fm = o.get(GradientCheckGraph.FEATURE_MAP).toFloats();
             double[][][] features = new double[BATCH][c][hw];
             for (int b = 0; b < BATCH; b++) for (int ch = 0; ch < c; ch++) for (int p = 0; p < hw; p++) features[b][ch][p] = fm[(b * c + ch) * hw + p];
-            SefLossReference.Terms ref = SefLossReference.compute(matrix(o.get(SefModel.LOGITS).toFloats(), BATCH, CLASSES), groupLogits,
+            SefLossReference.Terms ref = SefLossReference.compute(matrix(o.get(TensorNames.LOGITS).toFloats(), BATCH, CLASSES), groupLogits,
                     new long[]{1, 3}, features, spec.groupChannels(), false);
-            assertEquals(ref.crossEntropy(), o.get(SefModel.CROSS_ENTROPY).scalar(), 1e-5 * Math.abs(ref.crossEntropy()));
-            assertEquals(ref.entropy(), o.get(SefModel.ENTROPY).scalar(), 1e-5 * Math.abs(ref.entropy()));
-            assertEquals(ref.distillation(), o.get(SefModel.DISTILLATION).scalar(), 1e-5 * Math.abs(ref.distillation()));
-            assertEquals(ref.grouping(), o.get(SefModel.GROUPING).scalar(), 1e-5 * Math.abs(ref.grouping()));
-            assertEquals(ref.total(1.0, 0.05, 1.0), o.get(SefModel.LOSS).scalar(), 1e-5 * Math.abs(ref.total(1.0, 0.05, 1.0)));
+            assertEquals(ref.crossEntropy(), o.get(TensorNames.CROSS_ENTROPY).scalar(), 1e-5 * Math.abs(ref.crossEntropy()));
+            assertEquals(ref.entropy(), o.get(TensorNames.ENTROPY).scalar(), 1e-5 * Math.abs(ref.entropy()));
+            assertEquals(ref.distillation(), o.get(TensorNames.DISTILLATION).scalar(), 1e-5 * Math.abs(ref.distillation()));
+            assertEquals(ref.grouping(), o.get(TensorNames.GROUPING).scalar(), 1e-5 * Math.abs(ref.grouping()));
+            assertEquals(ref.total(1.0, 0.05, 1.0), o.get(TensorNames.LOSS).scalar(), 1e-5 * Math.abs(ref.total(1.0, 0.05, 1.0)));
 
             Random r = new Random(groups);
             double worst = 0;
@@ -96,7 +96,7 @@ class SefGradientCheckTest {
                         t.name(), analytic, numeric, gnorm, err));
             }
             System.out.printf("[e2e gradcheck] ResNet-18 G=%d %s batch %d %dpx: %d parameter tensors, worst error %.2e of |grad| (%s); loss %.5f%n",
-                    groups, lowering, BATCH, SIZE, checked, worst, worstName, o.get(SefModel.LOSS).scalar());
+                    groups, lowering, BATCH, SIZE, checked, worst, worstName, o.get(TensorNames.LOSS).scalar());
         }
     }
 
@@ -127,8 +127,8 @@ class SefGradientCheckTest {
         try (GradientGraphSession c = new GradientGraphSession(spec, dir, List.of(), ConvLowering.CONV);
              GradientGraphSession g = new GradientGraphSession(spec, dir, List.of(), ConvLowering.GEMM)) {
             Map<String, float[]> w = c.initialWeights(9);
-            names = new ArrayList<>(List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION, SefModel.GROUPING,
-                    SefModel.LOGITS, GradientCheckGraph.FEATURE_MAP));
+            names = new ArrayList<>(List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION, TensorNames.GROUPING,
+                    TensorNames.LOGITS, GradientCheckGraph.FEATURE_MAP));
             names.addAll(c.gradientOutputs());
             conv = c.run(w, x, y, names);
             // float32 rounding as a perturbation: every weight moved by ~one unit in the last place
@@ -160,7 +160,7 @@ class SefGradientCheckTest {
 
     /** Outputs with one row per image (the rest are batch sums and means, which a reordered batch leaves alone). */
     static boolean perImage(String output) {
-        return output.equals(SefModel.LOGITS) || output.equals(GradientCheckGraph.FEATURE_MAP);
+        return output.equals(TensorNames.LOGITS) || output.equals(GradientCheckGraph.FEATURE_MAP);
     }
 
     /** The batch (the first axis) in reverse order. */
@@ -195,7 +195,7 @@ class SefGradientCheckTest {
         float[] p = base.clone();
         for (int i = 0; i < p.length; i++) p[i] = (float) (base[i] + h * dir[i]);
         w.put(name, p);
-        return s.run(w, x, y, List.of(SefModel.LOSS)).get(SefModel.LOSS).scalar();
+        return s.run(w, x, y, List.of(TensorNames.LOSS)).get(TensorNames.LOSS).scalar();
     }
 
     static double norm(float[] v) {

@@ -1,5 +1,6 @@
 package org.sefonnx.bench;
 
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ModelSpec;
@@ -87,8 +88,8 @@ public final class GpuCheck {
     }
 
     static OrtAdapter.Training open(OrtAdapter ort, Path dir, OrtAdapter.SessionConfig cfg) {
-        return ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), cfg);
+        return ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg);
     }
 
     static float[] terms(List<HostTensor> out) {

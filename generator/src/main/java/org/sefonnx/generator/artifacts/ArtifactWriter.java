@@ -1,5 +1,7 @@
 package org.sefonnx.generator.artifacts;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
@@ -11,16 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Writes one spec's artifact directory: the three models, the spec, and (on demand) an initial checkpoint. */
+/** Writes one spec's artifact directory ({@link ArtifactLayout}): the models, the spec, and (on demand) an initial checkpoint. */
 public final class ArtifactWriter {
-    public static final String TRAINING_MODEL_FILE = ConvLowering.CONV.trainingModelFile();
-    /** The training model for CPU sessions (convolutions lowered to whole-batch Gemms, {@link ConvLowering#GEMM}). */
-    public static final String CPU_TRAINING_MODEL_FILE = ConvLowering.GEMM.trainingModelFile();
-    public static final String EVAL_MODEL_FILE = "eval_model.onnx";
-    public static final String OPTIMIZER_MODEL_FILE = "optimizer_model.onnx";
-    public static final String CHECKPOINT_FILE = "checkpoint";
-    public static final String SPEC_FILE = "model.properties";
-
     /** Property-bag keys of our checkpoints. */
     public static final String PROP_MODEL_ID = "model_id";
     public static final String PROP_SPEC = "spec";
@@ -33,11 +27,11 @@ public final class ArtifactWriter {
     private ArtifactWriter() {}
 
     public static void writeModels(TrainingArtifacts.Models m, Path dir) throws IOException {
-        AtomicFiles.write(dir.resolve(TRAINING_MODEL_FILE), m.training().toByteArray());
-        AtomicFiles.write(dir.resolve(CPU_TRAINING_MODEL_FILE), m.cpuTraining().toByteArray());
-        AtomicFiles.write(dir.resolve(EVAL_MODEL_FILE), m.eval().toByteArray());
-        AtomicFiles.write(dir.resolve(OPTIMIZER_MODEL_FILE), m.optimizer().toByteArray());
-        AtomicFiles.writeString(dir.resolve(SPEC_FILE), m.spec().toProperties());
+        AtomicFiles.write(dir.resolve(ConvLowering.CONV.trainingModelFile()), m.training().toByteArray());
+        AtomicFiles.write(dir.resolve(ConvLowering.GEMM.trainingModelFile()), m.cpuTraining().toByteArray());
+        AtomicFiles.write(dir.resolve(ArtifactLayout.EVAL_MODEL), m.eval().toByteArray());
+        AtomicFiles.write(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), m.optimizer().toByteArray());
+        AtomicFiles.writeString(dir.resolve(ArtifactLayout.SPEC), m.spec().toProperties());
     }
 
     /** The initial checkpoint of a spec: PyTorch-default initial values drawn from {@code seed}. */
@@ -59,7 +53,7 @@ public final class ArtifactWriter {
     }
 
     public static void writeInitialCheckpoint(ModelSpec spec, long seed, Path dir) throws IOException {
-        CheckpointWriter.write(initialCheckpoint(spec, seed), dir.resolve(CHECKPOINT_FILE));
+        CheckpointWriter.write(initialCheckpoint(spec, seed), dir.resolve(ArtifactLayout.CHECKPOINT));
     }
 
     /** Builds and writes everything for a spec (what `sef-onnx generate` does). */

@@ -1,6 +1,7 @@
 package org.sefonnx.generator.artifacts;
 
 import com.google.flatbuffers.FlatBufferBuilder;
+import org.sefonnx.contract.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -7,6 +7,9 @@ import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
@@ -30,7 +33,7 @@ import java.util.Set;
 /**
  * The inference model of a trained checkpoint, built without ONNX Runtime: what ORT's ExportModelForInferencing
  * makes of our eval graph. The eval forward (BatchNorm on running statistics) is pruned by walking back from
- * {@link TrainingArtifacts#INFERENCE_OUTPUTS}, which leaves the backbone and the global head only (no group heads, no
+ * {@link ExportLayout#MODEL_OUTPUTS}, which leaves the backbone and the global head only (no group heads, no
  * loss, no {@code labels} input); every checkpoint tensor that survives becomes an initializer holding its value.
  * Input {@code images} [batch, 3, S, S]; outputs {@code logits} and {@code probabilities} [batch, K].
  */
@@ -51,7 +54,7 @@ public final class InferenceGraph {
     }
 
     /**
-     * The explain model (what the trainer exports as explain_model.onnx): the same with {@link TrainingArtifacts#EXPLAIN_OUTPUTS},
+     * The explain model (what the trainer exports as explain_model.onnx): the same with {@link ExportLayout#EXPLAIN_MODEL_OUTPUTS},
      * i.e. also the last feature map [batch, C, h, w] and the group heads' logits [batch, G, K].
      */
     public static ModelProto buildExplain(ModelSpec spec, Map<String, float[]> values) {
@@ -62,11 +65,11 @@ public final class InferenceGraph {
         List<CheckpointTensor> modelTensors = SefModel.modelTensors(spec);
         SefModel.Built eval = SefModel.forward(spec, "sef_inference_" + spec.id(), false, DType.FLOAT, modelTensors);
         Graph g = eval.graph();
-        g.output(eval.logits().global(), SefModel.LOGITS);
-        g.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
+        g.output(eval.logits().global(), TensorNames.LOGITS);
+        g.output(eval.terms().probabilities(), TensorNames.PROBABILITIES);
         if (explain) {
-            g.output(eval.featureMap(), SefModel.FEATURE_MAP);
-            g.output(TrainingArtifacts.stackedGroupLogits(new org.sefonnx.generator.onnx.Ops(g), eval.logits().groups()), SefModel.GROUP_LOGITS);
+            g.output(eval.featureMap(), TensorNames.FEATURE_MAP);
+            g.output(TrainingArtifacts.stackedGroupLogits(new org.sefonnx.generator.onnx.Ops(g), eval.logits().groups()), TensorNames.GROUP_LOGITS);
         }
         GraphProto full = g.toGraphProto();
 

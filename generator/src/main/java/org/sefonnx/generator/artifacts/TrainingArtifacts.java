@@ -1,6 +1,8 @@
 package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.autodiff.GradientRegistry;
@@ -33,23 +35,6 @@ public final class TrainingArtifacts {
     public static final String GRAD_BUFFER_SUFFIX = "_grad.accumulation.buffer";
     public static final String GRAD_OUT_SUFFIX = "_grad.accumulation.out";
 
-    public static final List<String> TRAIN_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
-            SefModel.DISTILLATION, SefModel.GROUPING);
-    public static final List<String> EVAL_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
-            SefModel.DISTILLATION, SefModel.GROUPING, SefModel.LOGITS, SefModel.PROBABILITIES, SefModel.GROUP_LOGITS,
-            SefModel.GROUP_BLOCK_SUMS, SefModel.FEATURE_MAP);
-    /** Mixed precision's TrainStep outputs: the loss terms, then whether every gradient of the step was finite. */
-    public static final List<String> MIXED_PRECISION_TRAIN_OUTPUTS = List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY,
-            SefModel.DISTILLATION, SefModel.GROUPING, SefModel.GRADIENTS_FINITE);
-    /** What ExportModelForInferencing keeps: the backbone and the global head. */
-    public static final List<String> INFERENCE_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES);
-    /**
-     * What the explain export keeps: the inference outputs plus the last feature map and the group heads' logits, so a
-     * service can show what each group looks at and what it predicts (SefClassifier.explain).
-     */
-    public static final List<String> EXPLAIN_OUTPUTS = List.of(SefModel.LOGITS, SefModel.PROBABILITIES, SefModel.FEATURE_MAP,
-            SefModel.GROUP_LOGITS);
-
     /**
      * The built models and what they were built from: {@code training} with {@link ConvLowering#CONV} (for CUDA),
      * {@code cpuTraining} with {@link ConvLowering#GEMM} (for the CPU); both read and write the same checkpoint tensors.
@@ -79,9 +64,9 @@ public final class TrainingArtifacts {
 
     private TrainingArtifacts() {}
 
-    /** TrainStep outputs of a spec's training graph, in order. */
-    public static List<String> trainOutputs(ModelSpec spec) {
-        return Arithmetic.of(spec).lossScaling() ? MIXED_PRECISION_TRAIN_OUTPUTS : TRAIN_OUTPUTS;
+    /** The contract's TrainStep for this spec's arithmetic: the graph built here takes and returns exactly these names. */
+    public static StepSignature trainStep(ModelSpec spec) {
+        return StepSignature.trainStep(Arithmetic.of(spec).lossScaling());
     }
 
     /** Checkpoint tensors in graph order: parameters, BN running statistics, then momentum buffers (SGD only). */
@@ -110,17 +95,17 @@ public final class TrainingArtifacts {
         ModelProto training = trainingModel(spec, arithmetic, ConvLowering.CONV);
         SefModel.Built eval = SefModel.forward(spec, "sef_eval_" + spec.id(), false, DType.FLOAT, tensors);
         Graph eg = eval.graph();
-        eg.output(eval.terms().total(), SefModel.LOSS);
-        eg.output(eval.terms().crossEntropy(), SefModel.CROSS_ENTROPY);
-        eg.output(eval.terms().entropy(), SefModel.ENTROPY);
-        eg.output(eval.terms().distillation(), SefModel.DISTILLATION);
-        eg.output(eval.terms().grouping(), SefModel.GROUPING);
-        eg.output(eval.logits().global(), SefModel.LOGITS);
-        eg.output(eval.terms().probabilities(), SefModel.PROBABILITIES);
+        eg.output(eval.terms().total(), TensorNames.LOSS);
+        eg.output(eval.terms().crossEntropy(), TensorNames.CROSS_ENTROPY);
+        eg.output(eval.terms().entropy(), TensorNames.ENTROPY);
+        eg.output(eval.terms().distillation(), TensorNames.DISTILLATION);
+        eg.output(eval.terms().grouping(), TensorNames.GROUPING);
+        eg.output(eval.logits().global(), TensorNames.LOGITS);
+        eg.output(eval.terms().probabilities(), TensorNames.PROBABILITIES);
         // explain outputs: training graphs are untouched, EvalStep returns these besides the loss terms
-        eg.output(stackedGroupLogits(new Ops(eg), eval.logits().groups()), SefModel.GROUP_LOGITS);
-        eg.output(eval.terms().groupBlockSums(), SefModel.GROUP_BLOCK_SUMS);
-        eg.output(eval.featureMap(), SefModel.FEATURE_MAP);
+        eg.output(stackedGroupLogits(new Ops(eg), eval.logits().groups()), TensorNames.GROUP_LOGITS);
+        eg.output(eval.terms().groupBlockSums(), TensorNames.GROUP_BLOCK_SUMS);
+        eg.output(eval.featureMap(), TensorNames.FEATURE_MAP);
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
         // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
         // the four files and their inputs and outputs uniform across specs
@@ -156,11 +141,11 @@ public final class TrainingArtifacts {
         SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors, lowering);
         Graph g = fwd.graph();
         Ops ops = new Ops(g);
-        Value loss = g.output(fwd.terms().total(), SefModel.LOSS);
-        g.output(fwd.terms().crossEntropy(), SefModel.CROSS_ENTROPY);
-        g.output(fwd.terms().entropy(), SefModel.ENTROPY);
-        g.output(fwd.terms().distillation(), SefModel.DISTILLATION);
-        g.output(fwd.terms().grouping(), SefModel.GROUPING);
+        Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
+        g.output(fwd.terms().crossEntropy(), TensorNames.CROSS_ENTROPY);
+        g.output(fwd.terms().entropy(), TensorNames.ENTROPY);
+        g.output(fwd.terms().distillation(), TensorNames.DISTILLATION);
+        g.output(fwd.terms().grouping(), TensorNames.GROUPING);
 
         List<Value> params = new ArrayList<>();
         for (CheckpointTensor t : tensors) if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
@@ -217,7 +202,7 @@ public final class TrainingArtifacts {
         LossScaling(Graph g, Ops ops, Value loss) {
             this.g = g;
             this.ops = ops;
-            Value scale = g.input(SefModel.LOSS_SCALE, DType.FLOAT, Shape.SCALAR);
+            Value scale = g.input(TensorNames.LOSS_SCALE, DType.FLOAT, Shape.SCALAR);
             this.scaledLoss = ops.mul("loss.scaled", loss, scale);
             this.inverseScale = ops.reciprocal("loss_scale.inverse", scale);
         }
@@ -238,7 +223,7 @@ public final class TrainingArtifacts {
             // x − x is 0 for every finite x and NaN for ±inf and NaN: Sub and Equal have float CUDA kernels, so the
             // flag never leaves the device (IsInf/IsNaN would add a host round trip where a provider lacks them)
             Value finite = ops.equal("gradients.finite", ops.sub("gradients.sum_minus_itself", total, total), g.scalar(DType.FLOAT, 0));
-            return g.output(finite, SefModel.GRADIENTS_FINITE);
+            return g.output(finite, TensorNames.GRADIENTS_FINITE);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.sefonnx.generator.codegen;
 
+import com.palantir.javapoet.AnnotationSpec;
 import com.palantir.javapoet.ClassName;
 import com.palantir.javapoet.CodeBlock;
 import com.palantir.javapoet.FieldSpec;
@@ -8,29 +9,64 @@ import com.palantir.javapoet.MethodSpec;
 import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.ComputedDescriptor;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 
+import javax.annotation.processing.Generated;
 import javax.lang.model.element.Modifier;
+import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
-/** Emits one typed Java class per spec: the contract between its generated graphs and the runtime. */
+/**
+ * Emits one typed Java class per spec: a frozen copy of its {@link ComputedDescriptor} (the {@link ModelDescriptor}
+ * the runtime binds the shipped graphs through), plus immutable constants that document the spec for code written
+ * against one shipped model.
+ */
 public final class ModelClassEmitter {
     private static final Modifier[] CONSTANT = {Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL};
-    private static final TypeName STRING_LIST = ParameterizedTypeName.get(ClassName.get(List.class), ClassName.get(String.class));
-    private static final TypeName SHAPE_LIST = ParameterizedTypeName.get(ClassName.get(List.class), TypeName.get(long[].class));
+    private static final ClassName DESCRIPTOR = ClassName.get(ModelDescriptor.class);
+    private static final ClassName SIGNATURE = ClassName.get(StepSignature.class);
+    private static final TypeName STRING_LIST = ParameterizedTypeName.get(List.class, String.class);
+    private static final TypeName INTEGER_LIST = ParameterizedTypeName.get(List.class, Integer.class);
+    private static final TypeName SHAPE = ParameterizedTypeName.get(List.class, Long.class);
+    private static final TypeName SHAPE_LIST = ParameterizedTypeName.get(ClassName.get(List.class), SHAPE);
+
+    /**
+     * How each descriptor method is implemented: the constant it returns. Checked against the interface when the emitter
+     * loads, so a method added to ModelDescriptor fails the build here instead of being mirrored by hand.
+     */
+    private static final Map<String, String> GETTERS = new LinkedHashMap<>();
+
+    static {
+        // in the interface's order, so the generated source is the same on every build
+        for (String[] getter : new String[][]{{"modelId", "MODEL_ID"}, {"specProperties", "SPEC_PROPERTIES"}, {"numClasses", "NUM_CLASSES"},
+                {"groupChannels", "GROUP_CHANNELS"}, {"precision", "PRECISION"}, {"trainStep", "TRAIN_STEP"}, {"evalStep", "EVAL_STEP"}}) {
+            GETTERS.put(getter[0], getter[1]);
+        }
+        TreeSet<String> declared = Arrays.stream(ModelDescriptor.class.getMethods()).filter(m -> !m.isDefault()).map(Method::getName)
+                .collect(Collectors.toCollection(TreeSet::new));
+        if (!declared.equals(new TreeSet<>(GETTERS.keySet()))) {
+            throw new IllegalStateException("ModelClassEmitter implements " + new TreeSet<>(GETTERS.keySet())
+                    + " but ModelDescriptor declares " + declared + ": teach the emitter the new methods");
+        }
+    }
 
     private final String packageName;
-    private final ClassName descriptor;
 
     public ModelClassEmitter(String packageName) {
         this.packageName = packageName;
-        this.descriptor = ClassName.get(packageName, "ModelDescriptor");
     }
 
     /** {@code cub-r50} -> {@code CubR50Model}. */
@@ -44,19 +80,34 @@ public final class ModelClassEmitter {
 
     public JavaFile emit(TrainingArtifacts.Models m) {
         ModelSpec s = m.spec();
+        ComputedDescriptor d = new ComputedDescriptor(s);
         ClassName self = ClassName.get(packageName, className(s));
         TypeSpec.Builder t = TypeSpec.classBuilder(self).addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                .addSuperinterface(descriptor)
-                .addJavadoc("SEF model {@code $L}: ResNet-$L, $L classes, $L channel groups, $L px inputs.\n\n", s.id(), s.depth(), s.numClasses(), s.groups(), s.imageSize())
+                .addSuperinterface(DESCRIPTOR)
+                .addAnnotation(generated("spec " + s.id()))
+                .addJavadoc("SEF model {@code $L}: ResNet-$L, $L classes, $L channel groups, $L px inputs.\n\n", s.id(), s.depth(),
+                        s.numClasses(), s.groups(), s.imageSize())
                 .addJavadoc("Generated by the sef-onnx generator from this spec; do not edit:\n<pre>\n$L</pre>\n", s.toProperties());
         t.addField(FieldSpec.builder(self, "INSTANCE", CONSTANT).initializer("new $T()", self).build());
-        constant(t, "MODEL_ID", String.class, "$S", s.id());
+
+        // what the descriptor returns, emitted from the computed descriptor so the two cannot disagree
+        constant(t, "MODEL_ID", String.class, "$S", d.modelId());
+        constant(t, "SPEC_PROPERTIES", String.class, "$S", d.specProperties());
+        constant(t, "NUM_CLASSES", int.class, "$L", d.numClasses());
+        t.addField(FieldSpec.builder(INTEGER_LIST, "GROUP_CHANNELS", CONSTANT).addJavadoc("Channels of each group, in group order.\n")
+                .initializer("$T.of($L)", List.class, joined(Arrays.stream(d.groupChannels()).boxed().toList(), Object::toString)).build());
+        constant(t, "PRECISION", String.class, "$S", d.precision());
+        t.addField(FieldSpec.builder(SIGNATURE, "TRAIN_STEP", CONSTANT).initializer(trainStep(d.trainStep())).build());
+        t.addField(FieldSpec.builder(SIGNATURE, "EVAL_STEP", CONSTANT).initializer(evalStep(d.evalStep())).build());
+
+        // the rest of the spec, for code written against this one model
         constant(t, "BACKBONE_DEPTH", int.class, "$L", s.depth());
-        constant(t, "NUM_CLASSES", int.class, "$L", s.numClasses());
         constant(t, "GROUPS", int.class, "$L", s.groups());
         constant(t, "FEATURE_CHANNELS", int.class, "$L", s.featureChannels());
         constant(t, "IMAGE_SIZE_PX", int.class, "$L", s.imageSize());
-        constant(t, "FEATURE_MAP_SIZE_PX", int.class, "$L", s.featureMapSize());
+        t.addField(FieldSpec.builder(int.class, "FEATURE_MAP_SIDE_CELLS", CONSTANT)
+                .addJavadoc("Height and width of the last feature map, in cells (one cell per 32 input pixels, rounded up).\n")
+                .initializer("$L", s.featureMapSize()).build());
         constant(t, "LAMBDA_ENTROPY", double.class, "$L", s.lambda());
         constant(t, "GAMMA_DISTILLATION", double.class, "$L", s.gamma());
         constant(t, "PHI_GROUPING", double.class, "$L", s.phi());
@@ -68,126 +119,119 @@ public final class ModelClassEmitter {
         constant(t, "LR_STEP_EPOCHS", int.class, "$L", s.lrStepEpochs());
         constant(t, "EPOCHS", int.class, "$L", s.epochs());
         constant(t, "BATCH_SIZE", int.class, "$L", s.batchSize());
-        constant(t, "PRECISION", String.class, "$S", s.precision().label());
-        constant(t, "SPEC_PROPERTIES", String.class, "$S", s.toProperties());
-        constant(t, "INPUT_IMAGES", String.class, "$S", SefModel.IMAGES);
-        constant(t, "INPUT_LABELS", String.class, "$S", SefModel.LABELS);
-        if (s.precision() == ModelSpec.Precision.FP16) {
-            constant(t, "INPUT_LOSS_SCALE", String.class, "$S", SefModel.LOSS_SCALE);
-            constant(t, "OUTPUT_GRADIENTS_FINITE", String.class, "$S", SefModel.GRADIENTS_FINITE);
-        }
-        for (String out : TrainingArtifacts.EVAL_OUTPUTS) constant(t, "OUTPUT_" + out.toUpperCase(Locale.ROOT), String.class, "$S", out);
         // shapes with -1 for the batch dimension, which the graphs leave symbolic
-        t.addField(FieldSpec.builder(long[].class, "IMAGES_SHAPE", CONSTANT).addJavadoc("[batch, 3, H, W], float32, ImageNet-normalised.\n")
-                .initializer("{-1L, 3L, $LL, $LL}", s.imageSize(), s.imageSize()).build());
-        t.addField(FieldSpec.builder(long[].class, "LABELS_SHAPE", CONSTANT).addJavadoc("[batch], int64 class indices.\n")
-                .initializer("{-1L}").build());
-        t.addField(FieldSpec.builder(long[].class, "LOGITS_SHAPE", CONSTANT).addJavadoc("[batch, K]; probabilities have the same shape; loss terms are scalars.\n")
-                .initializer("{-1L, $LL}", s.numClasses()).build());
-        constant(t, "TRAINING_MODEL_FILE", String.class, "$S", ArtifactWriter.TRAINING_MODEL_FILE);
-        constant(t, "CPU_TRAINING_MODEL_FILE", String.class, "$S", ArtifactWriter.CPU_TRAINING_MODEL_FILE);
-        constant(t, "EVAL_MODEL_FILE", String.class, "$S", ArtifactWriter.EVAL_MODEL_FILE);
-        constant(t, "OPTIMIZER_MODEL_FILE", String.class, "$S", ArtifactWriter.OPTIMIZER_MODEL_FILE);
-        constant(t, "CHECKPOINT_FILE", String.class, "$S", ArtifactWriter.CHECKPOINT_FILE);
-        constant(t, "RESOURCE_DIRECTORY", String.class, "$S", resourceDirectory(s));
+        shape(t, "IMAGES_SHAPE", "[batch, 3, H, W], float32, ImageNet-normalised.", -1L, 3L, s.imageSize(), s.imageSize());
+        shape(t, "LABELS_SHAPE", "[batch], int64 class indices.", -1L);
+        shape(t, "LOGITS_SHAPE", "[batch, K]; probabilities have the same shape; loss terms are scalars.", -1L, s.numClasses());
         long trainableCount = m.trainable().stream().mapToLong(CheckpointTensor::numel).sum();
         constant(t, "TRAINABLE_PARAMETER_COUNT", long.class, "$LL", trainableCount);
         constant(t, "TRAINING_GRAPH_NODES", int.class, "$L", m.trainingNodeCount());
-
-        t.addField(FieldSpec.builder(STRING_LIST, "TRAIN_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.trainOutputs(s))).build());
-        t.addField(FieldSpec.builder(STRING_LIST, "EVAL_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.EVAL_OUTPUTS)).build());
-        t.addField(FieldSpec.builder(STRING_LIST, "INFERENCE_OUTPUTS", CONSTANT).initializer(stringList(TrainingArtifacts.INFERENCE_OUTPUTS)).build());
-        t.addField(FieldSpec.builder(STRING_LIST, "TRAINABLE_NAMES", CONSTANT).initializer(stringList(m.trainable().stream().map(CheckpointTensor::name).toList())).build());
-        t.addField(FieldSpec.builder(SHAPE_LIST, "TRAINABLE_SHAPES", CONSTANT).initializer(shapeList(m.trainable())).build());
-        t.addField(FieldSpec.builder(STRING_LIST, "FROZEN_NAMES", CONSTANT).initializer(stringList(m.frozen().stream().map(CheckpointTensor::name).toList())).build());
-        t.addField(FieldSpec.builder(SHAPE_LIST, "FROZEN_SHAPES", CONSTANT).initializer(shapeList(m.frozen())).build());
+        t.addField(FieldSpec.builder(STRING_LIST, "TRAINABLE_NAMES", CONSTANT).addJavadoc("Trainable parameters in graph order.\n")
+                .initializer(strings(m.trainable().stream().map(CheckpointTensor::name).toList())).build());
+        t.addField(FieldSpec.builder(SHAPE_LIST, "TRAINABLE_SHAPES", CONSTANT).initializer(shapes(m.trainable())).build());
+        t.addField(FieldSpec.builder(STRING_LIST, "FROZEN_NAMES", CONSTANT)
+                .addJavadoc("Frozen checkpoint tensors (BatchNorm running statistics, momentum buffers) in graph order.\n")
+                .initializer(strings(m.frozen().stream().map(CheckpointTensor::name).toList())).build());
+        t.addField(FieldSpec.builder(SHAPE_LIST, "FROZEN_SHAPES", CONSTANT).initializer(shapes(m.frozen())).build());
 
         t.addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build());
-        getter(t, "modelId", String.class, "MODEL_ID");
-        getter(t, "backboneDepth", int.class, "BACKBONE_DEPTH");
-        getter(t, "numClasses", int.class, "NUM_CLASSES");
-        getter(t, "groups", int.class, "GROUPS");
-        t.addMethod(override("groupChannels", TypeName.get(int[].class))
-                .addStatement("return new int[] {$L}", String.join(", ", Arrays.stream(s.groupChannels()).mapToObj(Integer::toString).toList())).build());
-        getter(t, "featureChannels", int.class, "FEATURE_CHANNELS");
-        getter(t, "imageSizePx", int.class, "IMAGE_SIZE_PX");
-        getter(t, "specProperties", String.class, "SPEC_PROPERTIES");
-        getter(t, "imagesInput", String.class, "INPUT_IMAGES");
-        getter(t, "labelsInput", String.class, "INPUT_LABELS");
-        getter(t, "trainOutputs", STRING_LIST, "TRAIN_OUTPUTS");
-        getter(t, "evalOutputs", STRING_LIST, "EVAL_OUTPUTS");
-        getter(t, "inferenceOutputs", STRING_LIST, "INFERENCE_OUTPUTS");
-        getter(t, "trainableNames", STRING_LIST, "TRAINABLE_NAMES");
-        getter(t, "trainableShapes", SHAPE_LIST, "TRAINABLE_SHAPES");
-        getter(t, "frozenNames", STRING_LIST, "FROZEN_NAMES");
-        getter(t, "frozenShapes", SHAPE_LIST, "FROZEN_SHAPES");
-        getter(t, "trainableParameterCount", long.class, "TRAINABLE_PARAMETER_COUNT");
-        getter(t, "trainingModelFile", String.class, "TRAINING_MODEL_FILE");
-        getter(t, "cpuTrainingModelFile", String.class, "CPU_TRAINING_MODEL_FILE");
-        getter(t, "evalModelFile", String.class, "EVAL_MODEL_FILE");
-        getter(t, "optimizerModelFile", String.class, "OPTIMIZER_MODEL_FILE");
-        getter(t, "checkpointFile", String.class, "CHECKPOINT_FILE");
-        getter(t, "resourceDirectory", String.class, "RESOURCE_DIRECTORY");
-        getter(t, "learningRate", double.class, "LEARNING_RATE");
-        getter(t, "lrStepEpochs", int.class, "LR_STEP_EPOCHS");
-        getter(t, "epochs", int.class, "EPOCHS");
-        getter(t, "batchSize", int.class, "BATCH_SIZE");
-        getter(t, "precision", String.class, "PRECISION");
+        for (Map.Entry<String, String> implemented : GETTERS.entrySet()) {
+            Method method = descriptorMethod(implemented.getKey());
+            String field = implemented.getValue();
+            MethodSpec.Builder getter = MethodSpec.methodBuilder(method.getName()).addAnnotation(Override.class)
+                    .addModifiers(Modifier.PUBLIC).returns(method.getGenericReturnType());
+            // the interface hands out a fresh int[]; the constant stays an immutable list
+            if (method.getReturnType() == int[].class) {
+                getter.addStatement("return $L.stream().mapToInt($T::intValue).toArray()", field, Integer.class);
+            } else {
+                getter.addStatement("return $L", field);
+            }
+            t.addMethod(getter.build());
+        }
         return JavaFile.builder(packageName, t.build()).skipJavaLangImports(true).indent("    ").build();
     }
 
     /** The registry of every shipped model. */
     public JavaFile emitRegistry(List<ModelSpec> specs) {
-        TypeName listOfDescriptors = ParameterizedTypeName.get(ClassName.get(List.class), descriptor);
+        TypeName listOfDescriptors = ParameterizedTypeName.get(ClassName.get(List.class), DESCRIPTOR);
         CodeBlock.Builder all = CodeBlock.builder().add("$T.of(", List.class);
         for (int i = 0; i < specs.size(); i++) all.add(i == 0 ? "$T.INSTANCE" : ", $T.INSTANCE", ClassName.get(packageName, className(specs.get(i))));
         all.add(")");
         TypeSpec t = TypeSpec.classBuilder("ShippedModels").addModifiers(Modifier.PUBLIC, Modifier.FINAL)
+                .addAnnotation(generated("the shipped specs"))
                 .addJavadoc("Every model spec whose graphs this jar ships. Generated by the sef-onnx generator; do not edit.\n")
                 .addField(FieldSpec.builder(listOfDescriptors, "ALL", CONSTANT).initializer(all.build()).build())
                 .addMethod(MethodSpec.constructorBuilder().addModifiers(Modifier.PRIVATE).build())
-                .addMethod(MethodSpec.methodBuilder("byId").addModifiers(Modifier.PUBLIC, Modifier.STATIC).returns(descriptor)
+                .addMethod(MethodSpec.methodBuilder("byId").addModifiers(Modifier.PUBLIC, Modifier.STATIC).returns(DESCRIPTOR)
                         .addJavadoc("The shipped model with this id; the error lists the shipped ids.\n")
                         .addParameter(String.class, "modelId")
-                        .beginControlFlow("for ($T d : ALL)", descriptor)
+                        .beginControlFlow("for ($T d : ALL)", DESCRIPTOR)
                         .addStatement("if (d.modelId().equals(modelId)) return d")
                         .endControlFlow()
                         .addStatement("throw new $T($S + modelId + $S + ALL.stream().map($T::modelId).toList())",
-                                IllegalArgumentException.class, "no shipped model '", "'; shipped: ", descriptor)
+                                IllegalArgumentException.class, "no shipped model '", "'; shipped: ", DESCRIPTOR)
                         .build())
                 .build();
         return JavaFile.builder(packageName, t).skipJavaLangImports(true).indent("    ").build();
     }
 
-    public static String resourceDirectory(ModelSpec s) {
-        return "sef-onnx/graphs/" + s.id() + "/";
+    private static Method descriptorMethod(String name) {
+        try {
+            return ModelDescriptor.class.getMethod(name);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("ModelDescriptor has no method " + name + "()", e);
+        }
+    }
+
+    /** {@code @Generated} of javax.annotation.processing (JDK 9+, source retention): tools skip the class, nothing at run time. */
+    private static AnnotationSpec generated(String from) {
+        return AnnotationSpec.builder(Generated.class).addMember("value", "$S", ModelClassEmitter.class.getName())
+                .addMember("comments", "$S", "from " + from + "; do not edit").build();
+    }
+
+    /** The computed TrainStep as the contract's factory call, so the generated class spells no tensor name. */
+    private static CodeBlock trainStep(StepSignature computed) {
+        boolean lossScaling = computed.hasInput(TensorNames.LOSS_SCALE);
+        requireFactory(computed, StepSignature.trainStep(lossScaling));
+        return CodeBlock.of("$T.trainStep($L)", SIGNATURE, lossScaling);
+    }
+
+    private static CodeBlock evalStep(StepSignature computed) {
+        requireFactory(computed, StepSignature.evalStep());
+        return CodeBlock.of("$T.evalStep()", SIGNATURE);
+    }
+
+    private static void requireFactory(StepSignature computed, StepSignature factory) {
+        if (!computed.equals(factory)) {
+            throw new IllegalStateException("the computed " + computed + " is not the contract's " + factory + ": emit it name by name");
+        }
     }
 
     private static void constant(TypeSpec.Builder t, String name, Class<?> type, String format, Object value) {
         t.addField(FieldSpec.builder(type, name, CONSTANT).initializer(format, value).build());
     }
 
-    private static MethodSpec.Builder override(String name, TypeName returns) {
-        return MethodSpec.methodBuilder(name).addAnnotation(Override.class).addModifiers(Modifier.PUBLIC).returns(returns);
+    private static void shape(TypeSpec.Builder t, String name, String doc, long... dims) {
+        t.addField(FieldSpec.builder(SHAPE, name, CONSTANT).addJavadoc(doc + "\n")
+                .initializer("$T.of($L)", List.class, joined(Arrays.stream(dims).boxed().toList(), dim -> dim + "L")).build());
     }
 
-    private static void getter(TypeSpec.Builder t, String name, Object type, String field) {
-        TypeName tn = type instanceof TypeName n ? n : TypeName.get((Class<?>) type);
-        t.addMethod(override(name, tn).addStatement("return $L", field).build());
-    }
-
-    private static CodeBlock stringList(List<String> items) {
+    private static CodeBlock strings(List<String> items) {
         CodeBlock.Builder b = CodeBlock.builder().add("$T.of(", List.class);
         for (int i = 0; i < items.size(); i++) b.add(i == 0 ? "$S" : ",\n        $S", items.get(i));
         return b.add(")").build();
     }
 
-    private static CodeBlock shapeList(List<CheckpointTensor> tensors) {
+    private static CodeBlock shapes(List<CheckpointTensor> tensors) {
         CodeBlock.Builder b = CodeBlock.builder().add("$T.of(", List.class);
         for (int i = 0; i < tensors.size(); i++) {
-            String dims = String.join(", ", Arrays.stream(tensors.get(i).shape()).mapToObj(d -> d + "L").toList());
-            b.add(i == 0 ? "new long[] {$L}" : ",\n        new long[] {$L}", dims);
+            String dims = joined(Arrays.stream(tensors.get(i).shape()).boxed().toList(), dim -> dim + "L");
+            b.add(i == 0 ? "$T.of($L)" : ",\n        $T.of($L)", List.class, dims);
         }
         return b.add(")").build();
+    }
+
+    private static <T> String joined(List<T> values, Function<T, String> literal) {
+        return values.stream().map(literal).collect(Collectors.joining(", "));
     }
 }

@@ -1,5 +1,7 @@
 package org.sefonnx.generator.model;
 
+import org.sefonnx.contract.ArtifactLayout;
+
 /**
  * How a training graph computes its convolutions. Both give the same outputs and gradients (the finite-difference and
  * PyTorch-golden suites check both); they differ in which ONNX Runtime kernels do the work, so the generator emits one
@@ -7,7 +9,7 @@ package org.sefonnx.generator.model;
  */
 public enum ConvLowering {
     /** ONNX Conv forward and com.microsoft ConvGrad backward: cuDNN's kernels on CUDA. */
-    CONV("training_model.onnx"),
+    CONV(ArtifactLayout.TRAINING_MODEL),
     /**
      * For CPU training: a convolution whose output map has at most {@link #GEMM_MAX_MAP_CELLS} cells becomes im2col (one
      * strided Slice per kernel tap, stacked) and a single Gemm over the whole batch, and its backward, by the ordinary
@@ -17,7 +19,7 @@ public enum ConvLowering {
      * maps keep Conv/ConvGrad: there a per-image multiply is already large, and the stacked taps would cost
      * k² × the input's memory.
      */
-    GEMM("training_model_cpu.onnx");
+    GEMM(ArtifactLayout.CPU_TRAINING_MODEL);
 
     /** Output-map cells (H·W) up to which {@link #GEMM} lowers a convolution: a 32×32 map. */
     public static final long GEMM_MAX_MAP_CELLS = 32 * 32;

@@ -1,5 +1,6 @@
 package org.sefonnx.generator.model;
 
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.onnx.Dim;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
@@ -44,7 +45,7 @@ public final class SefLoss {
     static Value entropyTerm(Forward f, Value pw, Value logPw) {
         Ops ops = f.ops;
         Value perSample = ops.reduceSum("entropy.per_sample", ops.mul("entropy.p_logp", pw, logPw), new long[]{1}, false);
-        return ops.reduceMean("entropy", perSample, new long[]{0}, false);
+        return ops.reduceMean(TensorNames.ENTROPY, perSample, new long[]{0}, false);
     }
 
     /** S = (1/G) Σ_g (1/B) Σ_b Σ_k −P_w[b,k] · log P_g[b,k]. */
@@ -57,7 +58,7 @@ public final class SefLoss {
             perGroup.add(ops.reduceMean("group" + g + ".cross", perSample, new long[]{0}, false));
         }
         Value sum = ops.sum("distillation.sum", perGroup);
-        return ops.mul("distillation", sum, f.scalar(-1.0 / groupLogits.size()));
+        return ops.mul(TensorNames.DISTILLATION, sum, f.scalar(-1.0 / groupLogits.size()));
     }
 
     /**
@@ -124,7 +125,7 @@ public final class SefLoss {
             }
             Value weights = ops.graph().constant(f.dtype, Shape.fixed(groups, groups), w);
             Value weighted = ops.reduceSum("grouping.weighted", ops.mul("grouping.terms", s, weights), new long[]{0, 1}, false);
-            return new Grouping(ops.add("grouping", weighted, f.scalar(0.5)), s);
+            return new Grouping(ops.add(TensorNames.GROUPING, weighted, f.scalar(0.5)), s);
         }
         // paper: ½(‖D‖²_F − 2‖diag D‖²) with D[g,h] the mean of block (g,h)
         double[] inv = new double[groups * groups];
@@ -136,7 +137,7 @@ public final class SefLoss {
         }
         Value d = ops.mul("grouping.d", s, ops.graph().constant(f.dtype, Shape.fixed(groups, groups), inv));
         Value weighted = ops.mul("grouping.terms", ops.mul("grouping.d2", d, d), ops.graph().constant(f.dtype, Shape.fixed(groups, groups), w));
-        return new Grouping(ops.reduceSum("grouping", weighted, new long[]{0, 1}, false), s);
+        return new Grouping(ops.reduceSum(TensorNames.GROUPING, weighted, new long[]{0, 1}, false), s);
     }
 
 }

@@ -1,5 +1,6 @@
 package org.sefonnx.generator.model;
 
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.Ops;
@@ -10,27 +11,7 @@ import java.util.List;
 
 /** Builds the SEF forward graph (ResNet backbone + heads + losses) for one spec. */
 public final class SefModel {
-    /** Graph input names (the typed model classes carry them to the runtime). */
-    public static final String IMAGES = "images";
-    public static final String LABELS = "labels";
-    /** Output names. */
-    public static final String LOSS = "loss";
-    public static final String CROSS_ENTROPY = "cross_entropy";
-    public static final String ENTROPY = "entropy";
-    public static final String DISTILLATION = "distillation";
-    public static final String GROUPING = "grouping";
-    public static final String LOGITS = "logits";
-    public static final String PROBABILITIES = "probabilities";
-    /** Eval and explain outputs: the group heads' logits [batch, G, K] in group order. */
-    public static final String GROUP_LOGITS = "group_logits";
-    /** Eval output: the grouping loss's block sums of squared cosines, mean over the batch, [G, G] (SefLoss.Terms). */
-    public static final String GROUP_BLOCK_SUMS = "group_block_sums";
-    /** Eval and explain outputs: the last post-ReLU feature map X [batch, C, h, w] the groups are slices of. */
-    public static final String FEATURE_MAP = "feature_map";
-    /** Mixed precision only: the loss-scale input (float32 scalar) and the all-gradients-finite output (BOOL scalar). */
-    public static final String LOSS_SCALE = "loss_scale";
-    public static final String GRADIENTS_FINITE = "gradients_finite";
-    /** Symbolic batch dimension. */
+    /** Symbolic batch dimension (input and output names are the contract's TensorNames). */
     public static final String BATCH = "batch";
 
     /** A built forward graph and the handles later stages need. */
@@ -73,15 +54,15 @@ public final class SefModel {
     public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, DType computeDtype,
                                 List<CheckpointTensor> declared, ConvLowering lowering) {
         Graph g = new Graph(graphName);
-        Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
-        Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
+        Value images = g.input(TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
+        Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
         Parameters p = Parameters.declareAll(g, dtype, declared);
         return build(g, spec, p, training, dtype, computeDtype, images, labels, declared, lowering);
     }
 
     private static void build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype) {
-        Value images = g.input(IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
-        Value labels = g.input(LABELS, DType.INT64, Shape.of(BATCH));
+        Value images = g.input(TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
+        Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
         build(g, spec, p, training, dtype, dtype, images, labels, List.of(), ConvLowering.CONV);
     }
 

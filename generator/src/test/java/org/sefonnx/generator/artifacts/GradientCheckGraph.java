@@ -1,6 +1,7 @@
 package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
@@ -24,9 +25,9 @@ import java.util.Map;
 public final class GradientCheckGraph {
     public static final String GRAD_SUFFIX = ".grad";
     /** The post-ReLU last feature map X the grouping loss reads. */
-    public static final String FEATURE_MAP = "feature_map";
+    public static final String FEATURE_MAP = TensorNames.FEATURE_MAP;
     /** Prefix of the group heads' logits outputs ({@code group_logits.0} ...). */
-    public static final String GROUP_LOGITS = "group_logits.";
+    public static final String GROUP_LOGITS = TensorNames.GROUP_LOGITS + ".";
 
     /** The model, and the trainable parameters in its input order. */
     public record Built(ModelProto model, List<CheckpointTensor> parameters, List<CheckpointTensor> inputs, List<String> outputs) {}
@@ -45,11 +46,11 @@ public final class GradientCheckGraph {
         SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors, lowering);
         Graph g = fwd.graph();
         List<String> outputs = new ArrayList<>();
-        Value loss = g.output(fwd.terms().total(), SefModel.LOSS);
-        outputs.add(SefModel.LOSS);
-        for (var e : List.of(Map.entry(SefModel.CROSS_ENTROPY, fwd.terms().crossEntropy()), Map.entry(SefModel.ENTROPY, fwd.terms().entropy()),
-                Map.entry(SefModel.DISTILLATION, fwd.terms().distillation()), Map.entry(SefModel.GROUPING, fwd.terms().grouping()),
-                Map.entry(SefModel.LOGITS, fwd.logits().global()))) {
+        Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
+        outputs.add(TensorNames.LOSS);
+        for (var e : List.of(Map.entry(TensorNames.CROSS_ENTROPY, fwd.terms().crossEntropy()), Map.entry(TensorNames.ENTROPY, fwd.terms().entropy()),
+                Map.entry(TensorNames.DISTILLATION, fwd.terms().distillation()), Map.entry(TensorNames.GROUPING, fwd.terms().grouping()),
+                Map.entry(TensorNames.LOGITS, fwd.logits().global()))) {
             g.output(e.getValue(), e.getKey());
             outputs.add(e.getKey());
         }

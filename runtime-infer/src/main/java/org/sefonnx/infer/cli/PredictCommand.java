@@ -1,5 +1,6 @@
 package org.sefonnx.infer.cli;
 
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
 import org.sefonnx.infer.Prediction;
 import org.sefonnx.infer.SefClassifier;
@@ -17,7 +18,8 @@ import java.util.concurrent.Callable;
 
 /** {@code predict --model DIR [--top-k N] [--json] image...}: ranked labels of images from an export directory. */
 @Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Classifies images with an exported SEF model (model.onnx, labels.txt, preprocessing.properties).",
+        description = "Classifies images with an exported SEF model (" + ExportLayout.MODEL + ", " + ExportLayout.LABELS + ", "
+                + ExportLayout.PREPROCESSING + ").",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every image classified", "1:one or more images could not be read or decoded (the others are printed)",
                 "2:invalid command line", "3:the export directory is missing or inconsistent", "4:out of memory (raise -Xmx)"})

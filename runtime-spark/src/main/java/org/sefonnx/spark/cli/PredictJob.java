@@ -4,6 +4,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
 import org.sefonnx.infer.SefClassifier;
 import org.sefonnx.spark.ImageFiles;
@@ -32,7 +33,8 @@ public final class PredictJob implements Callable<Integer> {
     public static final int EXIT_BAD_MODEL = 3;
 
     @Option(names = "--model", required = true, paramLabel = "EXPORT_DIR",
-            description = "Export directory (model.onnx, labels.txt, preprocessing.properties) on the driver's file system.")
+            description = "Export directory (" + ExportLayout.MODEL + ", " + ExportLayout.LABELS + ", " + ExportLayout.PREPROCESSING
+                    + ") on the driver's file system.")
     Path model;
 
     @Option(names = "--input", required = true, paramLabel = "GLOB|TABLE",

@@ -15,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.spark.ExportBundle;
 import org.sefonnx.spark.SparkTestFixtures;
 
@@ -123,7 +124,7 @@ class PredictJobTest {
 
     @Test
     void anIncompleteExportExitsThreeNamingTheMissingFile(@TempDir Path export) throws IOException {
-        for (String file : ExportBundle.FILES) Files.copy(SparkTestFixtures.export().resolve(file), export.resolve(file));
+        for (String file : ExportLayout.REQUIRED_FILES) Files.copy(SparkTestFixtures.export().resolve(file), export.resolve(file));
         Files.delete(export.resolve("labels.txt"));
         Outcome outcome = run("--model", export.toString(), "--input", images + "/*", "--output", work.resolve("none.parquet").toString());
         assertEquals(PredictJob.EXIT_BAD_MODEL, outcome.exit());

@@ -1,11 +1,12 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.graphs.ModelDescriptor;
-import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.train.Exporter;
 import org.sefonnx.train.train.RunDirectory;
@@ -21,7 +22,8 @@ import java.util.concurrent.Callable;
 
 /** `sef-onnx export`: the inference model (backbone + global head) of a run's best or last checkpoint. */
 @Command(name = "export", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Export a run's checkpoint as an inference model (model.onnx + labels.txt + preprocessing.properties) for runtime-infer.")
+        description = "Export a run's checkpoint as an inference model (" + ExportLayout.MODEL + " + " + ExportLayout.LABELS + " + "
+                + ExportLayout.PREPROCESSING + ") for runtime-infer.")
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, description = "Run directory written by `sef-onnx train`.")
     Path runDir;
@@ -29,7 +31,8 @@ public final class ExportCommand implements Callable<Integer> {
     String checkpoint;
     @Option(names = "--out", description = "Output directory (default: <run>/export).")
     Path out;
-    @Option(names = "--format", defaultValue = "onnx", description = "onnx (model.onnx + labels + preprocessing, for runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
+    @Option(names = "--format", defaultValue = "onnx", description = "onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
+            + "runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
     String format;
     @Option(names = "--with-group-heads", description = "safetensors only: also write the SEF group heads (group_fc.*).")
     boolean withGroupHeads;
@@ -38,7 +41,7 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunDirectory run = new RunDirectory(runDir);
         Path ckpt = run.checkpoint(checkpoint);
-        Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
+        Path specFile = run.artifacts().resolve(ArtifactLayout.SPEC);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path dir = out != null ? out : run.export();

@@ -1,5 +1,6 @@
 package org.sefonnx.train.cli;
 
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
@@ -48,7 +49,7 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }
         TrainingArtifacts.Models m = ArtifactWriter.generate(spec, out, noCheckpoint || imported != null ? null : seed);
-        if (imported != null) CheckpointWriter.write(imported, out.resolve(ArtifactWriter.CHECKPOINT_FILE));
+        if (imported != null) CheckpointWriter.write(imported, out.resolve(ArtifactLayout.CHECKPOINT));
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf(Locale.ROOT, "%s: ResNet-%d, K=%d, G=%d, %d px; %d trainable parameters; training graph %d nodes; written to %s in %.1f s%n",
                 spec.id(), spec.depth(), spec.numClasses(), spec.groups(), spec.imageSize(),

@@ -1,6 +1,7 @@
 package org.sefonnx.train.cli;
 
 import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.model.ModelSpec;
 import picocli.CommandLine.Option;
 
@@ -14,7 +15,7 @@ import java.util.Map;
 public final class SpecOptions {
     @Option(names = "--spec", description = "Shipped spec id (demo-r18, cub-r50, cars-r18, ...). The options below override its fields.")
     String specId;
-    @Option(names = "--spec-file", description = "A model.properties file to start from.")
+    @Option(names = "--spec-file", description = "A " + ArtifactLayout.SPEC + " file to start from.")
     Path specFile;
     @Option(names = "--id", description = "Id of a custom spec (required with --depth/--classes/... and no --spec).")
     String id;

@@ -1,9 +1,10 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.imaging.ActivationMaps;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.data.Batch;
@@ -11,7 +12,6 @@ import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.ImageSource;
-import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.data.Sample;
@@ -21,6 +21,7 @@ import org.sefonnx.train.train.DemoData;
 import org.sefonnx.train.train.GroupMetrics;
 import org.sefonnx.train.train.InvalidRunException;
 import org.sefonnx.train.train.ModelArtifacts;
+import org.sefonnx.train.train.ModelSteps;
 import org.sefonnx.train.train.RunDirectory;
 import org.sefonnx.train.train.RunProperties;
 import org.sefonnx.train.train.Sessions;
@@ -115,16 +116,17 @@ public final class Explainer {
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-explain");
              OrtAdapter.Training session = Sessions.open(ort, d, models, checkpoint, TrainOptions.Device.CPU, threads, false,
                      new PrintStream(PrintStream.nullOutputStream()))) {
-            Outputs at = Outputs.of(session.evalOutputNames(), run);
+            // Sessions.open refused a run whose eval graph lacks the explain outputs, saying how to regenerate it
+            ModelSteps steps = new ModelSteps(d, session);
             try (BatchLoader loader = new BatchLoader(samples, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
                 while (it.hasNext()) {
                     try (Batch b = it.next()) {
-                        List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
-                        explainBatch(b, out, at, spec, transform.toPreprocessingSpec(), classNames, sources, r, correlation, explained, r.images().isEmpty());
+                        ModelSteps.Outputs out = steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
+                        explainBatch(b, out, spec, transform.toPreprocessingSpec(), classNames, sources, r, correlation, explained, r.images().isEmpty());
                     }
                 }
             }
-            if (r.groupAccuracy()) groupTop1 = scoreGroups(session, at, d, data.test(), transform, loading);
+            if (r.groupAccuracy()) groupTop1 = scoreGroups(steps, d, data.test(), transform, loading);
         }
         writeFigures(r.outDir(), correlation, groupTop1, spec);
         log.printf(Locale.ROOT, "explain: %d images, squared cosine over them intra %.4f inter %.4f%s -> %s%n", explained.size(),
@@ -132,25 +134,13 @@ public final class Explainer {
         return new Result(explained, correlation, groupTop1, classNames, r.outDir());
     }
 
-    /** Output positions of the eval graph; a run made before the explain outputs existed is refused, saying what to do. */
-    private record Outputs(int probabilities, int groupLogits, int featureMap, int blockSums) {
-        static Outputs of(List<String> names, RunDirectory run) {
-            if (!names.contains(SefModel.FEATURE_MAP) || !names.contains(SefModel.GROUP_LOGITS)) {
-                throw new InvalidRunException(run.artifacts() + "/eval_model.onnx has no " + SefModel.FEATURE_MAP + "/" + SefModel.GROUP_LOGITS
-                        + " outputs (a run made before sef-onnx explain): regenerate it with `sef-onnx generate --spec-file "
-                        + run.artifacts().resolve("model.properties") + " --out " + run.artifacts() + "`");
-            }
-            return new Outputs(names.indexOf(SefModel.PROBABILITIES), names.indexOf(SefModel.GROUP_LOGITS), names.indexOf(SefModel.FEATURE_MAP),
-                    names.indexOf(SefModel.GROUP_BLOCK_SUMS));
-        }
-    }
-
-    private static void explainBatch(Batch b, List<HostTensor> out, Outputs at, ModelSpec spec, PreprocessingSpec transformSpec,
+    private static void explainBatch(Batch b, ModelSteps.Outputs out, ModelSpec spec, PreprocessingSpec transformSpec,
                                      List<String> classNames, List<String> sources, Request r, ChannelCorrelation correlation, List<Explained> explained, boolean labelled) throws IOException {
-        HostTensor fm = out.get(at.featureMap());
+        HostTensor fm = out.get(TensorNames.FEATURE_MAP);
         long[] shape = fm.shape();
         int c = (int) shape[1], h = (int) shape[2], w = (int) shape[3], cells = h * w, k = spec.numClasses(), groups = spec.groups();
-        float[] features = fm.toFloats(), probabilities = out.get(at.probabilities()).toFloats(), groupLogits = out.get(at.groupLogits()).toFloats();
+        float[] features = fm.toFloats(), probabilities = out.floats(TensorNames.PROBABILITIES),
+                groupLogits = out.floats(TensorNames.GROUP_LOGITS);
         FloatView images = new FloatView(b, transformSpec);
         for (int i = 0; i < b.size(); i++) {
             int sample = b.sampleIndices()[i];
@@ -241,14 +231,14 @@ public final class Explainer {
     }
 
     /** Each group head's top-1 (and the graph's intra/inter squared cosines) over the whole test split. */
-    private static GroupMetrics.Summary scoreGroups(OrtAdapter.Training session, Outputs at, ModelDescriptor d, List<Sample> test,
+    private static GroupMetrics.Summary scoreGroups(ModelSteps steps, ModelDescriptor d, List<Sample> test,
                                                     org.sefonnx.train.data.TransformSpec transform, LoaderOptions loading) {
         GroupMetrics metrics = new GroupMetrics(d.groupChannels(), d.numClasses());
         try (BatchLoader loader = new BatchLoader(test, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
             while (it.hasNext()) {
                 try (Batch b = it.next()) {
-                    List<HostTensor> out = session.evalStep(List.of(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size())));
-                    metrics.addBatch(out.get(at.blockSums()).toFloats(), out.get(at.groupLogits()).toFloats(), b.labels());
+                    ModelSteps.Outputs out = steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
+                    metrics.addBatch(out.floats(TensorNames.GROUP_BLOCK_SUMS), out.floats(TensorNames.GROUP_LOGITS), b.labels());
                 }
             }
         }

@@ -1,6 +1,6 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
 
 import javax.imageio.ImageIO;
 import java.awt.BasicStroke;

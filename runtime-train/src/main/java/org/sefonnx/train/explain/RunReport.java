@@ -1,6 +1,7 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.train.train.RunDirectory;
 
 import java.io.IOException;
@@ -34,7 +35,7 @@ public final class RunReport {
         h.append("<h1>sef-onnx run report</h1>\n<p>").append(esc(run.root().toAbsolutePath().toString())).append("</p>\n");
         section(h, "options", "run-options");
         h.append("<pre>").append(esc(readOrEmpty(run.runProperties()))).append("</pre>\n");
-        h.append("<h3>model spec</h3><pre>").append(esc(readOrEmpty(run.artifacts().resolve("model.properties")))).append("</pre>\n");
+        h.append("<h3>model spec</h3><pre>").append(esc(readOrEmpty(run.artifacts().resolve(ArtifactLayout.SPEC)))).append("</pre>\n");
         if (Files.exists(run.summary())) h.append("<h3>summary</h3><pre>").append(esc(readOrEmpty(run.summary()))).append("</pre>\n");
 
         section(h, "curves", "curves");

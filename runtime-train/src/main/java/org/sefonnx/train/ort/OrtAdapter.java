@@ -19,12 +19,11 @@ import org.bytedeco.onnxruntime.OrtTensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.OrtTrainingApi;
 import org.bytedeco.onnxruntime.OrtTrainingSession;
 import org.bytedeco.onnxruntime.OrtValue;
+import org.sefonnx.contract.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -479,23 +478,14 @@ public final class OrtAdapter implements AutoCloseable {
 
         /** Saves through a temp file and an atomic rename: a killed run never leaves half a checkpoint. */
         public void saveCheckpoint(Path file, boolean includeOptimizerState) throws IOException {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            check(trainingApi.SaveCheckpoint(state, new BytePointer(tmp.toString()), includeOptimizerState), "SaveCheckpoint " + file);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.writeVia(file, tmp -> check(trainingApi.SaveCheckpoint(state, new BytePointer(tmp.toString()),
+                    includeOptimizerState), "SaveCheckpoint " + file));
         }
 
         /** Writes the inference graph pruned to {@code outputs}, parameters turned into initializers. */
         public void exportForInference(Path file, List<String> outputs) throws IOException {
-            Path dir = file.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = dir.resolve("." + file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            check(trainingApi.ExportModelForInferencing(session, new BytePointer(tmp.toString()), outputs.size(),
-                    new PointerPointer<BytePointer>(outputs.toArray(new String[0]))), "ExportModelForInferencing");
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.writeVia(file, tmp -> check(trainingApi.ExportModelForInferencing(session, new BytePointer(tmp.toString()),
+                    outputs.size(), new PointerPointer<BytePointer>(outputs.toArray(new String[0]))), "ExportModelForInferencing"));
         }
 
         @Override

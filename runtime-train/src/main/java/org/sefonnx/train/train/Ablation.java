@@ -1,6 +1,6 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 

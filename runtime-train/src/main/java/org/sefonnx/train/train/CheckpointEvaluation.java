@@ -1,7 +1,7 @@
 package org.sefonnx.train.train;
 
 import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
@@ -38,7 +38,7 @@ public final class CheckpointEvaluation {
                      LoaderOptions.evaluation(o.batchSize()).withWorkers(workers).withSkipBadImages(o.skipBadImages())
                              .withExifOrientation(o.applyExifOrientation()));
              OrtAdapter.Training session = Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), EpochLoop.threads(o), false, log)) {
-            Evaluation e = Evaluation.of(session, d, testLoader, console, "eval " + ckpt.getFileName());
+            Evaluation e = Evaluation.of(new ModelSteps(d, session), d, testLoader, console, "eval " + ckpt.getFileName());
             if (confusionOut != null) e.confusion().write(confusionOut, RunData.classNames(o, data));
             return new Result(e.confusion().top1(), e.confusion().meanClassAccuracy(), e.confusion().total(), e.terms().loss());
         }

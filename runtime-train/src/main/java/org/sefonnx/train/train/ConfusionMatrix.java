@@ -1,6 +1,6 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -2,10 +2,10 @@ package org.sefonnx.train.train;
 
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.CheckedData;
-import org.sefonnx.train.data.LabelFile;
+import org.sefonnx.contract.LabelFile;
 import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.data.Sample;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -89,12 +89,13 @@ final class EpochLoop {
              OrtAdapter.Training session = Sessions.open(ort, d, run.dir().artifacts(), startCheckpoint, o.device(), threads(o),
                      o.cudaOptions(), console.log())) {
             started = true;
-            TrainPass train = new TrainPass(session, d, trainLoader, data.train().size(), mixedPrecision, o, console);
+            ModelSteps steps = new ModelSteps(d, session);
+            TrainPass train = new TrainPass(session, steps, trainLoader, data.train().size(), mixedPrecision, o, console);
             for (int epoch = state.epochsCompleted(); epoch < o.epochs(); epoch++) {
                 TrainPass.Trained trained = train.run(epoch, state.globalStep(), run.dir().root().resolve(state.last()));
-                Evaluation test = Evaluation.of(session, d, testLoader, console, label(epoch, "test "));
+                Evaluation test = Evaluation.of(steps, d, testLoader, console, label(epoch, "test "));
                 requireBoundedSkips(data, trainLoader, testLoader, test.confusion());
-                Evaluation val = valLoader == null ? null : Evaluation.of(session, d, valLoader, console, label(epoch, "val  "));
+                Evaluation val = valLoader == null ? null : Evaluation.of(steps, d, valLoader, console, label(epoch, "val  "));
                 state = commit(session, mixedPrecision, listeners, epoch, state, trained, test, val);
             }
             Map<String, String> skipped = new TreeMap<>(data.badImages());

@@ -1,10 +1,10 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.graphs.ModelDescriptor;
-import org.sefonnx.imaging.PreprocessingSpec;
-import org.sefonnx.train.data.LabelFile;
 import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -14,17 +14,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The inference export: ORT's ExportModelForInferencing of the eval graph pruned to logits and probabilities (the
+ * The inference export ({@link ExportLayout}): ORT's ExportModelForInferencing of the eval graph pruned to logits and probabilities (the
  * backbone and the global head only; the group heads and losses fall away), the labels file, and the evaluation
  * preprocessing, so runtime-infer reproduces the test transform without retyping it.
  */
 public final class Exporter {
-    public static final String MODEL_FILE = "model.onnx";
-    public static final String LABELS_FILE = "labels.txt";
-    /** The same model with the last feature map and the group logits as outputs too, for SefClassifier.explain. */
-    public static final String EXPLAIN_MODEL_FILE = "explain_model.onnx";
-    public static final String PREPROCESSING_FILE = PreprocessingSpec.FILE_NAME;
-
     private Exporter() {}
 
     static Path export(OrtAdapter ort, ModelDescriptor d, RunDirectory run, TrainOptions o, Path checkpoint, List<String> classNames,
@@ -47,13 +41,14 @@ public final class Exporter {
             cpu = SpecDescriptor.of(spec.withPrecision(ModelSpec.Precision.FP32));
         }
         try (OrtAdapter.Training t = Sessions.open(ort, cpu, models, checkpoint, TrainOptions.Device.CPU, 1, false, new PrintStream(PrintStream.nullOutputStream()))) {
-            t.exportForInference(outDir.resolve(MODEL_FILE), d.inferenceOutputs());
-            t.exportForInference(outDir.resolve(EXPLAIN_MODEL_FILE), TrainingArtifacts.EXPLAIN_OUTPUTS);
+            t.exportForInference(outDir.resolve(ExportLayout.MODEL), ExportLayout.MODEL_OUTPUTS);
+            t.exportForInference(outDir.resolve(ExportLayout.EXPLAIN_MODEL), ExportLayout.EXPLAIN_MODEL_OUTPUTS);
         }
-        LabelFile.write(outDir.resolve(LABELS_FILE), classNames);
-        org.sefonnx.generator.artifacts.AtomicFiles.writeString(outDir.resolve(PREPROCESSING_FILE), evalTransform.toPreprocessingSpec()
+        LabelFile.write(outDir.resolve(ExportLayout.LABELS), classNames);
+        AtomicFiles.writeString(outDir.resolve(ExportLayout.PREPROCESSING), evalTransform.toPreprocessingSpec()
                 .withModel(d.modelId(), d.numClasses()).withExifOrientation(applyExifOrientation).toText());
-        log.println("export: " + outDir + " (" + MODEL_FILE + " and " + EXPLAIN_MODEL_FILE + " from " + checkpoint.getFileName() + ", " + LABELS_FILE + ", " + PREPROCESSING_FILE + ")");
+        log.println("export: " + outDir + " (" + ExportLayout.MODEL + " and " + ExportLayout.EXPLAIN_MODEL + " from " + checkpoint.getFileName()
+                + ", " + ExportLayout.LABELS + ", " + ExportLayout.PREPROCESSING + ")");
         return outDir;
     }
 }

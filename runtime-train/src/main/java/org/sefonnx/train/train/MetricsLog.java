@@ -4,7 +4,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,15 +1,14 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
 import java.io.PrintStream;
-import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The trainer's side of {@code --precision fp16}, and the one place the trainer touches the {@link LossScaler}: feeds
@@ -25,43 +24,36 @@ final class MixedPrecisionSteps {
     static final float SMALLEST_USEFUL_SCALE = 0x1.0p-24f;
 
     private final LossScaler scaler;
-    private final int finiteAt;
     private int steps, skipped;
 
-    private MixedPrecisionSteps(LossScaler scaler, int finiteAt) {
+    private MixedPrecisionSteps(LossScaler scaler) {
         this.scaler = scaler;
-        this.finiteAt = finiteAt;
     }
 
     /** The scaler state from {@code checkpoint}'s property bag (the initial state when it has none). */
     static MixedPrecisionSteps of(ModelDescriptor d, Checkpoint checkpoint) {
-        if (!d.precision().equals(ModelSpec.Precision.FP16.label())) return new MixedPrecisionSteps(null, -1);
-        return new MixedPrecisionSteps(LossScaler.restore(checkpoint.floatProperties(), checkpoint.intProperties()),
-                d.trainOutputs().indexOf(SefModel.GRADIENTS_FINITE));
+        if (!d.trainStep().hasInput(TensorNames.LOSS_SCALE)) return new MixedPrecisionSteps(null);
+        return new MixedPrecisionSteps(LossScaler.restore(checkpoint.floatProperties(), checkpoint.intProperties()));
     }
 
-    /** TrainStep's user inputs: images and labels, then the loss scale (a float32 scalar) under mixed precision. */
-    List<HostTensor> inputs(HostTensor images, HostTensor labels) {
-        if (scaler == null) return List.of(images, labels);
-        return List.of(images, labels, HostTensor.floats(new float[]{scaler.scale()}));
+    /** TrainStep's inputs by name: images and labels, and the loss scale (a float32 scalar) under mixed precision. */
+    Map<String, HostTensor> inputs(HostTensor images, HostTensor labels) {
+        if (scaler == null) return Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels);
+        HostTensor scale = HostTensor.floats(new float[]{scaler.scale()});
+        return Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels, TensorNames.LOSS_SCALE, scale);
     }
 
     /** After TrainStep: whether the optimizer step runs (false: skipped, the scale backed off). */
-    boolean step(List<HostTensor> outputs) {
+    boolean step(ModelSteps.Outputs outputs) {
         steps++;
         if (scaler == null) return true;
-        boolean finite = scaler.update(outputs.get(finiteAt).flag());
+        boolean finite = scaler.update(outputs.get(TensorNames.GRADIENTS_FINITE).flag());
         if (!finite) skipped++;
         if (scaler.scale() < SMALLEST_USEFUL_SCALE) {
             throw new TrainingDivergedException(String.format(Locale.ROOT, "the loss scale fell to %.3g after %d skipped steps: the gradients are "
                     + "inf/NaN at any scale (a non-finite forward pass); training stopped. Lower --lr or check the data.", scaler.scale(), skipped));
         }
         return finite;
-    }
-
-    /** True for the float loss-term outputs, false for the finite flag. */
-    boolean isLossTerm(int outputIndex) {
-        return outputIndex != finiteAt;
     }
 
     float scale() {

@@ -1,10 +1,11 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.AtomicFiles;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.graphs.ModelDescriptor;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,13 +19,15 @@ public final class ModelArtifacts {
     /** Returns how the models were obtained, for the run log. */
     public static String materialize(ModelSpec spec, ModelDescriptor d, Path dir) throws IOException {
         if (SpecDescriptor.isShipped(d)) {
-            for (String file : List.of(d.trainingModelFile(), d.cpuTrainingModelFile(), d.evalModelFile(), d.optimizerModelFile())) {
-                try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(d.resourceDirectory() + file)) {
-                    if (in == null) throw new IllegalStateException("graphs jar lacks " + d.resourceDirectory() + file);
+            String resources = ArtifactLayout.resourceDirectory(d.modelId());
+            for (String file : List.of(ArtifactLayout.TRAINING_MODEL, ArtifactLayout.CPU_TRAINING_MODEL, ArtifactLayout.EVAL_MODEL,
+                    ArtifactLayout.OPTIMIZER_MODEL)) {
+                try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(resources + file)) {
+                    if (in == null) throw new IllegalStateException("graphs jar lacks " + resources + file);
                     AtomicFiles.write(dir.resolve(file), in.readAllBytes());
                 }
             }
-            AtomicFiles.writeString(dir.resolve(ArtifactWriter.SPEC_FILE), spec.toProperties());
+            AtomicFiles.writeString(dir.resolve(ArtifactLayout.SPEC), spec.toProperties());
             return "shipped graphs of " + d.modelId() + " (graphs jar)";
         }
         long t0 = System.nanoTime();
@@ -42,7 +45,7 @@ public final class ModelArtifacts {
      */
     public static Path float32Twin(ModelSpec spec, Path artifacts) throws IOException {
         Path dir = artifacts.resolve(FLOAT32_TWIN_DIR);
-        if (!java.nio.file.Files.exists(dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE))) {
+        if (!java.nio.file.Files.exists(dir.resolve(ArtifactLayout.TRAINING_MODEL))) {
             java.nio.file.Files.createDirectories(dir);
             ArtifactWriter.writeModels(TrainingArtifacts.build(spec.withPrecision(ModelSpec.Precision.FP32)), dir);
         }

@@ -1,5 +1,7 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.LabelFile;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +32,7 @@ public record RunDirectory(Path root) {
     }
 
     public Path runProperties() { return root.resolve("run.properties"); }
-    public Path labels() { return root.resolve("labels.txt"); }
+    public Path labels() { return root.resolve(LabelFile.FILE_NAME); }
     public Path metricsJsonl() { return root.resolve("metrics.jsonl"); }
     public Path metricsCsv() { return root.resolve("metrics.csv"); }
     public Path plots() { return root.resolve("plots"); }

@@ -1,6 +1,6 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.train.explain.RunReport;
 
 import java.io.IOException;

@@ -1,7 +1,8 @@
 package org.sefonnx.train.train;
 
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -29,12 +30,12 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
 
     /** Writes run.properties and artifacts/model.properties, each atomically. */
     void write(RunDirectory run) throws IOException {
-        StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/model.properties\n");
+        StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/" + ArtifactLayout.SPEC + "\n");
         optionsMap(options).forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         protocolMap(protocol).forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
         if (pretrainedSha256 != null) sb.append(PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
         AtomicFiles.writeString(run.runProperties(), sb.toString());
-        AtomicFiles.writeString(run.artifacts().resolve(ArtifactWriter.SPEC_FILE), options.spec().toProperties());
+        AtomicFiles.writeString(run.artifacts().resolve(ArtifactLayout.SPEC), options.spec().toProperties());
     }
 
     /**
@@ -43,7 +44,7 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
      */
     public static RunProperties read(RunDirectory run) throws IOException {
         Properties p = load(run);
-        Path specFile = run.artifacts().resolve(ArtifactWriter.SPEC_FILE);
+        Path specFile = run.artifacts().resolve(ArtifactLayout.SPEC);
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         TrainOptions options;
         try {

@@ -1,12 +1,13 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.weights.PretrainedImport;
-import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.train.data.CheckedData;
 import org.sefonnx.train.data.Sample;
 
@@ -66,7 +67,7 @@ final class RunSetup {
             if (protocol.hasValidation()) ValidationSplit.write(run, protocol, validation);
             ModelDescriptor d = SpecDescriptor.of(o.spec());
             console.log().println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
-            Path initialFile = run.artifacts().resolve(d.checkpointFile());
+            Path initialFile = run.artifacts().resolve(ArtifactLayout.CHECKPOINT);
             CheckpointWriter.write(initial, initialFile);
             new RunProperties(o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256)).write(run);
             RunState state = RunState.initial(run, initialFile);

@@ -1,7 +1,8 @@
 package org.sefonnx.train.train;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.OrtAdapter;
 
 import java.io.PrintStream;
@@ -32,10 +33,17 @@ public final class Sessions {
     /** The same with every CUDA provider setting given (cuDNN search, workspace, TF32). */
     public static OrtAdapter.Training open(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
                                            TrainOptions.Device device, int threads, OrtAdapter.CudaOptions cudaOptions, PrintStream log) {
-        Path train = artifacts.resolve(d.trainingModelFile()), eval = artifacts.resolve(d.evalModelFile()),
-                optimizer = artifacts.resolve(d.optimizerModelFile());
+        return bound(d, artifacts, openOnDevice(ort, d, artifacts, checkpoint, device, threads, cudaOptions, log));
+    }
+
+    private static OrtAdapter.Training openOnDevice(OrtAdapter ort, ModelDescriptor d, Path artifacts, Path checkpoint,
+                                                    TrainOptions.Device device, int threads, OrtAdapter.CudaOptions cudaOptions,
+                                                    PrintStream log) {
+        Path train = artifacts.resolve(ArtifactLayout.TRAINING_MODEL), eval = artifacts.resolve(ArtifactLayout.EVAL_MODEL),
+                optimizer = artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL);
         // run folders made before the CPU graph existed hold only the ConvGrad graph, which trains the same weights
-        Path cpuTrain = Files.exists(artifacts.resolve(d.cpuTrainingModelFile())) ? artifacts.resolve(d.cpuTrainingModelFile()) : train;
+        Path cpuTrain = artifacts.resolve(ArtifactLayout.CPU_TRAINING_MODEL);
+        if (!Files.exists(cpuTrain)) cpuTrain = train;
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
         boolean halfPrecision = d.precision().equals(ModelSpec.Precision.FP16.label());
         if (halfPrecision && device == TrainOptions.Device.CPU) throw new IllegalStateException(FP16_NEEDS_CUDA + " (--device cpu)");
@@ -62,6 +70,23 @@ public final class Sessions {
             log.println("device: CPU, because the CUDA provider could not start: " + e.getMessage().lines().findFirst().orElse("") + "; " + threads
                     + " intra-op threads, " + cpuTrain.getFileName());
             return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
+        }
+    }
+
+    /**
+     * The session, once its TrainStep and EvalStep take and return what the descriptor says (ModelSteps binds by those
+     * names); graphs of another sef-onnx version are refused, saying how to regenerate them, and the session closed.
+     */
+    private static OrtAdapter.Training bound(ModelDescriptor d, Path artifacts, OrtAdapter.Training session) {
+        try {
+            d.trainStep().requireMatches(session.trainInputNames(), session.trainOutputNames(),
+                    artifacts.resolve(ArtifactLayout.TRAINING_MODEL).toString());
+            d.evalStep().requireMatches(session.evalInputNames(), session.evalOutputNames(), artifacts.resolve(ArtifactLayout.EVAL_MODEL).toString());
+            return session;
+        } catch (IllegalStateException e) {
+            session.close();
+            throw new InvalidRunException(e.getMessage() + ": these graphs were made by another version of sef-onnx; regenerate them with "
+                    + "`sef-onnx generate --spec-file " + artifacts.resolve(ArtifactLayout.SPEC) + " --out " + artifacts + "`");
         }
     }
 }

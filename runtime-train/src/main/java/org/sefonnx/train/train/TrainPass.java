@@ -1,14 +1,12 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.graphs.ModelDescriptor;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -22,25 +20,23 @@ final class TrainPass {
     record Trained(EpochMetrics.LossTerms terms, long globalStep, double seconds, double imagesPerSecond) {}
 
     private final OrtAdapter.Training session;
-    private final ModelDescriptor d;
+    private final ModelSteps steps;
     private final BatchLoader loader;
     private final MixedPrecisionSteps mixedPrecision;
     private final TrainOptions o;
     private final Console console;
-    private final int lossAt;
     /** Images of the training split, for the message of an epoch that trained on none. */
     private final int trainImages;
 
-    TrainPass(OrtAdapter.Training session, ModelDescriptor d, BatchLoader loader, int trainImages, MixedPrecisionSteps mixedPrecision,
+    TrainPass(OrtAdapter.Training session, ModelSteps steps, BatchLoader loader, int trainImages, MixedPrecisionSteps mixedPrecision,
               TrainOptions o, Console console) {
         this.session = session;
-        this.d = d;
+        this.steps = steps;
         this.loader = loader;
         this.trainImages = trainImages;
         this.mixedPrecision = mixedPrecision;
         this.o = o;
         this.console = console;
-        this.lossAt = d.trainOutputs().indexOf(SefModel.LOSS);
     }
 
     /**
@@ -50,16 +46,14 @@ final class TrainPass {
     Trained run(int epoch, long globalStep, Path lastGood) {
         double lr = o.learningRateAt(epoch);
         session.setLearningRate((float) lr);   // ORT does not restore it from a checkpoint
-        double[] sums = new double[d.trainOutputs().size()];
-        long images = 0;
+        ModelSteps.LossTermSums terms = new ModelSteps.LossTermSums();
         int planned = o.maxBatchesPerEpoch() > 0 ? Math.min(o.maxBatchesPerEpoch(), loader.batchesPerEpoch()) : loader.batchesPerEpoch();
         Progress bar = console.progress(String.format(Locale.ROOT, "epoch %d/%d train", epoch + 1, o.epochs()), planned);
         int batches = 0;
         try (BatchLoader.Epoch it = loader.epoch(epoch)) {
             while (it.hasNext() && batches < planned) {
                 try (Batch b = it.next()) {
-                    Float loss = step(b, sums, epoch, batches, globalStep, lastGood);
-                    if (loss != null) images += b.size();
+                    Float loss = step(b, terms, epoch, batches, globalStep, lastGood);
                     globalStep++;
                     batches++;
                     bar.update(batches, b.size(), loss != null ? String.format(Locale.ROOT, "loss %.4f lr %.3g", loss, lr)
@@ -71,17 +65,17 @@ final class TrainPass {
             throw new IllegalStateException("epoch " + (epoch + 1) + " trained on no batch: every image of " + trainImages
                     + " train images was skipped as bad (" + String.join("; ", loader.skippedReasons().values()) + ")");
         }
-        return new Trained(Evaluation.terms(sums, images, d.trainOutputs()), globalStep, bar.seconds(), bar.imagesPerSecond());
+        return new Trained(terms.mean(), globalStep, bar.seconds(), bar.imagesPerSecond());
     }
 
     /**
      * One batch: its loss, or null when mixed precision skipped its optimizer step (inf/NaN gradients). Adds the loss
-     * terms of a step that ran to {@code sums}.
+     * terms of a step that ran to {@code terms}.
      */
-    private Float step(Batch b, double[] sums, int epoch, int batchesDone, long globalStep, Path lastGood) {
+    private Float step(Batch b, ModelSteps.LossTermSums terms, int epoch, int batchesDone, long globalStep, Path lastGood) {
         HostTensor images = HostTensor.view(b.images(), b.shape()), labels = HostTensor.longs(b.labels(), b.size());
-        List<HostTensor> out = session.trainStep(mixedPrecision.inputs(images, labels));
-        float loss = out.get(lossAt).scalar();
+        ModelSteps.Outputs out = steps.train(mixedPrecision.inputs(images, labels));
+        float loss = out.scalar(TensorNames.LOSS);
         if (!mixedPrecision.step(out)) {
             session.lazyResetGrad();   // the next step overwrites the skipped step's gradient buffers
             return null;
@@ -94,7 +88,7 @@ final class TrainPass {
         }
         session.optimizerStep();
         session.lazyResetGrad();
-        for (int i = 0; i < sums.length; i++) if (mixedPrecision.isLossTerm(i)) sums[i] += out.get(i).scalar() * (double) b.size();
+        terms.add(out, b.size());
         return loss;
     }
 }

@@ -1,6 +1,6 @@
 package org.sefonnx.train.train;
 
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.train.data.CheckedData;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;

@@ -2,6 +2,7 @@ package org.sefonnx.train.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -41,7 +42,7 @@ class GenerateCommandTest {
         int code = new CommandLine(new GenerateCommand()).execute("--id", SPEC.id(), "--depth", "18", "--classes", "5", "--groups", "2",
                 "--image-size", "32", "--seed", "3", "--pretrained", weights.toString(), "--out", out.toString());
         assertEquals(0, code);
-        Checkpoint ck = CheckpointReader.read(out.resolve(ArtifactWriter.CHECKPOINT_FILE));
+        Checkpoint ck = CheckpointReader.read(out.resolve(ArtifactLayout.CHECKPOINT));
         assertArrayEquals(values.get("layer2.1.conv1.weight"), ck.tensor("layer2.1.conv1.weight").data());
         assertArrayEquals(values.get("bn1.running_mean"), ck.tensor("bn1.running_mean").data());
         assertArrayEquals(ArtifactWriter.initialCheckpoint(SPEC, 3).tensor("group_fc.0.weight").data(),
@@ -49,7 +50,7 @@ class GenerateCommandTest {
         String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(weights)));
         assertEquals(sha256, ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
         assertNotNull(ck.tensor("fc.weight.momentum"));
-        assertTrue(Files.exists(out.resolve(ArtifactWriter.TRAINING_MODEL_FILE)));
+        assertTrue(Files.exists(out.resolve(ArtifactLayout.TRAINING_MODEL)));
     }
 
     @Test

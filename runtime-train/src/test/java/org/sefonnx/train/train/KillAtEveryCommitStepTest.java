@@ -3,7 +3,8 @@ package org.sefonnx.train.train;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.generator.artifacts.AtomicFiles;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
@@ -56,7 +57,7 @@ class KillAtEveryCommitStepTest {
         data = SmallRun.data(shared);
         Trainer.Result full = new Trainer(options(shared.resolve("uninterrupted"), 2), QUIET).train();
         reference = RunState.read(full.run());
-        referenceExportSha = RunState.sha256(full.export().resolve(Exporter.MODEL_FILE));
+        referenceExportSha = RunState.sha256(full.export().resolve(ExportLayout.MODEL));
         afterEpochOne = shared.resolve("one");
         new Trainer(options(afterEpochOne, 1), QUIET).train();
     }
@@ -95,7 +96,7 @@ class KillAtEveryCommitStepTest {
     private static void assertResumesToTheUninterruptedResult(Path run) throws IOException {
         Trainer.Result resumed = Trainer.resume(run, 2, QUIET);
         assertSameCommittedState(reference, RunState.read(resumed.run()), run + " resumed");
-        assertEquals(referenceExportSha, RunState.sha256(resumed.export().resolve(Exporter.MODEL_FILE)), "export");
+        assertEquals(referenceExportSha, RunState.sha256(resumed.export().resolve(ExportLayout.MODEL)), "export");
         List<String> kept = new ArrayList<>(List.of("state.properties"));
         for (String c : reference.referencedCheckpoints()) kept.add(Path.of(c).getFileName().toString());
         assertEquals(kept.stream().sorted().toList(), listing(run.resolve("checkpoints")), "checkpoints kept");

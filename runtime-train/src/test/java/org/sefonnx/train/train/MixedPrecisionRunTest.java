@@ -2,13 +2,15 @@ package org.sefonnx.train.train;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.graphs.DemoR18Model;
-import org.sefonnx.graphs.ModelDescriptor;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -39,19 +41,20 @@ class MixedPrecisionRunTest {
         return HostTensor.of(HostTensor.Type.BOOL, new long[0], ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder()).put(0, (byte) (value ? 1 : 0)));
     }
 
-    static List<HostTensor> outputs(ModelDescriptor d, boolean finite) {
+    static ModelSteps.Outputs outputs(ModelDescriptor d, boolean finite) {
         List<HostTensor> out = new ArrayList<>();
-        for (String name : d.trainOutputs()) out.add(name.equals(SefModel.GRADIENTS_FINITE) ? flag(finite) : HostTensor.floats(new float[]{1.5f}));
-        return out;
+        for (String name : d.trainStep().outputs()) {
+            out.add(name.equals(TensorNames.GRADIENTS_FINITE) ? flag(finite) : HostTensor.floats(new float[]{1.5f}));
+        }
+        return new ModelSteps.Outputs(d.trainStep(), out);
     }
 
     @Test
     void float32SpecsFeedTwoInputsAndAlwaysStep() {
         MixedPrecisionSteps steps = MixedPrecisionSteps.of(DemoR18Model.INSTANCE, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
         HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[]{0}, 1);
-        assertEquals(List.of(images, labels), steps.inputs(images, labels));
+        assertEquals(List.of(images, labels), DemoR18Model.TRAIN_STEP.arrangeInputs(steps.inputs(images, labels)));
         assertTrue(steps.step(outputs(DemoR18Model.INSTANCE, true)));
-        for (int i = 0; i < DemoR18Model.TRAIN_OUTPUTS.size(); i++) assertTrue(steps.isLossTerm(i));
     }
 
     @Test
@@ -60,13 +63,12 @@ class MixedPrecisionRunTest {
         assertEquals("fp16", d.precision());
         MixedPrecisionSteps fresh = MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
         HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[]{0}, 1);
-        List<HostTensor> in = fresh.inputs(images, labels);
+        List<HostTensor> in = d.trainStep().arrangeInputs(fresh.inputs(images, labels));
         assertEquals(3, in.size());
         assertEquals(65536f, in.get(2).scalar());
         assertTrue(fresh.step(outputs(d, true)));
         assertFalse(fresh.step(outputs(d, false)));
-        assertEquals(32768f, fresh.inputs(images, labels).get(2).scalar());
-        assertFalse(fresh.isLossTerm(d.trainOutputs().indexOf(SefModel.GRADIENTS_FINITE)));
+        assertEquals(32768f, fresh.inputs(images, labels).get(TensorNames.LOSS_SCALE).scalar());
 
         Checkpoint saved = new Checkpoint(List.of(), List.of(), Map.of(LossScaler.PROP_GROWTH_TRACKER, 1999L),
                 Map.of(LossScaler.PROP_SCALE, 8192f), Map.of());
@@ -92,7 +94,7 @@ class MixedPrecisionRunTest {
         ArtifactWriter.generate(HALF, dir, 42L);
         try (OrtAdapter ort = OrtAdapter.create("fp16-cpu")) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> Sessions.open(ort, SpecDescriptor.of(HALF), dir,
-                    dir.resolve(ArtifactWriter.CHECKPOINT_FILE), TrainOptions.Device.CPU, 1, false, QUIET));
+                    dir.resolve(ArtifactLayout.CHECKPOINT), TrainOptions.Device.CPU, 1, false, QUIET));
             assertTrue(e.getMessage().contains("no fp16 ConvGrad"), e.getMessage());
         }
     }
@@ -103,12 +105,12 @@ class MixedPrecisionRunTest {
         ArtifactWriter.generate(HALF, half, 42L);
         ArtifactWriter.generate(ShippedSpecs.demo(), full, 42L);
         try (OrtAdapter ort = OrtAdapter.create("fp16-export")) {
-            Path a = Exporter.export(ort, SpecDescriptor.of(HALF), half, half.resolve(ArtifactWriter.CHECKPOINT_FILE),
+            Path a = Exporter.export(ort, SpecDescriptor.of(HALF), half, half.resolve(ArtifactLayout.CHECKPOINT),
                     Trainer.transform(null, HALF.imageSize(), false), false, DemoData.CLASS_NAMES, dir.resolve("export-fp16"), QUIET);
-            Path b = Exporter.export(ort, DemoR18Model.INSTANCE, full, full.resolve(ArtifactWriter.CHECKPOINT_FILE),
+            Path b = Exporter.export(ort, DemoR18Model.INSTANCE, full, full.resolve(ArtifactLayout.CHECKPOINT),
                     Trainer.transform(null, HALF.imageSize(), false), false, DemoData.CLASS_NAMES, dir.resolve("export-fp32"), QUIET);
-            assertTrue(Files.exists(half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(ArtifactWriter.TRAINING_MODEL_FILE)));
-            assertArrayEquals(Files.readAllBytes(b.resolve(Exporter.MODEL_FILE)), Files.readAllBytes(a.resolve(Exporter.MODEL_FILE)),
+            assertTrue(Files.exists(half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(ArtifactLayout.TRAINING_MODEL)));
+            assertArrayEquals(Files.readAllBytes(b.resolve(ExportLayout.MODEL)), Files.readAllBytes(a.resolve(ExportLayout.MODEL)),
                     "same weights, same float32 inference graph");
         }
     }

@@ -3,6 +3,8 @@ package org.sefonnx.train.train;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -87,10 +89,10 @@ class TrainerTest {
     @Test
     void exportedModelGivesEvalStepsLogitsAndHoldsNoTrainingNodes(@TempDir Path dir) throws Exception {
         Trainer.Result r = new Trainer(SmallRun.options(data, dir.resolve("run"), 1, 0.02), QUIET).train();
-        Path model = r.export().resolve(Exporter.MODEL_FILE);
+        Path model = r.export().resolve(ExportLayout.MODEL);
         ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(model));
-        assertEquals(List.of(DemoR18Model.INPUT_IMAGES), proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
-        assertEquals(DemoR18Model.INFERENCE_OUTPUTS, proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        assertEquals(List.of(ExportLayout.MODEL_INPUT), proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
+        assertEquals(ExportLayout.MODEL_OUTPUTS, proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
         long params = 0;
         for (var init : proto.getGraph().getInitializerList()) {
             assertFalse(init.getName().startsWith("group_fc") || init.getName().endsWith(".momentum"), init.getName());
@@ -112,9 +114,9 @@ class TrainerTest {
              BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false), LoaderOptions.evaluation(8));
              BatchLoader.Epoch it = loader.epoch(0); Batch b = it.next()) {
             HostTensor x = HostTensor.view(b.images(), b.shape());
-            float[] eval = t.evalStep(List.of(x, HostTensor.longs(b.labels(), b.size()))).get(DemoR18Model.EVAL_OUTPUTS.indexOf(DemoR18Model.OUTPUT_LOGITS)).toFloats();
-            float[] exported = inf.run(List.of(DemoR18Model.INPUT_IMAGES), List.of(x), List.of(DemoR18Model.OUTPUT_LOGITS)).get(0).toFloats();
-            float[] optimized = fused.run(List.of(DemoR18Model.INPUT_IMAGES), List.of(x), List.of(DemoR18Model.OUTPUT_LOGITS)).get(0).toFloats();
+            float[] eval = new ModelSteps(DemoR18Model.INSTANCE, t).eval(x, HostTensor.longs(b.labels(), b.size())).floats(TensorNames.LOGITS);
+            float[] exported = inf.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS)).get(0).toFloats();
+            float[] optimized = fused.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS)).get(0).toFloats();
             double scale = 0;
             for (float v : eval) scale = Math.max(scale, Math.abs(v));
             System.out.printf("[export] max|logit| %.3g; exported vs EvalStep: %.3g unoptimised, %.3g with ORT's graph fusions%n",

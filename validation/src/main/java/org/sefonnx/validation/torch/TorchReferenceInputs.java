@@ -1,5 +1,6 @@
 package org.sefonnx.validation.torch;
 
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.InitialWeights;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
@@ -33,8 +34,8 @@ public final class TorchReferenceInputs {
     /** Momentum-SGD steps the reference takes on the same batch. */
     public static final int STEPS = 3;
     public static final long[] LABELS = {1, 4, 0, 3};
-    public static final String IMAGES = SefModel.IMAGES;
-    public static final String LABELS_NAME = SefModel.LABELS;
+    public static final String IMAGES = TensorNames.IMAGES;
+    public static final String LABELS_NAME = TensorNames.LABELS;
     /** Where the golden file lives among the validation test resources. */
     public static final String GOLDEN_RESOURCE = "/torch-golden/resnet18-k5-g2-64px.safetensors";
 
@@ -109,7 +110,7 @@ public final class TorchReferenceInputs {
         }
         Path out = Path.of(args[0]);
         byte[] bytes = toBytes();
-        org.sefonnx.generator.artifacts.AtomicFiles.write(out, bytes);
+        org.sefonnx.contract.AtomicFiles.write(out, bytes);
         System.out.printf(Locale.ROOT, "%s: %d tensors, %.1f MB, ResNet-%d K=%d G=%d %d px, batch %d, seed %d%n", out, tensors().size(),
                 bytes.length / 1e6, SPEC.depth(), SPEC.numClasses(), SPEC.groups(), SPEC.imageSize(), BATCH, SEED);
     }

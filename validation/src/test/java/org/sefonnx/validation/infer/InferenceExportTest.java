@@ -9,14 +9,15 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -61,7 +62,7 @@ class InferenceExportTest {
     static final int TRAINING_STEPS = 3;
     /** Small enough that 3 momentum steps on 4 pictures leave the logits of order 1 (0.05 sends them to 1e10). */
     static final float LEARNING_RATE = 0.001f;
-    static final List<String> OUTPUTS = TrainingArtifacts.INFERENCE_OUTPUTS;
+    static final List<String> OUTPUTS = ExportLayout.MODEL_OUTPUTS;
 
     static final OrtAdapter ADAPTER = OrtAdapter.create("sef-onnx-validation-infer");
     static Path dir;
@@ -81,11 +82,11 @@ class InferenceExportTest {
             float[] golden = goldenTensors.get(t.name());
             frozen.add(new Checkpoint.Tensor(t.name(), t.dims(), golden != null ? golden : t.data()));  // momentum buffers stay 0
         }
-        Path checkpoint = dir.resolve(ArtifactWriter.CHECKPOINT_FILE);
+        Path checkpoint = dir.resolve(ArtifactLayout.CHECKPOINT);
         CheckpointWriter.write(new Checkpoint(trainable, frozen, initial.intProperties(), initial.floatProperties(),
                 initial.stringProperties()), checkpoint);
-        training = ADAPTER.openTraining(checkpoint, dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), OrtAdapter.SessionConfig.cpu(1));
+        training = ADAPTER.openTraining(checkpoint, dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), OrtAdapter.SessionConfig.cpu(1));
         images = GoldenModel.preprocessedImages();
     }
 
@@ -183,18 +184,18 @@ class InferenceExportTest {
         int n = GoldenModel.IMAGES.size(), size = GoldenModel.SPEC.imageSize();
         List<HostTensor> inputs = new ArrayList<>();
         for (String name : training.evalInputNames()) {
-            if (name.equals(SefModel.IMAGES)) inputs.add(HostTensor.floats(images, n, 3, size, size));
-            else if (name.equals(SefModel.LABELS)) inputs.add(HostTensor.longs(new long[] {0, 1, 2, 3}, n));
+            if (name.equals(TensorNames.IMAGES)) inputs.add(HostTensor.floats(images, n, 3, size, size));
+            else if (name.equals(TensorNames.LABELS)) inputs.add(HostTensor.longs(new long[] {0, 1, 2, 3}, n));
             else throw new IllegalStateException("unexpected eval input " + name);
         }
         List<HostTensor> outputs = training.evalStep(inputs);
-        return rows(outputs.get(training.evalOutputNames().indexOf(SefModel.LOGITS)).toFloats(), n);
+        return rows(outputs.get(training.evalOutputNames().indexOf(TensorNames.LOGITS)).toFloats(), n);
     }
 
     private static float[][] plainSessionLogits(Path model) {
         int n = GoldenModel.IMAGES.size(), size = GoldenModel.SPEC.imageSize();
         try (OrtAdapter.Inference session = ADAPTER.openInference(model, OrtAdapter.SessionConfig.cpu(1))) {
-            List<HostTensor> out = session.run(List.of(SefModel.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), OUTPUTS);
+            List<HostTensor> out = session.run(List.of(TensorNames.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), OUTPUTS);
             return rows(out.get(0).toFloats(), n);
         }
     }
@@ -223,7 +224,7 @@ class InferenceExportTest {
             assertEquals("", n.getDomain(), what + ": " + n.getOpType() + " is from domain " + n.getDomain());
             for (String in : n.getInputList()) assertFalse(in.startsWith("group"), what + ": " + n.getName() + " reads " + in);
         }
-        assertEquals(List.of(SefModel.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList(), what + " inputs");
+        assertEquals(List.of(TensorNames.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList(), what + " inputs");
         assertEquals(OUTPUTS, model.getGraph().getOutputList().stream().map(v -> v.getName()).toList(), what + " outputs");
         int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();
         assertEquals(RESNET18_BACKBONE_PARAMETERS + (long) c * k + k, parameterCount(model), what + " parameter count");

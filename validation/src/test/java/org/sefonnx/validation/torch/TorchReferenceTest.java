@@ -3,12 +3,13 @@ package org.sefonnx.validation.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.ConvLowering;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.weights.SafeTensors;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -89,16 +90,16 @@ class TorchReferenceTest {
         Path model = dir.resolve("gradcheck.onnx");
         Files.write(model, built.model().toByteArray());
         Map<String, float[]> weights = TorchReferenceInputs.weights();
-        List<String> names = new ArrayList<>(List.of(SefModel.IMAGES, SefModel.LABELS));
+        List<String> names = new ArrayList<>(List.of(TensorNames.IMAGES, TensorNames.LABELS));
         List<HostTensor> inputs = new ArrayList<>(List.of(images(), labels()));
         for (CheckpointTensor t : built.inputs()) {
             names.add(t.name());
             inputs.add(HostTensor.floats(weights.get(t.name()), t.shape()));
         }
         Map<String, String> outputs = new LinkedHashMap<>();   // golden name -> graph output
-        outputs.put("logits", SefModel.LOGITS);
+        outputs.put("logits", TensorNames.LOGITS);
         for (int g = 0; g < SPEC.groups(); g++) outputs.put("group_logits." + g, GradientCheckGraph.GROUP_LOGITS + g);
-        for (String term : List.of(SefModel.LOSS, SefModel.CROSS_ENTROPY, SefModel.ENTROPY, SefModel.DISTILLATION, SefModel.GROUPING)) outputs.put(term, term);
+        for (String term : List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION, TensorNames.GROUPING)) outputs.put(term, term);
         for (String p : checkedParameters(golden)) outputs.put("grad." + p, p + GradientCheckGraph.GRAD_SUFFIX);
 
         List<HostTensor> results;
@@ -128,8 +129,8 @@ class TorchReferenceTest {
             stepped.add(bn + ".running_mean");
             stepped.add(bn + ".running_var");
         }
-        try (OrtAdapter.Training t = ORT.openTraining(artifacts.resolve(ArtifactWriter.CHECKPOINT_FILE), artifacts.resolve(lowering.trainingModelFile()),
-                artifacts.resolve(ArtifactWriter.EVAL_MODEL_FILE), artifacts.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), OrtAdapter.SessionConfig.cpu(1))) {
+        try (OrtAdapter.Training t = ORT.openTraining(artifacts.resolve(ArtifactLayout.CHECKPOINT), artifacts.resolve(lowering.trainingModelFile()),
+                artifacts.resolve(ArtifactLayout.EVAL_MODEL), artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL), OrtAdapter.SessionConfig.cpu(1))) {
             t.setLearningRate((float) SPEC.learningRate());
             HostTensor x = images(), y = labels();
             for (int step = 0; step < STEPS; step++) {

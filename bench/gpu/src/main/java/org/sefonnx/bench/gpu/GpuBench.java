@@ -1,10 +1,11 @@
 package org.sefonnx.bench.gpu;
 
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
@@ -128,7 +129,7 @@ public final class GpuBench {
             log.printf(Locale.ROOT, "[%s] session (%s, %s) in %.1f s%n", spec.id(), cfg.device(), cfg.effectiveCuda().describe(), (System.nanoTime() - t0) / 1e9);
             t.setLearningRate((float) spec.learningRate());
             LossScaler scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
-            int finiteAt = TrainingArtifacts.trainOutputs(spec).indexOf(SefModel.GRADIENTS_FINITE), skipped = 0;
+            int finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE), skipped = 0;
             long start = 0;
             for (int s = 0; s < warmup + timed; s++) {
                 if (s == warmup) start = System.nanoTime();
@@ -157,13 +158,13 @@ public final class GpuBench {
         List<float[]> compared = terms(s, other, batches);
         double worst = 0;
         int worstStep = 0;
-        String worstTerm = TrainingArtifacts.TRAIN_OUTPUTS.get(0);
+        String worstTerm = TensorNames.LOSS_TERMS.get(0);
         for (int step = 0; step < steps; step++) {
-            for (int i = 0; i < TrainingArtifacts.TRAIN_OUTPUTS.size(); i++) {
+            for (int i = 0; i < TensorNames.LOSS_TERMS.size(); i++) {
                 float a = reference.get(step)[i], b = compared.get(step)[i];
                 double rel = Math.abs(a - b) / Math.max(1e-6, Math.abs(a));
-                log.printf(Locale.ROOT, "[%s] step %d %s cpu %.7f %s %.7f%n", s.id(), step, TrainingArtifacts.TRAIN_OUTPUTS.get(i), a, dryRun ? "cpu" : "cuda", b);
-                if (rel > worst) { worst = rel; worstStep = step; worstTerm = TrainingArtifacts.TRAIN_OUTPUTS.get(i); }
+                log.printf(Locale.ROOT, "[%s] step %d %s cpu %.7f %s %.7f%n", s.id(), step, TensorNames.LOSS_TERMS.get(i), a, dryRun ? "cpu" : "cuda", b);
+                if (rel > worst) { worst = rel; worstStep = step; worstTerm = TensorNames.LOSS_TERMS.get(i); }
             }
         }
         String what = String.format(Locale.ROOT, "%s (%s, %d px), %d steps, %s", dryRun ? "CPU vs CPU (dry run)" : "CPU vs CUDA, TF32 off",
@@ -180,7 +181,7 @@ public final class GpuBench {
                 List<HostTensor> out = t.trainStep(List.of(b[0], b[1]));
                 t.optimizerStep();
                 t.lazyResetGrad();
-                float[] f = new float[TrainingArtifacts.TRAIN_OUTPUTS.size()];
+                float[] f = new float[TensorNames.LOSS_TERMS.size()];
                 for (int i = 0; i < f.length; i++) f[i] = out.get(i).scalar();
                 r.add(f);
             }
@@ -223,7 +224,7 @@ public final class GpuBench {
 
     private Path artifacts(ModelSpec spec) throws IOException {
         Path dir = work.resolve("artifacts").resolve(spec.id());
-        if (!Files.exists(dir.resolve(ArtifactWriter.CHECKPOINT_FILE))) {
+        if (!Files.exists(dir.resolve(ArtifactLayout.CHECKPOINT))) {
             Files.createDirectories(dir);
             ArtifactWriter.generate(spec, dir, 42L);
         }
@@ -231,8 +232,8 @@ public final class GpuBench {
     }
 
     private OrtAdapter.Training open(Path dir, OrtAdapter.SessionConfig cfg) {
-        return ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(ArtifactWriter.TRAINING_MODEL_FILE),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), cfg);
+        return ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg);
     }
 
     private static OrtAdapter.SessionConfig cpu() {

@@ -6,6 +6,8 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.ModelSpec;
@@ -74,7 +76,7 @@ public final class InferenceBenchmark {
             bareOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             bareOptions.setIntraOpNumThreads(threads);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession bare = env.createSession(export.resolve(SefClassifier.MODEL_FILE).toString(), bareOptions);
+            try (OrtSession bare = env.createSession(export.resolve(ExportLayout.MODEL).toString(), bareOptions);
                  DjlInference torch = djl ? DjlInference.open(threads, classifier.numClasses(), classifier.preprocessing().cropHeight(),
                          classifier.preprocessing().cropWidth()) : null) {
                 if (torch != null && (a.containsKey("model") || depth != 18)) {
@@ -249,7 +251,7 @@ public final class InferenceBenchmark {
     /** The best an embedder can do by hand: the input already in a direct buffer (no copy), a tensor, run, read the logits. */
     private static void bareRun(OrtEnvironment env, OrtSession session, FloatBuffer input, long[] shape) {
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
-             OrtSession.Result result = session.run(Map.of(PreprocessingSpec.INPUT, tensor), Set.of(PreprocessingSpec.LOGITS))) {
+             OrtSession.Result result = session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(TensorNames.LOGITS))) {
             FloatBuffer logits = ((OnnxTensor) result.get(0)).getFloatBuffer();
             if (logits.capacity() % shape[0] != 0) throw new IllegalStateException("bad output");
         } catch (OrtException e) {
@@ -289,12 +291,12 @@ public final class InferenceBenchmark {
     private static Path buildExport(int depth, int size, int classes) throws IOException {
         ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
         Path dir = Files.createTempDirectory("sef-bench-export");
-        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(SefClassifier.MODEL_FILE));
+        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(ExportLayout.MODEL));
         List<String> labels = new ArrayList<>();
         for (int k = 0; k < classes; k++) labels.add("class-" + k);
-        Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
-        java.nio.file.Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
-        for (String f : List.of(SefClassifier.MODEL_FILE, SefClassifier.LABELS_FILE, PreprocessingSpec.FILE_NAME)) dir.resolve(f).toFile().deleteOnExit();
+        Files.write(dir.resolve(ExportLayout.LABELS), labels, StandardCharsets.UTF_8);
+        java.nio.file.Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
+        for (String f : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING)) dir.resolve(f).toFile().deleteOnExit();
         dir.toFile().deleteOnExit();
         return dir;
     }

@@ -5,6 +5,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.ModelSpec;
@@ -153,11 +154,11 @@ public final class SparkOverheadBenchmark {
     private static Path buildExport(Path dir, int depth, int size, int classes) throws IOException {
         ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
         Files.createDirectories(dir);
-        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(SefClassifier.MODEL_FILE));
+        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(ExportLayout.MODEL));
         List<String> labels = new ArrayList<>();
         for (int k = 0; k < classes; k++) labels.add("class-" + k);
-        Files.write(dir.resolve(SefClassifier.LABELS_FILE), labels, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve(PreprocessingSpec.FILE_NAME), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
+        Files.write(dir.resolve(ExportLayout.LABELS), labels, StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
         return dir;
     }
 

@@ -2,11 +2,12 @@ package org.sefonnx.bench.train;
 
 import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -86,12 +87,12 @@ public final class TrainProfile {
         Path prefix = dir.resolve("profile");
         OrtAdapter.SessionConfig cfg = OrtAdapter.SessionConfig.cpu(threads).withProfiling(prefix);
         double stepSeconds;
-        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(graph.trainingModelFile()),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE), cfg)) {
+        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(graph.trainingModelFile()),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg)) {
             s.setLearningRate(TrainThroughput.LR);
             HostTensor[] in = new HostTensor[2];
-            in[s.trainInputNames().indexOf(SefModel.IMAGES)] = HostTensor.floats(x, batch, 3, size, size);
-            in[s.trainInputNames().indexOf(SefModel.LABELS)] = HostTensor.longs(y, batch);
+            in[s.trainInputNames().indexOf(TensorNames.IMAGES)] = HostTensor.floats(x, batch, 3, size, size);
+            in[s.trainInputNames().indexOf(TensorNames.LABELS)] = HostTensor.longs(y, batch);
             List<HostTensor> inputs = List.of(in);
             for (int i = 0; i < warmup; i++) step(s, inputs);
             long t0 = System.nanoTime();

@@ -15,11 +15,12 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -201,15 +202,15 @@ public final class TrainThroughput {
     static Cell sef(OrtAdapter ort, Config c, Path dir, int threads, ConvLowering graph, int batch, List<float[]> images,
                     List<long[]> labels, int warmup) {
         resetPeakRss();
-        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactWriter.CHECKPOINT_FILE), dir.resolve(graph.trainingModelFile()),
-                dir.resolve(ArtifactWriter.EVAL_MODEL_FILE), dir.resolve(ArtifactWriter.OPTIMIZER_MODEL_FILE),
+        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(graph.trainingModelFile()),
+                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 OrtAdapter.SessionConfig.cpu(threads))) {
             s.setLearningRate(LR);
-            int imagesAt = s.trainInputNames().indexOf(SefModel.IMAGES), labelsAt = s.trainInputNames().indexOf(SefModel.LABELS);
+            int imagesAt = s.trainInputNames().indexOf(TensorNames.IMAGES), labelsAt = s.trainInputNames().indexOf(TensorNames.LABELS);
             if (imagesAt < 0 || labelsAt < 0 || s.trainInputNames().size() != 2) {
                 throw new IllegalStateException("unexpected training inputs " + s.trainInputNames());
             }
-            int lossAt = s.trainOutputNames().indexOf(SefModel.LOSS);
+            int lossAt = s.trainOutputNames().indexOf(TensorNames.LOSS);
             List<List<HostTensor>> inputs = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
                 HostTensor[] in = new HostTensor[2];
