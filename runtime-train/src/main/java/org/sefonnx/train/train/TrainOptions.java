@@ -44,20 +44,6 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         }
     }
 
-    /**
-     * The positional form of the options before --max-bad-images and the CUDA settings existed (the default bound and
-     * CUDA's defaults). Kept only because KillAtEveryCommitStepTest, which must stay untouched, builds its options this
-     * way; everything else uses {@link #builder}.
-     */
-    @Deprecated
-    public TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize, double learningRate,
-                        int lrStepEpochs, double lrGamma, long seed, Device device, int threads, int workers, boolean skipBadImages,
-                        boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch, Path pretrained) {
-        this(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device, threads, workers,
-                skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, DEFAULT_MAX_BAD_IMAGES, false,
-                OrtAdapter.CudaOptions.defaults());
-    }
-
     /** Options for {@code spec} into {@code outDir}: the spec's recipe, the command line's defaults for the rest (see {@link Builder}). */
     public static Builder builder(ModelSpec spec, Path outDir) {
         return new Builder(spec, outDir);

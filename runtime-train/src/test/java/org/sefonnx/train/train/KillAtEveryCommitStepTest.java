@@ -40,9 +40,7 @@ class KillAtEveryCommitStepTest {
 
     /** Two batches per epoch keep the ~10 resumes of this class fast. */
     static TrainOptions options(Path out, int epochs) {
-        TrainOptions o = SmallRun.options(data, out, epochs, 0.02);
-        return new TrainOptions(o.spec(), o.layout(), o.dataRoot(), out, epochs, o.batchSize(), o.learningRate(), o.lrStepEpochs(), o.lrGamma(),
-                o.seed(), o.device(), 1, 1, false, false, 2, null);
+        return SmallRun.options(data, out, epochs, 0.02).toBuilder().maxBatchesPerEpoch(2).build();
     }
 
     /** Simulates a kill before {@code step}: a killed writer may also leave its temp file behind. */
