@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.train.TrainOptions;
+import org.sefonnx.train.run.TrainOptions;
 import picocli.CommandLine.Option;
 
 /** Where and on how many threads a command trains: shared by `train` and `ablate` so both say it alike. */

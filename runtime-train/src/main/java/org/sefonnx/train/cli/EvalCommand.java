@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.train.CheckpointEvaluation;
+import org.sefonnx.train.run.CheckpointEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

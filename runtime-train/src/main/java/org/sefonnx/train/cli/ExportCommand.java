@@ -8,11 +8,11 @@ import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.train.Exporter;
-import org.sefonnx.train.train.RunDirectory;
-import org.sefonnx.train.train.RunProperties;
-import org.sefonnx.train.train.SpecDescriptor;
-import org.sefonnx.train.train.Trainer;
+import org.sefonnx.train.run.Exporter;
+import org.sefonnx.train.run.RunDirectory;
+import org.sefonnx.train.run.RunProperties;
+import org.sefonnx.train.run.SpecDescriptor;
+import org.sefonnx.train.run.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

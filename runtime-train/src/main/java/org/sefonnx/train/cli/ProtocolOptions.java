@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.train.Protocol;
+import org.sefonnx.train.run.Protocol;
 import picocli.CommandLine.Option;
 
 /** The experiment-protocol options shared by `train` and `ablate`: validation split, selection rule, split-count strictness. */

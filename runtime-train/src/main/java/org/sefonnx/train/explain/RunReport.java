@@ -2,7 +2,7 @@ package org.sefonnx.train.explain;
 
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.train.train.RunDirectory;
+import org.sefonnx.train.run.RunDirectory;
 
 import java.io.IOException;
 import java.nio.file.Files;

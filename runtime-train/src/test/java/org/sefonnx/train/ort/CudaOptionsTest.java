@@ -2,8 +2,8 @@ package org.sefonnx.train.ort;
 
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.train.train.RunProperties;
-import org.sefonnx.train.train.TrainOptions;
+import org.sefonnx.train.run.RunProperties;
+import org.sefonnx.train.run.TrainOptions;
 
 import java.nio.file.Path;
 import java.util.List;

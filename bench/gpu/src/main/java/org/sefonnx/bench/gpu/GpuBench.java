@@ -9,9 +9,9 @@ import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
-import org.sefonnx.train.train.LossScaler;
-import org.sefonnx.train.train.TrainOptions;
-import org.sefonnx.train.train.Trainer;
+import org.sefonnx.train.run.LossScaler;
+import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;

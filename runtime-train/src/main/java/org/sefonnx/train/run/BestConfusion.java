@@ -1,0 +1,34 @@
+package org.sefonnx.train.run;
+
+import java.io.IOException;
+import java.util.List;
+
+/** confusion-best.csv: the best epoch's confusion matrix on the selecting split, from the run state's counts. */
+final class BestConfusion implements TrainingListener {
+    private final RunDirectory run;
+    private final List<String> classNames;
+
+    BestConfusion(RunDirectory run, List<String> classNames) {
+        this.run = run;
+        this.classNames = classNames;
+    }
+
+    @Override
+    public String epochStep() {
+        return RunCommits.WRITE_CONFUSION;
+    }
+
+    @Override
+    public void runStarting(RunState committed) throws IOException {
+        if (committed.best() != null) write(committed);
+    }
+
+    @Override
+    public void epochCommitted(EpochEnd end) throws IOException {
+        if (end.bestChanged()) write(end.state());
+    }
+
+    private void write(RunState state) throws IOException {
+        ConfusionMatrix.fromCountsLine(classNames.size(), state.bestConfusion()).write(run.bestConfusionMatrix(), classNames);
+    }
+}

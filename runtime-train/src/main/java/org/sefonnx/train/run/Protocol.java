@@ -1,0 +1,103 @@
+package org.sefonnx.train.run;
+
+import org.sefonnx.train.data.Dataset;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.SplitCounts;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * How a run measures itself: whether a validation split is held out of the training split (a seeded, class-stratified
+ * fraction, or FGVC-Aircraft's official val list), which split picks the best epoch, and whether split sizes that differ
+ * from the paper's Table I are an error. {@link #AUTHORS} is the authors' protocol: no validation split, best epoch by
+ * test top-1, so the numbers stay comparable with the paper's (and are optimistic for it).
+ */
+public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn, boolean strictSplits) {
+    /** Where validation images come from. */
+    public enum ValSplit { NONE, FRACTION, OFFICIAL }
+
+    /** The split whose top-1 picks the best epoch (and so the exported checkpoint). */
+    public enum SelectOn { TEST, VAL }
+
+    /** The authors' protocol, and what runs made before these options read as. */
+    public static final Protocol AUTHORS = new Protocol(ValSplit.NONE, 0, SelectOn.TEST, false);
+
+    public Protocol {
+        if (valSplit == ValSplit.FRACTION && !(valFraction > 0 && valFraction < 1)) {
+            throw new IllegalArgumentException("--val-fraction must be in (0, 1) (the paper tuned on 0.1 of Birds' training split), got " + valFraction);
+        }
+        if (valSplit != ValSplit.FRACTION && valFraction != 0) {
+            throw new IllegalArgumentException("--val-fraction " + valFraction + " contradicts --val-split " + label(valSplit) + "; give one of them");
+        }
+        if (selectOn == SelectOn.VAL && valSplit == ValSplit.NONE) {
+            throw new IllegalArgumentException("--select-on val needs a validation split: add --val-fraction F (e.g. 0.1) or --val-split official (aircraft)");
+        }
+    }
+
+    /** The protocol the command-line options give; null options take the authors' defaults. */
+    public static Protocol parse(Double valFraction, String valSplit, String selectOn, boolean strictSplits) {
+        ValSplit split;
+        if (valSplit == null) split = valFraction == null ? ValSplit.NONE : ValSplit.FRACTION;
+        else split = switch (valSplit) {
+            case "official" -> ValSplit.OFFICIAL;
+            case "fraction" -> ValSplit.FRACTION;
+            default -> throw new IllegalArgumentException("--val-split must be one of fraction, official; got '" + valSplit + "'");
+        };
+        if (split == ValSplit.FRACTION && valFraction == null) throw new IllegalArgumentException("--val-split fraction needs --val-fraction F (e.g. 0.1)");
+        SelectOn select = switch (selectOn == null ? "test" : selectOn) {
+            case "test" -> SelectOn.TEST;
+            case "val" -> SelectOn.VAL;
+            default -> throw new IllegalArgumentException("--select-on must be one of val, test; got '" + selectOn + "'");
+        };
+        return new Protocol(split, valFraction == null ? 0 : valFraction, select, strictSplits);
+    }
+
+    public boolean hasValidation() {
+        return valSplit != ValSplit.NONE;
+    }
+
+    /** Of a test and a validation result, the one that picks the best epoch: validation under --select-on val. */
+    <T> T selecting(T test, T validation) {
+        return selectOn == SelectOn.VAL ? validation : test;
+    }
+
+    /** The name of that split as the log and summary.txt spell it. */
+    String selectingSplitName() {
+        return selecting("test", "validation");
+    }
+
+    /** Warns on {@code log} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */
+    void checkSplitCounts(Layout layout, Dataset data, PrintStream log) {
+        SplitCounts.check(layout, data).ifPresent(warning -> {
+            if (strictSplits) throw new IllegalArgumentException(warning + "; refused by --strict-splits (fix the data set, or drop the option to train anyway)");
+            log.println("warning: " + warning + " (--strict-splits makes this an error)");
+        });
+    }
+
+    /** Refuses to continue {@code run} under another protocol: its best epoch and split were chosen by its own. */
+    void requireSame(Protocol requested, Path run) {
+        if (requested == null || requested.equals(this)) return;
+        throw new IllegalArgumentException(run + " was trained with " + describe() + "; " + requested.describe()
+                + " would change its validation split or selection rule mid-run: resume with the run's own options or start a new --out");
+    }
+
+    /** The selection rule in words, as summary.txt, the ablation table and the log state it. */
+    public String describe() {
+        String held = switch (valSplit) {
+            case NONE -> "no validation split";
+            case FRACTION -> String.format(Locale.ROOT, "a %.3g validation fraction held out of the training split (class-stratified, seeded; %s)",
+                    valFraction, ValidationSplit.FILE);
+            case OFFICIAL -> "the official validation list held out of trainval (" + ValidationSplit.FILE + ")";
+        };
+        return switch (selectOn) {
+            case TEST -> "best epoch by test top-1 (the authors' protocol; optimistic), " + held;
+            case VAL -> "best epoch by validation top-1, test top-1 reported at that epoch, " + held;
+        };
+    }
+
+    private static String label(ValSplit split) {
+        return split.name().toLowerCase(Locale.ROOT);
+    }
+}

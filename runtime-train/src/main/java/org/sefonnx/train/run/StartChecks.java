@@ -1,0 +1,72 @@
+package org.sefonnx.train.run;
+
+import org.sefonnx.train.ort.OrtAdapter;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.stream.Stream;
+
+/** What a new run checks before it writes its first file, and how a start that failed anyway is undone. */
+final class StartChecks {
+    private StartChecks() {}
+
+    /** --out must be new or empty: a run is continued with --resume, and another folder's files are never overwritten. */
+    static void requireNewRunFolder(RunDirectory run) throws IOException {
+        Path out = run.root();
+        if (RunState.exists(run)) {
+            throw new IllegalArgumentException(out + " already holds a run (" + run.state() + "); continue it with --resume " + out
+                    + " or choose another --out");
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
+        if (Files.isDirectory(out)) {
+            try (Stream<Path> children = Files.list(out)) {
+                if (children.findAny().isPresent()) {
+                    throw new IllegalArgumentException("--out " + out + " is a folder that is not empty and holds no sef-onnx run (no "
+                            + out.relativize(run.state()) + "); nothing was written. Choose a new or empty folder");
+                }
+            }
+        }
+    }
+
+    /** --device cuda needs the CUDA provider in the natives; checked before anything is written (auto falls back to the CPU). */
+    static void requireDevice(TrainOptions.Device device) {
+        if (device != TrainOptions.Device.CUDA) return;
+        try (OrtAdapter ort = OrtAdapter.create("sef-onnx-device-check")) {
+            if (!ort.availableProviders().contains(Sessions.CUDA_PROVIDER)) {
+                throw new IllegalArgumentException("--device cuda: " + Sessions.NO_CUDA_PROVIDER + "; or use --device auto or cpu");
+            }
+        }
+    }
+
+    /**
+     * Removes what a failed start wrote: the whole folder when the run created it, else (it was empty) its contents.
+     * A failure to clean up is attached to {@code cause} rather than hiding it.
+     */
+    static void removeFailedStart(RunDirectory run, boolean folderExisted, Throwable cause) {
+        Path root = run.root();
+        if (!Files.isDirectory(root)) return;
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    if (e != null) throw e;
+                    if (folderExisted && dir.equals(root)) return FileVisitResult.CONTINUE;
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+}

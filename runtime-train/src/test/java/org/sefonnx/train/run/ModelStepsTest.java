@@ -1,0 +1,95 @@
+package org.sefonnx.train.run;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.StepSignature;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.graphs.DemoR18Model;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Sessions are bound through the model descriptor: checked at open, inputs by name, outputs by name. */
+class ModelStepsTest {
+    static final PrintStream QUIET = new PrintStream(PrintStream.nullOutputStream());
+
+    @Test
+    void outputsReadByNameAreTheSessionsOwnOutputsOfThatName(@TempDir Path dir) throws Exception {
+        ArtifactWriter.generate(ShippedSpecs.demo(), dir, 42L);
+        int batch = 2, size = DemoR18Model.IMAGE_SIZE_PX;
+        float[] pixels = new float[batch * 3 * size * size];
+        Random random = new Random(7);
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextGaussian();
+        HostTensor images = HostTensor.floats(pixels, batch, 3, size, size), labels = HostTensor.longs(new long[]{3, 8}, batch);
+        try (OrtAdapter ort = OrtAdapter.create("steps");
+             OrtAdapter.Training session = Sessions.open(ort, DemoR18Model.INSTANCE, dir, dir.resolve(ArtifactLayout.CHECKPOINT),
+                     TrainOptions.Device.CPU, 1, false, QUIET)) {
+            ModelSteps.Outputs named = new ModelSteps(DemoR18Model.INSTANCE, session).eval(images, labels);
+            List<HostTensor> positional = session.evalStep(List.of(images, labels));
+            for (String name : List.of(TensorNames.LOGITS, TensorNames.GROUP_LOGITS, TensorNames.GROUP_BLOCK_SUMS, TensorNames.LOSS)) {
+                assertArrayEquals(positional.get(session.evalOutputNames().indexOf(name)).toFloats(), named.floats(name), name);
+            }
+            assertEquals(batch * DemoR18Model.NUM_CLASSES, named.floats(TensorNames.LOGITS).length);
+        }
+    }
+
+    @Test
+    void graphsThatDisagreeWithTheDescriptorAreRefusedSayingHowToRegenerateThem(@TempDir Path dir) throws Exception {
+        ArtifactWriter.generate(ShippedSpecs.demo(), dir, 42L);
+        // a descriptor from a version whose eval graph had no explain outputs
+        List<String> older = new ArrayList<>(DemoR18Model.EVAL_STEP.outputs());
+        older.remove(TensorNames.FEATURE_MAP);
+        ModelDescriptor other = new ModelDescriptor() {
+            @Override public String modelId() { return DemoR18Model.MODEL_ID; }
+            @Override public String specProperties() { return DemoR18Model.SPEC_PROPERTIES; }
+            @Override public int numClasses() { return DemoR18Model.NUM_CLASSES; }
+            @Override public int[] groupChannels() { return DemoR18Model.INSTANCE.groupChannels(); }
+            @Override public String precision() { return DemoR18Model.PRECISION; }
+            @Override public StepSignature trainStep() { return DemoR18Model.TRAIN_STEP; }
+            @Override public StepSignature evalStep() { return new StepSignature("EvalStep", DemoR18Model.EVAL_STEP.inputs(), older); }
+        };
+        try (OrtAdapter ort = OrtAdapter.create("steps")) {
+            InvalidRunException e = assertThrows(InvalidRunException.class, () -> Sessions.open(ort, other, dir,
+                    dir.resolve(ArtifactLayout.CHECKPOINT), TrainOptions.Device.CPU, 1, false, QUIET));
+            assertTrue(e.getMessage().startsWith(dir.resolve(ArtifactLayout.EVAL_MODEL) + ": EvalStep takes [images, labels] and returns "
+                    + DemoR18Model.EVAL_STEP.outputs()), e.getMessage());
+            assertTrue(e.getMessage().endsWith("regenerate them with `sef-onnx generate --spec-file " + dir.resolve(ArtifactLayout.SPEC)
+                    + " --out " + dir + "`"), e.getMessage());
+        }
+    }
+
+    @Test
+    void lossTermsAreImageWeightedMeansByName() {
+        StepSignature train = StepSignature.trainStep(true);
+        ModelSteps.LossTermSums sums = new ModelSteps.LossTermSums();
+        sums.add(outputs(train, 1f), 3);
+        sums.add(outputs(train, 5f), 1);
+        // loss term i of a batch is (i + 1) * base: the means are (i + 1) * (3 * 1 + 1 * 5) / 4 = (i + 1) * 2
+        EpochMetrics.LossTerms mean = sums.mean();
+        assertEquals(new EpochMetrics.LossTerms(2, 4, 6, 8, 10), mean);
+        assertEquals(new EpochMetrics.LossTerms(0, 0, 0, 0, 0), new ModelSteps.LossTermSums().mean());
+    }
+
+    private static ModelSteps.Outputs outputs(StepSignature s, float base) {
+        List<HostTensor> values = new ArrayList<>();
+        for (String name : s.outputs()) {
+            int term = TensorNames.LOSS_TERMS.indexOf(name);
+            values.add(HostTensor.floats(new float[]{term < 0 ? Float.NaN : (term + 1) * base}));
+        }
+        return new ModelSteps.Outputs(s, values);
+    }
+}
