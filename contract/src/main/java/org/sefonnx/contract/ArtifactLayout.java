@@ -9,6 +9,7 @@ public final class ArtifactLayout {
     public static final String TRAINING_MODEL = "training_model.onnx";
     /** The training model for CPU sessions (small-map convolutions as whole-batch Gemms; the same checkpoint tensors). */
     public static final String CPU_TRAINING_MODEL = "training_model_cpu.onnx";
+
     public static final String EVAL_MODEL = "eval_model.onnx";
     public static final String OPTIMIZER_MODEL = "optimizer_model.onnx";
     public static final String CHECKPOINT = "checkpoint";

@@ -72,7 +72,8 @@ public final class AtomicFiles {
     static Path tempSibling(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        return dir.resolve("." + file.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + TEMP_SUFFIX);
+        return dir.resolve("." + file.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + TEMP_SUFFIX);
     }
 
     /** True for a temp file a killed writer may have left ({@code .name[.random].tmp}). */

@@ -9,6 +9,7 @@ import java.util.List;
 public final class ExportLayout {
     /** The backbone and the global head: {@link #MODEL_INPUT} in, {@link #MODEL_OUTPUTS} out. */
     public static final String MODEL = "model.onnx";
+
     public static final String LABELS = LabelFile.FILE_NAME;
     /** The evaluation transform (runtime-infer's PreprocessingSpec). */
     public static final String PREPROCESSING = "preprocessing.properties";
@@ -23,8 +24,8 @@ public final class ExportLayout {
     /** The outputs ExportModelForInferencing keeps for {@link #MODEL}. */
     public static final List<String> MODEL_OUTPUTS = List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES);
     /** The outputs kept for {@link #EXPLAIN_MODEL}: the model's, then the feature map and the group logits. */
-    public static final List<String> EXPLAIN_MODEL_OUTPUTS = List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES, TensorNames.FEATURE_MAP,
-            TensorNames.GROUP_LOGITS);
+    public static final List<String> EXPLAIN_MODEL_OUTPUTS =
+            List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES, TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS);
 
     private ExportLayout() {}
 }

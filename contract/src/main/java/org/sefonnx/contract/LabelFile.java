@@ -49,10 +49,12 @@ public final class LabelFile {
         for (int i = 0; i < classNames.size(); i++) {
             String name = classNames.get(i);
             if (name.indexOf('\n') >= 0 || name.indexOf('\r') >= 0) {
-                throw new IllegalArgumentException("class " + i + " name contains a line break; " + FILE_NAME + " holds one name per line");
+                throw new IllegalArgumentException(
+                        "class " + i + " name contains a line break; " + FILE_NAME + " holds one name per line");
             }
             if (name.isBlank()) {
-                throw new IllegalArgumentException("class " + i + " has an empty name; " + FILE_NAME + " needs one name per class");
+                throw new IllegalArgumentException(
+                        "class " + i + " has an empty name; " + FILE_NAME + " needs one name per class");
             }
             text.append(name).append('\n');
         }
@@ -67,7 +69,10 @@ public final class LabelFile {
     public static List<String> read(Path file) throws IOException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(Files.readAllBytes(file))).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new FormatException(file, "is not UTF-8 text", e);
         } catch (NoSuchFileException e) {
@@ -78,7 +83,8 @@ public final class LabelFile {
         if (lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
-                throw new FormatException(file, "line " + (i + 1) + " is empty; expected one class name per line", null);
+                throw new FormatException(
+                        file, "line " + (i + 1) + " is empty; expected one class name per line", null);
             }
         }
         return List.copyOf(lines);

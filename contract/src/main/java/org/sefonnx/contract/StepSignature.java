@@ -36,7 +36,11 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
     /** EvalStep: images and labels; the loss terms, the predictions and what the group metrics and explain pass read. */
     public static StepSignature evalStep() {
         List<String> out = new ArrayList<>(TensorNames.LOSS_TERMS);
-        out.addAll(List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES, TensorNames.GROUP_LOGITS, TensorNames.GROUP_BLOCK_SUMS,
+        out.addAll(List.of(
+                TensorNames.LOGITS,
+                TensorNames.PROBABILITIES,
+                TensorNames.GROUP_LOGITS,
+                TensorNames.GROUP_BLOCK_SUMS,
                 TensorNames.FEATURE_MAP));
         return new StepSignature("EvalStep", List.of(TensorNames.IMAGES, TensorNames.LABELS), out);
     }
@@ -52,7 +56,8 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
     /** Where {@code name} is among the outputs; a name the step does not return fails, listing the ones it does. */
     public int outputIndex(String name) {
         int at = outputs.indexOf(name);
-        if (at < 0) throw new IllegalArgumentException(step + " has no output '" + name + "'; its outputs are " + outputs);
+        if (at < 0)
+            throw new IllegalArgumentException(step + " has no output '" + name + "'; its outputs are " + outputs);
         return at;
     }
 
@@ -63,11 +68,13 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
     public <T> List<T> arrangeInputs(Map<String, ? extends T> byName) {
         Set<String> unknown = new HashSet<>(byName.keySet());
         unknown.removeAll(inputs);
-        if (!unknown.isEmpty()) throw new IllegalArgumentException(step + " takes no input " + unknown + "; its inputs are " + inputs);
+        if (!unknown.isEmpty())
+            throw new IllegalArgumentException(step + " takes no input " + unknown + "; its inputs are " + inputs);
         List<T> arranged = new ArrayList<>(inputs.size());
         for (String name : inputs) {
             T value = byName.get(name);
-            if (value == null) throw new IllegalArgumentException(step + " needs input '" + name + "'; its inputs are " + inputs);
+            if (value == null)
+                throw new IllegalArgumentException(step + " needs input '" + name + "'; its inputs are " + inputs);
             arranged.add(value);
         }
         return arranged;
@@ -79,8 +86,8 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
      */
     public void requireMatches(List<String> actualInputs, List<String> actualOutputs, String where) {
         if (!inputs.equals(actualInputs) || !outputs.equals(actualOutputs)) {
-            throw new IllegalStateException(where + ": " + step + " takes " + actualInputs + " and returns " + actualOutputs
-                    + ", but the model descriptor expects " + inputs + " and " + outputs);
+            throw new IllegalStateException(where + ": " + step + " takes " + actualInputs + " and returns "
+                    + actualOutputs + ", but the model descriptor expects " + inputs + " and " + outputs);
         }
     }
 

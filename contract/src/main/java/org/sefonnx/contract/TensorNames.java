@@ -11,12 +11,14 @@ public final class TensorNames {
 
     /** The total SEF loss (a scalar), and its four terms (sef-method.md). */
     public static final String LOSS = "loss";
+
     public static final String CROSS_ENTROPY = "cross_entropy";
     public static final String ENTROPY = "entropy";
     public static final String DISTILLATION = "distillation";
     public static final String GROUPING = "grouping";
     /** The global head's logits [batch, K] and their softmax. */
     public static final String LOGITS = "logits";
+
     public static final String PROBABILITIES = "probabilities";
     /** The group heads' logits [batch, G, K] in group order. */
     public static final String GROUP_LOGITS = "group_logits";
@@ -26,6 +28,7 @@ public final class TensorNames {
     public static final String FEATURE_MAP = "feature_map";
     /** Mixed precision only: TrainStep's loss-scale input (float32 scalar) and all-gradients-finite output (BOOL scalar). */
     public static final String LOSS_SCALE = "loss_scale";
+
     public static final String GRADIENTS_FINITE = "gradients_finite";
 
     /** The loss terms, total first: TrainStep's float outputs and the first outputs of EvalStep, in this order. */

@@ -1,7 +1,9 @@
 package org.sefonnx.contract;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,19 +11,16 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AtomicFilesTest {
     @Test
     void replacesTheFileAndLeavesNoTempBehind(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("sub/model.onnx");
-        AtomicFiles.write(file, new byte[]{1, 2, 3});
-        AtomicFiles.writeDurably(file, new byte[]{4, 5});
-        assertArrayEquals(new byte[]{4, 5}, Files.readAllBytes(file));
+        AtomicFiles.write(file, new byte[] {1, 2, 3});
+        AtomicFiles.writeDurably(file, new byte[] {4, 5});
+        assertArrayEquals(new byte[] {4, 5}, Files.readAllBytes(file));
         try (Stream<Path> all = Files.list(file.getParent())) {
             assertEquals(List.of(file), all.toList());
         }
@@ -34,7 +33,7 @@ class AtomicFilesTest {
         String expected = PosixFilePermissions.toString(Files.getPosixFilePermissions(probe));
         Path labels = dir.resolve(LabelFile.FILE_NAME), native_ = dir.resolve("native");
         LabelFile.write(labels, List.of("a"));
-        AtomicFiles.writeVia(native_, tmp -> Files.write(tmp, new byte[]{7}));
+        AtomicFiles.writeVia(native_, tmp -> Files.write(tmp, new byte[] {7}));
         assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(labels)));
         assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(native_)));
     }
@@ -42,13 +41,15 @@ class AtomicFilesTest {
     @Test
     void aFailedWriterLeavesTheOldFileAndNoTemp(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("checkpoint");
-        AtomicFiles.write(file, new byte[]{1});
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeVia(file, tmp -> {
-            Files.write(tmp, new byte[]{9, 9});
-            throw new IOException("disk full");
-        }));
+        AtomicFiles.write(file, new byte[] {1});
+        IOException e = assertThrows(
+                IOException.class,
+                () -> AtomicFiles.writeVia(file, tmp -> {
+                    Files.write(tmp, new byte[] {9, 9});
+                    throw new IOException("disk full");
+                }));
         assertEquals("disk full", e.getMessage());
-        assertArrayEquals(new byte[]{1}, Files.readAllBytes(file));
+        assertArrayEquals(new byte[] {1}, Files.readAllBytes(file));
         try (Stream<Path> all = Files.list(dir)) {
             assertEquals(List.of(file), all.toList());
         }

@@ -1,16 +1,15 @@
 package org.sefonnx.contract;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LabelFileTest {
     @Test
@@ -39,22 +38,31 @@ class LabelFileTest {
         assertEquals(file + ": line 3 is empty; expected one class name per line", e.getMessage());
 
         Files.writeString(file, "a\n   \n", StandardCharsets.UTF_8);
-        assertEquals("line 2 is empty; expected one class name per line", assertThrows(LabelFile.FormatException.class,
-                () -> LabelFile.read(file)).problem());
+        assertEquals(
+                "line 2 is empty; expected one class name per line",
+                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                        .problem());
     }
 
     @Test
     void missingFileAndNonUtf8BytesAreRefused(@TempDir Path dir) throws IOException {
         Path file = dir.resolve(LabelFile.FILE_NAME);
-        assertEquals("missing", assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file)).problem());
-        Files.write(file, new byte[]{'a', '\n', (byte) 0xff, '\n'});
-        assertEquals("is not UTF-8 text", assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file)).problem());
+        assertEquals(
+                "missing",
+                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                        .problem());
+        Files.write(file, new byte[] {'a', '\n', (byte) 0xff, '\n'});
+        assertEquals(
+                "is not UTF-8 text",
+                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                        .problem());
     }
 
     @Test
     void namesTheReaderWouldRefuseAreNotWritten(@TempDir Path dir) {
         Path file = dir.resolve(LabelFile.FILE_NAME);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LabelFile.write(file, List.of("a", "b\nc")));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> LabelFile.write(file, List.of("a", "b\nc")));
         assertEquals("class 1 name contains a line break; labels.txt holds one name per line", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> LabelFile.write(file, List.of("a", " ")));
         assertEquals("class 1 has an empty name; labels.txt needs one name per class", e.getMessage());

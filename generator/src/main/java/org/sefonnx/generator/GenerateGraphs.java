@@ -1,16 +1,15 @@
 package org.sefonnx.generator;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.codegen.ModelClassEmitter;
 import org.sefonnx.generator.model.ModelSpec;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The generate-graphs build step: for every shipped spec, the training/eval/optimizer models under
@@ -28,13 +27,17 @@ public final class GenerateGraphs {
                 case "--sources" -> sources = Path.of(args[++i]);
                 case "--resources" -> resources = Path.of(args[++i]);
                 case "--package" -> pkg = args[++i];
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: --sources DIR --resources DIR [--package NAME]");
+                default ->
+                    throw new IllegalArgumentException(
+                            "unknown argument " + args[i] + "; usage: --sources DIR --resources DIR [--package NAME]");
             }
         }
-        if (sources == null || resources == null) throw new IllegalArgumentException("usage: --sources DIR --resources DIR [--package NAME]");
+        if (sources == null || resources == null)
+            throw new IllegalArgumentException("usage: --sources DIR --resources DIR [--package NAME]");
         ModelClassEmitter emitter = new ModelClassEmitter(pkg);
         List<ModelSpec> specs = ShippedSpecs.all();
-        StringBuilder report = new StringBuilder("spec\tgenerate_ms\ttraining_nodes\teval_nodes\ttraining_bytes\teval_bytes\toptimizer_bytes\ttrainable_params\n");
+        StringBuilder report = new StringBuilder(
+                "spec\tgenerate_ms\ttraining_nodes\teval_nodes\ttraining_bytes\teval_bytes\toptimizer_bytes\ttrainable_params\n");
         for (ModelSpec spec : specs) {
             long t0 = System.nanoTime();
             TrainingArtifacts.Models m = TrainingArtifacts.build(spec);
@@ -43,12 +46,20 @@ public final class GenerateGraphs {
             emitter.emit(m).writeTo(sources);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             long params = m.trainable().stream().mapToLong(t -> t.numel()).sum();
-            report.append(String.format("%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d%n", spec.id(), ms, m.trainingNodeCount(), m.evalNodeCount(),
-                    Files.size(dir.resolve(ArtifactLayout.TRAINING_MODEL)), Files.size(dir.resolve(ArtifactLayout.EVAL_MODEL)),
-                    Files.size(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL)), params));
+            report.append(String.format(
+                    "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d%n",
+                    spec.id(),
+                    ms,
+                    m.trainingNodeCount(),
+                    m.evalNodeCount(),
+                    Files.size(dir.resolve(ArtifactLayout.TRAINING_MODEL)),
+                    Files.size(dir.resolve(ArtifactLayout.EVAL_MODEL)),
+                    Files.size(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL)),
+                    params));
         }
         emitter.emitRegistry(specs).writeTo(sources);
-        AtomicFiles.writeString(resources.resolve(ArtifactLayout.RESOURCE_ROOT + "generation-report.tsv"), report.toString());
+        AtomicFiles.writeString(
+                resources.resolve(ArtifactLayout.RESOURCE_ROOT + "generation-report.tsv"), report.toString());
         System.out.print("[generate-graphs]\n" + report);
     }
 }

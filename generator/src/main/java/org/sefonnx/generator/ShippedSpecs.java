@@ -1,9 +1,8 @@
 package org.sefonnx.generator;
 
-import org.sefonnx.generator.model.ModelSpec;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.sefonnx.generator.model.ModelSpec;
 
 /** The specs whose graphs and typed classes the build ships. */
 public final class ShippedSpecs {
@@ -20,7 +19,7 @@ public final class ShippedSpecs {
     /** The paper's four data sets with their K and G (docs/sef-method.md, "Training recipe"), for ResNet-50 and ResNet-18 at 448 px. */
     public static List<ModelSpec> paper() {
         List<ModelSpec> l = new ArrayList<>();
-        for (int depth : new int[]{50, 18}) {
+        for (int depth : new int[] {50, 18}) {
             l.add(ModelSpec.of("cub-r" + depth, depth, 200, 4, 448));
             l.add(ModelSpec.of("cars-r" + depth, depth, 196, 2, 448));
             l.add(ModelSpec.of("dogs-r" + depth, depth, 120, 2, 448).withRecipe(0.001, 20, 50, 32));
@@ -38,6 +37,7 @@ public final class ShippedSpecs {
 
     public static ModelSpec byId(String id) {
         for (ModelSpec s : all()) if (s.id().equals(id)) return s;
-        throw new IllegalArgumentException("no shipped spec '" + id + "'; shipped: " + all().stream().map(ModelSpec::id).toList());
+        throw new IllegalArgumentException("no shipped spec '" + id + "'; shipped: "
+                + all().stream().map(ModelSpec::id).toList());
     }
 }

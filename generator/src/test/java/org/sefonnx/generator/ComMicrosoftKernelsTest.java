@@ -1,7 +1,13 @@
 package org.sefonnx.generator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
@@ -15,13 +21,6 @@ import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
-import java.util.Arrays;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The com.microsoft schema table and the gradient rules that forward to its kernels. */
 class ComMicrosoftKernelsTest {
     private static Value lossOf(Ops ops, Value y) {
@@ -29,7 +28,9 @@ class ComMicrosoftKernelsTest {
     }
 
     private static List<NodeProto> nodes(Graph g, String opType) {
-        return g.toGraphProto().getNodeList().stream().filter(n -> n.getOpType().equals(opType)).toList();
+        return g.toGraphProto().getNodeList().stream()
+                .filter(n -> n.getOpType().equals(opType))
+                .toList();
     }
 
     @Test
@@ -44,8 +45,13 @@ class ComMicrosoftKernelsTest {
         assertEquals(1, grads.size());
         assertEquals(Graph.MS_DOMAIN, grads.get(0).getDomain());
         assertEquals(conv.getAttributeList(), grads.get(0).getAttributeList());
-        assertEquals(List.of(2L, 2L), grads.get(0).getAttributeList().stream().filter(a -> a.getName().equals("strides"))
-                .findFirst().orElseThrow().getIntsList());
+        assertEquals(
+                List.of(2L, 2L),
+                grads.get(0).getAttributeList().stream()
+                        .filter(a -> a.getName().equals("strides"))
+                        .findFirst()
+                        .orElseThrow()
+                        .getIntsList());
         // a bias-free Conv: dX and dW only
         assertEquals(List.of("grad.y.dx", "grad.y.dw"), grads.get(0).getOutputList());
     }
@@ -54,8 +60,10 @@ class ComMicrosoftKernelsTest {
     void convGradOmitsTheInputGradientNobodyNeeds() {
         Graph g = new Graph("stem");
         Ops ops = new Ops(g);
-        Value images = g.input("images", DType.FLOAT, Shape.of(2, 3, 7, 7)), w = g.input("w", DType.FLOAT, Shape.of(4, 3, 3, 3));
-        new Autodiff(GradientRegistry.standard()).gradients(g, lossOf(ops, ops.conv("y", images, w, null, 1, 1)), List.of(w));
+        Value images = g.input("images", DType.FLOAT, Shape.of(2, 3, 7, 7)),
+                w = g.input("w", DType.FLOAT, Shape.of(4, 3, 3, 3));
+        new Autodiff(GradientRegistry.standard())
+                .gradients(g, lossOf(ops, ops.conv("y", images, w, null, 1, 1)), List.of(w));
         assertEquals(List.of("", "grad.y.dw"), nodes(g, "ConvGrad").get(0).getOutputList());
     }
 
@@ -66,8 +74,16 @@ class ComMicrosoftKernelsTest {
         Value x = g.input("x", DType.FLOAT, Shape.of(3, 4, 2, 2));
         Value scale = g.input("scale", DType.FLOAT, Shape.of(4)), bias = g.input("bias", DType.FLOAT, Shape.of(4));
         Value y = BatchNorm.training(ops, "bn", x, scale, bias, 1e-3f).output();
-        assertEquals(1, g.differentiableNodes().stream().filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE)).count());
-        assertEquals(0, g.nodes().stream().filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE)).count());
+        assertEquals(
+                1,
+                g.differentiableNodes().stream()
+                        .filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE))
+                        .count());
+        assertEquals(
+                0,
+                g.nodes().stream()
+                        .filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE))
+                        .count());
         new Autodiff(GradientRegistry.standard()).gradients(g, lossOf(ops, y), List.of(x, scale, bias));
         assertEquals(1, nodes(g, "BatchNormalization").size());
         List<NodeProto> grads = nodes(g, "BatchNormalizationGrad");
@@ -78,7 +94,8 @@ class ComMicrosoftKernelsTest {
 
     @Test
     void passThroughKeepsOnlyTheAttributesTheKernelDeclares() {
-        AttributeProto[] kept = MsOp.BATCH_NORMALIZATION_GRAD.declaredOf(List.of(Attr.f("momentum", 0.9f), Attr.f("epsilon", 1e-3f)));
+        AttributeProto[] kept =
+                MsOp.BATCH_NORMALIZATION_GRAD.declaredOf(List.of(Attr.f("momentum", 0.9f), Attr.f("epsilon", 1e-3f)));
         assertEquals(List.of(Attr.f("epsilon", 1e-3f)), Arrays.asList(kept));
         assertEquals(0, MsOp.RELU_GRAD.declaredOf(List.of(Attr.i("axis", 1))).length);
     }
@@ -89,18 +106,26 @@ class ComMicrosoftKernelsTest {
         Ops ops = new Ops(g);
         Value a = g.input("a", DType.FLOAT, Shape.of(2, 3)), b = g.input("b", DType.FLOAT, Shape.of(2, 3));
         Value out = new Value("dx", DType.FLOAT, Shape.of(2, 3));
-        var unknown = assertThrows(IllegalArgumentException.class,
+        var unknown = assertThrows(
+                IllegalArgumentException.class,
                 () -> ops.ms(MsOp.RELU_GRAD, List.of(a, b), List.of(out), Attr.i("axis", 1)));
-        assertTrue(unknown.getMessage().contains("com.microsoft::ReluGrad has no attribute 'axis'"), unknown.getMessage());
-        var type = assertThrows(IllegalArgumentException.class,
+        assertTrue(
+                unknown.getMessage().contains("com.microsoft::ReluGrad has no attribute 'axis'"), unknown.getMessage());
+        var type = assertThrows(
+                IllegalArgumentException.class,
                 () -> ops.ms(MsOp.SOFTMAX_GRAD_13, List.of(a, b), List.of(out), Attr.f("axis", 1f)));
         assertTrue(type.getMessage().contains("'axis' is INT, got FLOAT"), type.getMessage());
-        var arity = assertThrows(IllegalArgumentException.class, () -> ops.ms(MsOp.RELU_GRAD, List.of(a), List.of(out)));
-        assertTrue(arity.getMessage().contains("1 inputs, its schema has 2 required and 2 at most"), arity.getMessage());
-        var required = assertThrows(IllegalArgumentException.class,
+        var arity =
+                assertThrows(IllegalArgumentException.class, () -> ops.ms(MsOp.RELU_GRAD, List.of(a), List.of(out)));
+        assertTrue(
+                arity.getMessage().contains("1 inputs, its schema has 2 required and 2 at most"), arity.getMessage());
+        var required = assertThrows(
+                IllegalArgumentException.class,
                 () -> ops.ms(MsOp.IN_PLACE_ACCUMULATOR_V2, List.of(a, b), Arrays.asList(null, out)));
         assertTrue(required.getMessage().contains("output 0 is required"), required.getMessage());
-        var bypass = assertThrows(IllegalArgumentException.class, () -> ops.node("ReluGrad", Graph.MS_DOMAIN, List.of(a, b), List.of(out)));
+        var bypass = assertThrows(
+                IllegalArgumentException.class,
+                () -> ops.node("ReluGrad", Graph.MS_DOMAIN, List.of(a, b), List.of(out)));
         assertTrue(bypass.getMessage().contains("Ops.ms"), bypass.getMessage());
         assertEquals(0, g.nodeCount(), "a refused node is not added");
     }

@@ -1,5 +1,15 @@
 package org.sefonnx.generator;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,17 +24,6 @@ import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.Node;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fp16 mixed-precision training graph, audited value by value on the CPU (which cannot run it: ORT has no CPU
@@ -97,11 +96,26 @@ class MixedPrecisionGraphTest {
             Map.entry("InPlaceAccumulatorV2", Set.of(DType.FLOAT)));
 
     /** Backbone and head compute: every node of these op types runs in fp16 under mixed precision. */
-    static final List<String> HALF_COMPUTE = List.of("Conv", "ConvGrad", "BatchNormalization", "BatchNormalizationGrad",
-            "Relu", "ReluGrad", "MaxPool", "ScatterElements", "GlobalAveragePool", "Gemm");
+    static final List<String> HALF_COMPUTE = List.of(
+            "Conv",
+            "ConvGrad",
+            "BatchNormalization",
+            "BatchNormalizationGrad",
+            "Relu",
+            "ReluGrad",
+            "MaxPool",
+            "ScatterElements",
+            "GlobalAveragePool",
+            "Gemm");
     /** The SEF loss terms and their backward: float32 in both precisions. */
-    static final List<String> LOSS_OPS = List.of("SoftmaxCrossEntropyLoss", "SoftmaxCrossEntropyLossGrad", "LogSoftmax",
-            "LogSoftmaxGrad_13", "Exp", "ReduceL2", "MatMul");
+    static final List<String> LOSS_OPS = List.of(
+            "SoftmaxCrossEntropyLoss",
+            "SoftmaxCrossEntropyLossGrad",
+            "LogSoftmax",
+            "LogSoftmaxGrad_13",
+            "Exp",
+            "ReduceL2",
+            "MatMul");
 
     static ModelSpec fp16(String id) {
         ModelSpec s = id.equals("r50-64") ? ModelSpec.of("r50-64", 50, 7, 3, 64) : ShippedSpecs.byId(id);
@@ -113,7 +127,9 @@ class MixedPrecisionGraphTest {
     }
 
     static Map<String, Long> countByOp(Graph g, List<String> ops) {
-        return g.nodes().stream().filter(n -> ops.contains(n.opType)).collect(Collectors.groupingBy(n -> n.opType, Collectors.counting()));
+        return g.nodes().stream()
+                .filter(n -> ops.contains(n.opType))
+                .collect(Collectors.groupingBy(n -> n.opType, Collectors.counting()));
     }
 
     @Test
@@ -124,7 +140,8 @@ class MixedPrecisionGraphTest {
         assertTrue(half.toProperties().endsWith("precision=fp16\n"), half.toProperties());
         assertEquals(half, ModelSpec.parse(half.toProperties(), "test"));
         assertEquals(demo, ModelSpec.parse(demo.toProperties() + "precision=fp32\n", "test"));
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
                 () -> ModelSpec.parse(demo.toProperties() + "precision=bf16\n", "spec.properties"));
         assertEquals("spec.properties: precision must be fp32 or fp16, got 'bf16'", e.getMessage());
     }
@@ -136,7 +153,8 @@ class MixedPrecisionGraphTest {
         Graph half = training(spec);
         Graph full = training(spec.withPrecision(ModelSpec.Precision.FP32));
         for (Node n : half.nodes()) {
-            if (HALF_COMPUTE.contains(n.opType)) assertEquals(DType.FLOAT16, n.input(0).dtype(), n.name);
+            if (HALF_COMPUTE.contains(n.opType))
+                assertEquals(DType.FLOAT16, n.input(0).dtype(), n.name);
         }
         // the same network: as many convolutions, normalisations, ... in fp16 as the float32 graph has
         Map<String, Long> counts = countByOp(half, HALF_COMPUTE);
@@ -161,7 +179,8 @@ class MixedPrecisionGraphTest {
         }
         // CE + its grad, log-softmax of the global and each group head, ReduceL2 and the Gram MatMuls at least
         assertTrue(lossNodes >= 2 + 2 * (1 + fp16(id).groups()) + 1, "loss nodes: " + lossNodes);
-        for (String term : TensorNames.LOSS_TERMS) assertEquals(DType.FLOAT, g.value(term).dtype(), term);
+        for (String term : TensorNames.LOSS_TERMS)
+            assertEquals(DType.FLOAT, g.value(term).dtype(), term);
         assertEquals(DType.FLOAT, g.value("grouping.n").dtype());
     }
 
@@ -173,7 +192,11 @@ class MixedPrecisionGraphTest {
         List<CheckpointTensor> tensors = TrainingArtifacts.checkpointTensors(spec);
         for (CheckpointTensor t : tensors) {
             assertEquals(DType.FLOAT, g.value(t.name()).dtype(), t.name());
-            if (t.trainable()) assertEquals(DType.FLOAT, g.value(t.name() + TrainingArtifacts.GRAD_BUFFER_SUFFIX).dtype(), t.name());
+            if (t.trainable())
+                assertEquals(
+                        DType.FLOAT,
+                        g.value(t.name() + TrainingArtifacts.GRAD_BUFFER_SUFFIX).dtype(),
+                        t.name());
         }
         for (Node n : g.nodes()) {
             if (n.opType.equals("InPlaceAccumulatorV2")) {
@@ -187,7 +210,8 @@ class MixedPrecisionGraphTest {
         assertEquals(full.frozen().size(), half.frozen().size());
         for (int i = 0; i < full.trainable().size(); i++) {
             assertEquals(full.trainable().get(i).name(), half.trainable().get(i).name());
-            assertArrayEquals(full.trainable().get(i).data(), half.trainable().get(i).data(), 0f);
+            assertArrayEquals(
+                    full.trainable().get(i).data(), half.trainable().get(i).data(), 0f);
         }
         assertEquals("fp16", half.stringProperties().get(ArtifactWriter.PROP_PRECISION));
         assertFalse(full.stringProperties().containsKey(ArtifactWriter.PROP_PRECISION));
@@ -200,7 +224,9 @@ class MixedPrecisionGraphTest {
         for (Node n : g.nodes()) {
             Set<DType> types = CUDA_KERNELS.get(n.opType);
             assertTrue(types != null, "no CUDA kernel recorded for " + n.opType + " (" + n.name + ")");
-            assertTrue(types.contains(n.input(0).dtype()), n.opType + " gets " + n.input(0).dtype() + " (" + n.name + ")");
+            assertTrue(
+                    types.contains(n.input(0).dtype()),
+                    n.opType + " gets " + n.input(0).dtype() + " (" + n.name + ")");
             assertFalse(Set.of("MaxPoolGrad", "AveragePoolGrad", "IsAllFinite").contains(n.opType), n.name);
         }
     }
@@ -212,11 +238,21 @@ class MixedPrecisionGraphTest {
         Value scale = g.value(TensorNames.LOSS_SCALE);
         assertEquals(DType.FLOAT, scale.dtype());
         assertEquals(0, scale.requireShape().rank(), "a scalar input");
-        List<String> user = g.inputs().stream().map(Value::name)
-                .filter(n -> TrainingArtifacts.checkpointTensors(spec).stream().noneMatch(t -> t.name().equals(n)))
-                .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX) && !n.equals(TrainingArtifacts.LAZY_RESET_GRAD)).toList();
-        assertEquals(List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE), user, "TrainStep's inputs in order");
-        List<String> visible = g.outputs().stream().map(Value::name).filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
+        List<String> user = g.inputs().stream()
+                .map(Value::name)
+                .filter(n -> TrainingArtifacts.checkpointTensors(spec).stream()
+                        .noneMatch(t -> t.name().equals(n)))
+                .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX)
+                        && !n.equals(TrainingArtifacts.LAZY_RESET_GRAD))
+                .toList();
+        assertEquals(
+                List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE),
+                user,
+                "TrainStep's inputs in order");
+        List<String> visible = g.outputs().stream()
+                .map(Value::name)
+                .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX))
+                .toList();
         assertEquals(StepSignature.trainStep(true).outputs(), visible);
         assertEquals(TrainingArtifacts.trainStep(spec).outputs(), visible);
         assertEquals(DType.BOOL, g.value(TensorNames.GRADIENTS_FINITE).dtype());
@@ -226,14 +262,19 @@ class MixedPrecisionGraphTest {
         Value finite = g.value(TensorNames.GRADIENTS_FINITE);
         int gated = 0;
         for (Node n : g.nodes()) {
-            if (!n.opType.equals("InPlaceAccumulatorV2") || !n.input(0).name().endsWith(CheckpointTensor.MOMENTUM_SUFFIX)) continue;
+            if (!n.opType.equals("InPlaceAccumulatorV2")
+                    || !n.input(0).name().endsWith(CheckpointTensor.MOMENTUM_SUFFIX)) continue;
             Node where = producers.get(n.input(1).name());
             assertEquals("Where", where.opType, n.name);
             assertEquals(finite.name(), where.input(0).name());
             assertEquals(n.input(0).name(), where.input(2).name(), "a skipped step writes the old momentum back");
             gated++;
         }
-        assertEquals(TrainingArtifacts.checkpointTensors(spec).stream().filter(CheckpointTensor::trainable).count(), gated);
+        assertEquals(
+                TrainingArtifacts.checkpointTensors(spec).stream()
+                        .filter(CheckpointTensor::trainable)
+                        .count(),
+                gated);
     }
 
     @Test

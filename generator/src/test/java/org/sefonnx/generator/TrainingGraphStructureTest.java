@@ -1,10 +1,20 @@
 package org.sefonnx.generator;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sefonnx.contract.StepSignature;
@@ -14,22 +24,13 @@ import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The artifact contract of docs/ort-training.md, checked on the generated protos. */
 class TrainingGraphStructureTest {
     static TrainingArtifacts.Models build(String id) {
-        return TrainingArtifacts.build(id.equals("adamw") ? ModelSpec.of("adamw", 18, 5, 2, 64).withOptimizer(ModelSpec.Optimizer.ADAMW, 0, 0)
-                : ShippedSpecs.byId(id));
+        return TrainingArtifacts.build(
+                id.equals("adamw")
+                        ? ModelSpec.of("adamw", 18, 5, 2, 64).withOptimizer(ModelSpec.Optimizer.ADAMW, 0, 0)
+                        : ShippedSpecs.byId(id));
     }
 
     /** Both training graphs, CUDA's (ConvGrad) and the CPU's (small-map convolutions as Gemms): the contract holds for each. */
@@ -42,7 +43,10 @@ class TrainingGraphStructureTest {
     void noCpuOnlyGradientKernelInTheTrainingGraph(String id) {
         for (GraphProto g : trainingGraphs(build(id))) {
             for (NodeProto n : g.getNodeList()) {
-                assertFalse(List.of("MaxPoolGrad", "AveragePoolGrad", "GlobalAveragePoolGrad").contains(n.getOpType()), n.getName());
+                assertFalse(
+                        List.of("MaxPoolGrad", "AveragePoolGrad", "GlobalAveragePoolGrad")
+                                .contains(n.getOpType()),
+                        n.getName());
             }
         }
     }
@@ -56,16 +60,31 @@ class TrainingGraphStructureTest {
     @ValueSource(strings = {"demo-r18", "cub-r50"})
     void cpuGraphLowersExactlyTheSmallMapConvolutions(String id) {
         TrainingArtifacts.Models m = build(id);
-        long convs = m.eval().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).count();
-        long cudaGrads = m.training().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("ConvGrad")).count();
-        long cpuConvs = m.cpuTraining().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Conv")).count();
-        long cpuGrads = m.cpuTraining().getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("ConvGrad")).count();
+        long convs = m.eval().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Conv"))
+                .count();
+        long cudaGrads = m.training().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("ConvGrad"))
+                .count();
+        long cpuConvs = m.cpuTraining().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Conv"))
+                .count();
+        long cpuGrads = m.cpuTraining().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("ConvGrad"))
+                .count();
         assertEquals(convs, cudaGrads);
         assertEquals(cpuConvs, cpuGrads);
         if (id.equals("demo-r18")) assertEquals(0, cpuGrads);
-        else assertTrue(cpuGrads > 0 && cpuGrads < convs, id + ": " + cpuGrads + " of " + convs + " convolutions kept (448 px maps above 32×32)");
-        assertEquals(convs - cpuGrads, m.cpuTraining().getGraph().getNodeList().stream()
-                .filter(n -> n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat")).count());
+        else
+            assertTrue(
+                    cpuGrads > 0 && cpuGrads < convs,
+                    id + ": " + cpuGrads + " of " + convs + " convolutions kept (448 px maps above 32×32)");
+        assertEquals(
+                convs - cpuGrads,
+                m.cpuTraining().getGraph().getNodeList().stream()
+                        .filter(n ->
+                                n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat"))
+                        .count());
     }
 
     @ParameterizedTest
@@ -73,18 +92,18 @@ class TrainingGraphStructureTest {
     void everyParameterHasOneAccumulatorAndEveryStateOneWriteBack(String id) {
         TrainingArtifacts.Models m = build(id);
         for (GraphProto g : trainingGraphs(m)) {
-        Map<String, Integer> writes = new HashMap<>();
-        for (NodeProto n : g.getNodeList()) {
-            if (n.getOpType().equals("InPlaceAccumulatorV2")) {
-                assertEquals("com.microsoft", n.getDomain());
-                writes.merge(n.getInput(0), 1, Integer::sum);
+            Map<String, Integer> writes = new HashMap<>();
+            for (NodeProto n : g.getNodeList()) {
+                if (n.getOpType().equals("InPlaceAccumulatorV2")) {
+                    assertEquals("com.microsoft", n.getDomain());
+                    writes.merge(n.getInput(0), 1, Integer::sum);
+                }
             }
-        }
-        for (CheckpointTensor t : m.checkpointTensors()) {
-            String target = t.trainable() ? t.name() + TrainingArtifacts.GRAD_BUFFER_SUFFIX : t.name();
-            assertEquals(1, writes.getOrDefault(target, 0), "exactly one InPlaceAccumulatorV2 into " + target);
-        }
-        assertEquals(m.checkpointTensors().size(), writes.size());
+            for (CheckpointTensor t : m.checkpointTensors()) {
+                String target = t.trainable() ? t.name() + TrainingArtifacts.GRAD_BUFFER_SUFFIX : t.name();
+                assertEquals(1, writes.getOrDefault(target, 0), "exactly one InPlaceAccumulatorV2 into " + target);
+            }
+            assertEquals(m.checkpointTensors().size(), writes.size());
         }
         boolean sgd = m.spec().optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM;
         assertEquals(sgd, m.checkpointTensors().stream().anyMatch(t -> t.role() == CheckpointTensor.Role.MOMENTUM));
@@ -94,15 +113,25 @@ class TrainingGraphStructureTest {
     @ValueSource(strings = {"demo-r18", "cub-r50"})
     void parametersAreInputsInOneOrderInBothGraphsAndNeverInitializers(String id) {
         TrainingArtifacts.Models m = build(id);
-        List<String> expected = m.checkpointTensors().stream().map(CheckpointTensor::name).toList();
-        List<String> train = m.training().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
-        assertEquals(train, m.cpuTraining().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList());
-        List<String> eval = m.eval().getGraph().getInputList().stream().map(ValueInfoProto::getName).toList();
+        List<String> expected =
+                m.checkpointTensors().stream().map(CheckpointTensor::name).toList();
+        List<String> train = m.training().getGraph().getInputList().stream()
+                .map(ValueInfoProto::getName)
+                .toList();
+        assertEquals(
+                train,
+                m.cpuTraining().getGraph().getInputList().stream()
+                        .map(ValueInfoProto::getName)
+                        .toList());
+        List<String> eval = m.eval().getGraph().getInputList().stream()
+                .map(ValueInfoProto::getName)
+                .toList();
         assertEquals(expected, train.subList(2, 2 + expected.size()));
         assertEquals(expected, eval.subList(2, eval.size()));
         Set<String> names = new HashSet<>(expected);
         for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval())) {
-            for (TensorProto init : p.getGraph().getInitializerList()) assertFalse(names.contains(init.getName()), init.getName());
+            for (TensorProto init : p.getGraph().getInitializerList())
+                assertFalse(names.contains(init.getName()), init.getName());
         }
         assertEquals(TrainingArtifacts.LAZY_RESET_GRAD, train.get(train.size() - 1));
     }
@@ -113,14 +142,21 @@ class TrainingGraphStructureTest {
         TrainingArtifacts.Models m = build(id);
         for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval(), m.optimizer())) {
             assertEquals(8, p.getIrVersion());
-            for (var o : p.getOpsetImportList()) assertEquals(o.getDomain().isEmpty() ? 17 : 1, o.getVersion(), o.getDomain());
+            for (var o : p.getOpsetImportList())
+                assertEquals(o.getDomain().isEmpty() ? 17 : 1, o.getVersion(), o.getDomain());
         }
         for (GraphProto g : trainingGraphs(m)) {
-            List<String> visible = g.getOutputList().stream().map(ValueInfoProto::getName)
-                    .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX)).toList();
+            List<String> visible = g.getOutputList().stream()
+                    .map(ValueInfoProto::getName)
+                    .filter(n -> !n.endsWith(TrainingArtifacts.GRAD_OUT_SUFFIX))
+                    .toList();
             assertEquals(TensorNames.LOSS_TERMS, visible);
         }
-        assertEquals(StepSignature.evalStep().outputs(), m.eval().getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+        assertEquals(
+                StepSignature.evalStep().outputs(),
+                m.eval().getGraph().getOutputList().stream()
+                        .map(ValueInfoProto::getName)
+                        .toList());
     }
 
     /**
@@ -137,7 +173,8 @@ class TrainingGraphStructureTest {
         Map<String, NodeProto> producer = new HashMap<>();
         for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n);
         for (NodeProto write : g.getNodeList()) {
-            if (!write.getOpType().equals("InPlaceAccumulatorV2") || write.getInput(0).endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX)) continue;
+            if (!write.getOpType().equals("InPlaceAccumulatorV2")
+                    || write.getInput(0).endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX)) continue;
             String state = write.getInput(0);
             Set<NodeProto> ancestors = new HashSet<>();
             ArrayDeque<String> todo = new ArrayDeque<>(List.of(write.getInput(1)));
@@ -149,7 +186,9 @@ class TrainingGraphStructureTest {
             for (NodeProto n : g.getNodeList()) {
                 if (n == write || !n.getInputList().contains(state)) continue;
                 readers++;
-                assertTrue(ancestors.contains(n), n.getName() + " reads " + state + " but is not upstream of its write-back");
+                assertTrue(
+                        ancestors.contains(n),
+                        n.getName() + " reads " + state + " but is not upstream of its write-back");
             }
             assertEquals(1, readers, state + " has one reader (μ·m or 0.9·r)");
         }

@@ -1,7 +1,15 @@
 package org.sefonnx.graphs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ModelDescriptor;
@@ -9,36 +17,45 @@ import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ComputedDescriptor;
 import org.sefonnx.generator.model.ModelSpec;
 
-import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 /** The generated typed classes agree with the graphs packed next to them and with the generator's computed descriptor. */
 class ShippedModelsTest {
     @Test
     void everyShippedSpecHasATypedClassAndItsModelsOnTheClassPath() throws Exception {
-        assertEquals(ShippedSpecs.all().stream().map(ModelSpec::id).toList(),
+        assertEquals(
+                ShippedSpecs.all().stream().map(ModelSpec::id).toList(),
                 ShippedModels.ALL.stream().map(ModelDescriptor::modelId).toList());
         for (ModelDescriptor d : ShippedModels.ALL) {
             assertEquals(ShippedSpecs.byId(d.modelId()), ModelSpec.parse(d.specProperties(), d.modelId()));
             ModelProto training = load(d, ArtifactLayout.TRAINING_MODEL);
             ModelProto cpuTraining = load(d, ArtifactLayout.CPU_TRAINING_MODEL);
-            assertEquals(inputNames(training), inputNames(cpuTraining),
+            assertEquals(
+                    inputNames(training),
+                    inputNames(cpuTraining),
                     d.modelId() + ": CPU and CUDA training graphs bind the same checkpoint");
             ModelProto eval = load(d, ArtifactLayout.EVAL_MODEL);
             assertNotNull(load(d, ArtifactLayout.OPTIMIZER_MODEL));
             // the graphs take the descriptor's step inputs first, then the checkpoint tensors, and return its outputs
             List<String> inputs = inputNames(training);
-            assertEquals(d.trainStep().inputs(), inputs.subList(0, d.trainStep().inputs().size()), d.modelId());
-            assertEquals(d.evalStep().inputs(), inputNames(eval).subList(0, d.evalStep().inputs().size()), d.modelId());
-            assertEquals(d.evalStep().outputs(), eval.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
-            assertEquals(d.trainStep().outputs(), training.getGraph().getOutputList().stream().map(ValueInfoProto::getName)
-                    .filter(d.trainStep()::hasOutput).toList(), d.modelId());
+            assertEquals(
+                    d.trainStep().inputs(),
+                    inputs.subList(0, d.trainStep().inputs().size()),
+                    d.modelId());
+            assertEquals(
+                    d.evalStep().inputs(),
+                    inputNames(eval).subList(0, d.evalStep().inputs().size()),
+                    d.modelId());
+            assertEquals(
+                    d.evalStep().outputs(),
+                    eval.getGraph().getOutputList().stream()
+                            .map(ValueInfoProto::getName)
+                            .toList());
+            assertEquals(
+                    d.trainStep().outputs(),
+                    training.getGraph().getOutputList().stream()
+                            .map(ValueInfoProto::getName)
+                            .filter(d.trainStep()::hasOutput)
+                            .toList(),
+                    d.modelId());
         }
     }
 
@@ -64,7 +81,9 @@ class ShippedModelsTest {
         assertEquals(List.of(512, 512, 512, 512), CubR50Model.GROUP_CHANNELS);
         assertEquals(2048, CubR50Model.FEATURE_CHANNELS);
         assertEquals(14, CubR50Model.FEATURE_MAP_SIDE_CELLS);
-        assertEquals(List.of(200L, 2048L), CubR50Model.TRAINABLE_SHAPES.get(CubR50Model.TRAINABLE_NAMES.indexOf("fc.weight")));
+        assertEquals(
+                List.of(200L, 2048L),
+                CubR50Model.TRAINABLE_SHAPES.get(CubR50Model.TRAINABLE_NAMES.indexOf("fc.weight")));
         assertEquals(ShippedModels.byId("demo-r18"), DemoR18Model.INSTANCE);
         assertEquals(List.of(-1L, 3L, 448L, 448L), CubR50Model.IMAGES_SHAPE);
         assertEquals(List.of(-1L, 200L), CubR50Model.LOGITS_SHAPE);
@@ -72,7 +91,10 @@ class ShippedModelsTest {
         List<String> checkpoint = new ArrayList<>(DemoR18Model.TRAINABLE_NAMES);
         checkpoint.addAll(DemoR18Model.FROZEN_NAMES);
         List<String> inputs = inputNames(load(DemoR18Model.INSTANCE, ArtifactLayout.TRAINING_MODEL));
-        assertEquals(checkpoint, inputs.subList(2, 2 + checkpoint.size()), "the checkpoint tensors follow images and labels");
+        assertEquals(
+                checkpoint,
+                inputs.subList(2, 2 + checkpoint.size()),
+                "the checkpoint tensors follow images and labels");
         long count = 0;
         for (List<Long> shape : DemoR18Model.TRAINABLE_SHAPES) {
             count += shape.stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);

@@ -12,8 +12,11 @@ public final class ActivationMaps {
      * {@code F.interpolate(mode="bilinear", align_corners=False)}.
      */
     public static float[] upsample(float[] map, int h, int w, int outH, int outW) {
-        if (map.length != h * w) throw new IllegalArgumentException("a " + h + " x " + w + " map needs " + h * w + " values, got " + map.length);
-        if (outH < 1 || outW < 1) throw new IllegalArgumentException("upsampled size " + outW + " x " + outH + " must be at least 1 x 1");
+        if (map.length != h * w)
+            throw new IllegalArgumentException(
+                    "a " + h + " x " + w + " map needs " + h * w + " values, got " + map.length);
+        if (outH < 1 || outW < 1)
+            throw new IllegalArgumentException("upsampled size " + outW + " x " + outH + " must be at least 1 x 1");
         float[] out = new float[outH * outW];
         for (int y = 0; y < outH; y++) {
             double sy = Math.max(0, (y + 0.5) * h / outH - 0.5);

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 public final class ExifOrientation {
     /** The tag's value when it is absent or unreadable: the stored pixels are upright. */
     public static final int NORMAL = 1;
+
     private static final int TAG_ORIENTATION = 0x0112;
     private static final int TYPE_SHORT = 3;
 
@@ -53,13 +54,34 @@ public final class ExifOrientation {
                 // (sx, sy): the stored pixel that lands at output (x, y)
                 int sx, sy;
                 switch (orientation) {
-                    case 2 -> { sx = w - 1 - x; sy = y; }
-                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
-                    case 4 -> { sx = x; sy = h - 1 - y; }
-                    case 5 -> { sx = y; sy = x; }
-                    case 6 -> { sx = y; sy = h - 1 - x; }
-                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
-                    case 8 -> { sx = w - 1 - y; sy = x; }
+                    case 2 -> {
+                        sx = w - 1 - x;
+                        sy = y;
+                    }
+                    case 3 -> {
+                        sx = w - 1 - x;
+                        sy = h - 1 - y;
+                    }
+                    case 4 -> {
+                        sx = x;
+                        sy = h - 1 - y;
+                    }
+                    case 5 -> {
+                        sx = y;
+                        sy = x;
+                    }
+                    case 6 -> {
+                        sx = y;
+                        sy = h - 1 - x;
+                    }
+                    case 7 -> {
+                        sx = w - 1 - y;
+                        sy = h - 1 - x;
+                    }
+                    case 8 -> {
+                        sx = w - 1 - y;
+                        sy = x;
+                    }
                     default -> throw new IllegalArgumentException("EXIF orientation must be 1..8, got " + orientation);
                 }
                 System.arraycopy(in, (sy * w + sx) * 3, out, (y * outW + x) * 3, 3);

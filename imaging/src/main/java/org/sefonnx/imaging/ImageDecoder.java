@@ -38,6 +38,7 @@ public final class ImageDecoder implements AutoCloseable {
     private final ImageReader jpegReader;
     /** The JDK's own reader: about 1.6x faster than TwelveMonkeys' wrapper on plain YCbCr/gray JPEGs (bench/data-decode). */
     private final ImageReader jdkJpegReader;
+
     private final ImageReader pngReader;
     private final List<String> warnings = new ArrayList<>();
     private final IIOReadWarningListener warningListener = (source, warning) -> warnings.add(warning);
@@ -120,8 +121,10 @@ public final class ImageDecoder implements AutoCloseable {
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException | RuntimeException | StackOverflowError e) {
-            // Corrupt data surfaces as IIOException, but also as AIOOBE, NegativeArraySize or CMMException from the codecs.
-            // OutOfMemoryError is deliberately not caught: the size was checked first, so it means a heap too small for a
+            // Corrupt data surfaces as IIOException, but also as AIOOBE, NegativeArraySize or CMMException from the
+            // codecs.
+            // OutOfMemoryError is deliberately not caught: the size was checked first, so it means a heap too small for
+            // a
             // valid image (raise -Xmx or lower the decoding threads), never a bad file
             throw new ImageDecodeException(origin, "corrupt image: " + e, e);
         }
@@ -184,8 +187,10 @@ public final class ImageDecoder implements AutoCloseable {
 
     private static void checkSize(int width, int height, String origin) {
         if (width <= 0 || height <= 0 || (long) width * height > MAX_PIXELS) {
-            throw new ImageDecodeException(origin, "image size " + width + "x" + height
-                    + " is empty or exceeds " + MAX_PIXELS + " pixels", null);
+            throw new ImageDecodeException(
+                    origin,
+                    "image size " + width + "x" + height + " is empty or exceeds " + MAX_PIXELS + " pixels",
+                    null);
         }
     }
 
@@ -211,7 +216,8 @@ public final class ImageDecoder implements AutoCloseable {
         if ((type == BufferedImage.TYPE_3BYTE_BGR || type == BufferedImage.TYPE_BYTE_GRAY)
                 && raster.getSampleModel() instanceof ComponentSampleModel model
                 && raster.getDataBuffer() instanceof DataBufferByte buffer
-                && raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0) {
+                && raster.getSampleModelTranslateX() == 0
+                && raster.getSampleModelTranslateY() == 0) {
             byte[] data = buffer.getData();
             int stride = model.getScanlineStride();
             if (type == BufferedImage.TYPE_BYTE_GRAY) {
@@ -239,7 +245,8 @@ public final class ImageDecoder implements AutoCloseable {
             }
             return new RgbImage(width, height, rgb);
         }
-        if (raster.getNumBands() <= 2 && image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY) {
+        if (raster.getNumBands() <= 2
+                && image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY) {
             int bits = image.getColorModel().getComponentSize(0);
             // Pillow 9.4 opens a 16-bit gray PNG as mode "I" and convert("RGB") clips it (Convert.c i2rgb: clip8), so
             // every value above 255 becomes white; 16-bit gray+alpha opens as "LA;16B", which keeps the high byte;
@@ -252,14 +259,17 @@ public final class ImageDecoder implements AutoCloseable {
                 raster.getSamples(0, y, width, 1, 0, row);
                 for (int x = 0; x < width; x++) {
                     int v = row[x];
-                    gray[y * width + x] = (byte) (clip ? Math.min(v, 255) : bits > 8 ? v >>> (bits - 8) : v * 255 / max);
+                    gray[y * width + x] =
+                            (byte) (clip ? Math.min(v, 255) : bits > 8 ? v >>> (bits - 8) : v * 255 / max);
                 }
             }
             return RgbImage.fromGray(width, height, gray, 0, width);
         }
-        if (raster.getNumBands() >= 3 && raster.getTransferType() == java.awt.image.DataBuffer.TYPE_USHORT
+        if (raster.getNumBands() >= 3
+                && raster.getTransferType() == java.awt.image.DataBuffer.TYPE_USHORT
                 && image.getColorModel().getColorSpace().isCS_sRGB()) {
-            // 16-bit RGB(A) PNGs: Pillow unpacks "RGB;16B" by keeping each sample's high byte; getRGB would round v*255/65535
+            // 16-bit RGB(A) PNGs: Pillow unpacks "RGB;16B" by keeping each sample's high byte; getRGB would round
+            // v*255/65535
             byte[] rgb = new byte[width * height * 3];
             int[] row = new int[width];
             for (int band = 0; band < 3; band++) {
@@ -389,7 +399,9 @@ public final class ImageDecoder implements AutoCloseable {
         int[][] found = {null};
         segments(jpeg, (marker, p, end) -> {
             if (!startOfFrame(marker) || p + 9 >= jpeg.length) return false;
-            found[0] = new int[] {((jpeg[p + 7] & 0xFF) << 8) | (jpeg[p + 8] & 0xFF), ((jpeg[p + 5] & 0xFF) << 8) | (jpeg[p + 6] & 0xFF)};
+            found[0] = new int[] {
+                ((jpeg[p + 7] & 0xFF) << 8) | (jpeg[p + 8] & 0xFF), ((jpeg[p + 5] & 0xFF) << 8) | (jpeg[p + 6] & 0xFF)
+            };
             return true;
         });
         return found[0];
@@ -399,7 +411,8 @@ public final class ImageDecoder implements AutoCloseable {
     static int adobeTransform(byte[] jpeg) {
         int[] found = {ADOBE_TRANSFORM_NONE};
         segments(jpeg, (marker, p, end) -> {
-            if (marker != 0xEE || end - p - 2 < 12 || p + 4 + 11 > jpeg.length || !startsWith(jpeg, p + 4, ADOBE_TAG)) return false;
+            if (marker != 0xEE || end - p - 2 < 12 || p + 4 + 11 > jpeg.length || !startsWith(jpeg, p + 4, ADOBE_TAG))
+                return false;
             found[0] = jpeg[p + 4 + 11] & 0xFF;
             return true;
         });
@@ -427,7 +440,8 @@ public final class ImageDecoder implements AutoCloseable {
         int[] found = {ExifOrientation.NORMAL};
         segments(jpeg, (marker, p, end) -> {
             if (marker != 0xE1 || end > jpeg.length || end - p < 18 || !startsWith(jpeg, p + 4, EXIF_TAG)) return false;
-            found[0] = ExifOrientation.fromTiff(ByteBuffer.wrap(jpeg, p + 10, end - p - 10).slice());
+            found[0] = ExifOrientation.fromTiff(
+                    ByteBuffer.wrap(jpeg, p + 10, end - p - 10).slice());
             return true;
         });
         return found[0];
@@ -474,7 +488,12 @@ public final class ImageDecoder implements AutoCloseable {
                 checkSize(size[0], size[1], file.toString());
                 return;
             }
-        } else if (isPng(head) && head.length >= 24 && head[12] == 'I' && head[13] == 'H' && head[14] == 'D' && head[15] == 'R'
+        } else if (isPng(head)
+                && head.length >= 24
+                && head[12] == 'I'
+                && head[13] == 'H'
+                && head[14] == 'D'
+                && head[15] == 'R'
                 && java.util.Arrays.equals(tail, PNG_IEND)) {
             ByteBuffer ihdr = ByteBuffer.wrap(head, 16, 8);
             checkSize(ihdr.getInt(), ihdr.getInt(), file.toString());

@@ -6,7 +6,8 @@ import java.nio.FloatBuffer;
 public final class Normalization {
 
     /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect. */
-    public static final Normalization IMAGENET = new Normalization(PreprocessingSpec.IMAGENET_MEAN, PreprocessingSpec.IMAGENET_STD);
+    public static final Normalization IMAGENET =
+            new Normalization(PreprocessingSpec.IMAGENET_MEAN, PreprocessingSpec.IMAGENET_STD);
 
     private final float[][] table = new float[3][256];
 

@@ -14,23 +14,23 @@ public final class PilResize {
 
     /** Pillow's PRECISION_BITS = 32 - 8 - 2: fixed-point weights with room for 8-bit data and overshoot. */
     static final int PRECISION_BITS = 22;
+
     private static final int HALF = 1 << (PRECISION_BITS - 1);
     /** Support of the bilinear (triangle) filter at scale 1. */
     private static final double BILINEAR_SUPPORT = 1.0;
 
-    private PilResize() {
-    }
+    private PilResize() {}
 
     /** Fixed-point weights of one axis for output positions [first, first + count). */
-    record Coefficients(int[] start, int[] taps, int[] weights, int stride) {
-    }
+    record Coefficients(int[] start, int[] taps, int[] weights, int stride) {}
 
     /** The triangle-filter weights for mapping {@code inSize} samples to output positions first..first+count-1 of {@code outSize}. */
     static Coefficients coefficients(int inSize, int outSize, int first, int count) {
         double scale = (double) inSize / outSize;
         double filterScale = Math.max(1.0, scale);
         double support = BILINEAR_SUPPORT * filterScale;
-        // Multiplying by the reciprocal, not dividing, keeps the doubles (and so the quantised weights) identical to Pillow's.
+        // Multiplying by the reciprocal, not dividing, keeps the doubles (and so the quantised weights) identical to
+        // Pillow's.
         double inverseFilterScale = 1.0 / filterScale;
         int stride = (int) Math.ceil(support) * 2 + 1;
         int[] start = new int[count];
@@ -82,7 +82,8 @@ public final class PilResize {
      * The window (left, top, width, height) of {@code src} resized to {@code outWidth x outHeight}, computed
      * without the rest of the resized image.
      */
-    public static RgbImage resizeRegion(RgbImage src, int outWidth, int outHeight, int left, int top, int width, int height) {
+    public static RgbImage resizeRegion(
+            RgbImage src, int outWidth, int outHeight, int left, int top, int width, int height) {
         requireWindow(outWidth, outHeight, left, top, width, height);
         boolean horizontal = outWidth != src.width();
         boolean vertical = outHeight != src.height();
@@ -122,8 +123,18 @@ public final class PilResize {
      * normalised floats straight into {@code out} (C x H x W at {@code offset}), skipping the interleaved
      * intermediate. Same pixels as the unfused path, bit for bit.
      */
-    public static void resizeRegionNormalized(RgbImage src, int outWidth, int outHeight, int left, int top, int width, int height,
-                                              boolean flip, Normalization normalization, FloatBuffer out, int offset) {
+    public static void resizeRegionNormalized(
+            RgbImage src,
+            int outWidth,
+            int outHeight,
+            int left,
+            int top,
+            int width,
+            int height,
+            boolean flip,
+            Normalization normalization,
+            FloatBuffer out,
+            int offset) {
         requireWindow(outWidth, outHeight, left, top, width, height);
         boolean horizontal = outWidth != src.width();
         boolean vertical = outHeight != src.height();
@@ -227,8 +238,15 @@ public final class PilResize {
         return out;
     }
 
-    private static void verticalPass(byte[] band, int bandWidth, int bandLeft, int bandFirstRow, Coefficients rows,
-                                     byte[] out, int width, int height) {
+    private static void verticalPass(
+            byte[] band,
+            int bandWidth,
+            int bandLeft,
+            int bandFirstRow,
+            Coefficients rows,
+            byte[] out,
+            int width,
+            int height) {
         int bandStride = bandWidth * 3;
         int[] acc = new int[width * 3];
         int o = 0;
@@ -249,8 +267,14 @@ public final class PilResize {
     }
 
     private static void requireWindow(int outWidth, int outHeight, int left, int top, int width, int height) {
-        if (outWidth <= 0 || outHeight <= 0 || left < 0 || top < 0 || width <= 0 || height <= 0
-                || left + width > outWidth || top + height > outHeight) {
+        if (outWidth <= 0
+                || outHeight <= 0
+                || left < 0
+                || top < 0
+                || width <= 0
+                || height <= 0
+                || left + width > outWidth
+                || top + height > outHeight) {
             throw new IllegalArgumentException("window " + width + "x" + height + " at (" + left + "," + top
                     + ") does not fit a " + outWidth + "x" + outHeight + " resize");
         }

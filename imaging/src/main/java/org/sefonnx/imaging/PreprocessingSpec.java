@@ -1,7 +1,5 @@
 package org.sefonnx.imaging;
 
-import org.sefonnx.contract.ExportLayout;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
+import org.sefonnx.contract.ExportLayout;
 
 /**
  * The evaluation transform of an exported model, as {@code preprocessing.properties} of the export directory
@@ -23,16 +22,26 @@ import java.util.Properties;
  * @param applyExifOrientation turn JPEGs upright by their EXIF orientation before the resize (training did the same);
  *                             false, the default, as torchvision's default loader
  */
-public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std,
-                                String modelId, int numClasses, boolean applyExifOrientation) {
+public record PreprocessingSpec(
+        int resizeWidth,
+        int resizeHeight,
+        int cropWidth,
+        int cropHeight,
+        float[] mean,
+        float[] std,
+        String modelId,
+        int numClasses,
+        boolean applyExifOrientation) {
 
     /** The resampling filter {@link PilResize} implements (Pillow's Image.BILINEAR, antialiased when downscaling). */
     public static final String INTERPOLATION = "pil-bilinear-antialias";
+
     public static final String LAYOUT = "NCHW";
     /** The model outputs the export contract names, as {@value #KEY_OUTPUTS} lists them. */
     private static final String OUTPUTS = String.join(",", ExportLayout.MODEL_OUTPUTS);
     /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect (package-private: arrays are mutable). */
     static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
+
     static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
     static final String KEY_RESIZE_WIDTH = "resize.width";
@@ -52,23 +61,37 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
      * tag) or {@value #EXIF_ORIENTATION_APPLY} (Pillow's exif_transpose), so serving decodes as training did.
      */
     static final String KEY_EXIF_ORIENTATION = "exif.orientation";
+
     public static final String EXIF_ORIENTATION_IGNORE = "ignore";
     public static final String EXIF_ORIENTATION_APPLY = "apply";
     /** Every key {@link #read} accepts; anything else is refused (a misspelt key must not be silently ignored). */
-    static final java.util.Set<String> KEYS = java.util.Set.of(KEY_MODEL_ID, KEY_NUM_CLASSES, KEY_RESIZE_WIDTH, KEY_RESIZE_HEIGHT,
-            KEY_CROP_WIDTH, KEY_CROP_HEIGHT, KEY_MEAN, KEY_STD, KEY_INTERPOLATION, KEY_INPUT, KEY_OUTPUTS, KEY_LAYOUT, KEY_EXIF_ORIENTATION);
+    static final java.util.Set<String> KEYS = java.util.Set.of(
+            KEY_MODEL_ID,
+            KEY_NUM_CLASSES,
+            KEY_RESIZE_WIDTH,
+            KEY_RESIZE_HEIGHT,
+            KEY_CROP_WIDTH,
+            KEY_CROP_HEIGHT,
+            KEY_MEAN,
+            KEY_STD,
+            KEY_INTERPOLATION,
+            KEY_INPUT,
+            KEY_OUTPUTS,
+            KEY_LAYOUT,
+            KEY_EXIF_ORIENTATION);
 
     public PreprocessingSpec {
         if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
-            throw new IllegalArgumentException("preprocessing sizes must be positive: resize " + resizeWidth + "x" + resizeHeight
-                    + ", crop " + cropWidth + "x" + cropHeight);
+            throw new IllegalArgumentException("preprocessing sizes must be positive: resize " + resizeWidth + "x"
+                    + resizeHeight + ", crop " + cropWidth + "x" + cropHeight);
         }
         if (cropWidth > resizeWidth || cropHeight > resizeHeight) {
             throw new IllegalArgumentException("crop " + cropWidth + "x" + cropHeight + " is larger than resize "
                     + resizeWidth + "x" + resizeHeight);
         }
         if (mean.length != 3 || std.length != 3) {
-            throw new IllegalArgumentException("mean and std need 3 values (R,G,B), got " + mean.length + " and " + std.length);
+            throw new IllegalArgumentException(
+                    "mean and std need 3 values (R,G,B), got " + mean.length + " and " + std.length);
         }
         for (float s : std) {
             if (!(s > 0)) {
@@ -84,14 +107,23 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     }
 
     /** A spec that ignores the EXIF orientation, as torchvision's default loader. */
-    public PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, float[] mean, float[] std, String modelId,
-                             int numClasses) {
+    public PreprocessingSpec(
+            int resizeWidth,
+            int resizeHeight,
+            int cropWidth,
+            int cropHeight,
+            float[] mean,
+            float[] std,
+            String modelId,
+            int numClasses) {
         this(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, false);
     }
 
     /** Resize then centre crop, ImageNet statistics, no model attached yet. */
-    public static PreprocessingSpec resizeAndCenterCrop(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight) {
-        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, IMAGENET_MEAN, IMAGENET_STD, "", 0);
+    public static PreprocessingSpec resizeAndCenterCrop(
+            int resizeWidth, int resizeHeight, int cropWidth, int cropHeight) {
+        return new PreprocessingSpec(
+                resizeWidth, resizeHeight, cropWidth, cropHeight, IMAGENET_MEAN, IMAGENET_STD, "", 0);
     }
 
     /** Square resize without a crop, ImageNet statistics. */
@@ -101,12 +133,14 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
 
     /** The same transform labelled with the model it feeds (required by {@link #write}). */
     public PreprocessingSpec withModel(String id, int classes) {
-        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes, applyExifOrientation);
+        return new PreprocessingSpec(
+                resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, id, classes, applyExifOrientation);
     }
 
     /** The same transform with the EXIF orientation applied ({@code true}) or ignored. */
     public PreprocessingSpec withExifOrientation(boolean apply) {
-        return new PreprocessingSpec(resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, apply);
+        return new PreprocessingSpec(
+                resizeWidth, resizeHeight, cropWidth, cropHeight, mean, std, modelId, numClasses, apply);
     }
 
     @Override
@@ -140,11 +174,13 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
      */
     public String toText() {
         if (modelId.isEmpty() || numClasses < 1) {
-            throw new IllegalStateException(ExportLayout.PREPROCESSING + " needs modelId and numClasses; call withModel(id, classes)"
-                    + " first");
+            throw new IllegalStateException(ExportLayout.PREPROCESSING
+                    + " needs modelId and numClasses; call withModel(id, classes)" + " first");
         }
         StringBuilder text = new StringBuilder();
-        text.append("# sef-onnx evaluation preprocessing of model ").append(modelId).append('\n');
+        text.append("# sef-onnx evaluation preprocessing of model ")
+                .append(modelId)
+                .append('\n');
         line(text, KEY_MODEL_ID, modelId);
         line(text, KEY_NUM_CLASSES, Integer.toString(numClasses));
         line(text, KEY_RESIZE_WIDTH, Integer.toString(resizeWidth));
@@ -167,7 +203,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "preprocessing file is missing from the export directory");
+            throw new NoSuchFileException(
+                    file.toString(), null, "preprocessing file is missing from the export directory");
         }
         Properties p = new Properties();
         java.util.Set<String> seen = new java.util.HashSet<>();
@@ -181,16 +218,19 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
             }
             for (String key : one.stringPropertyNames()) {
                 if (!KEYS.contains(key)) {
-                    throw new IllegalArgumentException(file + ": key '" + key + "' is not supported; this runtime reads only " + new java.util.TreeSet<>(KEYS));
+                    throw new IllegalArgumentException(file + ": key '" + key
+                            + "' is not supported; this runtime reads only " + new java.util.TreeSet<>(KEYS));
                 }
-                if (!seen.add(key)) throw new IllegalArgumentException(file + ": key '" + key + "' appears twice; keep one");
+                if (!seen.add(key))
+                    throw new IllegalArgumentException(file + ": key '" + key + "' appears twice; keep one");
                 p.setProperty(key, one.getProperty(key));
             }
         }
-        String exif = p.getProperty(KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE).strip();
+        String exif =
+                p.getProperty(KEY_EXIF_ORIENTATION, EXIF_ORIENTATION_IGNORE).strip();
         if (!exif.equals(EXIF_ORIENTATION_IGNORE) && !exif.equals(EXIF_ORIENTATION_APPLY)) {
-            throw new IllegalArgumentException(file + ": key '" + KEY_EXIF_ORIENTATION + "' is '" + exif + "', expected "
-                    + EXIF_ORIENTATION_IGNORE + " or " + EXIF_ORIENTATION_APPLY);
+            throw new IllegalArgumentException(file + ": key '" + KEY_EXIF_ORIENTATION + "' is '" + exif
+                    + "', expected " + EXIF_ORIENTATION_IGNORE + " or " + EXIF_ORIENTATION_APPLY);
         }
         expect(p, file, KEY_INTERPOLATION, INTERPOLATION);
         expect(p, file, KEY_LAYOUT, LAYOUT);
@@ -198,9 +238,15 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
         expect(p, file, KEY_OUTPUTS, OUTPUTS);
         String id = required(p, file, KEY_MODEL_ID, "a model id");
         try {
-            return new PreprocessingSpec(positiveInt(p, file, KEY_RESIZE_WIDTH), positiveInt(p, file, KEY_RESIZE_HEIGHT),
-                    positiveInt(p, file, KEY_CROP_WIDTH), positiveInt(p, file, KEY_CROP_HEIGHT),
-                    floats(p, file, KEY_MEAN), floats(p, file, KEY_STD), id, positiveInt(p, file, KEY_NUM_CLASSES),
+            return new PreprocessingSpec(
+                    positiveInt(p, file, KEY_RESIZE_WIDTH),
+                    positiveInt(p, file, KEY_RESIZE_HEIGHT),
+                    positiveInt(p, file, KEY_CROP_WIDTH),
+                    positiveInt(p, file, KEY_CROP_HEIGHT),
+                    floats(p, file, KEY_MEAN),
+                    floats(p, file, KEY_STD),
+                    id,
+                    positiveInt(p, file, KEY_NUM_CLASSES),
                     exif.equals(EXIF_ORIENTATION_APPLY));
         } catch (IllegalArgumentException e) {
             if (e.getMessage().startsWith(file.toString())) throw e;
@@ -229,7 +275,8 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
     private static void expect(Properties p, Path file, String key, String supported) {
         String v = required(p, file, key, "'" + supported + "'");
         if (!v.equals(supported)) {
-            throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', this runtime supports only '" + supported + "'");
+            throw new IllegalArgumentException(
+                    file + ": key '" + key + "' is '" + v + "', this runtime supports only '" + supported + "'");
         }
     }
 
@@ -254,15 +301,18 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
             r = new float[0];
         }
         if (r.length != 3) {
-            throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three comma-separated numbers (R,G,B)");
+            throw new IllegalArgumentException(
+                    file + ": key '" + key + "' is '" + v + "', expected three comma-separated numbers (R,G,B)");
         }
         for (float f : r) {
             // pixels are scaled to 0..1 before (v - mean) / std: 0..255-scale statistics give confident garbage
             boolean ok = key.equals(KEY_MEAN) ? f >= 0 && f <= 1 : f > 0 && f <= 1;
             if (!ok) {
-                throw new IllegalArgumentException(file + ": key '" + key + "' is '" + v + "', expected three finite numbers in "
-                        + (key.equals(KEY_MEAN) ? "[0, 1]" : "(0, 1]") + " (statistics of pixels scaled to 0..1, e.g. ImageNet's "
-                        + join(key.equals(KEY_MEAN) ? IMAGENET_MEAN : IMAGENET_STD) + ")");
+                throw new IllegalArgumentException(
+                        file + ": key '" + key + "' is '" + v + "', expected three finite numbers in "
+                                + (key.equals(KEY_MEAN) ? "[0, 1]" : "(0, 1]")
+                                + " (statistics of pixels scaled to 0..1, e.g. ImageNet's "
+                                + join(key.equals(KEY_MEAN) ? IMAGENET_MEAN : IMAGENET_STD) + ")");
             }
         }
         return r;
@@ -270,21 +320,38 @@ public record PreprocessingSpec(int resizeWidth, int resizeHeight, int cropWidth
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PreprocessingSpec s && s.resizeWidth == resizeWidth && s.resizeHeight == resizeHeight
-                && s.cropWidth == cropWidth && s.cropHeight == cropHeight && Arrays.equals(s.mean, mean)
-                && Arrays.equals(s.std, std) && s.modelId.equals(modelId) && s.numClasses == numClasses
+        return o instanceof PreprocessingSpec s
+                && s.resizeWidth == resizeWidth
+                && s.resizeHeight == resizeHeight
+                && s.cropWidth == cropWidth
+                && s.cropHeight == cropHeight
+                && Arrays.equals(s.mean, mean)
+                && Arrays.equals(s.std, std)
+                && s.modelId.equals(modelId)
+                && s.numClasses == numClasses
                 && s.applyExifOrientation == applyExifOrientation;
     }
 
     @Override
     public int hashCode() {
-        return ((resizeWidth * 31 + resizeHeight) * 31 + cropWidth) * 31 + cropHeight + 17 * Arrays.hashCode(mean) + modelId.hashCode();
+        return ((resizeWidth * 31 + resizeHeight) * 31 + cropWidth) * 31
+                + cropHeight
+                + 17 * Arrays.hashCode(mean)
+                + modelId.hashCode();
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "resize %dx%d, centre crop %dx%d, mean %s, std %s%s", resizeWidth, resizeHeight,
-                cropWidth, cropHeight, Arrays.toString(mean), Arrays.toString(std),
-                modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)") + (applyExifOrientation ? ", EXIF orientation applied" : "");
+        return String.format(
+                        Locale.ROOT,
+                        "resize %dx%d, centre crop %dx%d, mean %s, std %s%s",
+                        resizeWidth,
+                        resizeHeight,
+                        cropWidth,
+                        cropHeight,
+                        Arrays.toString(mean),
+                        Arrays.toString(std),
+                        modelId.isEmpty() ? "" : " (model " + modelId + ", " + numClasses + " classes)")
+                + (applyExifOrientation ? ", EXIF orientation applied" : "");
     }
 }

@@ -33,8 +33,18 @@ public final class Preprocessor {
             throw new IndexOutOfBoundsException("image of " + floatsPerImage() + " floats at offset " + offset
                     + " does not fit a buffer of " + out.capacity());
         }
-        PilResize.resizeRegionNormalized(image, spec.resizeWidth(), spec.resizeHeight(), spec.cropLeft(), spec.cropTop(),
-                spec.cropWidth(), spec.cropHeight(), false, normalization, out, offset);
+        PilResize.resizeRegionNormalized(
+                image,
+                spec.resizeWidth(),
+                spec.resizeHeight(),
+                spec.cropLeft(),
+                spec.cropTop(),
+                spec.cropWidth(),
+                spec.cropHeight(),
+                false,
+                normalization,
+                out,
+                offset);
     }
 
     /** {@code image}'s normalised CHW floats in a new array. */

@@ -5,8 +5,7 @@ import java.nio.file.Path;
 
 /** Paths of the committed fixtures under src/test/resources/data (made by make_fixtures.py and make_mat_fixtures.m). */
 final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static Path data(String relative) {
         try {

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class PilResizeTest {
 
@@ -116,7 +116,8 @@ class PilResizeTest {
         RgbImage row = new RgbImage(2, 1, new byte[] {0, 0, 0, 100, 100, 100});
         RgbImage wide = PilResize.resize(row, 4, 1);
         // centres 0.25, 0.75, 1.25, 1.75 in input units; edge taps renormalised
-        assertArrayEquals(new int[] {0, 25, 75, 100},
+        assertArrayEquals(
+                new int[] {0, 25, 75, 100},
                 new int[] {wide.get(0, 0, 0), wide.get(1, 0, 0), wide.get(2, 0, 0), wide.get(3, 0, 0)});
     }
 
@@ -133,8 +134,11 @@ class PilResizeTest {
     @ParameterizedTest
     @CsvSource({"500,375,600,600", "375,500,448,448", "333,251,32,32", "64,48,448,448", "1000,700,448,448", "7,5,3,2"})
     void agreesWithDoublePrecisionReferenceWithinOneLevel(int inWidth, int inHeight, int outWidth, int outHeight) {
-        int max = maxDifferenceFromReference(randomImage(inWidth, inHeight, inWidth * 31L + inHeight), outWidth, outHeight);
-        System.out.printf("resize %dx%d -> %dx%d: max abs difference from double reference = %d%n", inWidth, inHeight, outWidth, outHeight, max);
+        int max = maxDifferenceFromReference(
+                randomImage(inWidth, inHeight, inWidth * 31L + inHeight), outWidth, outHeight);
+        System.out.printf(
+                "resize %dx%d -> %dx%d: max abs difference from double reference = %d%n",
+                inWidth, inHeight, outWidth, outHeight, max);
         // Pillow quantises weights to 22 bits, the reference does not: rounding can move by one level.
         assertTrue(max <= 1, "max |fixed-point - double| = " + max);
     }

@@ -30,7 +30,8 @@ class PreprocessorTest {
     @Test
     void customStatisticsAndBufferOffsetsAreHonoured() {
         RgbImage grey = new RgbImage(1, 1, new byte[] {(byte) 255, 0, (byte) 128});
-        PreprocessingSpec spec = new PreprocessingSpec(1, 1, 1, 1, new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.25f, 1f}, "", 0);
+        PreprocessingSpec spec =
+                new PreprocessingSpec(1, 1, 1, 1, new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.25f, 1f}, "", 0);
         FloatBuffer out = FloatBuffer.allocate(5);
         new Preprocessor(spec).apply(grey, out, 2);
         assertArrayEquals(new float[] {0, 0, 1f, -2f, 128f / 255f - 0.5f}, out.array(), 0f);

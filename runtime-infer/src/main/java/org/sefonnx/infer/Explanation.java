@@ -1,8 +1,7 @@
 package org.sefonnx.infer;
 
-import org.sefonnx.imaging.ActivationMaps;
-
 import java.util.List;
+import org.sefonnx.imaging.ActivationMaps;
 
 /**
  * Why the model predicted what it did, in SEF's terms: the global top-k, and per channel group its activation map (the
@@ -15,7 +14,12 @@ import java.util.List;
  * @param groupMaps        one map of {@code mapHeight * mapWidth} values per group, in group order
  * @param groupPredictions each group head's best class and its probability, in group order
  */
-public record Explanation(List<Prediction> predictions, int mapHeight, int mapWidth, List<float[]> groupMaps, List<Prediction> groupPredictions) {
+public record Explanation(
+        List<Prediction> predictions,
+        int mapHeight,
+        int mapWidth,
+        List<float[]> groupMaps,
+        List<Prediction> groupPredictions) {
     public Explanation {
         predictions = List.copyOf(predictions);
         groupMaps = groupMaps.stream().map(float[]::clone).toList();

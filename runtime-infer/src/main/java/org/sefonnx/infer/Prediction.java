@@ -7,5 +7,4 @@ package org.sefonnx.infer;
  * @param index       the class index, 0-based, as the model's output column
  * @param probability the softmax probability the model gives it
  */
-public record Prediction(String label, int index, float probability) {
-}
+public record Prediction(String label, int index, float probability) {}

@@ -9,15 +9,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.contract.LabelFile;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.imaging.ImageDecodeException;
-import org.sefonnx.imaging.ImageDecoder;
-import org.sefonnx.imaging.PreprocessingSpec;
-import org.sefonnx.imaging.Preprocessor;
-import org.sefonnx.imaging.RgbImage;
-
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,6 +22,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.imaging.Preprocessor;
+import org.sefonnx.imaging.RgbImage;
 
 /**
  * A trained SEF model served from an export directory ({@value ExportLayout#MODEL}, {@value ExportLayout#LABELS},
@@ -43,7 +42,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 public final class SefClassifier implements AutoCloseable {
     /** Where the session runs. */
-    public enum Device { CPU, CUDA }
+    public enum Device {
+        CPU,
+        CUDA
+    }
 
     /**
      * How to open a classifier.
@@ -59,7 +61,8 @@ public final class SefClassifier implements AutoCloseable {
         public static final int DEFAULT_MAX_BATCH = 32;
 
         public Options {
-            if (intraOpThreads < 0) throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
+            if (intraOpThreads < 0)
+                throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
             if (topK < 1) throw new IllegalArgumentException("topK must be >= 1, got " + topK);
             if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
             if (cudaDeviceId < 0) throw new IllegalArgumentException("cudaDeviceId must be >= 0, got " + cudaDeviceId);
@@ -98,11 +101,14 @@ public final class SefClassifier implements AutoCloseable {
         Workspace(boolean applyExifOrientation) {
             decoder = new ImageDecoder(applyExifOrientation);
         }
+
         FloatBuffer input;
 
         FloatBuffer input(int floats) {
             if (input == null || input.capacity() < floats) {
-                input = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                input = ByteBuffer.allocateDirect(floats * Float.BYTES)
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
             }
             return input;
         }
@@ -118,15 +124,21 @@ public final class SefClassifier implements AutoCloseable {
     private final ConcurrentLinkedDeque<Workspace> workspaces = new ConcurrentLinkedDeque<>();
     private volatile boolean closed;
     /** Calls hold the read lock for their whole run; close() takes the write lock, so it waits for them. */
-    private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycle =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
     /** Set under the write lock once the session is released. */
     private boolean released;
     /** The explain model's session, opened by the first explain() call and closed with the classifier. */
     private OrtSession explainSession;
+
     private Path exportDir;
 
-    private SefClassifier(OrtEnvironment environment, OrtSession session, Options options, PreprocessingSpec preprocessing,
-                          List<String> labels) {
+    private SefClassifier(
+            OrtEnvironment environment,
+            OrtSession session,
+            Options options,
+            PreprocessingSpec preprocessing,
+            List<String> labels) {
         this.environment = environment;
         this.session = session;
         this.options = options;
@@ -151,12 +163,16 @@ public final class SefClassifier implements AutoCloseable {
         Path preprocessingFile = exportDir.resolve(ExportLayout.PREPROCESSING);
         for (Path required : List.of(modelFile, labelsFile, preprocessingFile)) {
             if (!Files.isRegularFile(required)) {
-                throw new InvalidExportException(required, "missing; an export directory holds " + ExportLayout.MODEL + ", "
-                        + ExportLayout.LABELS + " and " + ExportLayout.PREPROCESSING);
+                throw new InvalidExportException(
+                        required,
+                        "missing; an export directory holds " + ExportLayout.MODEL + ", " + ExportLayout.LABELS
+                                + " and " + ExportLayout.PREPROCESSING);
             }
             if (!Files.isReadable(required)) {
-                throw new InvalidExportException(required, "is not readable by this user (permission denied): make it readable "
-                        + "(chmod a+r) or run as its owner");
+                throw new InvalidExportException(
+                        required,
+                        "is not readable by this user (permission denied): make it readable "
+                                + "(chmod a+r) or run as its owner");
             }
         }
         PreprocessingSpec spec;
@@ -164,7 +180,8 @@ public final class SefClassifier implements AutoCloseable {
             spec = PreprocessingSpec.read(preprocessingFile);
         } catch (IllegalArgumentException e) {
             String prefix = preprocessingFile + ": ";
-            String problem = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            String problem =
+                    e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
             throw new InvalidExportException(preprocessingFile, problem, e);
         }
         List<String> labels = readLabels(labelsFile);
@@ -179,12 +196,16 @@ public final class SefClassifier implements AutoCloseable {
         try {
             int classes = checkModel(session, modelFile, spec);
             if (labels.size() != classes) {
-                throw new InvalidExportException(labelsFile, labels.size() + " labels, but output '" + TensorNames.LOGITS
-                        + "' of " + ExportLayout.MODEL + " has " + classes + " classes (one label per line, in class-index order)");
+                throw new InvalidExportException(
+                        labelsFile,
+                        labels.size() + " labels, but output '" + TensorNames.LOGITS + "' of " + ExportLayout.MODEL
+                                + " has " + classes + " classes (one label per line, in class-index order)");
             }
             if (spec.numClasses() != classes) {
-                throw new InvalidExportException(preprocessingFile, "numClasses is " + spec.numClasses() + ", but output '"
-                        + TensorNames.LOGITS + "' of " + ExportLayout.MODEL + " has " + classes + " classes");
+                throw new InvalidExportException(
+                        preprocessingFile,
+                        "numClasses is " + spec.numClasses() + ", but output '" + TensorNames.LOGITS + "' of "
+                                + ExportLayout.MODEL + " has " + classes + " classes");
             }
             SefClassifier classifier = new SefClassifier(environment, session, options, spec, labels);
             classifier.exportDir = exportDir;
@@ -196,7 +217,8 @@ public final class SefClassifier implements AutoCloseable {
                 e.addSuppressed(suppressed);
             }
             if (e instanceof OrtException ortException) {
-                throw new InvalidExportException(modelFile, "cannot read its inputs and outputs: " + ortException.getMessage(), e);
+                throw new InvalidExportException(
+                        modelFile, "cannot read its inputs and outputs: " + ortException.getMessage(), e);
             }
             throw (RuntimeException) e;
         }
@@ -217,8 +239,11 @@ public final class SefClassifier implements AutoCloseable {
                 try {
                     so.addCUDA(options.cudaDeviceId());
                 } catch (OrtException e) {
-                    throw new IllegalStateException("CUDA device " + options.cudaDeviceId() + " could not be used (are the CUDA "
-                            + "and cuDNN libraries that onnxruntime_gpu needs on the library path?): " + e.getMessage(), e);
+                    throw new IllegalStateException(
+                            "CUDA device " + options.cudaDeviceId() + " could not be used (are the CUDA "
+                                    + "and cuDNN libraries that onnxruntime_gpu needs on the library path?): "
+                                    + e.getMessage(),
+                            e);
                 }
             }
             return so;
@@ -241,27 +266,38 @@ public final class SefClassifier implements AutoCloseable {
         Map<String, NodeInfo> inputs = session.getInputInfo();
         NodeInfo input = inputs.get(ExportLayout.MODEL_INPUT);
         if (input == null || inputs.size() != 1) {
-            throw new InvalidExportException(modelFile, "inputs are " + inputs.keySet() + ", expected exactly ['"
-                    + ExportLayout.MODEL_INPUT + "'] (float [batch, 3, H, W])");
+            throw new InvalidExportException(
+                    modelFile,
+                    "inputs are " + inputs.keySet() + ", expected exactly ['" + ExportLayout.MODEL_INPUT
+                            + "'] (float [batch, 3, H, W])");
         }
         long[] inputShape = floatTensorShape(modelFile, input);
         long[] expected = {-1, 3, spec.cropHeight(), spec.cropWidth()};
-        if (inputShape.length != 4 || inputShape[1] != 3 || !fits(inputShape[2], expected[2]) || !fits(inputShape[3], expected[3])) {
-            throw new InvalidExportException(modelFile, "input '" + ExportLayout.MODEL_INPUT + "' has shape " + Arrays.toString(inputShape)
-                    + ", but " + ExportLayout.PREPROCESSING + " crops to " + spec.cropWidth() + "x" + spec.cropHeight()
-                    + ": expected [batch, 3, " + spec.cropHeight() + ", " + spec.cropWidth() + "]");
+        if (inputShape.length != 4
+                || inputShape[1] != 3
+                || !fits(inputShape[2], expected[2])
+                || !fits(inputShape[3], expected[3])) {
+            throw new InvalidExportException(
+                    modelFile,
+                    "input '" + ExportLayout.MODEL_INPUT + "' has shape " + Arrays.toString(inputShape)
+                            + ", but " + ExportLayout.PREPROCESSING + " crops to " + spec.cropWidth() + "x"
+                            + spec.cropHeight()
+                            + ": expected [batch, 3, " + spec.cropHeight() + ", " + spec.cropWidth() + "]");
         }
         Map<String, NodeInfo> outputs = session.getOutputInfo();
         long classes = -1;
         for (String name : ExportLayout.MODEL_OUTPUTS) {
             NodeInfo output = outputs.get(name);
             if (output == null) {
-                throw new InvalidExportException(modelFile, "has no output '" + name + "' (outputs: " + outputs.keySet() + ")");
+                throw new InvalidExportException(
+                        modelFile, "has no output '" + name + "' (outputs: " + outputs.keySet() + ")");
             }
             long[] shape = floatTensorShape(modelFile, output);
             if (shape.length != 2 || shape[1] < 1 || (classes != -1 && shape[1] != classes)) {
-                throw new InvalidExportException(modelFile, "output '" + name + "' has shape " + Arrays.toString(shape)
-                        + ", expected [batch, K] with K fixed and equal for logits and probabilities");
+                throw new InvalidExportException(
+                        modelFile,
+                        "output '" + name + "' has shape " + Arrays.toString(shape)
+                                + ", expected [batch, K] with K fixed and equal for logits and probabilities");
             }
             classes = shape[1];
         }
@@ -274,7 +310,8 @@ public final class SefClassifier implements AutoCloseable {
 
     private static long[] floatTensorShape(Path modelFile, NodeInfo node) {
         if (!(node.getInfo() instanceof TensorInfo tensor) || tensor.type != OnnxJavaType.FLOAT) {
-            throw new InvalidExportException(modelFile, "'" + node.getName() + "' is " + node.getInfo() + ", expected a float tensor");
+            throw new InvalidExportException(
+                    modelFile, "'" + node.getName() + "' is " + node.getInfo() + ", expected a float tensor");
         }
         return tensor.getShape();
     }
@@ -304,7 +341,8 @@ public final class SefClassifier implements AutoCloseable {
         return options;
     }
 
-    // ---- predictions -------------------------------------------------------------------------------------------------
+    // ---- predictions
+    // -------------------------------------------------------------------------------------------------
 
     /** The top {@link Options#topK} classes of an image file (JPEG, PNG or another ImageIO format), best first. */
     public List<Prediction> predict(Path image) {
@@ -353,7 +391,10 @@ public final class SefClassifier implements AutoCloseable {
             ImageDecodeException[] errors = new ImageDecodeException[chunk.size()];
             float[][] rows = run(chunk, SefClassifier::decode, TensorNames.PROBABILITIES, errors);
             for (int i = 0; i < chunk.size(); i++) {
-                all.add(errors[i] != null ? new ImageResult(chunk.get(i), List.of(), errors[i]) : new ImageResult(chunk.get(i), topK(rows[i]), null));
+                all.add(
+                        errors[i] != null
+                                ? new ImageResult(chunk.get(i), List.of(), errors[i])
+                                : new ImageResult(chunk.get(i), topK(rows[i]), null));
             }
         }
         return all;
@@ -376,7 +417,8 @@ public final class SefClassifier implements AutoCloseable {
     public float[][] logitsOfPreprocessed(float[] nchw) {
         int per = preprocessor.floatsPerImage();
         if (nchw.length == 0 || nchw.length % per != 0) {
-            throw new IllegalArgumentException(nchw.length + " floats is not a whole number of " + per + "-float images");
+            throw new IllegalArgumentException(
+                    nchw.length + " floats is not a whole number of " + per + "-float images");
         }
         return runPreprocessed(nchw.length / per, buffer -> buffer.put(0, nchw), TensorNames.LOGITS);
     }
@@ -473,27 +515,32 @@ public final class SefClassifier implements AutoCloseable {
             long[] shape = {1, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
             FloatBuffer view = input.duplicate().position(0).limit(per).slice();
             try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
-                 OrtSession.Result result = explainer.run(Map.of(ExportLayout.MODEL_INPUT, tensor),
-                         Set.of(TensorNames.PROBABILITIES, TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
+                    OrtSession.Result result = explainer.run(
+                            Map.of(ExportLayout.MODEL_INPUT, tensor),
+                            Set.of(TensorNames.PROBABILITIES, TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
                 float[] probabilities = floats(result, TensorNames.PROBABILITIES);
-                OnnxTensor features = (OnnxTensor) result.get(TensorNames.FEATURE_MAP).orElseThrow();
+                OnnxTensor features =
+                        (OnnxTensor) result.get(TensorNames.FEATURE_MAP).orElseThrow();
                 long[] fs = features.getInfo().getShape();
                 int c = (int) fs[1], h = (int) fs[2], w = (int) fs[3], cells = h * w;
-                float[] map = floats(result, TensorNames.FEATURE_MAP), groupLogits = floats(result, TensorNames.GROUP_LOGITS);
+                float[] map = floats(result, TensorNames.FEATURE_MAP),
+                        groupLogits = floats(result, TensorNames.GROUP_LOGITS);
                 int k = labels.size(), groups = groupLogits.length / k;
                 List<float[]> maps = new ArrayList<>();
                 List<Prediction> groupPredictions = new ArrayList<>();
                 for (int g = 0; g < groups; g++) {
                     int start = g * (c / groups), count = g == groups - 1 ? c - start : c / groups;
                     float[] m = new float[cells];
-                    for (int ch = start; ch < start + count; ch++) for (int p = 0; p < cells; p++) m[p] += map[ch * cells + p];
+                    for (int ch = start; ch < start + count; ch++)
+                        for (int p = 0; p < cells; p++) m[p] += map[ch * cells + p];
                     for (int p = 0; p < cells; p++) m[p] /= count;
                     maps.add(m);
                     groupPredictions.add(top1(groupLogits, g * k, k));
                 }
                 return new Explanation(topK(probabilities), h, w, maps, groupPredictions);
             } catch (OrtException e) {
-                throw new IllegalStateException("ONNX Runtime failed to explain an image for model " + modelId() + ": " + e.getMessage(), e);
+                throw new IllegalStateException(
+                        "ONNX Runtime failed to explain an image for model " + modelId() + ": " + e.getMessage(), e);
             }
         } finally {
             workspaces.push(workspace);
@@ -524,8 +571,11 @@ public final class SefClassifier implements AutoCloseable {
         if (explainSession != null) return explainSession;
         Path file = exportDir.resolve(ExportLayout.EXPLAIN_MODEL);
         if (!Files.isRegularFile(file)) {
-            throw new InvalidExportException(file, "missing: explain() needs the explain model; re-export the run with "
-                    + "`sef-onnx export --run DIR` (it writes " + ExportLayout.EXPLAIN_MODEL + " next to " + ExportLayout.MODEL + ")");
+            throw new InvalidExportException(
+                    file,
+                    "missing: explain() needs the explain model; re-export the run with "
+                            + "`sef-onnx export --run DIR` (it writes " + ExportLayout.EXPLAIN_MODEL + " next to "
+                            + ExportLayout.MODEL + ")");
         }
         try (OrtSession.SessionOptions sessionOptions = sessionOptions(options)) {
             explainSession = environment.createSession(file.toString(), sessionOptions);
@@ -540,7 +590,8 @@ public final class SefClassifier implements AutoCloseable {
         lifecycle.readLock().lock();
         if (closed) {
             lifecycle.readLock().unlock();
-            throw new IllegalStateException("this SefClassifier (model " + modelId() + ") is closed; open a new one with SefClassifier.open");
+            throw new IllegalStateException(
+                    "this SefClassifier (model " + modelId() + ") is closed; open a new one with SefClassifier.open");
         }
     }
 
@@ -555,9 +606,12 @@ public final class SefClassifier implements AutoCloseable {
 
     private float[][] infer(FloatBuffer input, int batch, String output) {
         long[] shape = {batch, 3, preprocessing.cropHeight(), preprocessing.cropWidth()};
-        FloatBuffer view = input.duplicate().position(0).limit(batch * preprocessor.floatsPerImage()).slice();
+        FloatBuffer view = input.duplicate()
+                .position(0)
+                .limit(batch * preprocessor.floatsPerImage())
+                .slice();
         try (OnnxTensor tensor = OnnxTensor.createTensor(environment, view, shape);
-             OrtSession.Result result = session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(output))) {
+                OrtSession.Result result = session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(output))) {
             OnnxValue value = result.get(output).orElseThrow();
             FloatBuffer flat = ((OnnxTensor) value).getFloatBuffer();
             int classes = labels.size();
@@ -565,7 +619,9 @@ public final class SefClassifier implements AutoCloseable {
             for (int b = 0; b < batch; b++) flat.get(b * classes, rows[b]);
             return rows;
         } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch + " for model " + modelId() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "ONNX Runtime failed on a batch of " + batch + " for model " + modelId() + ": " + e.getMessage(),
+                    e);
         }
     }
 
@@ -574,7 +630,11 @@ public final class SefClassifier implements AutoCloseable {
         int k = Math.min(options.topK(), probabilities.length);
         Integer[] order = new Integer[probabilities.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> probabilities[a] != probabilities[b] ? Float.compare(probabilities[b], probabilities[a]) : Integer.compare(a, b));
+        Arrays.sort(
+                order,
+                (a, b) -> probabilities[a] != probabilities[b]
+                        ? Float.compare(probabilities[b], probabilities[a])
+                        : Integer.compare(a, b));
         List<Prediction> top = new ArrayList<>(k);
         for (int i = 0; i < k; i++) top.add(new Prediction(labels.get(order[i]), order[i], probabilities[order[i]]));
         return top;
@@ -586,7 +646,7 @@ public final class SefClassifier implements AutoCloseable {
      */
     @Override
     public void close() {
-        closed = true;   // new calls are refused from here on, while the write lock waits for those already running
+        closed = true; // new calls are refused from here on, while the write lock waits for those already running
         lifecycle.writeLock().lock();
         try {
             if (released) return;
@@ -597,7 +657,8 @@ public final class SefClassifier implements AutoCloseable {
                 if (explainSession != null) explainSession.close();
             }
         } catch (OrtException e) {
-            throw new IllegalStateException("closing the ONNX Runtime session of " + modelId() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "closing the ONNX Runtime session of " + modelId() + ": " + e.getMessage(), e);
         } finally {
             lifecycle.writeLock().unlock();
         }

@@ -1,9 +1,21 @@
 package org.sefonnx.infer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.AtomicFiles;
@@ -16,19 +28,6 @@ import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
 
-import java.io.IOException;
-import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 /** SefClassifier.explain against the explain model's raw outputs, recomputed here: the group maps, the split, the group heads. */
 class ExplainTest {
     /** 64 px: a 2 x 2 last map, so the maps have structure; G=3 on C=512 splits 170, 170, 172 (remainder to the last group). */
@@ -38,7 +37,9 @@ class ExplainTest {
     void groupMapsAndGroupPredictionsMatchTheExplainModelsOutputs(@TempDir Path dir) throws IOException, OrtException {
         Map<String, float[]> tensors = InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(SPEC, 11));
         InferenceGraph.write(SPEC, tensors, dir.resolve(ExportLayout.MODEL));
-        AtomicFiles.write(dir.resolve(ExportLayout.EXPLAIN_MODEL), InferenceGraph.buildExplain(SPEC, tensors).toByteArray());
+        AtomicFiles.write(
+                dir.resolve(ExportLayout.EXPLAIN_MODEL),
+                InferenceGraph.buildExplain(SPEC, tensors).toByteArray());
         Files.write(dir.resolve(ExportLayout.LABELS), GoldenModel.LABELS, StandardCharsets.UTF_8);
         PreprocessingSpec preprocessing = PreprocessingSpec.resize(64).withModel(SPEC.id(), SPEC.numClasses());
         Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), preprocessing.toText());
@@ -62,9 +63,11 @@ class ExplainTest {
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         float[] features, groupLogits;
-        try (OrtSession s = env.createSession(dir.resolve(ExportLayout.EXPLAIN_MODEL).toString());
-             OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[]{1, 3, 64, 64});
-             OrtSession.Result r = s.run(Map.of("images", x), Set.of(TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
+        try (OrtSession s = env.createSession(
+                        dir.resolve(ExportLayout.EXPLAIN_MODEL).toString());
+                OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input), new long[] {1, 3, 64, 64});
+                OrtSession.Result r =
+                        s.run(Map.of("images", x), Set.of(TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS))) {
             features = flat((OnnxTensor) r.get(TensorNames.FEATURE_MAP).orElseThrow());
             groupLogits = flat((OnnxTensor) r.get(TensorNames.GROUP_LOGITS).orElseThrow());
         }
@@ -99,8 +102,8 @@ class ExplainTest {
 
     @Test
     void upsamplingKeepsCornersAndNormalisesToUnitRange() {
-        Explanation e = new Explanation(List.of(), 2, 2, List.of(new float[]{1, 2, 3, 5}), List.of());
-        assertArrayEquals(new float[]{0, 0.25f, 0.5f, 1}, e.upsampled(0, 2, 2), 1e-6f);
+        Explanation e = new Explanation(List.of(), 2, 2, List.of(new float[] {1, 2, 3, 5}), List.of());
+        assertArrayEquals(new float[] {0, 0.25f, 0.5f, 1}, e.upsampled(0, 2, 2), 1e-6f);
         float[] big = e.upsampled(0, 4, 4);
         // half-pixel centres: the outer pixels clamp to the corner cells, inner ones interpolate (align_corners=False)
         assertEquals(0, big[0], 1e-6);
@@ -111,7 +114,8 @@ class ExplainTest {
     @Test
     void anExportWithoutTheExplainModelIsRefusedNamingTheFile() throws IOException {
         try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport())) {
-            InvalidExportException ex = assertThrows(InvalidExportException.class, () -> classifier.explain(GoldenModel.image("bird_on_branch.jpg")));
+            InvalidExportException ex = assertThrows(
+                    InvalidExportException.class, () -> classifier.explain(GoldenModel.image("bird_on_branch.jpg")));
             assertEquals(GoldenModel.sharedExport().resolve(ExportLayout.EXPLAIN_MODEL), ex.file());
         }
     }

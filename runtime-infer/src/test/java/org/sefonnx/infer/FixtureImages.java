@@ -28,20 +28,29 @@ import javax.imageio.stream.ImageOutputStream;
  * <pre>java -cp runtime-infer/target/test-classes org.sefonnx.infer.FixtureImages runtime-infer/src/test/resources/images</pre>
  */
 public final class FixtureImages {
-    private FixtureImages() {
-    }
+    private FixtureImages() {}
 
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
         Files.createDirectories(dir);
-        jpeg(scene(96, 72, 1, BufferedImage.TYPE_3BYTE_BGR, new Color(70, 130, 200), new Color(190, 60, 40)), dir.resolve("bird_on_branch.jpg"));
-        png(scene(64, 64, 2, BufferedImage.TYPE_3BYTE_BGR, new Color(250, 170, 90), new Color(30, 30, 40)), dir.resolve("sunset_silhouette.png"));
+        jpeg(
+                scene(96, 72, 1, BufferedImage.TYPE_3BYTE_BGR, new Color(70, 130, 200), new Color(190, 60, 40)),
+                dir.resolve("bird_on_branch.jpg"));
+        png(
+                scene(64, 64, 2, BufferedImage.TYPE_3BYTE_BGR, new Color(250, 170, 90), new Color(30, 30, 40)),
+                dir.resolve("sunset_silhouette.png"));
         BufferedImage gray = new BufferedImage(80, 60, BufferedImage.TYPE_BYTE_GRAY);
         Graphics2D g = gray.createGraphics();
-        g.drawImage(scene(80, 60, 3, BufferedImage.TYPE_3BYTE_BGR, new Color(150, 170, 190), new Color(240, 240, 230)), 0, 0, null);
+        g.drawImage(
+                scene(80, 60, 3, BufferedImage.TYPE_3BYTE_BGR, new Color(150, 170, 190), new Color(240, 240, 230)),
+                0,
+                0,
+                null);
         g.dispose();
         jpeg(gray, dir.resolve("gull_grayscale.jpg"));
-        png(scene(48, 40, 4, BufferedImage.TYPE_INT_ARGB, new Color(120, 200, 120), new Color(250, 210, 30)), dir.resolve("finch_rgba.png"));
+        png(
+                scene(48, 40, 4, BufferedImage.TYPE_INT_ARGB, new Color(120, 200, 120), new Color(250, 210, 30)),
+                dir.resolve("finch_rgba.png"));
     }
 
     static BufferedImage scene(int width, int height, long seed, int type, Color sky, Color bird) {
@@ -64,17 +73,21 @@ public final class FixtureImages {
         g.setStroke(new BasicStroke(Math.max(2, height / 20f)));
         g.drawLine(width / 10, (int) (height * 0.62), (int) (width * 0.8), (int) (height * 0.55));
         g.setColor(bird);
-        g.fill(new Ellipse2D.Double(width * 0.35, height * 0.38, width * 0.22, height * 0.18));   // body
-        g.fill(new Ellipse2D.Double(width * 0.52, height * 0.32, width * 0.1, width * 0.1));      // head
+        g.fill(new Ellipse2D.Double(width * 0.35, height * 0.38, width * 0.22, height * 0.18)); // body
+        g.fill(new Ellipse2D.Double(width * 0.52, height * 0.32, width * 0.1, width * 0.1)); // head
         g.setColor(Color.ORANGE);
-        g.fillPolygon(new int[] {(int) (width * 0.61), (int) (width * 0.68), (int) (width * 0.61)},
-                new int[] {(int) (height * 0.36), (int) (height * 0.39), (int) (height * 0.42)}, 3);
+        g.fillPolygon(
+                new int[] {(int) (width * 0.61), (int) (width * 0.68), (int) (width * 0.61)},
+                new int[] {(int) (height * 0.36), (int) (height * 0.39), (int) (height * 0.42)},
+                3);
         g.dispose();
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
                 int argb = image.getRGB(x, y);
                 int n = random.nextInt(-12, 13);
-                int r = clamp(((argb >> 16) & 0xFF) + n), gr = clamp(((argb >> 8) & 0xFF) + n), b = clamp((argb & 0xFF) + n);
+                int r = clamp(((argb >> 16) & 0xFF) + n),
+                        gr = clamp(((argb >> 8) & 0xFF) + n),
+                        b = clamp((argb & 0xFF) + n);
                 int alpha = type == BufferedImage.TYPE_INT_ARGB ? 128 + (x * 127 / width) : 255;
                 image.setRGB(x, y, (alpha << 24) | (r << 16) | (gr << 8) | b);
             }

@@ -26,7 +26,9 @@ class GoldenLogitsTest {
     @Test
     void classifierReproducesTheGoldenLogitsFromTheRebuiltModel() throws IOException {
         Properties golden = GoldenModel.golden();
-        assertEquals(golden.getProperty("tensorsSha256"), GoldenModel.sha256(GoldenModel.tensors()),
+        assertEquals(
+                golden.getProperty("tensorsSha256"),
+                GoldenModel.sha256(GoldenModel.tensors()),
                 "the golden model's tensors changed: regenerate the golden file (validation, -Dsef.regenerateGoldens=true)");
         assertEquals(String.join(",", GoldenModel.IMAGES), golden.getProperty("images"));
         double worst = 0;
@@ -44,7 +46,8 @@ class GoldenLogitsTest {
 
     @Test
     void everyEntryPointGivesTheSameLogitsAndProbabilities() throws IOException {
-        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withTopK(5))) {
+        try (SefClassifier classifier = SefClassifier.open(
+                GoldenModel.sharedExport(), SefClassifier.Options.defaults().withTopK(5))) {
             List<Path> files = new ArrayList<>();
             for (String image : GoldenModel.IMAGES) files.add(GoldenModel.image(image));
             List<List<Prediction>> batch = classifier.predictBatch(files);
@@ -58,12 +61,16 @@ class GoldenLogitsTest {
                 // a batch of four runs other kernels than a batch of one: equal to float rounding
                 for (int k = 0; k < single.size(); k++) {
                     assertEquals(single.get(k).index(), batch.get(i).get(k).index());
-                    assertEquals(single.get(k).probability(), batch.get(i).get(k).probability(), 1e-6);
+                    assertEquals(
+                            single.get(k).probability(), batch.get(i).get(k).probability(), 1e-6);
                 }
                 double[] softmax = softmax(logits);
                 for (Prediction p : single) assertEquals(softmax[p.index()], p.probability(), 1e-6);
-                for (int k = 1; k < single.size(); k++) assertTrue(single.get(k - 1).probability() >= single.get(k).probability());
-                assertEquals(GoldenModel.LABELS.get(single.get(0).index()), single.get(0).label());
+                for (int k = 1; k < single.size(); k++)
+                    assertTrue(single.get(k - 1).probability() >= single.get(k).probability());
+                assertEquals(
+                        GoldenModel.LABELS.get(single.get(0).index()),
+                        single.get(0).label());
             }
             // a caller's BufferedImage is converted like a decoded file (here the JDK decodes the same plain JPEG)
             Path jpeg = GoldenModel.image("bird_on_branch.jpg");

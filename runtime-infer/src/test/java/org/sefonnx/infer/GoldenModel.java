@@ -1,10 +1,5 @@
 package org.sefonnx.infer;
 
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.golden.GoldenTensors;
-import org.sefonnx.imaging.PreprocessingSpec;
-
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -12,13 +7,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.golden.GoldenTensors;
+import org.sefonnx.imaging.PreprocessingSpec;
 
 /** The golden model of {@link GoldenTensors} and this module's helpers around it. */
 final class GoldenModel extends GoldenTensors {
     static final PreprocessingSpec PREPROCESSING = PreprocessingSpec.resize(32).withModel(SPEC.id(), SPEC.numClasses());
 
-    private GoldenModel() {
-    }
+    private GoldenModel() {}
 
     /** Writes a complete export directory (model.onnx from {@link InferenceGraph}, labels, preprocessing) into {@code dir}. */
     static Path writeExport(Path dir, Map<String, float[]> tensors) throws IOException {

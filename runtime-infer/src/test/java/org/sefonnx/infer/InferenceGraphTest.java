@@ -28,20 +28,37 @@ class InferenceGraphTest {
     @Test
     void prunedGraphHasNoTrainingOnlyNodeAndResNet18PlusGlobalHeadParameters() {
         ModelProto model = InferenceGraph.build(GoldenModel.SPEC, GoldenModel.tensors());
-        Set<String> lossOps = Set.of("SoftmaxCrossEntropyLoss", "InPlaceAccumulatorV2", "SGDOptimizerV2", "AdamWOptimizer",
-                "ReduceMean", "ReduceSum", "Slice", "Sum", "MatMul", "Mul", "Div");
+        Set<String> lossOps = Set.of(
+                "SoftmaxCrossEntropyLoss",
+                "InPlaceAccumulatorV2",
+                "SGDOptimizerV2",
+                "AdamWOptimizer",
+                "ReduceMean",
+                "ReduceSum",
+                "Slice",
+                "Sum",
+                "MatMul",
+                "Mul",
+                "Div");
         Map<String, Integer> ops = new HashMap<>();
         for (NodeProto n : model.getGraph().getNodeList()) {
             ops.merge(n.getOpType(), 1, Integer::sum);
             assertEquals("", n.getDomain(), n.getName());
-            assertFalse(lossOps.contains(n.getOpType()) || n.getOpType().endsWith("Grad"), "training-only node " + n.getName());
-            for (String in : n.getInputList()) assertFalse(in.startsWith("group"), n.getName() + " reads group tensor " + in);
+            assertFalse(
+                    lossOps.contains(n.getOpType()) || n.getOpType().endsWith("Grad"),
+                    "training-only node " + n.getName());
+            for (String in : n.getInputList())
+                assertFalse(in.startsWith("group"), n.getName() + " reads group tensor " + in);
         }
-        assertEquals(20, ops.get("Conv"));   // 1 + 16 block convs + 3 downsamples
+        assertEquals(20, ops.get("Conv")); // 1 + 16 block convs + 3 downsamples
         assertEquals(20, ops.get("BatchNormalization"));
         assertEquals(1, ops.get("Gemm"));
-        assertEquals(List.of(TensorNames.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList());
-        assertEquals(List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES), model.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        assertEquals(
+                List.of(TensorNames.IMAGES),
+                model.getGraph().getInputList().stream().map(v -> v.getName()).toList());
+        assertEquals(
+                List.of(TensorNames.LOGITS, TensorNames.PROBABILITIES),
+                model.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
 
         Set<String> trainable = new HashSet<>();
         for (CheckpointTensor t : SefModel.modelTensors(GoldenModel.SPEC)) if (t.trainable()) trainable.add(t.name());
@@ -55,7 +72,8 @@ class InferenceGraphTest {
         }
         int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();
         assertEquals(RESNET18_BACKBONE_PARAMETERS + (long) c * k + k, parameters);
-        assertTrue(model.getGraph().getInitializerList().stream().anyMatch(t -> t.getName().equals("layer4.1.bn2.running_var")));
+        assertTrue(model.getGraph().getInitializerList().stream()
+                .anyMatch(t -> t.getName().equals("layer4.1.bn2.running_var")));
     }
 
     @Test
@@ -69,7 +87,8 @@ class InferenceGraphTest {
     void missingOrMisshapenTensorIsNamed() {
         Map<String, float[]> tensors = GoldenModel.tensors();
         tensors.put("fc.bias", new float[3]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InferenceGraph.build(GoldenModel.SPEC, tensors));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> InferenceGraph.build(GoldenModel.SPEC, tensors));
         assertTrue(e.getMessage().contains("fc.bias has 3 values, shape [5] needs 5"), e.getMessage());
         tensors.remove("fc.bias");
         e = assertThrows(IllegalArgumentException.class, () -> InferenceGraph.build(GoldenModel.SPEC, tensors));

@@ -17,8 +17,7 @@ import org.sefonnx.infer.cli.PredictCommand;
 
 class PredictCommandTest {
 
-    private record Outcome(int exitCode, String out, String err) {
-    }
+    private record Outcome(int exitCode, String out, String err) {}
 
     private static Outcome run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
@@ -40,8 +39,12 @@ class PredictCommandTest {
 
         Outcome json = run("--model", model, "--json", "--top-k", "1", bird);
         assertEquals(0, json.exitCode(), json.err());
-        assertTrue(json.out().matches("(?s)\\[\\n  \\{\"image\": \".*bird_on_branch\\.jpg\", \"predictions\": \\[\\{\"label\": \"albatross\", "
-                + "\"index\": 0, \"probability\": 0\\.\\d+\\}\\]\\}\\n\\]\\n"), json.out());
+        assertTrue(
+                json.out()
+                        .matches(
+                                "(?s)\\[\\n  \\{\"image\": \".*bird_on_branch\\.jpg\", \"predictions\": \\[\\{\"label\": \"albatross\", "
+                                        + "\"index\": 0, \"probability\": 0\\.\\d+\\}\\]\\}\\n\\]\\n"),
+                json.out());
     }
 
     @Test
@@ -49,8 +52,17 @@ class PredictCommandTest {
         Path from = GoldenModel.sharedExport();
         Files.copy(from.resolve(ExportLayout.MODEL), dir.resolve(ExportLayout.MODEL));
         Files.copy(from.resolve(ExportLayout.PREPROCESSING), dir.resolve(ExportLayout.PREPROCESSING));
-        Files.write(dir.resolve(ExportLayout.LABELS), List.of("Laysan \"albatross\" \\ 1", "b", "c", "d", "e"), StandardCharsets.UTF_8);
-        Outcome json = run("--model", dir.toString(), "--json", "--top-k", "1", GoldenModel.image("bird_on_branch.jpg").toString());
+        Files.write(
+                dir.resolve(ExportLayout.LABELS),
+                List.of("Laysan \"albatross\" \\ 1", "b", "c", "d", "e"),
+                StandardCharsets.UTF_8);
+        Outcome json = run(
+                "--model",
+                dir.toString(),
+                "--json",
+                "--top-k",
+                "1",
+                GoldenModel.image("bird_on_branch.jpg").toString());
         assertEquals(0, json.exitCode(), json.err());
         assertTrue(json.out().contains("\"label\": \"Laysan \\\"albatross\\\" \\\\ 1\""), json.out());
     }
@@ -60,14 +72,27 @@ class PredictCommandTest {
         String model = GoldenModel.sharedExport().toString();
         Outcome missingImage = run("--model", model, dir.resolve("nope.jpg").toString());
         assertEquals(PredictCommand.EXIT_BAD_IMAGE, missingImage.exitCode());
-        assertTrue(missingImage.err().startsWith("predict: " + dir.resolve("nope.jpg") + ": file does not exist"), missingImage.err());
+        assertTrue(
+                missingImage.err().startsWith("predict: " + dir.resolve("nope.jpg") + ": file does not exist"),
+                missingImage.err());
 
-        Outcome badModel = run("--model", dir.toString(), GoldenModel.image("bird_on_branch.jpg").toString());
+        Outcome badModel = run(
+                "--model",
+                dir.toString(),
+                GoldenModel.image("bird_on_branch.jpg").toString());
         assertEquals(PredictCommand.EXIT_BAD_MODEL, badModel.exitCode());
         assertTrue(badModel.err().contains("model.onnx: missing"), badModel.err());
 
         assertEquals(2, run("--top-k", "3").exitCode());
-        assertEquals(2, run("--model", model, "--top-k", "0", GoldenModel.image("bird_on_branch.jpg").toString()).exitCode());
+        assertEquals(
+                2,
+                run(
+                                "--model",
+                                model,
+                                "--top-k",
+                                "0",
+                                GoldenModel.image("bird_on_branch.jpg").toString())
+                        .exitCode());
         Outcome help = run("--help");
         assertEquals(0, help.exitCode());
         assertTrue(help.out().contains("--top-k") && help.out().contains("default: 5"), help.out());
@@ -76,11 +101,15 @@ class PredictCommandTest {
     @Test
     void oneBadImageAmongGoodOnesPrintsTheGoodResultsAndReportsTheBadOne(@TempDir Path dir) throws IOException {
         String model = GoldenModel.sharedExport().toString();
-        String bird = GoldenModel.image("bird_on_branch.jpg").toString(), gull = GoldenModel.image("gull_grayscale.jpg").toString();
+        String bird = GoldenModel.image("bird_on_branch.jpg").toString(),
+                gull = GoldenModel.image("gull_grayscale.jpg").toString();
         Path bad = Files.write(dir.resolve("bad.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0});
         Outcome text = run("--model", model, "--top-k", "1", bird, bad.toString(), gull);
         assertEquals(PredictCommand.EXIT_BAD_IMAGE, text.exitCode());
-        assertEquals(List.of(bird, gull), text.out().lines().filter(l -> !l.startsWith(" ")).toList(), text.out());
+        assertEquals(
+                List.of(bird, gull),
+                text.out().lines().filter(l -> !l.startsWith(" ")).toList(),
+                text.out());
         assertTrue(text.err().startsWith("predict: " + bad + ": "), text.err());
         assertTrue(text.err().contains("predict: 1 of 3 images could not be classified"), text.err());
 
@@ -92,7 +121,12 @@ class PredictCommandTest {
 
     @Test
     void negativeThreadsIsACommandLineErrorNotABadImage() throws IOException {
-        Outcome r = run("--model", GoldenModel.sharedExport().toString(), "--threads", "-1", GoldenModel.image("bird_on_branch.jpg").toString());
+        Outcome r = run(
+                "--model",
+                GoldenModel.sharedExport().toString(),
+                "--threads",
+                "-1",
+                GoldenModel.image("bird_on_branch.jpg").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--threads must be >= 0 (0: one per physical core), got -1"), r.err());
         assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());

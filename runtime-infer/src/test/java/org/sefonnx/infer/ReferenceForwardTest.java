@@ -24,7 +24,8 @@ class ReferenceForwardTest {
         float[] nchw = new float[n * per];
         try (ImageDecoder decoder = new ImageDecoder()) {
             for (int i = 0; i < n; i++) {
-                preprocessor.apply(decoder.decode(GoldenModel.image(GoldenModel.IMAGES.get(i))), FloatBuffer.wrap(nchw), i * per);
+                preprocessor.apply(
+                        decoder.decode(GoldenModel.image(GoldenModel.IMAGES.get(i))), FloatBuffer.wrap(nchw), i * per);
             }
         }
         double worst = 0, largest = 0;
@@ -42,7 +43,11 @@ class ReferenceForwardTest {
                 }
             }
         }
-        System.out.printf(Locale.ROOT, "plain-Java reference vs runtime-infer: max |diff| = %.3g (largest |logit| %.3g)%n", worst, largest);
+        System.out.printf(
+                Locale.ROOT,
+                "plain-Java reference vs runtime-infer: max |diff| = %.3g (largest |logit| %.3g)%n",
+                worst,
+                largest);
         assertTrue(largest > 0.05, "the reference logits are not trivially zero");
         assertTrue(worst <= REFERENCE_TOLERANCE, "max |reference - runtime-infer| = " + worst);
     }

@@ -11,6 +11,7 @@ import java.util.Map;
 final class ResNetReference {
     /** torch.nn.BatchNorm2d's default eps. */
     static final double BN_EPSILON = 1e-5;
+
     private static final int[] RESNET18_BLOCKS = {2, 2, 2, 2};
 
     private final Map<String, float[]> weights;
@@ -42,7 +43,8 @@ final class ResNetReference {
                 Map3 out = relu(batchNorm(p + ".bn1", conv(p + ".conv1.weight", x, planes, 3, stride, 1)));
                 out = batchNorm(p + ".bn2", conv(p + ".conv2.weight", out, planes, 3, 1, 1));
                 Map3 identity = stride != 1 || inplanes != planes
-                        ? batchNorm(p + ".downsample.1", conv(p + ".downsample.0.weight", x, planes, 1, stride, 0)) : x;
+                        ? batchNorm(p + ".downsample.1", conv(p + ".downsample.0.weight", x, planes, 1, stride, 0))
+                        : x;
                 double[] sum = new double[out.data().length];
                 for (int i = 0; i < sum.length; i++) sum[i] = Math.max(0, out.data()[i] + identity.data()[i]);
                 x = new Map3(out.channels(), out.height(), out.width(), sum);
@@ -121,7 +123,8 @@ final class ResNetReference {
                     for (int ky = 0; ky < 3; ky++) {
                         for (int kx = 0; kx < 3; kx++) {
                             int iy = y * 2 - 1 + ky, ix = xo * 2 - 1 + kx;
-                            if (iy >= 0 && iy < x.height() && ix >= 0 && ix < x.width()) best = Math.max(best, x.get(c, iy, ix));
+                            if (iy >= 0 && iy < x.height() && ix >= 0 && ix < x.width())
+                                best = Math.max(best, x.get(c, iy, ix));
                         }
                     }
                     out[(c * outH + y) * outW + xo] = best;

@@ -40,9 +40,13 @@ class SefClassifierTest {
             assertEquals(5, classifier.numClasses());
             assertEquals("golden-r18", classifier.modelId());
             assertEquals(GoldenModel.PREPROCESSING, classifier.preprocessing());
-            assertEquals(SefClassifier.Options.DEFAULT_TOP_K, classifier.predict(GoldenModel.image("finch_rgba.png")).size());
+            assertEquals(
+                    SefClassifier.Options.DEFAULT_TOP_K,
+                    classifier.predict(GoldenModel.image("finch_rgba.png")).size());
         }
-        try (SefClassifier top2 = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withTopK(2).withIntraOpThreads(1))) {
+        try (SefClassifier top2 = SefClassifier.open(
+                GoldenModel.sharedExport(),
+                SefClassifier.Options.defaults().withTopK(2).withIntraOpThreads(1))) {
             assertEquals(2, top2.predict(GoldenModel.image("finch_rgba.png")).size());
         }
     }
@@ -53,7 +57,8 @@ class SefClassifierTest {
         Files.write(export.resolve(ExportLayout.LABELS), List.of("a", "b", "c", "d"), StandardCharsets.UTF_8);
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(export.resolve(ExportLayout.LABELS), e.file());
-        assertTrue(e.getMessage().contains("4 labels, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("4 labels, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
 
         Files.writeString(export.resolve(ExportLayout.LABELS), "a\nb\n\nd\ne\n", StandardCharsets.UTF_8);
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
@@ -64,15 +69,25 @@ class SefClassifierTest {
     void preprocessingThatDisagreesWithTheModelIsRefusedNamingTheFileAndField(@TempDir Path dir) throws IOException {
         Path export = copyOfExport(dir);
         Path properties = export.resolve(ExportLayout.PREPROCESSING);
-        java.nio.file.Files.writeString(properties, PreprocessingSpec.resize(32).withModel("golden-r18", 7).toText());
+        java.nio.file.Files.writeString(
+                properties,
+                PreprocessingSpec.resize(32).withModel("golden-r18", 7).toText());
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(properties, e.file());
-        assertTrue(e.getMessage().contains("numClasses is 7, but output 'logits' of model.onnx has 5 classes"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("numClasses is 7, but output 'logits' of model.onnx has 5 classes"),
+                e.getMessage());
 
-        java.nio.file.Files.writeString(properties, PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36).withModel("golden-r18", 5).toText());
+        java.nio.file.Files.writeString(
+                properties,
+                PreprocessingSpec.resizeAndCenterCrop(40, 40, 36, 36)
+                        .withModel("golden-r18", 5)
+                        .toText());
         e = assertThrows(InvalidExportException.class, () -> SefClassifier.open(export));
         assertEquals(export.resolve(ExportLayout.MODEL), e.file());
-        assertTrue(e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]") && e.getMessage().contains("expected [batch, 3, 36, 36]"),
+        assertTrue(
+                e.getMessage().contains("input 'images' has shape [-1, 3, 32, 32]")
+                        && e.getMessage().contains("expected [batch, 3, 36, 36]"),
                 e.getMessage());
 
         Files.writeString(properties, Files.readString(properties).replace("layout=NCHW", "layout=NHWC"));
@@ -103,21 +118,30 @@ class SefClassifierTest {
             ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> classifier.predict(broken));
             assertEquals(broken.toString(), e.source());
             // the failed call returned its workspace: the classifier keeps working
-            assertEquals(5, classifier.predict(GoldenModel.image("bird_on_branch.jpg")).size());
+            assertEquals(
+                    5,
+                    classifier.predict(GoldenModel.image("bird_on_branch.jpg")).size());
         }
     }
 
     @Test
     void cudaOnTheCpuBuildFailsWithAnExplanation() throws IOException {
-        if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) return;   // the onnxruntime_gpu jar is in use
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withCuda(0)));
-        assertTrue(e.getMessage().contains("CUDA was requested") && e.getMessage().contains("onnxruntime_gpu"), e.getMessage());
+        if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA))
+            return; // the onnxruntime_gpu jar is in use
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
+                () -> SefClassifier.open(
+                        GoldenModel.sharedExport(),
+                        SefClassifier.Options.defaults().withCuda(0)));
+        assertTrue(
+                e.getMessage().contains("CUDA was requested") && e.getMessage().contains("onnxruntime_gpu"),
+                e.getMessage());
     }
 
     @Test
     void concurrentCallersSharingOneSessionGetTheSingleThreadedAnswers() throws Exception {
-        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1))) {
+        try (SefClassifier classifier = SefClassifier.open(
+                GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1))) {
             List<float[]> expected = new ArrayList<>();
             for (String image : GoldenModel.IMAGES) expected.add(classifier.logits(GoldenModel.image(image)));
             ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -128,7 +152,10 @@ class SefClassifierTest {
                     results.add(pool.submit(() -> {
                         for (int i = 0; i < 25; i++) {
                             int which = (i + offset) % GoldenModel.IMAGES.size();
-                            assertArrayEquals(expected.get(which), classifier.logits(GoldenModel.image(GoldenModel.IMAGES.get(which))), 0f);
+                            assertArrayEquals(
+                                    expected.get(which),
+                                    classifier.logits(GoldenModel.image(GoldenModel.IMAGES.get(which))),
+                                    0f);
                         }
                         return 25;
                     }));
@@ -146,7 +173,10 @@ class SefClassifierTest {
     void noTrainingRuntimeIsOnTheClasspath() {
         // the bytedeco jar bundles a broken copy of ai.onnxruntime: it must never meet the official one
         for (String trainingClass : List.of("org.bytedeco.onnxruntime.OrtApi", "org.sefonnx.train.ort.OrtAdapter")) {
-            assertThrows(ClassNotFoundException.class, () -> Class.forName(trainingClass), trainingClass + " is on the classpath");
+            assertThrows(
+                    ClassNotFoundException.class,
+                    () -> Class.forName(trainingClass),
+                    trainingClass + " is on the classpath");
         }
     }
 
@@ -155,13 +185,15 @@ class SefClassifierTest {
         SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport());
         classifier.close();
         classifier.close();
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> classifier.predict(GoldenModel.image("finch_rgba.png")));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class, () -> classifier.predict(GoldenModel.image("finch_rgba.png")));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
 
     @Test
     void closeWaitsForEightPredictingThreadsAndLaterCallsSayClosed() throws Exception {
-        SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1));
+        SefClassifier classifier = SefClassifier.open(
+                GoldenModel.sharedExport(), SefClassifier.Options.defaults().withIntraOpThreads(1));
         Path image = GoldenModel.image("bird_on_branch.jpg");
         List<Prediction> expected = classifier.predict(image);
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -185,7 +217,7 @@ class SefClassifierTest {
         }
         running.await();
         Thread.sleep(300);
-        classifier.close();   // before the fix: SIGSEGV in libonnxruntime under OrtSession.run
+        classifier.close(); // before the fix: SIGSEGV in libonnxruntime under OrtSession.run
         int good = 0;
         for (Future<int[]> f : threads) {
             int[] r = f.get();
@@ -195,22 +227,30 @@ class SefClassifierTest {
         pool.shutdown();
         assertTrue(good > 0, "predictions before close: " + good);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> classifier.predict(image));
-        assertEquals("this SefClassifier (model golden-r18) is closed; open a new one with SefClassifier.open", e.getMessage());
-        classifier.close();   // idempotent
+        assertEquals(
+                "this SefClassifier (model golden-r18) is closed; open a new one with SefClassifier.open",
+                e.getMessage());
+        classifier.close(); // idempotent
     }
 
     @Test
     void predictEachReportsEveryBadImageAndClassifiesTheRest(@TempDir Path dir) throws IOException {
         Path bird = GoldenModel.image("bird_on_branch.jpg"), finch = GoldenModel.image("finch_rgba.png");
         Path broken = Files.write(dir.resolve("broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2});
-        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport(), SefClassifier.Options.defaults().withMaxBatch(2))) {
-            List<SefClassifier.ImageResult> results = classifier.predictEach(List.of(bird, broken, finch, dir.resolve("gone.png")));
+        try (SefClassifier classifier = SefClassifier.open(
+                GoldenModel.sharedExport(), SefClassifier.Options.defaults().withMaxBatch(2))) {
+            List<SefClassifier.ImageResult> results =
+                    classifier.predictEach(List.of(bird, broken, finch, dir.resolve("gone.png")));
             assertEquals(4, results.size());
             assertEquals(classifier.predict(bird), results.get(0).predictions());
             assertEquals(classifier.predict(finch), results.get(2).predictions());
             assertEquals(broken.toString(), results.get(1).error().source());
-            assertTrue(results.get(3).error().getMessage().endsWith("file does not exist"), results.get(3).error().getMessage());
-            assertEquals(List.of(true, false, true, false), results.stream().map(SefClassifier.ImageResult::ok).toList());
+            assertTrue(
+                    results.get(3).error().getMessage().endsWith("file does not exist"),
+                    results.get(3).error().getMessage());
+            assertEquals(
+                    List.of(true, false, true, false),
+                    results.stream().map(SefClassifier.ImageResult::ok).toList());
             // the whole-batch form keeps failing on the first bad image
             assertThrows(ImageDecodeException.class, () -> classifier.predictBatch(List.of(bird, broken)));
             assertEquals(2, classifier.predictBatch(List.of(bird, finch)).size());

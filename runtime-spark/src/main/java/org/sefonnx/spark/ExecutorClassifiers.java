@@ -1,13 +1,12 @@
 package org.sefonnx.spark;
 
-import org.sefonnx.infer.SefClassifier;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.sefonnx.infer.SefClassifier;
 
 /**
  * The classifiers of this JVM, one per model identity and thread count: every task of an executor shares one ORT
@@ -22,16 +21,20 @@ final class ExecutorClassifiers {
     private static final class Slot {
         private SefClassifier classifier;
 
-        synchronized SefClassifier open(String sha256, int intraOpThreads, Supplier<ExportBundle> bundle, Path scratch, Runnable onOpened) {
+        synchronized SefClassifier open(
+                String sha256, int intraOpThreads, Supplier<ExportBundle> bundle, Path scratch, Runnable onOpened) {
             if (classifier == null) {
                 try {
                     Path dir = bundle.get().materialize(scratch, sha256);
                     // the cache does the batching and the truncation to each job's top-k: one session serves every job
-                    SefClassifier.Options options = SefClassifier.Options.defaults().withIntraOpThreads(intraOpThreads)
-                            .withTopK(Integer.MAX_VALUE).withMaxBatch(Integer.MAX_VALUE);
+                    SefClassifier.Options options = SefClassifier.Options.defaults()
+                            .withIntraOpThreads(intraOpThreads)
+                            .withTopK(Integer.MAX_VALUE)
+                            .withMaxBatch(Integer.MAX_VALUE);
                     classifier = SefClassifier.open(dir, options);
                 } catch (IOException e) {
-                    throw new UncheckedIOException("opening the model " + sha256 + " under " + scratch + ": " + e.getMessage(), e);
+                    throw new UncheckedIOException(
+                            "opening the model " + sha256 + " under " + scratch + ": " + e.getMessage(), e);
                 }
                 SESSIONS_OPENED.incrementAndGet();
                 onOpened.run();
@@ -48,19 +51,21 @@ final class ExecutorClassifiers {
     private static final AtomicInteger SESSIONS_OPENED = new AtomicInteger();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> SLOTS.values().forEach(Slot::close), "sef-classifiers-close"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> SLOTS.values().forEach(Slot::close), "sef-classifiers-close"));
     }
 
-    private ExecutorClassifiers() {
-    }
+    private ExecutorClassifiers() {}
 
     /**
      * This JVM's classifier of the model {@code sha256} with {@code intraOpThreads} ORT threads; on a miss the bundle
      * (the broadcast, fetched only then) is checked against {@code sha256}, written under {@code scratch} and opened,
      * and {@code onOpened} runs once.
      */
-    static SefClassifier get(String sha256, int intraOpThreads, Supplier<ExportBundle> bundle, Path scratch, Runnable onOpened) {
-        return SLOTS.computeIfAbsent(sha256 + "/" + intraOpThreads, key -> new Slot()).open(sha256, intraOpThreads, bundle, scratch, onOpened);
+    static SefClassifier get(
+            String sha256, int intraOpThreads, Supplier<ExportBundle> bundle, Path scratch, Runnable onOpened) {
+        return SLOTS.computeIfAbsent(sha256 + "/" + intraOpThreads, key -> new Slot())
+                .open(sha256, intraOpThreads, bundle, scratch, onOpened);
     }
 
     /** ORT sessions this JVM has opened so far. */

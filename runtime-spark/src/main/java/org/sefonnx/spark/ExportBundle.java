@@ -1,8 +1,5 @@
 package org.sefonnx.spark;
 
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.infer.InvalidExportException;
-
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +9,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.infer.InvalidExportException;
 
 /**
  * The three files of an export directory as bytes, with their SHA-256 identity: what the driver broadcasts so that
@@ -37,8 +35,8 @@ public final class ExportBundle implements Serializable {
         for (String name : ExportLayout.REQUIRED_FILES) {
             Path file = exportDir.resolve(name);
             if (!Files.isRegularFile(file)) {
-                throw new InvalidExportException(file, "missing; an export directory holds "
-                        + String.join(", ", ExportLayout.REQUIRED_FILES));
+                throw new InvalidExportException(
+                        file, "missing; an export directory holds " + String.join(", ", ExportLayout.REQUIRED_FILES));
             }
             files.put(name, Files.readAllBytes(file));
         }
@@ -62,19 +60,24 @@ public final class ExportBundle implements Serializable {
     Path materialize(Path parent, String expectedSha256) throws IOException {
         String arrived = identity(files);
         if (!arrived.equals(expectedSha256) || !sha256.equals(expectedSha256)) {
-            throw new IllegalStateException("export bundle: the files that reached this executor hash to " + arrived
-                    + ", expected SHA-256 " + expectedSha256 + " (" + String.join(", ", ExportLayout.REQUIRED_FILES) + ")");
+            throw new IllegalStateException(
+                    "export bundle: the files that reached this executor hash to " + arrived + ", expected SHA-256 "
+                            + expectedSha256 + " (" + String.join(", ", ExportLayout.REQUIRED_FILES) + ")");
         }
         Files.createDirectories(parent);
         Path dir = Files.createTempDirectory(parent, "sef-model-" + expectedSha256.substring(0, 12) + "-");
-        for (Map.Entry<String, byte[]> file : files.entrySet()) Files.write(dir.resolve(file.getKey()), file.getValue());
+        for (Map.Entry<String, byte[]> file : files.entrySet())
+            Files.write(dir.resolve(file.getKey()), file.getValue());
         return dir;
     }
 
     private static String identity(Map<String, byte[]> files) {
         StringBuilder listing = new StringBuilder();
         for (Map.Entry<String, byte[]> file : files.entrySet()) {
-            listing.append(hex(sha256(file.getValue()))).append("  ").append(file.getKey()).append('\n');
+            listing.append(hex(sha256(file.getValue())))
+                    .append("  ")
+                    .append(file.getKey())
+                    .append('\n');
         }
         return hex(sha256(listing.toString().getBytes(StandardCharsets.UTF_8)));
     }

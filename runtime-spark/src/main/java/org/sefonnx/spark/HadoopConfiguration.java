@@ -1,13 +1,12 @@
 package org.sefonnx.spark;
 
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.SparkSession;
-
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * The driver's Hadoop configuration for the executors (Configuration is Writable, not Serializable), so that a path
@@ -23,8 +22,10 @@ final class HadoopConfiguration implements Serializable {
     }
 
     static Broadcast<HadoopConfiguration> broadcast(SparkSession spark) {
-        return spark.sparkContext().broadcast(new HadoopConfiguration(spark.sparkContext().hadoopConfiguration()),
-                scala.reflect.ClassTag$.MODULE$.apply(HadoopConfiguration.class));
+        return spark.sparkContext()
+                .broadcast(
+                        new HadoopConfiguration(spark.sparkContext().hadoopConfiguration()),
+                        scala.reflect.ClassTag$.MODULE$.apply(HadoopConfiguration.class));
     }
 
     Configuration get() {

@@ -20,10 +20,10 @@ public final class ImageFiles {
      * images in bench/spark). With 8 KiB, partitions fill up with image bytes (at least one per core).
      */
     public static final long IMAGE_OPEN_COST_BYTES = 8 * 1024;
+
     private static final String GLOB_CHARACTERS = "*?[{";
 
-    private ImageFiles() {
-    }
+    private ImageFiles() {}
 
     /** The files of {@code globOrDirectory}: a directory, a file, or a glob (any Hadoop file system). */
     public static Dataset<Row> read(SparkSession spark, String globOrDirectory) {
@@ -31,7 +31,10 @@ public final class ImageFiles {
         String name = globOrDirectory.substring(slash + 1);
         String parent = slash < 0 ? "." : globOrDirectory.substring(0, Math.max(slash, 1));
         if (hasGlob(name) && !hasGlob(parent)) {
-            return spark.read().format("binaryFile").option("pathGlobFilter", name).load(parent);
+            return spark.read()
+                    .format("binaryFile")
+                    .option("pathGlobFilter", name)
+                    .load(parent);
         }
         return spark.read().format("binaryFile").load(globOrDirectory);
     }

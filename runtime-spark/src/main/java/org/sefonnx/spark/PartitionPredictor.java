@@ -1,23 +1,5 @@
 package org.sefonnx.spark;
 
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.RawLocalFileSystem;
-import org.apache.spark.SparkFiles;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.util.LongAccumulator;
-import org.apache.spark.util.TaskCompletionListener;
-import org.sefonnx.imaging.ImageDecodeException;
-import scala.jdk.javaapi.CollectionConverters;
-import org.sefonnx.imaging.ImageDecoder;
-import org.sefonnx.imaging.Preprocessor;
-import org.sefonnx.infer.Prediction;
-import org.sefonnx.infer.SefClassifier;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,6 +13,23 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.TaskCompletionListener;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.Preprocessor;
+import org.sefonnx.infer.Prediction;
+import org.sefonnx.infer.SefClassifier;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The executor side of {@link SparkClassifier#transform}: pulls a partition's rows in batches, runs each batch through
@@ -49,14 +48,24 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
     private final boolean inputIsBytes;
     /** Column that names a row in its error (the path), or -1 to name it by its position in the partition. */
     private final int originIndex;
+
     private final Broadcast<HadoopConfiguration> hadoop;
     private final LongAccumulator images;
     private final LongAccumulator failures;
     private final LongAccumulator sessions;
 
-    PartitionPredictor(Broadcast<ExportBundle> bundle, String sha256, int intraOpThreads, SparkClassifier.Options options,
-                       int inputIndex, boolean inputIsBytes, int originIndex, Broadcast<HadoopConfiguration> hadoop,
-                       LongAccumulator images, LongAccumulator failures, LongAccumulator sessions) {
+    PartitionPredictor(
+            Broadcast<ExportBundle> bundle,
+            String sha256,
+            int intraOpThreads,
+            SparkClassifier.Options options,
+            int inputIndex,
+            boolean inputIsBytes,
+            int originIndex,
+            Broadcast<HadoopConfiguration> hadoop,
+            LongAccumulator images,
+            LongAccumulator failures,
+            LongAccumulator sessions) {
         this.bundle = bundle;
         this.sha256 = sha256;
         this.intraOpThreads = intraOpThreads;
@@ -79,8 +88,9 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) throws IOException {
-        if (!rows.hasNext()) return rows;   // an empty partition opens nothing
-        SefClassifier classifier = ExecutorClassifiers.get(sha256, intraOpThreads, bundle::value, scratchRoot(), () -> sessions.add(1));
+        if (!rows.hasNext()) return rows; // an empty partition opens nothing
+        SefClassifier classifier =
+                ExecutorClassifiers.get(sha256, intraOpThreads, bundle::value, scratchRoot(), () -> sessions.add(1));
         Batches batches = new Batches(rows, classifier, Files.createTempDirectory(scratchRoot(), "sef-batch-"));
         TaskContext task = TaskContext.get();
         if (task != null) task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
@@ -126,7 +136,8 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
             String[] errors = new String[n];
             for (int i = 0; i < n; i++) {
                 Row row = batch.get(i);
-                origins[i] = originIndex >= 0 && !row.isNullAt(originIndex) ? row.getString(originIndex)
+                origins[i] = originIndex >= 0 && !row.isNullAt(originIndex)
+                        ? row.getString(originIndex)
                         : "row " + (rowsSeen + i) + " of partition " + partitionId();
                 try {
                     files[i] = localFile(row, i);
@@ -142,12 +153,14 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
             long failed = 0;
             for (int i = 0, g = 0; i < n; i++) {
                 Object[] values = new Object[batch.get(i).length() + (logits ? 5 : 4)];
-                for (int c = 0; c < batch.get(i).length(); c++) values[c] = batch.get(i).get(c);
+                for (int c = 0; c < batch.get(i).length(); c++)
+                    values[c] = batch.get(i).get(c);
                 int at = batch.get(i).length();
                 if (errors[i] == null) {
                     List<Prediction> ranked = predictions.get(g);
                     List<Row> top = new ArrayList<>(Math.min(topK, ranked.size()));
-                    for (Prediction p : ranked.subList(0, Math.min(topK, ranked.size()))) top.add(RowFactory.create(p.label(), p.probability()));
+                    for (Prediction p : ranked.subList(0, Math.min(topK, ranked.size())))
+                        top.add(RowFactory.create(p.label(), p.probability()));
                     values[at] = ranked.get(0).label();
                     values[at + 1] = ranked.get(0).probability();
                     // Row's external type for an array column is a Scala Seq
@@ -249,7 +262,9 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
     /** The exception's message without the (scratch) file name it starts with. */
     private static String problem(ImageDecodeException e) {
         String prefix = e.source() + ":";
-        return e.getMessage().startsWith(prefix) ? e.getMessage().substring(e.source().length()) : ": " + e.getMessage();
+        return e.getMessage().startsWith(prefix)
+                ? e.getMessage().substring(e.source().length())
+                : ": " + e.getMessage();
     }
 
     private static int partitionId() {

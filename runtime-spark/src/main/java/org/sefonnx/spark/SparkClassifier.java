@@ -1,5 +1,9 @@
 package org.sefonnx.spark;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -13,11 +17,6 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.infer.SefClassifier;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Adds SEF predictions to any {@code Dataset<Row>} of images on Spark: encoded bytes (Spark's {@code binaryFile}
@@ -67,7 +66,8 @@ public final class SparkClassifier implements AutoCloseable {
         public Options {
             if (topK < 1) throw new IllegalArgumentException("topK must be >= 1, got " + topK);
             if (batchSize < 1) throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
-            if (intraOpThreads < 0) throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
+            if (intraOpThreads < 0)
+                throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
         }
 
         /** Top 5, batches of 32, no logits, spark.task.cpus threads, column chosen from the schema. */
@@ -110,7 +110,8 @@ public final class SparkClassifier implements AutoCloseable {
         this.options = options;
         this.sha256 = exportBundle.sha256();
         this.intraOpThreads = intraOpThreads;
-        this.bundle = spark.sparkContext().broadcast(exportBundle, scala.reflect.ClassTag$.MODULE$.apply(ExportBundle.class));
+        this.bundle =
+                spark.sparkContext().broadcast(exportBundle, scala.reflect.ClassTag$.MODULE$.apply(ExportBundle.class));
         this.images = spark.sparkContext().longAccumulator("sef images");
         this.failures = spark.sparkContext().longAccumulator("sef failed images");
         this.sessions = spark.sparkContext().longAccumulator("sef sessions opened");
@@ -123,21 +124,28 @@ public final class SparkClassifier implements AutoCloseable {
      */
     public static SparkClassifier open(SparkSession spark, Path exportDir, Options options) throws IOException {
         ExportBundle exportBundle = ExportBundle.read(exportDir);
-        int threads = options.intraOpThreads() > 0 ? options.intraOpThreads()
+        int threads = options.intraOpThreads() > 0
+                ? options.intraOpThreads()
                 : Integer.parseInt(spark.sparkContext().getConf().get("spark.task.cpus", "1"));
         SparkClassifier classifier = new SparkClassifier(spark, options, exportBundle, threads);
         if (spark.sparkContext().isLocal()) {
-            ExecutorClassifiers.get(exportBundle.sha256(), threads, () -> exportBundle, PartitionPredictor.scratchRoot(),
+            ExecutorClassifiers.get(
+                    exportBundle.sha256(),
+                    threads,
+                    () -> exportBundle,
+                    PartitionPredictor.scratchRoot(),
                     () -> classifier.sessions.add(1));
         } else {
-            SefClassifier.open(exportDir, SefClassifier.Options.defaults().withIntraOpThreads(1)).close();
+            SefClassifier.open(exportDir, SefClassifier.Options.defaults().withIntraOpThreads(1))
+                    .close();
         }
         return classifier;
     }
 
     /** The columns {@link #transform} adds, in order. */
     public static StructType predictionSchema(boolean withLogits) {
-        StructType topK = new StructType().add(LABEL, DataTypes.StringType, false).add(PROBABILITY, DataTypes.FloatType, false);
+        StructType topK =
+                new StructType().add(LABEL, DataTypes.StringType, false).add(PROBABILITY, DataTypes.FloatType, false);
         StructType added = new StructType()
                 .add(LABEL, DataTypes.StringType, true)
                 .add(PROBABILITY, DataTypes.FloatType, true)
@@ -156,8 +164,9 @@ public final class SparkClassifier implements AutoCloseable {
         StructType added = predictionSchema(options.logits());
         for (String name : added.fieldNames()) {
             if (Arrays.asList(schema.fieldNames()).contains(name)) {
-                throw new IllegalArgumentException("input already has a column '" + name + "', which the predictions add; "
-                        + "rename or drop it (columns: " + String.join(", ", schema.fieldNames()) + ")");
+                throw new IllegalArgumentException(
+                        "input already has a column '" + name + "', which the predictions add; "
+                                + "rename or drop it (columns: " + String.join(", ", schema.fieldNames()) + ")");
             }
         }
         int inputIndex = inputColumn(schema);
@@ -165,8 +174,18 @@ public final class SparkClassifier implements AutoCloseable {
         int originIndex = bytes ? stringColumn(schema, PATH) : inputIndex;
         StructType output = schema;
         for (StructField field : added.fields()) output = output.add(field);
-        PartitionPredictor predictor = new PartitionPredictor(bundle, sha256, intraOpThreads, options, inputIndex, bytes, originIndex,
-                bytes ? null : HadoopConfiguration.broadcast(spark), images, failures, sessions);
+        PartitionPredictor predictor = new PartitionPredictor(
+                bundle,
+                sha256,
+                intraOpThreads,
+                options,
+                inputIndex,
+                bytes,
+                originIndex,
+                bytes ? null : HadoopConfiguration.broadcast(spark),
+                images,
+                failures,
+                sessions);
         return input.mapPartitions(predictor, Encoders.row(output));
     }
 
@@ -174,13 +193,17 @@ public final class SparkClassifier implements AutoCloseable {
         List<String> names = Arrays.asList(schema.fieldNames());
         String column = options.inputColumn();
         if (column == null) {
-            if (names.contains(CONTENT) && schema.apply(CONTENT).dataType().equals(DataTypes.BinaryType)) column = CONTENT;
+            if (names.contains(CONTENT) && schema.apply(CONTENT).dataType().equals(DataTypes.BinaryType))
+                column = CONTENT;
             else if (names.contains(PATH) && schema.apply(PATH).dataType().equals(DataTypes.StringType)) column = PATH;
-            else throw new IllegalArgumentException("input has neither a binary '" + CONTENT + "' nor a string '" + PATH
-                    + "' column (columns: " + schema.simpleString() + "); name the image column with Options.withInputColumn");
+            else
+                throw new IllegalArgumentException(
+                        "input has neither a binary '" + CONTENT + "' nor a string '" + PATH + "' column (columns: "
+                                + schema.simpleString() + "); name the image column with Options.withInputColumn");
         }
         if (!names.contains(column)) {
-            throw new IllegalArgumentException("input has no column '" + column + "' (columns: " + String.join(", ", names) + ")");
+            throw new IllegalArgumentException(
+                    "input has no column '" + column + "' (columns: " + String.join(", ", names) + ")");
         }
         DataType type = schema.apply(column).dataType();
         if (!type.equals(DataTypes.BinaryType) && !type.equals(DataTypes.StringType)) {
@@ -191,8 +214,10 @@ public final class SparkClassifier implements AutoCloseable {
     }
 
     private static int stringColumn(StructType schema, String name) {
-        return Arrays.asList(schema.fieldNames()).contains(name) && schema.apply(name).dataType().equals(DataTypes.StringType)
-                ? schema.fieldIndex(name) : -1;
+        return Arrays.asList(schema.fieldNames()).contains(name)
+                        && schema.apply(name).dataType().equals(DataTypes.StringType)
+                ? schema.fieldIndex(name)
+                : -1;
     }
 
     /** SHA-256 of the export's files (see {@link ExportBundle}): the model's identity on the executors. */

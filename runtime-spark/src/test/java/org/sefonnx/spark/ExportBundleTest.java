@@ -24,19 +24,27 @@ class ExportBundleTest {
     @Test
     void identityIsWhatSha256sumOfTheListingPrints() throws IOException, InterruptedException {
         Path export = TestExport.shared();
-        Process sha256sum = new ProcessBuilder("sh", "-c", "sha256sum model.onnx labels.txt preprocessing.properties | sha256sum")
-                .directory(export.toFile()).redirectErrorStream(true).start();
+        Process sha256sum = new ProcessBuilder(
+                        "sh", "-c", "sha256sum model.onnx labels.txt preprocessing.properties | sha256sum")
+                .directory(export.toFile())
+                .redirectErrorStream(true)
+                .start();
         String printed = new String(sha256sum.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, sha256sum.waitFor(), printed);
         ExportBundle bundle = ExportBundle.read(export);
         assertEquals(printed.split(" ")[0], bundle.sha256());
-        assertEquals(Files.size(export.resolve("model.onnx")) + Files.size(export.resolve("labels.txt"))
-                + Files.size(export.resolve("preprocessing.properties")), bundle.bytes());
+        assertEquals(
+                Files.size(export.resolve("model.onnx"))
+                        + Files.size(export.resolve("labels.txt"))
+                        + Files.size(export.resolve("preprocessing.properties")),
+                bundle.bytes());
     }
 
     @Test
     void otherLabelsAreAnotherIdentity(@TempDir Path dir) throws IOException {
-        assertNotEquals(ExportBundle.read(TestExport.shared()).sha256(), ExportBundle.read(TestExport.relabelled(dir, "x-")).sha256());
+        assertNotEquals(
+                ExportBundle.read(TestExport.shared()).sha256(),
+                ExportBundle.read(TestExport.relabelled(dir, "x-")).sha256());
     }
 
     @Test
@@ -44,7 +52,11 @@ class ExportBundleTest {
         ExportBundle bundle = ExportBundle.read(TestExport.shared());
         Path written = bundle.materialize(scratch, bundle.sha256());
         for (String file : ExportLayout.REQUIRED_FILES) {
-            assertTrue(Arrays.equals(Files.readAllBytes(TestExport.shared().resolve(file)), Files.readAllBytes(written.resolve(file))), file);
+            assertTrue(
+                    Arrays.equals(
+                            Files.readAllBytes(TestExport.shared().resolve(file)),
+                            Files.readAllBytes(written.resolve(file))),
+                    file);
         }
 
         ByteArrayOutputStream serialized = new ByteArrayOutputStream();
@@ -55,12 +67,13 @@ class ExportBundleTest {
         byte[] label = "albatross".getBytes(StandardCharsets.UTF_8);
         int at = indexOf(wire, label);
         assertTrue(at > 0, "labels.txt's bytes are in the serialized bundle");
-        wire[at] = 'A';   // one flipped byte in transit
+        wire[at] = 'A'; // one flipped byte in transit
         ExportBundle arrived;
         try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(wire))) {
             arrived = (ExportBundle) in.readObject();
         }
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> arrived.materialize(scratch, bundle.sha256()));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> arrived.materialize(scratch, bundle.sha256()));
         assertTrue(e.getMessage().contains("expected SHA-256 " + bundle.sha256()), e.getMessage());
     }
 

@@ -26,15 +26,20 @@ class ImageFilesTest {
 
     private static Set<String> names(List<Row> rows) {
         Set<String> names = new TreeSet<>();
-        for (Row row : rows) names.add(Path.of(URI.create(row.getAs(SparkClassifier.PATH))).getFileName().toString());
+        for (Row row : rows)
+            names.add(Path.of(URI.create(row.getAs(SparkClassifier.PATH)))
+                    .getFileName()
+                    .toString());
         return names;
     }
 
     @Test
-    void aGlobInTheFileNameListsTheFolderOnceWithoutASparkJob(@TempDir Path dir) throws IOException, InterruptedException {
+    void aGlobInTheFileNameListsTheFolderOnceWithoutASparkJob(@TempDir Path dir)
+            throws IOException, InterruptedException {
         List<Path> files = TestImages.write(dir, 40, 9L);
         Set<String> pngs = new TreeSet<>();
-        for (Path file : files) if (file.toString().endsWith(".png")) pngs.add(file.getFileName().toString());
+        for (Path file : files)
+            if (file.toString().endsWith(".png")) pngs.add(file.getFileName().toString());
         SparkSession spark = TestSpark.session();
         AtomicInteger jobsBeforeMarker = new AtomicInteger();
         CountDownLatch marker = new CountDownLatch(1);
@@ -58,11 +63,16 @@ class ImageFilesTest {
         } finally {
             spark.sparkContext().removeSparkListener(countJobs);
         }
-        assertEquals(19, pngs.size());   // kinds cycle RGB/gray/CMYK JPEG, RGB/RGBA/gray PNG
+        assertEquals(19, pngs.size()); // kinds cycle RGB/gray/CMYK JPEG, RGB/RGBA/gray PNG
         assertEquals(pngs, names(ImageFiles.read(spark, dir + "/*.png").collectAsList()));
         assertEquals(40, ImageFiles.read(spark, dir.toString()).count());
-        assertEquals(Set.of(files.get(3).getFileName().toString()), names(ImageFiles.read(spark, files.get(3).toString()).collectAsList()));
-        assertEquals(pngs, names(ImageFiles.read(spark, dir.getParent() + "/" + dir.getFileName() + "*/*.png").collectAsList()));
+        assertEquals(
+                Set.of(files.get(3).getFileName().toString()),
+                names(ImageFiles.read(spark, files.get(3).toString()).collectAsList()));
+        assertEquals(
+                pngs,
+                names(ImageFiles.read(spark, dir.getParent() + "/" + dir.getFileName() + "*/*.png")
+                        .collectAsList()));
     }
 
     @Test

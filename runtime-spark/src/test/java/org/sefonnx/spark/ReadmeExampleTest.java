@@ -27,16 +27,24 @@ class ReadmeExampleTest {
         PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
 
         // ---- README (paths as variables) ----
-        try (SparkClassifier classifier = SparkClassifier.open(spark, exportDir,
-                SparkClassifier.Options.defaults().withTopK(3))) {
-            classifier.transform(ImageFiles.read(spark, photos))
-                    .drop("content").write().parquet(predictionsParquet);
+        try (SparkClassifier classifier = SparkClassifier.open(
+                spark, exportDir, SparkClassifier.Options.defaults().withTopK(3))) {
+            classifier
+                    .transform(ImageFiles.read(spark, photos))
+                    .drop("content")
+                    .write()
+                    .parquet(predictionsParquet);
             out.println(classifier.failures() + " of " + classifier.images() + " images failed");
         }
         // ---- end of README ----
 
         // 18 pictures cycle through six formats: 9 JPEGs, plus the truncated one
         assertEquals("1 of 10 images failed\n", printed.toString(StandardCharsets.UTF_8));
-        assertEquals(9, spark.read().parquet(predictionsParquet).filter("error IS NULL AND size(top_k) = 3").count());
+        assertEquals(
+                9,
+                spark.read()
+                        .parquet(predictionsParquet)
+                        .filter("error IS NULL AND size(top_k) = 3")
+                        .count());
     }
 }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +36,7 @@ class SparkClassifierTest {
 
     @TempDir
     static Path folder;
+
     private static List<Path> files;
     private static Path corrupt;
 
@@ -56,14 +56,30 @@ class SparkClassifierTest {
 
     /** The reference: one single-threaded classifier in this process, one image per call. */
     private static SefClassifier reference() throws IOException {
-        return SefClassifier.open(TestExport.shared(), SefClassifier.Options.defaults().withIntraOpThreads(1).withTopK(TOP_K));
+        return SefClassifier.open(
+                TestExport.shared(),
+                SefClassifier.Options.defaults().withIntraOpThreads(1).withTopK(TOP_K));
     }
 
     @Test
     void fixturesCoverColourGrayCmykAndPngPictures() throws IOException {
-        Map<String, Long> kinds = files.stream().collect(Collectors.groupingBy(f -> f.getFileName().toString().split("-")[2], Collectors.counting()));
-        assertEquals(Map.of("rgb_jpeg.jpg", 10L, "gray_jpeg.jpg", 10L, "cmyk_jpeg.jpg", 10L, "rgb_png.png", 10L, "rgba_png.png", 10L,
-                "gray_png.png", 10L), kinds);
+        Map<String, Long> kinds = files.stream()
+                .collect(Collectors.groupingBy(f -> f.getFileName().toString().split("-")[2], Collectors.counting()));
+        assertEquals(
+                Map.of(
+                        "rgb_jpeg.jpg",
+                        10L,
+                        "gray_jpeg.jpg",
+                        10L,
+                        "cmyk_jpeg.jpg",
+                        10L,
+                        "rgb_png.png",
+                        10L,
+                        "rgba_png.png",
+                        10L,
+                        "gray_png.png",
+                        10L),
+                kinds);
         for (Path file : files) {
             String name = file.getFileName().toString();
             int expectedBands = name.contains("cmyk") ? 4 : name.contains("gray") ? 1 : name.contains("rgba") ? 4 : 3;
@@ -93,7 +109,10 @@ class SparkClassifierTest {
 
     /** Classifies {@code input} (every fixture) with logits and checks each row against {@link #reference()}. */
     private static void assertAllAgreeWithTheReference(Dataset<Row> input, int batch) throws IOException {
-        SparkClassifier.Options options = SparkClassifier.Options.defaults().withTopK(TOP_K).withBatchSize(batch).withLogits(true);
+        SparkClassifier.Options options = SparkClassifier.Options.defaults()
+                .withTopK(TOP_K)
+                .withBatchSize(batch)
+                .withLogits(true);
         List<Row> rows;
         try (SparkClassifier classifier = SparkClassifier.open(TestSpark.session(), TestExport.shared(), options)) {
             rows = classifier.transform(input).drop(SparkClassifier.CONTENT).collectAsList();
@@ -116,7 +135,10 @@ class SparkClassifierTest {
                 }
                 assertNull(row.getAs(SparkClassifier.ERROR), file.toString());
                 assertSamePredictions(reference.predict(file), row, file.toString());
-                assertArrayEquals(reference.logits(file), floats(row.getList(row.fieldIndex(SparkClassifier.LOGITS))), file.toString());
+                assertArrayEquals(
+                        reference.logits(file),
+                        floats(row.getList(row.fieldIndex(SparkClassifier.LOGITS))),
+                        file.toString());
                 compared++;
             }
         }
@@ -125,12 +147,18 @@ class SparkClassifierTest {
 
     private static void assertSamePredictions(List<Prediction> expected, Row row, String what) {
         assertEquals(expected.get(0).label(), row.getAs(SparkClassifier.LABEL), what);
-        assertEquals(Float.floatToIntBits(expected.get(0).probability()), Float.floatToIntBits(row.<Float>getAs(SparkClassifier.PROBABILITY)), what);
+        assertEquals(
+                Float.floatToIntBits(expected.get(0).probability()),
+                Float.floatToIntBits(row.<Float>getAs(SparkClassifier.PROBABILITY)),
+                what);
         List<Row> topK = row.getList(row.fieldIndex(SparkClassifier.TOP_K));
         assertEquals(TOP_K, topK.size(), what);
         for (int k = 0; k < TOP_K; k++) {
             assertEquals(expected.get(k).label(), topK.get(k).getString(0), what + " rank " + k);
-            assertEquals(Float.floatToIntBits(expected.get(k).probability()), Float.floatToIntBits(topK.get(k).getFloat(1)), what + " rank " + k);
+            assertEquals(
+                    Float.floatToIntBits(expected.get(k).probability()),
+                    Float.floatToIntBits(topK.get(k).getFloat(1)),
+                    what + " rank " + k);
         }
     }
 
@@ -146,15 +174,20 @@ class SparkClassifierTest {
         List<String> paths = new ArrayList<>();
         for (Path file : files.subList(0, 12)) paths.add(file.toString());
         paths.add(folder.resolve("missing.jpg").toString());
-        Dataset<Row> input = spark.createDataset(paths, Encoders.STRING()).toDF(SparkClassifier.PATH).repartition(3);
+        Dataset<Row> input = spark.createDataset(paths, Encoders.STRING())
+                .toDF(SparkClassifier.PATH)
+                .repartition(3);
         Map<String, Row> byPath = new HashMap<>();
-        try (SparkClassifier classifier = SparkClassifier.open(spark, TestExport.shared(), SparkClassifier.Options.defaults().withTopK(TOP_K))) {
-            for (Row row : classifier.transform(input).collectAsList()) byPath.put(row.getAs(SparkClassifier.PATH), row);
+        try (SparkClassifier classifier = SparkClassifier.open(
+                spark, TestExport.shared(), SparkClassifier.Options.defaults().withTopK(TOP_K))) {
+            for (Row row : classifier.transform(input).collectAsList())
+                byPath.put(row.getAs(SparkClassifier.PATH), row);
             assertEquals(13, classifier.images());
             assertEquals(1, classifier.failures());
         }
         try (SefClassifier reference = reference()) {
-            for (Path file : files.subList(0, 12)) assertSamePredictions(reference.predict(file), byPath.get(file.toString()), file.toString());
+            for (Path file : files.subList(0, 12))
+                assertSamePredictions(reference.predict(file), byPath.get(file.toString()), file.toString());
         }
         String missing = byPath.get(folder.resolve("missing.jpg").toString()).getAs(SparkClassifier.ERROR);
         assertNotNull(missing);
@@ -169,8 +202,14 @@ class SparkClassifierTest {
         Dataset<Row> input = binaryFiles().repartition(12);
         assertEquals(12, input.rdd().getNumPartitions());
         int before = ExecutorClassifiers.sessionsOpened();
-        try (SparkClassifier first = SparkClassifier.open(spark, export, SparkClassifier.Options.defaults().withBatchSize(4))) {
-            assertEquals(IMAGES + 1, first.transform(input).filter("error IS NULL AND label LIKE 'once-%'").count() + 1);
+        try (SparkClassifier first = SparkClassifier.open(
+                spark, export, SparkClassifier.Options.defaults().withBatchSize(4))) {
+            assertEquals(
+                    IMAGES + 1,
+                    first.transform(input)
+                                    .filter("error IS NULL AND label LIKE 'once-%'")
+                                    .count()
+                            + 1);
             assertEquals(1, first.sessionsOpened());
             assertEquals(IMAGES + 1, first.images());
         }
@@ -184,10 +223,13 @@ class SparkClassifierTest {
     @Test
     void inputsWithoutAnImageColumnOrWithAPredictionColumnAreRefusedNamingTheColumn() throws IOException {
         SparkSession spark = TestSpark.session();
-        try (SparkClassifier classifier = SparkClassifier.open(spark, TestExport.shared(), SparkClassifier.Options.defaults())) {
+        try (SparkClassifier classifier =
+                SparkClassifier.open(spark, TestExport.shared(), SparkClassifier.Options.defaults())) {
             Dataset<Row> numbers = spark.range(3).toDF("id");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> classifier.transform(numbers));
-            assertTrue(e.getMessage().contains("neither a binary 'content' nor a string 'path' column"), e.getMessage());
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> classifier.transform(numbers));
+            assertTrue(
+                    e.getMessage().contains("neither a binary 'content' nor a string 'path' column"), e.getMessage());
             Dataset<Row> labelled = binaryFiles().withColumnRenamed("length", "label");
             e = assertThrows(IllegalArgumentException.class, () -> classifier.transform(labelled));
             assertTrue(e.getMessage().startsWith("input already has a column 'label'"), e.getMessage());

@@ -7,8 +7,7 @@ import org.apache.spark.sql.SparkSession;
 
 /** The package-private fixtures of this package for the tests of other packages (cli). */
 public final class SparkTestFixtures {
-    private SparkTestFixtures() {
-    }
+    private SparkTestFixtures() {}
 
     public static SparkSession spark() {
         return TestSpark.session();

@@ -1,22 +1,20 @@
 package org.sefonnx.spark;
 
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.golden.GoldenTensors;
-import org.sefonnx.imaging.PreprocessingSpec;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.golden.GoldenTensors;
+import org.sefonnx.imaging.PreprocessingSpec;
 
 /** Export directories of the golden model of {@link GoldenTensors} (ResNet-18, 5 classes, 32 px), built by the generator. */
 final class TestExport extends GoldenTensors {
     private static Path shared;
 
-    private TestExport() {
-    }
+    private TestExport() {}
 
     /** One export for the whole test JVM (building it takes seconds); do not modify it. */
     static synchronized Path shared() throws IOException {
@@ -24,8 +22,13 @@ final class TestExport extends GoldenTensors {
             Path dir = Files.createTempDirectory("sef-spark-export");
             InferenceGraph.write(SPEC, tensors(), dir.resolve(ExportLayout.MODEL));
             Files.write(dir.resolve(ExportLayout.LABELS), LABELS, StandardCharsets.UTF_8);
-            Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PreprocessingSpec.resize(SPEC.imageSize()).withModel(SPEC.id(), SPEC.numClasses()).toText());
-            for (String file : ExportLayout.REQUIRED_FILES) dir.resolve(file).toFile().deleteOnExit();
+            Files.writeString(
+                    dir.resolve(ExportLayout.PREPROCESSING),
+                    PreprocessingSpec.resize(SPEC.imageSize())
+                            .withModel(SPEC.id(), SPEC.numClasses())
+                            .toText());
+            for (String file : ExportLayout.REQUIRED_FILES)
+                dir.resolve(file).toFile().deleteOnExit();
             dir.toFile().deleteOnExit();
             shared = dir;
         }

@@ -31,7 +31,12 @@ import javax.imageio.stream.ImageOutputStream;
 public final class TestImages {
     /** The formats, in the order {@link #write} cycles through them. */
     public enum Kind {
-        RGB_JPEG("jpg"), GRAY_JPEG("jpg"), CMYK_JPEG("jpg"), RGB_PNG("png"), RGBA_PNG("png"), GRAY_PNG("png");
+        RGB_JPEG("jpg"),
+        GRAY_JPEG("jpg"),
+        CMYK_JPEG("jpg"),
+        RGB_PNG("png"),
+        RGBA_PNG("png"),
+        GRAY_PNG("png");
 
         final String extension;
 
@@ -40,8 +45,7 @@ public final class TestImages {
         }
     }
 
-    private TestImages() {
-    }
+    private TestImages() {}
 
     /** Writes {@code count} pictures into {@code dir} as {@code img-0000-rgb_jpeg.jpg} ...; returns them in order. */
     public static List<Path> write(Path dir, int count, long seed) throws IOException {
@@ -52,7 +56,8 @@ public final class TestImages {
             Kind kind = Kind.values()[i % Kind.values().length];
             int width = 24 + random.nextInt(120);
             int height = 24 + random.nextInt(100);
-            Path file = dir.resolve(String.format("img-%04d-%s.%s", i, kind.name().toLowerCase(), kind.extension));
+            Path file =
+                    dir.resolve(String.format("img-%04d-%s.%s", i, kind.name().toLowerCase(), kind.extension));
             write(kind, scene(width, height, random.split()), file);
             files.add(file);
         }
@@ -73,7 +78,8 @@ public final class TestImages {
         g.setPaint(new GradientPaint(0, 0, sky, 0, height, sky.darker()));
         g.fillRect(0, 0, width, height);
         g.setColor(new Color(random.nextInt(256), random.nextInt(256), random.nextInt(256)));
-        g.fill(new Ellipse2D.Double(random.nextDouble() * width, random.nextDouble() * height, width / 3.0, width / 3.0));
+        g.fill(new Ellipse2D.Double(
+                random.nextDouble() * width, random.nextDouble() * height, width / 3.0, width / 3.0));
         g.setColor(new Color(random.nextInt(256), random.nextInt(256), random.nextInt(256)));
         g.fill(new Ellipse2D.Double(width * 0.3, height * 0.4, width * 0.4, height * 0.25));
         g.dispose();
@@ -82,8 +88,13 @@ public final class TestImages {
                 int argb = image.getRGB(x, y);
                 int n = random.nextInt(-10, 11);
                 int alpha = 96 + (x * 159 / width);
-                image.setRGB(x, y, (alpha << 24) | (clamp(((argb >> 16) & 0xFF) + n) << 16) | (clamp(((argb >> 8) & 0xFF) + n) << 8)
-                        | clamp((argb & 0xFF) + n));
+                image.setRGB(
+                        x,
+                        y,
+                        (alpha << 24)
+                                | (clamp(((argb >> 16) & 0xFF) + n) << 16)
+                                | (clamp(((argb >> 8) & 0xFF) + n) << 8)
+                                | clamp((argb & 0xFF) + n));
             }
         }
         return image;
@@ -110,7 +121,8 @@ public final class TestImages {
 
     /** A four-band raster with naive CMYK from RGB (K = 255 - max): written as is, it makes a CMYK JPEG. */
     private static Raster cmyk(BufferedImage argb) {
-        WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, argb.getWidth(), argb.getHeight(), 4, null);
+        WritableRaster raster =
+                Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, argb.getWidth(), argb.getHeight(), 4, null);
         int[] pixel = new int[4];
         for (int y = 0; y < argb.getHeight(); y++) {
             for (int x = 0; x < argb.getWidth(); x++) {

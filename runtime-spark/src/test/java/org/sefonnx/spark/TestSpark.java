@@ -9,8 +9,7 @@ final class TestSpark {
 
     private static SparkSession session;
 
-    private TestSpark() {
-    }
+    private TestSpark() {}
 
     static synchronized SparkSession session() {
         if (session == null) {

@@ -29,8 +29,13 @@ public final class SefLossReference {
      * @param groupChannels channels per group (contiguous)
      * @param paperForm  the paper's ½(‖D‖²_F − 2‖diag D‖²) instead of the code's form
      */
-    public static Terms compute(double[][] global, double[][][] groups, long[] labels, double[][][] features,
-                                int[] groupChannels, boolean paperForm) {
+    public static Terms compute(
+            double[][] global,
+            double[][][] groups,
+            long[] labels,
+            double[][][] features,
+            int[] groupChannels,
+            boolean paperForm) {
         int b = global.length;
         double ce = 0, entropy = 0;
         double[][] pw = new double[b][];

@@ -1,5 +1,11 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.TensorNames;
@@ -9,13 +15,6 @@ import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.DemoR18Model;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The generated artifacts load into ORT's training API (bytedeco, CPU) and one TrainStep + OptimizerStep runs. */
 class ArtifactsLoadInOrtTest {
@@ -32,9 +31,14 @@ class ArtifactsLoadInOrtTest {
             assertEquals(DemoR18Model.TRAINABLE_PARAMETER_COUNT, t.parameterCount(true));
             oneStep(t, spec, 4);
             // the eval graph returns logits and probabilities of shape [batch, K]
-            List<HostTensor> ev = t.evalStep(List.of(Ort.images(4, spec.imageSize(), 2), Ort.labels(4, spec.numClasses())));
-            assertArrayEquals(new long[]{4, DemoR18Model.NUM_CLASSES}, ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.LOGITS)).shape());
-            float[] p = ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.PROBABILITIES)).toFloats();
+            List<HostTensor> ev =
+                    t.evalStep(List.of(Ort.images(4, spec.imageSize(), 2), Ort.labels(4, spec.numClasses())));
+            assertArrayEquals(
+                    new long[] {4, DemoR18Model.NUM_CLASSES},
+                    ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.LOGITS))
+                            .shape());
+            float[] p = ev.get(DemoR18Model.EVAL_STEP.outputIndex(TensorNames.PROBABILITIES))
+                    .toFloats();
             for (int b = 0; b < 4; b++) {
                 double sum = 0;
                 for (int k = 0; k < DemoR18Model.NUM_CLASSES; k++) sum += p[b * DemoR18Model.NUM_CLASSES + k];
@@ -47,7 +51,11 @@ class ArtifactsLoadInOrtTest {
     void resnet50AtSmallImageSizeTrainsOneStep() throws Exception {
         ModelSpec spec = ModelSpec.of("r50-small", 50, 10, 3, 64);
         try (OrtAdapter.Training t = Ort.open(spec, dir, 7)) {
-            assertEquals(TrainingArtifacts.build(spec).trainable().stream().mapToLong(x -> x.numel()).sum(), t.parameterCount(true));
+            assertEquals(
+                    TrainingArtifacts.build(spec).trainable().stream()
+                            .mapToLong(x -> x.numel())
+                            .sum(),
+                    t.parameterCount(true));
             oneStep(t, spec, 2);
         }
     }
@@ -63,10 +71,13 @@ class ArtifactsLoadInOrtTest {
     static void oneStep(OrtAdapter.Training t, ModelSpec spec, int batch) {
         t.setLearningRate(0.01f);
         float[] before = t.copyParameters(true);
-        List<HostTensor> out = t.trainStep(List.of(Ort.images(batch, spec.imageSize(), 1), Ort.labels(batch, spec.numClasses())));
+        List<HostTensor> out =
+                t.trainStep(List.of(Ort.images(batch, spec.imageSize(), 1), Ort.labels(batch, spec.numClasses())));
         assertEquals(TensorNames.LOSS_TERMS.size(), out.size());
         for (HostTensor o : out) assertTrue(Float.isFinite(o.scalar()), "non-finite loss term");
-        float total = out.get(1).scalar() + (float) spec.lambda() * out.get(2).scalar() + (float) spec.gamma() * out.get(3).scalar()
+        float total = out.get(1).scalar()
+                + (float) spec.lambda() * out.get(2).scalar()
+                + (float) spec.gamma() * out.get(3).scalar()
                 + (float) spec.phi() * out.get(4).scalar();
         assertEquals(total, out.get(0).scalar(), 1e-5 * Math.abs(total), "loss = CE + λE + γS + φL");
         t.optimizerStep();

@@ -1,22 +1,20 @@
 package org.sefonnx.validation;
 
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.artifacts.GradientCheckGraph;
-import org.sefonnx.generator.artifacts.InitialWeights;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import org.sefonnx.generator.model.ConvLowering;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.GradientCheckGraph;
+import org.sefonnx.generator.artifacts.InitialWeights;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /** A {@link GradientCheckGraph} in a plain ORT session: evaluates loss terms and gradients at given weights. */
 final class GradientGraphSession implements AutoCloseable {
@@ -28,11 +26,13 @@ final class GradientGraphSession implements AutoCloseable {
         this(spec, dir, extraOutputs, ConvLowering.CONV);
     }
 
-    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering) throws IOException {
+    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering)
+            throws IOException {
         this(spec, dir, extraOutputs, lowering, Ort.CPU);
     }
 
-    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering, OrtAdapter.SessionConfig config)
+    GradientGraphSession(
+            ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering, OrtAdapter.SessionConfig config)
             throws IOException {
         this.spec = spec;
         this.built = GradientCheckGraph.build(spec, extraOutputs, lowering);
@@ -49,7 +49,8 @@ final class GradientGraphSession implements AutoCloseable {
     }
 
     /** Runs the graph; returns the requested outputs by name. */
-    Map<String, HostTensor> run(Map<String, float[]> weights, HostTensor images, HostTensor labels, List<String> outputs) {
+    Map<String, HostTensor> run(
+            Map<String, float[]> weights, HostTensor images, HostTensor labels, List<String> outputs) {
         List<String> names = new ArrayList<>(List.of(TensorNames.IMAGES, TensorNames.LABELS));
         List<HostTensor> inputs = new ArrayList<>(List.of(images, labels));
         for (CheckpointTensor t : built.inputs()) {
@@ -63,7 +64,9 @@ final class GradientGraphSession implements AutoCloseable {
     }
 
     List<String> gradientOutputs() {
-        return built.parameters().stream().map(t -> t.name() + GradientCheckGraph.GRAD_SUFFIX).toList();
+        return built.parameters().stream()
+                .map(t -> t.name() + GradientCheckGraph.GRAD_SUFFIX)
+                .toList();
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.sefonnx.validation;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.sefonnx.generator.model.Forward;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.Parameters;
@@ -7,12 +9,9 @@ import org.sefonnx.generator.model.SefHeads;
 import org.sefonnx.generator.model.SefLoss;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
-import org.sefonnx.generator.onnx.Ops;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /** The SEF loss terms alone, on feature-map and logits inputs: what the loss tests feed their own values to. */
 final class LossGraph {

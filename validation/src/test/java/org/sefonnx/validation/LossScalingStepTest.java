@@ -1,5 +1,14 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ArtifactLayout;
@@ -12,16 +21,6 @@ import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The loss-scaling machinery of the fp16 graph, run numerically on the CPU around float32 arithmetic (ORT has no CPU
@@ -39,8 +38,12 @@ class LossScalingStepTest {
         Path d = Files.createDirectories(dir.resolve(name));
         ArtifactWriter.writeModels(TrainingArtifacts.build(SPEC, arithmetic), d);
         ArtifactWriter.writeInitialCheckpoint(SPEC, 42L, d);
-        OrtAdapter.Training t = Ort.ADAPTER.openTraining(d.resolve(ArtifactLayout.CHECKPOINT), d.resolve(ArtifactLayout.TRAINING_MODEL),
-                d.resolve(ArtifactLayout.EVAL_MODEL), d.resolve(ArtifactLayout.OPTIMIZER_MODEL), Ort.CPU);
+        OrtAdapter.Training t = Ort.ADAPTER.openTraining(
+                d.resolve(ArtifactLayout.CHECKPOINT),
+                d.resolve(ArtifactLayout.TRAINING_MODEL),
+                d.resolve(ArtifactLayout.EVAL_MODEL),
+                d.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                Ort.CPU);
         t.setLearningRate((float) SPEC.learningRate());
         return t;
     }
@@ -50,7 +53,10 @@ class LossScalingStepTest {
     }
 
     static List<HostTensor> scaled(int step, float scale) {
-        return List.of(Ort.images(BATCH, SPEC.imageSize(), 100 + step), Ort.labels(BATCH, SPEC.numClasses()), HostTensor.floats(new float[]{scale}));
+        return List.of(
+                Ort.images(BATCH, SPEC.imageSize(), 100 + step),
+                Ort.labels(BATCH, SPEC.numClasses()),
+                HostTensor.floats(new float[] {scale}));
     }
 
     /** One TrainStep; runs the optimizer step when {@code optimize}. Returns the outputs. */
@@ -73,14 +79,20 @@ class LossScalingStepTest {
     @Test
     void unscaledGradientsTrainAsThePlainGraphStepForStep() throws IOException {
         try (OrtAdapter.Training plain = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, false), "plain");
-             OrtAdapter.Training withScaling = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, true), "scaled")) {
-            assertEquals(List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE), withScaling.trainInputNames());
+                OrtAdapter.Training withScaling = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, true), "scaled")) {
+            assertEquals(
+                    List.of(TensorNames.IMAGES, TensorNames.LABELS, TensorNames.LOSS_SCALE),
+                    withScaling.trainInputNames());
             assertEquals(StepSignature.trainStep(true).outputs(), withScaling.trainOutputNames());
             for (int s = 0; s < 3; s++) {
                 List<HostTensor> a = step(plain, batch(s), true);
                 List<HostTensor> b = step(withScaling, scaled(s, 65536f), true);
                 assertTrue(b.get(5).flag(), "step " + s + " finite");
-                assertEquals(a.get(0).scalar(), b.get(0).scalar(), 1e-6 * Math.abs(a.get(0).scalar()), "the loss output is unscaled");
+                assertEquals(
+                        a.get(0).scalar(),
+                        b.get(0).scalar(),
+                        1e-6 * Math.abs(a.get(0).scalar()),
+                        "the loss output is unscaled");
             }
             float[] wa = plain.copyParameters(true), wb = withScaling.copyParameters(true);
             // a power-of-two scale is exact in float32: (g·2^16)·2^-16 = g unless a gradient underflows
@@ -92,19 +104,28 @@ class LossScalingStepTest {
     @Test
     void aNonFiniteStepKeepsMomentumAndWeightsAndTheNextStepMatchesARunWithoutIt() throws IOException {
         try (OrtAdapter.Training reference = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, false), "reference");
-             OrtAdapter.Training withScaling = open(new TrainingArtifacts.Arithmetic(DType.FLOAT, true), "skipping")) {
+                OrtAdapter.Training withScaling =
+                        open(new TrainingArtifacts.Arithmetic(DType.FLOAT, true), "skipping")) {
             List<String> momentumNames = TrainingArtifacts.checkpointTensors(SPEC).stream()
-                    .filter(t -> t.role() == CheckpointTensor.Role.MOMENTUM).map(CheckpointTensor::name).toList();
+                    .filter(t -> t.role() == CheckpointTensor.Role.MOMENTUM)
+                    .map(CheckpointTensor::name)
+                    .toList();
             assertTrue(step(withScaling, scaled(0, 65536f), true).get(5).flag());
             step(reference, batch(0), true);
             float[] weightsBefore = withScaling.copyParameters(true);
-            List<float[]> momentumBefore = momentumNames.stream().map(n -> withScaling.tensor(n).toFloats()).toList();
+            List<float[]> momentumBefore = momentumNames.stream()
+                    .map(n -> withScaling.tensor(n).toFloats())
+                    .toList();
 
             // an infinite scale makes every gradient inf or NaN, as an fp16 overflow would
             List<HostTensor> bad = step(withScaling, scaled(1, Float.POSITIVE_INFINITY), false);
             assertFalse(bad.get(5).flag(), "the all-finite flag reports the overflow");
             for (int i = 0; i < momentumNames.size(); i++) {
-                assertArrayEquals(momentumBefore.get(i), withScaling.tensor(momentumNames.get(i)).toFloats(), 0f, momentumNames.get(i));
+                assertArrayEquals(
+                        momentumBefore.get(i),
+                        withScaling.tensor(momentumNames.get(i)).toFloats(),
+                        0f,
+                        momentumNames.get(i));
             }
             assertArrayEquals(weightsBefore, withScaling.copyParameters(true), 0f);
 
@@ -113,7 +134,9 @@ class LossScalingStepTest {
             step(reference, batch(2), true);
             double rel = relativeDifference(reference.copyParameters(true), withScaling.copyParameters(true));
             assertTrue(rel < 1e-6, "weights after the step following the skip differ by " + rel);
-            double momentumRel = relativeDifference(reference.tensor(momentumNames.get(0)).toFloats(), withScaling.tensor(momentumNames.get(0)).toFloats());
+            double momentumRel = relativeDifference(
+                    reference.tensor(momentumNames.get(0)).toFloats(),
+                    withScaling.tensor(momentumNames.get(0)).toFloats());
             assertTrue(momentumRel < 1e-5, "momentum of " + momentumNames.get(0) + " differs by " + momentumRel);
         }
     }

@@ -1,5 +1,12 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -8,14 +15,6 @@ import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The training artifacts' optimizer and BatchNorm statistics against Java references over several steps: PyTorch's
@@ -39,12 +38,13 @@ class MomentumSgdAndBatchNormStatsTest {
     @ParameterizedTest(name = "weight decay {0}")
     @CsvSource({"0", "0.001"})
     void sixStepsMatchPyTorchSgdAndRunningStatistics(double weightDecay) throws Exception {
-        ModelSpec spec = ModelSpec.of("optim-check", 18, CLASSES, 2, SIZE).withOptimizer(ModelSpec.Optimizer.SGD_MOMENTUM, 0.9, weightDecay);
+        ModelSpec spec = ModelSpec.of("optim-check", 18, CLASSES, 2, SIZE)
+                .withOptimizer(ModelSpec.Optimizer.SGD_MOMENTUM, 0.9, weightDecay);
         long seed = 3;
         List<String> convOutputs = new ArrayList<>();
         for (String[] bn : BATCH_NORMS) convOutputs.add(bn[1]);
         try (OrtAdapter.Training t = Ort.open(spec, dir.resolve("artifacts"), seed);
-             GradientGraphSession g = new GradientGraphSession(spec, dir, convOutputs)) {
+                GradientGraphSession g = new GradientGraphSession(spec, dir, convOutputs)) {
             t.setLearningRate(LR);
             Map<String, float[]> init = g.initialWeights(seed);
             Map<String, double[]> w = new HashMap<>(), m = new HashMap<>(), stats = new HashMap<>();
@@ -71,7 +71,8 @@ class MomentumSgdAndBatchNormStatsTest {
                 for (String c : convOutputs) outs.add("out." + c);
                 Map<String, HostTensor> o = g.run(feed, x, y, outs);
                 for (CheckpointTensor p : g.built.parameters()) {
-                    float[] grad = o.get(p.name() + GradientCheckGraph.GRAD_SUFFIX).toFloats();
+                    float[] grad =
+                            o.get(p.name() + GradientCheckGraph.GRAD_SUFFIX).toFloats();
                     double[] wp = w.get(p.name()), mp = m.get(p.name());
                     for (int i = 0; i < wp.length; i++) {
                         mp[i] = 0.9 * mp[i] + grad[i] + weightDecay * wp[i];
@@ -85,12 +86,21 @@ class MomentumSgdAndBatchNormStatsTest {
                 t.lazyResetGrad();
 
                 for (CheckpointTensor p : g.built.parameters()) {
-                    worstWeight = Math.max(worstWeight, maxAbsDiff(t.tensor(p.name()).toFloats(), w.get(p.name())));
-                    worstMomentum = Math.max(worstMomentum, maxAbsDiff(t.tensor(p.name() + CheckpointTensor.MOMENTUM_SUFFIX).toFloats(), m.get(p.name())));
+                    worstWeight =
+                            Math.max(worstWeight, maxAbsDiff(t.tensor(p.name()).toFloats(), w.get(p.name())));
+                    worstMomentum = Math.max(
+                            worstMomentum,
+                            maxAbsDiff(
+                                    t.tensor(p.name() + CheckpointTensor.MOMENTUM_SUFFIX)
+                                            .toFloats(),
+                                    m.get(p.name())));
                 }
-                for (var e : stats.entrySet()) worstStat = Math.max(worstStat, maxAbsDiff(t.tensor(e.getKey()).toFloats(), e.getValue()));
+                for (var e : stats.entrySet())
+                    worstStat =
+                            Math.max(worstStat, maxAbsDiff(t.tensor(e.getKey()).toFloats(), e.getValue()));
             }
-            System.out.printf("[momentum sgd] wd=%s, %d steps: max |w - ref| %.2e, max |m - ref| %.2e, max |running stat - ref| %.2e%n",
+            System.out.printf(
+                    "[momentum sgd] wd=%s, %d steps: max |w - ref| %.2e, max |m - ref| %.2e, max |running stat - ref| %.2e%n",
                     weightDecay, STEPS, worstWeight, worstMomentum, worstStat);
             assertTrue(worstWeight < TOLERANCE, "weights drift from PyTorch SGD: " + worstWeight);
             assertTrue(worstMomentum < TOLERANCE, "momentum buffers drift from PyTorch SGD: " + worstMomentum);
@@ -108,7 +118,11 @@ class MomentumSgdAndBatchNormStatsTest {
             double sum = 0;
             for (int b = 0; b < n; b++) for (int p = 0; p < hw; p++) sum += v[(b * c + ch) * hw + p];
             double mean = sum / (n * hw), sq = 0;
-            for (int b = 0; b < n; b++) for (int p = 0; p < hw; p++) { double d = v[(b * c + ch) * hw + p] - mean; sq += d * d; }
+            for (int b = 0; b < n; b++)
+                for (int p = 0; p < hw; p++) {
+                    double d = v[(b * c + ch) * hw + p] - mean;
+                    sq += d * d;
+                }
             rm[ch] = 0.9 * rm[ch] + 0.1 * mean;
             rv[ch] = 0.9 * rv[ch] + 0.1 * sq / (n * hw - 1);
         }

@@ -1,5 +1,13 @@
 package org.sefonnx.validation;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BiFunction;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.onnx.DType;
@@ -10,22 +18,18 @@ import org.sefonnx.generator.onnx.Value;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.function.BiFunction;
-
 /**
  * Finite-difference check of one gradient rule: a graph with the op under test, loss = Σ y ⊙ R for a fixed random
  * R, the autodiff backward of it, and central differences of the loss w.r.t. every input element.
  */
 final class RuleCheck {
     /** How input values are drawn: away from the kinks and poles of the op under test. */
-    enum Draw { GAUSSIAN, POSITIVE, AWAY_FROM_ZERO, DISTINCT }
+    enum Draw {
+        GAUSSIAN,
+        POSITIVE,
+        AWAY_FROM_ZERO,
+        DISTINCT
+    }
 
     record Input(Shape shape, Draw draw) {
         /** The fed sizes: a symbolic dimension (e.g. the batch) is fed as 3. */
@@ -47,7 +51,8 @@ final class RuleCheck {
      * @param dtype   DOUBLE where ORT's CPU kernels (forward and backward) have a double version, else FLOAT
      * @param build   builds the op on the given inputs
      */
-    record Case(String rule, String label, DType dtype, List<Input> inputs, BiFunction<Ops, List<Value>, Value> build) {}
+    record Case(
+            String rule, String label, DType dtype, List<Input> inputs, BiFunction<Ops, List<Value>, Value> build) {}
 
     /** The outcome: worst |numeric − analytic| relative to the largest analytic gradient. */
     record Result(Case c, double maxAbsError, double maxGradient, double relativeError) {}
@@ -59,12 +64,14 @@ final class RuleCheck {
         Graph g = new Graph("rule_" + c.label());
         Ops ops = new Ops(g);
         List<Value> xs = new ArrayList<>();
-        for (int i = 0; i < c.inputs().size(); i++) xs.add(g.input("x" + i, c.dtype(), c.inputs().get(i).shape()));
+        for (int i = 0; i < c.inputs().size(); i++)
+            xs.add(g.input("x" + i, c.dtype(), c.inputs().get(i).shape()));
         Value y = c.build().apply(ops, xs);
         Shape ys = y.requireShape();
         double[] weights = new double[(int) ys.numel()];
         for (int i = 0; i < weights.length; i++) weights[i] = r.nextGaussian();
-        Value loss = ops.reduceSum("loss", ops.mul("weighted", y, g.constant(c.dtype(), ys, weights)), Ops.allAxes(y), false);
+        Value loss = ops.reduceSum(
+                "loss", ops.mul("weighted", y, g.constant(c.dtype(), ys, weights)), Ops.allAxes(y), false);
         g.output(loss);
         Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, xs);
         List<String> outs = new ArrayList<>(List.of(loss.name()));
@@ -98,7 +105,8 @@ final class RuleCheck {
         }
     }
 
-    private static double lossOf(OrtAdapter.Inference s, List<String> names, Case c, List<double[]> values, String loss) {
+    private static double lossOf(
+            OrtAdapter.Inference s, List<String> names, Case c, List<double[]> values, String loss) {
         return s.run(names, tensors(c, values), List.of(loss)).get(0).toDoubles()[0];
     }
 
@@ -118,13 +126,18 @@ final class RuleCheck {
         return t;
     }
 
-
     private static double[] draw(Input in, Random r) {
         double[] v = new double[in.numel()];
         switch (in.draw()) {
-            case GAUSSIAN -> { for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian(); }
-            case POSITIVE -> { for (int i = 0; i < v.length; i++) v[i] = 0.5 + r.nextDouble(); }
-            case AWAY_FROM_ZERO -> { for (int i = 0; i < v.length; i++) v[i] = (0.2 + r.nextDouble()) * (r.nextBoolean() ? 1 : -1); }
+            case GAUSSIAN -> {
+                for (int i = 0; i < v.length; i++) v[i] = r.nextGaussian();
+            }
+            case POSITIVE -> {
+                for (int i = 0; i < v.length; i++) v[i] = 0.5 + r.nextDouble();
+            }
+            case AWAY_FROM_ZERO -> {
+                for (int i = 0; i < v.length; i++) v[i] = (0.2 + r.nextDouble()) * (r.nextBoolean() ? 1 : -1);
+            }
             case DISTINCT -> {
                 // a shuffled grid 0.1 apart: no ties for MaxPool, and a ±step probe never reorders neighbours
                 List<Integer> idx = new ArrayList<>();

@@ -1,5 +1,13 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -9,15 +17,6 @@ import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
-
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * End-to-end check of the full SEF loss through a ResNet-18: the loss terms against {@link SefLossReference} on
@@ -45,27 +44,47 @@ class SefGradientCheckTest {
         try (GradientGraphSession s = new GradientGraphSession(spec, dir, List.of(), lowering)) {
             Map<String, float[]> w = s.initialWeights(5);
             HostTensor x = Ort.images(BATCH, SIZE, 11);
-            HostTensor y = HostTensor.longs(new long[]{1, 3}, BATCH);
-            List<String> outs = new ArrayList<>(List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION,
-                    TensorNames.GROUPING, TensorNames.LOGITS, GradientCheckGraph.FEATURE_MAP));
+            HostTensor y = HostTensor.longs(new long[] {1, 3}, BATCH);
+            List<String> outs = new ArrayList<>(List.of(
+                    TensorNames.LOSS,
+                    TensorNames.CROSS_ENTROPY,
+                    TensorNames.ENTROPY,
+                    TensorNames.DISTILLATION,
+                    TensorNames.GROUPING,
+                    TensorNames.LOGITS,
+                    GradientCheckGraph.FEATURE_MAP));
             for (int g = 0; g < groups; g++) outs.add(GradientCheckGraph.GROUP_LOGITS + g);
             outs.addAll(s.gradientOutputs());
             Map<String, HostTensor> o = s.run(w, x, y, outs);
 
             // loss terms against the independent reference, on this graph's own features and logits
             double[][][] groupLogits = new double[groups][][];
-            for (int g = 0; g < groups; g++) groupLogits[g] = matrix(o.get(GradientCheckGraph.GROUP_LOGITS + g).toFloats(), BATCH, CLASSES);
+            for (int g = 0; g < groups; g++)
+                groupLogits[g] =
+                        matrix(o.get(GradientCheckGraph.GROUP_LOGITS + g).toFloats(), BATCH, CLASSES);
             int c = spec.featureChannels(), hw = spec.featureMapSize() * spec.featureMapSize();
             float[] fm = o.get(GradientCheckGraph.FEATURE_MAP).toFloats();
             double[][][] features = new double[BATCH][c][hw];
-            for (int b = 0; b < BATCH; b++) for (int ch = 0; ch < c; ch++) for (int p = 0; p < hw; p++) features[b][ch][p] = fm[(b * c + ch) * hw + p];
-            SefLossReference.Terms ref = SefLossReference.compute(matrix(o.get(TensorNames.LOGITS).toFloats(), BATCH, CLASSES), groupLogits,
-                    new long[]{1, 3}, features, spec.groupChannels(), false);
-            assertEquals(ref.crossEntropy(), o.get(TensorNames.CROSS_ENTROPY).scalar(), 1e-5 * Math.abs(ref.crossEntropy()));
+            for (int b = 0; b < BATCH; b++)
+                for (int ch = 0; ch < c; ch++)
+                    for (int p = 0; p < hw; p++) features[b][ch][p] = fm[(b * c + ch) * hw + p];
+            SefLossReference.Terms ref = SefLossReference.compute(
+                    matrix(o.get(TensorNames.LOGITS).toFloats(), BATCH, CLASSES),
+                    groupLogits,
+                    new long[] {1, 3},
+                    features,
+                    spec.groupChannels(),
+                    false);
+            assertEquals(
+                    ref.crossEntropy(), o.get(TensorNames.CROSS_ENTROPY).scalar(), 1e-5 * Math.abs(ref.crossEntropy()));
             assertEquals(ref.entropy(), o.get(TensorNames.ENTROPY).scalar(), 1e-5 * Math.abs(ref.entropy()));
-            assertEquals(ref.distillation(), o.get(TensorNames.DISTILLATION).scalar(), 1e-5 * Math.abs(ref.distillation()));
+            assertEquals(
+                    ref.distillation(), o.get(TensorNames.DISTILLATION).scalar(), 1e-5 * Math.abs(ref.distillation()));
             assertEquals(ref.grouping(), o.get(TensorNames.GROUPING).scalar(), 1e-5 * Math.abs(ref.grouping()));
-            assertEquals(ref.total(1.0, 0.05, 1.0), o.get(TensorNames.LOSS).scalar(), 1e-5 * Math.abs(ref.total(1.0, 0.05, 1.0)));
+            assertEquals(
+                    ref.total(1.0, 0.05, 1.0),
+                    o.get(TensorNames.LOSS).scalar(),
+                    1e-5 * Math.abs(ref.total(1.0, 0.05, 1.0)));
 
             Random r = new Random(groups);
             double worst = 0;
@@ -78,25 +97,50 @@ class SefGradientCheckTest {
                 double[] dir = new double[grad.length];
                 double rnorm = 0;
                 double[] rnd = new double[grad.length];
-                for (int i = 0; i < rnd.length; i++) { rnd[i] = r.nextGaussian(); rnorm += rnd[i] * rnd[i]; }
+                for (int i = 0; i < rnd.length; i++) {
+                    rnd[i] = r.nextGaussian();
+                    rnorm += rnd[i] * rnd[i];
+                }
                 rnorm = Math.sqrt(rnorm);
                 double dnorm = 0;
-                for (int i = 0; i < dir.length; i++) { dir[i] = grad[i] / gnorm + rnd[i] / rnorm; dnorm += dir[i] * dir[i]; }
+                for (int i = 0; i < dir.length; i++) {
+                    dir[i] = grad[i] / gnorm + rnd[i] / rnorm;
+                    dnorm += dir[i] * dir[i];
+                }
                 dnorm = Math.sqrt(dnorm);
                 double analytic = 0;
-                for (int i = 0; i < dir.length; i++) { dir[i] /= dnorm; analytic += grad[i] * dir[i]; }
+                for (int i = 0; i < dir.length; i++) {
+                    dir[i] /= dnorm;
+                    analytic += grad[i] * dir[i];
+                }
                 float[] base = w.get(t.name());
                 double h = STEP / gnorm;
-                double numeric = (lossAt(s, w, t.name(), base, dir, h, x, y) - lossAt(s, w, t.name(), base, dir, -h, x, y)) / (2 * h);
+                double numeric =
+                        (lossAt(s, w, t.name(), base, dir, h, x, y) - lossAt(s, w, t.name(), base, dir, -h, x, y))
+                                / (2 * h);
                 w.put(t.name(), base);
                 double err = Math.abs(numeric - analytic) / gnorm;
-                if (err > worst) { worst = err; worstName = t.name(); }
+                if (err > worst) {
+                    worst = err;
+                    worstName = t.name();
+                }
                 checked++;
-                assertTrue(err < TOLERANCE, String.format("%s: directional derivative %.6g vs finite difference %.6g (|g| %.3g, error %.3g of |g|)",
-                        t.name(), analytic, numeric, gnorm, err));
+                assertTrue(
+                        err < TOLERANCE,
+                        String.format(
+                                "%s: directional derivative %.6g vs finite difference %.6g (|g| %.3g, error %.3g of |g|)",
+                                t.name(), analytic, numeric, gnorm, err));
             }
-            System.out.printf("[e2e gradcheck] ResNet-18 G=%d %s batch %d %dpx: %d parameter tensors, worst error %.2e of |grad| (%s); loss %.5f%n",
-                    groups, lowering, BATCH, SIZE, checked, worst, worstName, o.get(TensorNames.LOSS).scalar());
+            System.out.printf(
+                    "[e2e gradcheck] ResNet-18 G=%d %s batch %d %dpx: %d parameter tensors, worst error %.2e of |grad| (%s); loss %.5f%n",
+                    groups,
+                    lowering,
+                    BATCH,
+                    SIZE,
+                    checked,
+                    worst,
+                    worstName,
+                    o.get(TensorNames.LOSS).scalar());
         }
     }
 
@@ -123,12 +167,18 @@ class SefGradientCheckTest {
         List<String> names;
         int batch = 8;
         HostTensor x = Ort.images(batch, size, 21);
-        HostTensor y = HostTensor.longs(new long[]{4, 0, 1, 3, 2, 4, 0, 1}, batch);
+        HostTensor y = HostTensor.longs(new long[] {4, 0, 1, 3, 2, 4, 0, 1}, batch);
         try (GradientGraphSession c = new GradientGraphSession(spec, dir, List.of(), ConvLowering.CONV);
-             GradientGraphSession g = new GradientGraphSession(spec, dir, List.of(), ConvLowering.GEMM)) {
+                GradientGraphSession g = new GradientGraphSession(spec, dir, List.of(), ConvLowering.GEMM)) {
             Map<String, float[]> w = c.initialWeights(9);
-            names = new ArrayList<>(List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION, TensorNames.GROUPING,
-                    TensorNames.LOGITS, GradientCheckGraph.FEATURE_MAP));
+            names = new ArrayList<>(List.of(
+                    TensorNames.LOSS,
+                    TensorNames.CROSS_ENTROPY,
+                    TensorNames.ENTROPY,
+                    TensorNames.DISTILLATION,
+                    TensorNames.GROUPING,
+                    TensorNames.LOGITS,
+                    GradientCheckGraph.FEATURE_MAP));
             names.addAll(c.gradientOutputs());
             conv = c.run(w, x, y, names);
             // float32 rounding as a perturbation: every weight moved by ~one unit in the last place
@@ -147,15 +197,28 @@ class SefGradientCheckTest {
         String worstName = "";
         for (String n : names) {
             float[] a = conv.get(n).toFloats();
-            float[] batchOrder = perImage(n) ? reversedBatch(reordered.get(n)).toFloats() : reordered.get(n).toFloats();
+            float[] batchOrder = perImage(n)
+                    ? reversedBatch(reordered.get(n)).toFloats()
+                    : reordered.get(n).toFloats();
             double rel = relativeDifference(a, gemm.get(n).toFloats(), n);
-            double spread = Math.max(relativeDifference(a, unfused.get(n).toFloats(), n), relativeDifference(a, batchOrder, n));
-            if (rel > worst) { worst = rel; worstName = n; worstSpread = spread; }
-            assertTrue(rel < Math.max(1e-4, 10 * spread), String.format("%s: GEMM-lowered graph differs from the ConvGrad graph by %.3g of its "
-                    + "largest entry; ORT's own rounding spread on this output is %.3g", n, rel, spread));
+            double spread =
+                    Math.max(relativeDifference(a, unfused.get(n).toFloats(), n), relativeDifference(a, batchOrder, n));
+            if (rel > worst) {
+                worst = rel;
+                worstName = n;
+                worstSpread = spread;
+            }
+            assertTrue(
+                    rel < Math.max(1e-4, 10 * spread),
+                    String.format(
+                            "%s: GEMM-lowered graph differs from the ConvGrad graph by %.3g of its "
+                                    + "largest entry; ORT's own rounding spread on this output is %.3g",
+                            n, rel, spread));
         }
-        System.out.printf("[conv lowering] ResNet-%d %dpx batch %d: %d outputs, GEMM vs ConvGrad worst %.2e of the largest entry (%s; "
-                + "rounding spread there %.2e)%n", depth, size, batch, names.size(), worst, worstName, worstSpread);
+        System.out.printf(
+                "[conv lowering] ResNet-%d %dpx batch %d: %d outputs, GEMM vs ConvGrad worst %.2e of the largest entry (%s; "
+                        + "rounding spread there %.2e)%n",
+                depth, size, batch, names.size(), worst, worstName, worstSpread);
     }
 
     /** Outputs with one row per image (the rest are batch sums and means, which a reordered batch leaves alone). */
@@ -191,7 +254,15 @@ class SefGradientCheckTest {
         return diff / scale;
     }
 
-    static double lossAt(GradientGraphSession s, Map<String, float[]> w, String name, float[] base, double[] dir, double h, HostTensor x, HostTensor y) {
+    static double lossAt(
+            GradientGraphSession s,
+            Map<String, float[]> w,
+            String name,
+            float[] base,
+            double[] dir,
+            double h,
+            HostTensor x,
+            HostTensor y) {
         float[] p = base.clone();
         for (int i = 0; i < p.length; i++) p[i] = (float) (base[i] + h * dir[i]);
         w.put(name, p);

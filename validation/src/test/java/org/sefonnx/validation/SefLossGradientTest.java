@@ -1,5 +1,14 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -10,16 +19,6 @@ import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Value;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-import java.util.stream.IntStream;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Element-wise finite differences of each SEF term alone w.r.t. its inputs (feature map, global and group logits).
@@ -37,12 +36,24 @@ class SefLossGradientTest {
     Path dir;
 
     @ParameterizedTest(name = "{1} term, G={0}")
-    @CsvSource({"2, cross_entropy", "2, entropy", "2, distillation", "3, distillation", "2, grouping", "3, grouping", "4, grouping", "3, grouping_paper"})
+    @CsvSource({
+        "2, cross_entropy",
+        "2, entropy",
+        "2, distillation",
+        "3, distillation",
+        "2, grouping",
+        "3, grouping",
+        "4, grouping",
+        "3, grouping_paper"
+    })
     void termGradientMatchesFiniteDifferences(int groups, String term) throws Exception {
-        ModelSpec.GroupingLossForm form = term.endsWith("paper") ? ModelSpec.GroupingLossForm.PAPER : ModelSpec.GroupingLossForm.CODE;
-        ModelSpec spec = ModelSpec.of("loss-grad", 18, CLASSES, groups, 64).withLosses(1, 0.05, 1, form);   // C=512 on 2x2
+        ModelSpec.GroupingLossForm form =
+                term.endsWith("paper") ? ModelSpec.GroupingLossForm.PAPER : ModelSpec.GroupingLossForm.CODE;
+        ModelSpec spec =
+                ModelSpec.of("loss-grad", 18, CLASSES, groups, 64).withLosses(1, 0.05, 1, form); // C=512 on 2x2
         DType dtype = term.startsWith("grouping") ? DType.DOUBLE : DType.FLOAT;
-        double step = dtype == DType.DOUBLE ? DOUBLE_STEP : FLOAT_STEP, tolerance = dtype == DType.DOUBLE ? DOUBLE_TOLERANCE : FLOAT_TOLERANCE;
+        double step = dtype == DType.DOUBLE ? DOUBLE_STEP : FLOAT_STEP,
+                tolerance = dtype == DType.DOUBLE ? DOUBLE_TOLERANCE : FLOAT_TOLERANCE;
         LossGraph lg = new LossGraph(spec, BATCH, dtype);
         Value value = switch (term) {
             case "cross_entropy" -> lg.terms.crossEntropy();
@@ -56,8 +67,10 @@ class SefLossGradientTest {
         else wrt.add(lg.global);
         if (term.equals("distillation")) wrt.addAll(lg.groups);
         Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(lg.graph, value, wrt);
-        List<String> outs = new ArrayList<>(List.of(lg.graph.output(value, "term").name()));
-        for (Value v : wrt) outs.add(lg.graph.output(grads.get(v), v.name() + ".grad").name());
+        List<String> outs =
+                new ArrayList<>(List.of(lg.graph.output(value, "term").name()));
+        for (Value v : wrt)
+            outs.add(lg.graph.output(grads.get(v), v.name() + ".grad").name());
         Path model = dir.resolve("loss_grad.onnx");
         Files.write(model, lg.graph.toModel("test", "loss gradient").toByteArray());
 
@@ -67,7 +80,8 @@ class SefLossGradientTest {
         double[] feat = new double[BATCH * c * side * side];
         for (int i = 0; i < feat.length; i++) feat[i] = 0.05 + Math.abs(r.nextGaussian());
         values.add(feat);
-        for (int i = 0; i <= groups; i++) values.add(r.doubles(BATCH * CLASSES).map(d -> 3 * d - 1.5).toArray());
+        for (int i = 0; i <= groups; i++)
+            values.add(r.doubles(BATCH * CLASSES).map(d -> 3 * d - 1.5).toArray());
         long[] labels = {2, 4};
         try (OrtAdapter.Inference s = Ort.ADAPTER.openInference(model, Ort.CPU.withoutGraphOptimizations())) {
             List<HostTensor> o = s.run(lg.inputNames(), feed(spec, dtype, values, labels), outs);
@@ -79,21 +93,32 @@ class SefLossGradientTest {
                 assertTrue(max > 0, term + ": zero gradient for " + wrt.get(k).name());
                 int slot = lg.inputNames().indexOf(wrt.get(k).name());
                 double[] v = values.get(slot);
-                int[] idx = slot == 0 ? r.ints(FEATURE_SAMPLES, 0, v.length).toArray() : IntStream.range(0, v.length).toArray();
+                int[] idx = slot == 0
+                        ? r.ints(FEATURE_SAMPLES, 0, v.length).toArray()
+                        : IntStream.range(0, v.length).toArray();
                 for (int i : idx) {
                     double keep = v[i];
                     v[i] = keep + step;
-                    double up = s.run(lg.inputNames(), feed(spec, dtype, values, labels), List.of(outs.get(0))).get(0).toDoubles()[0];
+                    double up = s.run(lg.inputNames(), feed(spec, dtype, values, labels), List.of(outs.get(0)))
+                            .get(0)
+                            .toDoubles()[0];
                     v[i] = keep - step;
-                    double down = s.run(lg.inputNames(), feed(spec, dtype, values, labels), List.of(outs.get(0))).get(0).toDoubles()[0];
+                    double down = s.run(lg.inputNames(), feed(spec, dtype, values, labels), List.of(outs.get(0)))
+                            .get(0)
+                            .toDoubles()[0];
                     v[i] = keep;
                     double numeric = (up - down) / (2 * step);
                     double err = Math.abs(numeric - analytic[i]) / max;
                     worst = Math.max(worst, err);
-                    assertTrue(err < tolerance, String.format("%s d/d%s[%d]: analytic %.9g, numeric %.9g", term, wrt.get(k).name(), i, analytic[i], numeric));
+                    assertTrue(
+                            err < tolerance,
+                            String.format(
+                                    "%s d/d%s[%d]: analytic %.9g, numeric %.9g",
+                                    term, wrt.get(k).name(), i, analytic[i], numeric));
                 }
             }
-            System.out.printf("[loss gradients] %s G=%d: worst error %.2e of max|grad| (%s)%n", term, groups, worst, dtype);
+            System.out.printf(
+                    "[loss gradients] %s G=%d: worst error %.2e of max|grad| (%s)%n", term, groups, worst, dtype);
         }
     }
 

@@ -1,5 +1,12 @@
 package org.sefonnx.validation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -8,14 +15,6 @@ import org.sefonnx.generator.model.SefLoss;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The generated loss graph against {@link SefLossReference} on random features and logits. */
 class SefLossReferenceTest {
@@ -34,19 +33,25 @@ class SefLossReferenceTest {
         LossGraph lg = new LossGraph(spec, BATCH);
         Graph g = lg.graph;
         SefLoss.Terms t = lg.terms;
-        List<String> outs = List.of(g.output(t.total(), "total").name(), g.output(t.crossEntropy(), "ce").name(),
-                g.output(t.entropy(), "e").name(), g.output(t.distillation(), "s").name(), g.output(t.grouping(), "l").name());
+        List<String> outs = List.of(
+                g.output(t.total(), "total").name(),
+                g.output(t.crossEntropy(), "ce").name(),
+                g.output(t.entropy(), "e").name(),
+                g.output(t.distillation(), "s").name(),
+                g.output(t.grouping(), "l").name());
         Path model = dir.resolve("loss.onnx");
         Files.write(model, g.toModel("test", "loss only").toByteArray());
 
         Random r = new Random(1000 + groups);
         float[] feat = new float[BATCH * c * SIDE * SIDE];
         double[][][] featD = new double[BATCH][c][SIDE * SIDE];
-        for (int b = 0; b < BATCH; b++) for (int ch = 0; ch < c; ch++) for (int p = 0; p < SIDE * SIDE; p++) {
-            float v = (float) Math.abs(r.nextGaussian());   // non-negative, as after ReLU
-            feat[(b * c + ch) * SIDE * SIDE + p] = v;
-            featD[b][ch][p] = v;
-        }
+        for (int b = 0; b < BATCH; b++)
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < SIDE * SIDE; p++) {
+                    float v = (float) Math.abs(r.nextGaussian()); // non-negative, as after ReLU
+                    feat[(b * c + ch) * SIDE * SIDE + p] = v;
+                    featD[b][ch][p] = v;
+                }
         List<String> inNames = lg.inputNames();
         List<HostTensor> inputs = new ArrayList<>(List.of(HostTensor.floats(feat, BATCH, c, SIDE, SIDE)));
         double[][] globalD = new double[BATCH][CLASSES];
@@ -60,23 +65,37 @@ class SefLossReferenceTest {
         try (OrtAdapter.Inference s = Ort.ADAPTER.openInference(model, Ort.CPU)) {
             o = s.run(inNames, inputs, outs);
         }
-        SefLossReference.Terms ref = SefLossReference.compute(globalD, groupsD, y, featD, spec.groupChannels(), form == ModelSpec.GroupingLossForm.PAPER);
-        System.out.printf("[loss reference] G=%d %s: CE %.6f/%.6f E %.6f/%.6f S %.6f/%.6f L %.6f/%.6f (graph/reference)%n", groups, form,
-                o.get(1).scalar(), ref.crossEntropy(), o.get(2).scalar(), ref.entropy(), o.get(3).scalar(), ref.distillation(), o.get(4).scalar(), ref.grouping());
+        SefLossReference.Terms ref = SefLossReference.compute(
+                globalD, groupsD, y, featD, spec.groupChannels(), form == ModelSpec.GroupingLossForm.PAPER);
+        System.out.printf(
+                "[loss reference] G=%d %s: CE %.6f/%.6f E %.6f/%.6f S %.6f/%.6f L %.6f/%.6f (graph/reference)%n",
+                groups,
+                form,
+                o.get(1).scalar(),
+                ref.crossEntropy(),
+                o.get(2).scalar(),
+                ref.entropy(),
+                o.get(3).scalar(),
+                ref.distillation(),
+                o.get(4).scalar(),
+                ref.grouping());
         assertRelative(ref.total(1.0, 0.05, 1.0), o.get(0).scalar(), "total");
         assertRelative(ref.crossEntropy(), o.get(1).scalar(), "cross entropy");
         assertRelative(ref.entropy(), o.get(2).scalar(), "entropy");
         assertRelative(ref.distillation(), o.get(3).scalar(), "distillation");
         assertRelative(ref.grouping(), o.get(4).scalar(), "grouping");
-        if (!Double.isNaN(sanity)) assertEquals(sanity, ref.grouping(), 0.015, "docs/sef-method.md sanity value at random non-negative features");
+        if (!Double.isNaN(sanity))
+            assertEquals(
+                    sanity, ref.grouping(), 0.015, "docs/sef-method.md sanity value at random non-negative features");
     }
 
     static float[] logits(Random r, double[][] into) {
         float[] f = new float[BATCH * CLASSES];
-        for (int b = 0; b < BATCH; b++) for (int k = 0; k < CLASSES; k++) {
-            f[b * CLASSES + k] = (float) (2 * r.nextGaussian());
-            into[b][k] = f[b * CLASSES + k];
-        }
+        for (int b = 0; b < BATCH; b++)
+            for (int k = 0; k < CLASSES; k++) {
+                f[b * CLASSES + k] = (float) (2 * r.nextGaussian());
+                into[b][k] = f[b * CLASSES + k];
+            }
         return f;
     }
 

@@ -22,13 +22,12 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.Normalization;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
-import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.train.data.ImageSource;
 import org.sefonnx.train.data.LoaderOptions;
-import org.sefonnx.imaging.Normalization;
-import org.sefonnx.imaging.RgbImage;
 import org.sefonnx.train.data.Sample;
 import org.sefonnx.train.data.TransformSpec;
 
@@ -40,6 +39,7 @@ import org.sefonnx.train.data.TransformSpec;
 public final class DecodeBenchmark {
     /** CUB-200-2011's most common image size. */
     private static final int WIDTH = 500;
+
     private static final int HEIGHT = 375;
     private static final int IMAGES = 48;
     private static final int RESIZE = 600;
@@ -53,37 +53,63 @@ public final class DecodeBenchmark {
         for (int i = 0; i < IMAGES; i++) {
             jpegs.add(syntheticJpeg(i));
         }
-        System.out.printf("%d synthetic %dx%d JPEGs (quality 90), mean %d bytes; %d cores; %s%n", IMAGES, WIDTH, HEIGHT,
-                jpegs.stream().mapToInt(b -> b.length).sum() / IMAGES, Runtime.getRuntime().availableProcessors(),
+        System.out.printf(
+                "%d synthetic %dx%d JPEGs (quality 90), mean %d bytes; %d cores; %s%n",
+                IMAGES,
+                WIDTH,
+                HEIGHT,
+                jpegs.stream().mapToInt(b -> b.length).sum() / IMAGES,
+                Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
 
         TransformSpec cubTrain = TransformSpec.resizeAndCrop(RESIZE, CROP, TransformSpec.Crop.RANDOM, true);
-        FloatBuffer direct = ByteBuffer.allocateDirect(cubTrain.floatsPerImage() * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer direct = ByteBuffer.allocateDirect(cubTrain.floatsPerImage() * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         ImageDecoder decoder = new ImageDecoder();
         SplittableRandom random = new SplittableRandom(1);
         float[] plainOut = new float[cubTrain.floatsPerImage()];
         ImageReader jdkReader = jdkJpegReader();
 
-        double decodeOnlyChosen = rate("decode only, ImageDecoder (JDK reader + RGB repack; TwelveMonkeys for CMYK/YCCK)", jpegs, bytes -> decoder.decode(bytes, "bench"));
+        double decodeOnlyChosen = rate(
+                "decode only, ImageDecoder (JDK reader + RGB repack; TwelveMonkeys for CMYK/YCCK)",
+                jpegs,
+                bytes -> decoder.decode(bytes, "bench"));
         ImageReader twelveMonkeys = twelveMonkeysReader();
-        double decodeOnlyTwelveMonkeys = rate("decode only, TwelveMonkeys JPEG reader, BufferedImage only", jpegs, bytes -> jdkDecode(twelveMonkeys, bytes));
-        double decodeOnlyJdk = rate("decode only, JDK JPEG reader, BufferedImage only", jpegs, bytes -> jdkDecode(jdkReader, bytes));
-        double plainDecode = rate("decode only, ImageIO.read", jpegs, bytes -> ImageIO.read(new ByteArrayInputStream(bytes)));
+        double decodeOnlyTwelveMonkeys = rate(
+                "decode only, TwelveMonkeys JPEG reader, BufferedImage only",
+                jpegs,
+                bytes -> jdkDecode(twelveMonkeys, bytes));
+        double decodeOnlyJdk =
+                rate("decode only, JDK JPEG reader, BufferedImage only", jpegs, bytes -> jdkDecode(jdkReader, bytes));
+        double plainDecode =
+                rate("decode only, ImageIO.read", jpegs, bytes -> ImageIO.read(new ByteArrayInputStream(bytes)));
         // Alternate the two paths over several rounds and keep each one's best round: a shared machine's
         // background load then hits both alike instead of whichever happened to run during a build.
         double plain = 0;
         double chosen = 0;
         for (int round = 1; round <= ROUNDS; round++) {
-            plain = Math.max(plain, rate("round " + round + " plain: ImageIO.read + Graphics2D bilinear 600 + crop/flip/normalise", jpegs,
-                    bytes -> plainPipeline(bytes, random, plainOut)));
-            chosen = Math.max(chosen, rate("round " + round + " sef-onnx: ImageDecoder + PIL-exact resize/crop/flip/normalise", jpegs,
-                    bytes -> {
-                        cubTrain.apply(decoder.decode(bytes, "bench"), random, direct, 0);
-                        return direct;
-                    }));
+            plain = Math.max(
+                    plain,
+                    rate(
+                            "round " + round + " plain: ImageIO.read + Graphics2D bilinear 600 + crop/flip/normalise",
+                            jpegs,
+                            bytes -> plainPipeline(bytes, random, plainOut)));
+            chosen = Math.max(
+                    chosen,
+                    rate(
+                            "round " + round + " sef-onnx: ImageDecoder + PIL-exact resize/crop/flip/normalise",
+                            jpegs,
+                            bytes -> {
+                                cubTrain.apply(decoder.decode(bytes, "bench"), random, direct, 0);
+                                return direct;
+                            }));
         }
-        System.out.printf("%nsingle thread, images/s per core: plain %.1f, sef-onnx %.1f, ratio %.2fx%n", plain, chosen, chosen / plain);
-        System.out.printf("decode only, images/s: ImageDecoder %.1f, TwelveMonkeys reader %.1f, JDK reader %.1f, ImageIO.read %.1f%n",
+        System.out.printf(
+                "%nsingle thread, images/s per core: plain %.1f, sef-onnx %.1f, ratio %.2fx%n",
+                plain, chosen, chosen / plain);
+        System.out.printf(
+                "decode only, images/s: ImageDecoder %.1f, TwelveMonkeys reader %.1f, JDK reader %.1f, ImageIO.read %.1f%n",
                 decodeOnlyChosen, decodeOnlyTwelveMonkeys, decodeOnlyJdk, plainDecode);
 
         Path dir = Files.createTempDirectory("sef-bench");
@@ -98,7 +124,8 @@ public final class DecodeBenchmark {
             epochSamples.addAll(samples); // 384 images per epoch
         }
         for (int workers : new int[] {1, 2}) {
-            try (BatchLoader loader = new BatchLoader(epochSamples, cubTrain, new LoaderOptions(32, workers, 2 * workers, 7L, true, false))) {
+            try (BatchLoader loader = new BatchLoader(
+                    epochSamples, cubTrain, new LoaderOptions(32, workers, 2 * workers, 7L, true, false))) {
                 drain(loader, 0); // warm-up
                 long start = System.nanoTime();
                 int images = 0;
@@ -216,7 +243,9 @@ public final class DecodeBenchmark {
                 boolean inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) < 90 * 90;
                 int r = (int) (128 + 100 * Math.sin(x * fx + seed)) + random.nextInt(24) - 12;
                 int g = (int) (128 + 100 * Math.cos(y * fy)) + random.nextInt(24) - 12;
-                int b = inside ? 40 + random.nextInt(30) : (int) (128 + 80 * Math.sin((x + y) * 0.02)) + random.nextInt(24) - 12;
+                int b = inside
+                        ? 40 + random.nextInt(30)
+                        : (int) (128 + 80 * Math.sin((x + y) * 0.02)) + random.nextInt(24) - 12;
                 image.setRGB(x, y, (clamp(r) << 16) | (clamp(g) << 8) | clamp(b));
             }
         }

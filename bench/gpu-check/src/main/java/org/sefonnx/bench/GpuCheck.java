@@ -1,18 +1,17 @@
 package org.sefonnx.bench;
 
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * Trains a spec for a few dozen steps on CUDA and reports img/s, then replays the first steps on the CPU from the
@@ -26,7 +25,11 @@ public final class GpuCheck {
         Path dir = Files.createDirectories(Path.of(args[4]).resolve(spec.id()));
         long t0 = System.nanoTime();
         ArtifactWriter.generate(spec, dir, 42L);
-        System.out.printf(Locale.ROOT, "[%s] artifacts + initial checkpoint in %.1f s%n", spec.id(), (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "[%s] artifacts + initial checkpoint in %.1f s%n",
+                spec.id(),
+                (System.nanoTime() - t0) / 1e9);
         List<HostTensor[]> batches = new ArrayList<>();
         Random r = new Random(7);
         for (int b = 0; b < Math.max(cpuSteps, 4); b++) {
@@ -34,16 +37,24 @@ public final class GpuCheck {
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             long[] y = new long[batch];
             for (int i = 0; i < batch; i++) y[i] = r.nextInt(spec.numClasses());
-            batches.add(new HostTensor[]{HostTensor.floats(x, batch, 3, spec.imageSize(), spec.imageSize()), HostTensor.longs(y, batch)});
+            batches.add(new HostTensor[] {
+                HostTensor.floats(x, batch, 3, spec.imageSize(), spec.imageSize()), HostTensor.longs(y, batch)
+            });
         }
         try (OrtAdapter ort = OrtAdapter.create("gpu-check")) {
             System.out.println("providers: " + ort.availableProviders());
-            OrtAdapter.SessionConfig cuda = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(1).build();
+            OrtAdapter.SessionConfig cuda = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
+                    .intraOpThreads(1)
+                    .build();
             List<float[]> gpuLosses = new ArrayList<>();
             double gpuRate;
             t0 = System.nanoTime();
             try (OrtAdapter.Training t = open(ort, dir, cuda)) {
-                System.out.printf(Locale.ROOT, "[%s] CUDA session created in %.1f s%n", spec.id(), (System.nanoTime() - t0) / 1e9);
+                System.out.printf(
+                        Locale.ROOT,
+                        "[%s] CUDA session created in %.1f s%n",
+                        spec.id(),
+                        (System.nanoTime() - t0) / 1e9);
                 t.setLearningRate((float) spec.learningRate());
                 long timed = 0;
                 int warmup = 5, counted = 0;
@@ -55,13 +66,31 @@ public final class GpuCheck {
                     t.lazyResetGrad();
                     long dt = System.nanoTime() - s0;
                     if (s < cpuSteps) gpuLosses.add(terms(out));
-                    if (s >= warmup) { timed += dt; counted++; }
-                    if (s < 3 || s == steps - 1) System.out.printf(Locale.ROOT, "[%s] cuda step %d: %.1f ms, loss %.5f%n", spec.id(), s, dt / 1e6, out.get(0).scalar());
+                    if (s >= warmup) {
+                        timed += dt;
+                        counted++;
+                    }
+                    if (s < 3 || s == steps - 1)
+                        System.out.printf(
+                                Locale.ROOT,
+                                "[%s] cuda step %d: %.1f ms, loss %.5f%n",
+                                spec.id(),
+                                s,
+                                dt / 1e6,
+                                out.get(0).scalar());
                 }
                 gpuRate = counted * (double) batch / (timed / 1e9);
             }
-            System.out.printf(Locale.ROOT, "RESULT %s cuda: %d px, batch %d: %.1f img/s (%.1f ms/step over %d steps after %d warm-up)%n",
-                    spec.id(), spec.imageSize(), batch, gpuRate, 1000.0 * batch / gpuRate, steps - 5, 5);
+            System.out.printf(
+                    Locale.ROOT,
+                    "RESULT %s cuda: %d px, batch %d: %.1f img/s (%.1f ms/step over %d steps after %d warm-up)%n",
+                    spec.id(),
+                    spec.imageSize(),
+                    batch,
+                    gpuRate,
+                    1000.0 * batch / gpuRate,
+                    steps - 5,
+                    5);
             int threads = Runtime.getRuntime().availableProcessors();
             t0 = System.nanoTime();
             double worst = 0;
@@ -82,14 +111,24 @@ public final class GpuCheck {
                     System.out.printf(Locale.ROOT, "[%s] step %d loss,CE,E,S,L cpu/cuda:%s%n", spec.id(), s, sb);
                 }
             }
-            System.out.printf(Locale.ROOT, "RESULT %s cpu-vs-cuda: first %d steps, worst relative difference of a loss term %.2e (CPU: %d threads, %.1f s)%n",
-                    spec.id(), cpuSteps, worst, threads, (System.nanoTime() - t0) / 1e9);
+            System.out.printf(
+                    Locale.ROOT,
+                    "RESULT %s cpu-vs-cuda: first %d steps, worst relative difference of a loss term %.2e (CPU: %d threads, %.1f s)%n",
+                    spec.id(),
+                    cpuSteps,
+                    worst,
+                    threads,
+                    (System.nanoTime() - t0) / 1e9);
         }
     }
 
     static OrtAdapter.Training open(OrtAdapter ort, Path dir, OrtAdapter.SessionConfig cfg) {
-        return ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(ArtifactLayout.TRAINING_MODEL),
-                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg);
+        return ort.openTraining(
+                dir.resolve(ArtifactLayout.CHECKPOINT),
+                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL),
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                cfg);
     }
 
     static float[] terms(List<HostTensor> out) {

@@ -1,22 +1,22 @@
 package org.sefonnx.generator.artifacts;
 
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
-import org.sefonnx.generator.model.ModelSpec;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.model.ModelSpec;
 
 /** Writes one spec's artifact directory ({@link ArtifactLayout}): the models, the spec, and (on demand) an initial checkpoint. */
 public final class ArtifactWriter {
     /** Property-bag keys of our checkpoints. */
     public static final String PROP_MODEL_ID = "model_id";
+
     public static final String PROP_SPEC = "spec";
     public static final String PROP_NUM_CLASSES = "num_classes";
     public static final String PROP_GROUPS = "groups";
@@ -27,10 +27,14 @@ public final class ArtifactWriter {
     private ArtifactWriter() {}
 
     public static void writeModels(TrainingArtifacts.Models m, Path dir) throws IOException {
-        AtomicFiles.write(dir.resolve(ConvLowering.CONV.trainingModelFile()), m.training().toByteArray());
-        AtomicFiles.write(dir.resolve(ConvLowering.GEMM.trainingModelFile()), m.cpuTraining().toByteArray());
+        AtomicFiles.write(
+                dir.resolve(ConvLowering.CONV.trainingModelFile()), m.training().toByteArray());
+        AtomicFiles.write(
+                dir.resolve(ConvLowering.GEMM.trainingModelFile()),
+                m.cpuTraining().toByteArray());
         AtomicFiles.write(dir.resolve(ArtifactLayout.EVAL_MODEL), m.eval().toByteArray());
-        AtomicFiles.write(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), m.optimizer().toByteArray());
+        AtomicFiles.write(
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), m.optimizer().toByteArray());
         AtomicFiles.writeString(dir.resolve(ArtifactLayout.SPEC), m.spec().toProperties());
     }
 
@@ -48,7 +52,8 @@ public final class ArtifactWriter {
         Map<String, String> strings = new LinkedHashMap<>();
         strings.put(PROP_MODEL_ID, spec.id());
         strings.put(PROP_SPEC, spec.toProperties());
-        if (spec.precision() != ModelSpec.Precision.FP32) strings.put(PROP_PRECISION, spec.precision().label());
+        if (spec.precision() != ModelSpec.Precision.FP32)
+            strings.put(PROP_PRECISION, spec.precision().label());
         return new Checkpoint(trainable, frozen, ints, Map.of(), strings);
     }
 

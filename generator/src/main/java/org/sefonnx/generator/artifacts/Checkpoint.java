@@ -9,15 +9,21 @@ import java.util.Map;
  * An ORT on-device-training checkpoint in memory: trainable and frozen float tensors plus the property bag.
  * {@link CheckpointWriter} and {@link CheckpointReader} convert it to and from the flatbuffer file (id "ODTC").
  */
-public record Checkpoint(List<Tensor> trainable, List<Tensor> frozen, Map<String, Long> intProperties,
-                         Map<String, Float> floatProperties, Map<String, String> stringProperties) {
+public record Checkpoint(
+        List<Tensor> trainable,
+        List<Tensor> frozen,
+        Map<String, Long> intProperties,
+        Map<String, Float> floatProperties,
+        Map<String, String> stringProperties) {
 
     /** A float32 tensor, row-major. */
     public record Tensor(String name, long[] dims, float[] data) {
         public Tensor {
             long n = 1;
             for (long d : dims) n *= d;
-            if (n != data.length) throw new IllegalArgumentException("tensor " + name + ": dims " + Arrays.toString(dims) + " hold " + n + " values, data has " + data.length);
+            if (n != data.length)
+                throw new IllegalArgumentException("tensor " + name + ": dims " + Arrays.toString(dims) + " hold " + n
+                        + " values, data has " + data.length);
         }
     }
 

@@ -38,8 +38,10 @@ public final class CheckpointReader {
             return new CheckpointReader(ByteBuffer.wrap(bytes), source).parse(withData);
         } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException | NegativeArraySizeException e) {
             // an offset that points past the end: the file was cut short (a copy that did not finish, a full disk)
-            throw new IllegalArgumentException(source + ": truncated or damaged checkpoint (" + bytes.length
-                    + " bytes; a table or tensor points past the end)", e);
+            throw new IllegalArgumentException(
+                    source + ": truncated or damaged checkpoint (" + bytes.length
+                            + " bytes; a table or tensor points past the end)",
+                    e);
         }
     }
 
@@ -64,17 +66,20 @@ public final class CheckpointReader {
             }
             return null;
         } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException | NegativeArraySizeException e) {
-            throw new IllegalArgumentException(source + ": truncated or damaged checkpoint (" + bytes.length + " bytes)", e);
+            throw new IllegalArgumentException(
+                    source + ": truncated or damaged checkpoint (" + bytes.length + " bytes)", e);
         }
     }
 
     private Checkpoint parse(boolean withData) {
         if (bb.capacity() < 8) throw fail(0, "file too short for a checkpoint");
-        String id = new String(new byte[]{bb.get(4), bb.get(5), bb.get(6), bb.get(7)}, StandardCharsets.US_ASCII);
-        if (!id.equals(CheckpointWriter.FILE_IDENTIFIER)) throw fail(4, "file identifier is '" + id + "', expected ODTC");
+        String id = new String(new byte[] {bb.get(4), bb.get(5), bb.get(6), bb.get(7)}, StandardCharsets.US_ASCII);
+        if (!id.equals(CheckpointWriter.FILE_IDENTIFIER))
+            throw fail(4, "file identifier is '" + id + "', expected ODTC");
         int root = bb.getInt(0);
         int version = field(root, 0) == 0 ? 0 : bb.getInt(field(root, 0));
-        if (version != CheckpointWriter.CHECKPOINT_VERSION) throw fail(root, "checkpoint version " + version + ", expected " + CheckpointWriter.CHECKPOINT_VERSION);
+        if (version != CheckpointWriter.CHECKPOINT_VERSION)
+            throw fail(root, "checkpoint version " + version + ", expected " + CheckpointWriter.CHECKPOINT_VERSION);
         int moduleState = table(root, 1);
         List<Checkpoint.Tensor> trainable = new ArrayList<>(), frozen = new ArrayList<>();
         if (moduleState != 0) {
@@ -99,14 +104,19 @@ public final class CheckpointReader {
         long[] dims = new long[dimsVec == 0 ? 0 : bb.getInt(dimsVec)];
         for (int i = 0; i < dims.length; i++) dims[i] = bb.getLong(dimsVec + 4 + 8 * i);
         int type = field(t, 3) == 0 ? 0 : bb.getInt(field(t, 3));
-        if (type != CheckpointWriter.TENSOR_TYPE_FLOAT) throw fail(t, "tensor " + name + " has data type " + type + ", expected 1 (float)");
+        if (type != CheckpointWriter.TENSOR_TYPE_FLOAT)
+            throw fail(t, "tensor " + name + " has data type " + type + ", expected 1 (float)");
         long n = 1;
         for (long d : dims) n *= d;
         int raw = vector(t, 4);
         int rawLen = raw == 0 ? 0 : bb.getInt(raw);
         // checked before allocating: damaged dims must not turn into a multi-gigabyte array
         if (rawLen != 4 * n) throw fail(t, "tensor " + name + " has " + rawLen + " bytes of data, expected " + 4 * n);
-        if (raw + 4L + rawLen > bb.capacity()) throw fail(t, "tensor " + name + " ends at byte " + (raw + 4L + rawLen) + ", past the end of the file (truncated)");
+        if (raw + 4L + rawLen > bb.capacity())
+            throw fail(
+                    t,
+                    "tensor " + name + " ends at byte " + (raw + 4L + rawLen)
+                            + ", past the end of the file (truncated)");
         float[] data = new float[(int) n];
         if (withData) {
             ByteBuffer slice = bb.duplicate().order(ByteOrder.LITTLE_ENDIAN);

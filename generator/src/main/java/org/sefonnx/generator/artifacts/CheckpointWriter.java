@@ -1,14 +1,13 @@
 package org.sefonnx.generator.artifacts;
 
 import com.google.flatbuffers.FlatBufferBuilder;
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.AtomicFiles;
 
 /**
  * Writes ORT's checkpoint flatbuffer (onnxruntime/core/flatbuffers/schema/ort_training_checkpoint.fbs) with the
@@ -18,6 +17,7 @@ import java.util.Map;
 public final class CheckpointWriter {
     /** ORT 1.24.1 accepts exactly version 2 (measured: 1 and 3 are refused). */
     public static final int CHECKPOINT_VERSION = 2;
+
     public static final String FILE_IDENTIFIER = "ODTC";
     static final int TENSOR_TYPE_FLOAT = 1;
 
@@ -27,11 +27,12 @@ public final class CheckpointWriter {
         long payload = 0;
         for (Checkpoint.Tensor t : ck.trainable()) payload += 4L * t.data().length + 256;
         for (Checkpoint.Tensor t : ck.frozen()) payload += 4L * t.data().length + 256;
-        if (payload > Integer.MAX_VALUE - (64 << 20)) throw new IllegalArgumentException("checkpoint over 2 GiB: flatbuffers cannot address it");
+        if (payload > Integer.MAX_VALUE - (64 << 20))
+            throw new IllegalArgumentException("checkpoint over 2 GiB: flatbuffers cannot address it");
         FlatBufferBuilder b = new FlatBufferBuilder((int) payload + (1 << 16));
 
         int trainable = tensorVector(b, ck.trainable());
-        int frozen = tensorVector(b, ck.frozen());   // must be present even when empty: the loader rejects a null vector
+        int frozen = tensorVector(b, ck.frozen()); // must be present even when empty: the loader rejects a null vector
         // table ModuleState { requires_grad_params:[Tensor]; frozen_params:[Tensor]; is_nominal_state:bool; }
         b.startTable(3);
         b.addOffset(0, trainable, 0);
@@ -41,7 +42,8 @@ public final class CheckpointWriter {
 
         int bag = propertyBag(b, ck.intProperties(), ck.floatProperties(), ck.stringProperties());
 
-        // table Checkpoint { version:int32; module_state:ModuleState; optimizer_groups:[OptimizerGroup]; property_bag:PropertyBag; }
+        // table Checkpoint { version:int32; module_state:ModuleState; optimizer_groups:[OptimizerGroup];
+        // property_bag:PropertyBag; }
         // no optimizer group: ORT starts the optimizer state at zero, which is what a fresh run wants
         b.startTable(4);
         b.addInt(0, CHECKPOINT_VERSION, 0);
@@ -79,23 +81,33 @@ public final class CheckpointWriter {
     }
 
     // table PropertyBag { ints:[IntProperty]; floats:[FloatProperty]; strings:[StringProperty]; }
-    private static int propertyBag(FlatBufferBuilder b, Map<String, Long> ints, Map<String, Float> floats, Map<String, String> strings) {
+    private static int propertyBag(
+            FlatBufferBuilder b, Map<String, Long> ints, Map<String, Float> floats, Map<String, String> strings) {
         int[] i = new int[ints.size()], f = new int[floats.size()], s = new int[strings.size()];
         int k = 0;
         for (var e : ints.entrySet()) {
             int n = b.createString(e.getKey());
-            b.startTable(2); b.addOffset(0, n, 0); b.addLong(1, e.getValue(), 0L); i[k++] = b.endTable();
+            b.startTable(2);
+            b.addOffset(0, n, 0);
+            b.addLong(1, e.getValue(), 0L);
+            i[k++] = b.endTable();
         }
         k = 0;
         for (var e : floats.entrySet()) {
             int n = b.createString(e.getKey());
-            b.startTable(2); b.addOffset(0, n, 0); b.addFloat(1, e.getValue(), 0f); f[k++] = b.endTable();
+            b.startTable(2);
+            b.addOffset(0, n, 0);
+            b.addFloat(1, e.getValue(), 0f);
+            f[k++] = b.endTable();
         }
         k = 0;
         for (var e : strings.entrySet()) {
             int n = b.createString(e.getKey());
             int v = b.createString(e.getValue());
-            b.startTable(2); b.addOffset(0, n, 0); b.addOffset(1, v, 0); s[k++] = b.endTable();
+            b.startTable(2);
+            b.addOffset(0, n, 0);
+            b.addOffset(1, v, 0);
+            s[k++] = b.endTable();
         }
         int iv = b.createVectorOfTables(i), fv = b.createVectorOfTables(f), sv = b.createVectorOfTables(s);
         b.startTable(3);

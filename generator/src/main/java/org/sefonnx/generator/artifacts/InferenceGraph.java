@@ -7,15 +7,6 @@ import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.generator.onnx.DType;
-import org.sefonnx.generator.onnx.Graph;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +20,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.generator.onnx.DType;
+import org.sefonnx.generator.onnx.Graph;
 
 /**
  * The inference model of a trained checkpoint, built without ONNX Runtime: what ORT's ExportModelForInferencing
@@ -69,7 +68,10 @@ public final class InferenceGraph {
         g.output(eval.terms().probabilities(), TensorNames.PROBABILITIES);
         if (explain) {
             g.output(eval.featureMap(), TensorNames.FEATURE_MAP);
-            g.output(TrainingArtifacts.stackedGroupLogits(new org.sefonnx.generator.onnx.Ops(g), eval.logits().groups()), TensorNames.GROUP_LOGITS);
+            g.output(
+                    TrainingArtifacts.stackedGroupLogits(
+                            new org.sefonnx.generator.onnx.Ops(g), eval.logits().groups()),
+                    TensorNames.GROUP_LOGITS);
         }
         GraphProto full = g.toGraphProto();
 
@@ -99,7 +101,8 @@ public final class InferenceGraph {
             if (t == null) pruned.addInput(in);
             else pruned.addInitializer(initializer(t, values.get(t.name())));
         }
-        for (TensorProto constant : full.getInitializerList()) if (used.contains(constant.getName())) pruned.addInitializer(constant);
+        for (TensorProto constant : full.getInitializerList())
+            if (used.contains(constant.getName())) pruned.addInitializer(constant);
         boolean usesMs = false;
         for (int i = 0; i < keep.length; i++) {
             if (!keep[i]) continue;
@@ -109,12 +112,16 @@ public final class InferenceGraph {
         }
         pruned.addAllOutput(full.getOutputList());
 
-        ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(Graph.IR_VERSION).setProducerName("sef-onnx")
+        ModelProto.Builder m = ModelProto.newBuilder()
+                .setIrVersion(Graph.IR_VERSION)
+                .setProducerName("sef-onnx")
                 .setProducerVersion(TrainingArtifacts.version())
                 .setDocString("sef-onnx inference model " + spec.id() + "\n" + spec.toProperties())
                 .setGraph(pruned)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(Graph.ONNX_OPSET));
-        if (usesMs) m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(Graph.MS_DOMAIN).setVersion(1));
+        if (usesMs)
+            m.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(Graph.MS_DOMAIN).setVersion(1));
         return m.build();
     }
 
@@ -134,12 +141,14 @@ public final class InferenceGraph {
     private static TensorProto initializer(CheckpointTensor t, float[] data) {
         if (data == null) throw new IllegalArgumentException("no value for checkpoint tensor " + t);
         if (data.length != t.numel()) {
-            throw new IllegalArgumentException("checkpoint tensor " + t.name() + " has " + data.length + " values, shape "
-                    + Arrays.toString(t.shape()) + " needs " + t.numel());
+            throw new IllegalArgumentException("checkpoint tensor " + t.name() + " has " + data.length
+                    + " values, shape " + Arrays.toString(t.shape()) + " needs " + t.numel());
         }
         ByteBuffer raw = ByteBuffer.allocate(data.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(data);
-        TensorProto.Builder b = TensorProto.newBuilder().setName(t.name()).setDataType(DType.FLOAT.onnxCode)
+        TensorProto.Builder b = TensorProto.newBuilder()
+                .setName(t.name())
+                .setDataType(DType.FLOAT.onnxCode)
                 .setRawData(ByteString.copyFrom(raw.array()));
         for (long d : t.shape()) b.addDims(d);
         return b.build();

@@ -1,10 +1,9 @@
 package org.sefonnx.generator.artifacts;
 
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.TensorInit;
-
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.TensorInit;
 
 /**
  * Seeded initial values with PyTorch's default distributions (see {@link TensorInit}). Each tensor draws from its

@@ -1,12 +1,15 @@
 package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.Forward;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
@@ -19,10 +22,6 @@ import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 /**
  * The three ONNX models of ORT's training API for one spec (docs/ort-training.md): the training model (forward, backward,
  * optimizer-state and BatchNorm-statistics write-backs, one InPlaceAccumulatorV2 per parameter), the eval model
@@ -33,16 +32,26 @@ public final class TrainingArtifacts {
     public static final String LAZY_RESET_GRAD = "lazy_reset_grad";
     /** ORT recognises gradient buffers and hides accumulator outputs by these suffixes. */
     public static final String GRAD_BUFFER_SUFFIX = "_grad.accumulation.buffer";
+
     public static final String GRAD_OUT_SUFFIX = "_grad.accumulation.out";
 
     /**
      * The built models and what they were built from: {@code training} with {@link ConvLowering#CONV} (for CUDA),
      * {@code cpuTraining} with {@link ConvLowering#GEMM} (for the CPU); both read and write the same checkpoint tensors.
      */
-    public record Models(ModelSpec spec, ModelProto training, ModelProto cpuTraining, ModelProto eval, ModelProto optimizer,
-                         List<CheckpointTensor> checkpointTensors, int trainingNodeCount, int evalNodeCount) {
+    public record Models(
+            ModelSpec spec,
+            ModelProto training,
+            ModelProto cpuTraining,
+            ModelProto eval,
+            ModelProto optimizer,
+            List<CheckpointTensor> checkpointTensors,
+            int trainingNodeCount,
+            int evalNodeCount) {
         public List<CheckpointTensor> trainable() {
-            return checkpointTensors.stream().filter(CheckpointTensor::trainable).toList();
+            return checkpointTensors.stream()
+                    .filter(CheckpointTensor::trainable)
+                    .toList();
         }
 
         public List<CheckpointTensor> frozen() {
@@ -58,7 +67,9 @@ public final class TrainingArtifacts {
      */
     public record Arithmetic(DType compute, boolean lossScaling) {
         public static Arithmetic of(ModelSpec spec) {
-            return spec.precision() == ModelSpec.Precision.FP16 ? new Arithmetic(DType.FLOAT16, true) : new Arithmetic(DType.FLOAT, false);
+            return spec.precision() == ModelSpec.Precision.FP16
+                    ? new Arithmetic(DType.FLOAT16, true)
+                    : new Arithmetic(DType.FLOAT, false);
         }
     }
 
@@ -75,8 +86,12 @@ public final class TrainingArtifacts {
         List<CheckpointTensor> all = new ArrayList<>(model);
         if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
             for (CheckpointTensor t : model) {
-                if (t.trainable()) all.add(new CheckpointTensor(t.name() + CheckpointTensor.MOMENTUM_SUFFIX, t.shape(),
-                        TensorInit.constant(0), CheckpointTensor.Role.MOMENTUM));
+                if (t.trainable())
+                    all.add(new CheckpointTensor(
+                            t.name() + CheckpointTensor.MOMENTUM_SUFFIX,
+                            t.shape(),
+                            TensorInit.constant(0),
+                            CheckpointTensor.Role.MOMENTUM));
             }
         }
         return all;
@@ -109,15 +124,25 @@ public final class TrainingArtifacts {
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
         // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
         // the four files and their inputs and outputs uniform across specs
-        return new Models(spec, training, trainingModel(spec, arithmetic, ConvLowering.GEMM), eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc),
-                tensors, training.getGraph().getNodeCount(), eg.nodeCount());
+        return new Models(
+                spec,
+                training,
+                trainingModel(spec, arithmetic, ConvLowering.GEMM),
+                eg.toModel(version(), doc),
+                optimizerGraph(spec).toModel(version(), doc),
+                tensors,
+                training.getGraph().getNodeCount(),
+                eg.nodeCount());
     }
 
     /** [batch, K] per group to one [batch, G, K] tensor, group order kept. */
     static Value stackedGroupLogits(Ops ops, List<Value> groupLogits) {
         List<Value> rows = new ArrayList<>();
-        for (int g = 0; g < groupLogits.size(); g++) rows.add(ops.unsqueeze("group" + g + ".logits_row", groupLogits.get(g), 1));
-        return rows.size() == 1 ? rows.get(0) : ops.concat("group_logits.stacked", rows, 1, org.sefonnx.generator.onnx.Dim.of(rows.size()));
+        for (int g = 0; g < groupLogits.size(); g++)
+            rows.add(ops.unsqueeze("group" + g + ".logits_row", groupLogits.get(g), 1));
+        return rows.size() == 1
+                ? rows.get(0)
+                : ops.concat("group_logits.stacked", rows, 1, org.sefonnx.generator.onnx.Dim.of(rows.size()));
     }
 
     static String version() {
@@ -127,7 +152,8 @@ public final class TrainingArtifacts {
 
     /** The training model for one arithmetic and one convolution lowering. */
     private static ModelProto trainingModel(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
-        return trainingGraph(spec, arithmetic, lowering).toModel(version(), "sef-onnx training graph " + spec.id() + "\n" + spec.toProperties());
+        return trainingGraph(spec, arithmetic, lowering)
+                .toModel(version(), "sef-onnx training graph " + spec.id() + "\n" + spec.toProperties());
     }
 
     /** The training graph (ConvGrad convolutions) before serialisation, every value with its element type (what the structure tests audit). */
@@ -138,7 +164,8 @@ public final class TrainingArtifacts {
     /** The same with the convolutions lowered for a target device. */
     public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
         List<CheckpointTensor> tensors = checkpointTensors(spec);
-        SefModel.Built fwd = SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors, lowering);
+        SefModel.Built fwd = SefModel.forward(
+                spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors, lowering);
         Graph g = fwd.graph();
         Ops ops = new Ops(g);
         Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
@@ -148,9 +175,11 @@ public final class TrainingArtifacts {
         g.output(fwd.terms().grouping(), TensorNames.GROUPING);
 
         List<Value> params = new ArrayList<>();
-        for (CheckpointTensor t : tensors) if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
+        for (CheckpointTensor t : tensors)
+            if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
         LossScaling scaling = arithmetic.lossScaling() ? new LossScaling(g, ops, loss) : null;
-        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, scaling == null ? loss : scaling.scaledLoss, params);
+        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard())
+                .gradients(g, scaling == null ? loss : scaling.scaledLoss, params);
         Value finite = scaling == null ? null : scaling.unscale(grads);
 
         Value overwrite = g.constant(DType.BOOL, Shape.fixed(1), 1);
@@ -161,9 +190,16 @@ public final class TrainingArtifacts {
             if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
                 // PyTorch SGD: d = g + wd·p; m = μ·m + d; the optimizer graph then does p -= lr·m. The momentum
                 // buffer is a frozen checkpoint tensor overwritten in place; its only reader (μ·m) is upstream of m'.
-                if (spec.weightDecay() != 0) update = ops.add(p.name() + ".decayed_grad", grad, ops.mul(p.name() + ".decay", p, g.scalar(DType.FLOAT, spec.weightDecay())));
+                if (spec.weightDecay() != 0)
+                    update = ops.add(
+                            p.name() + ".decayed_grad",
+                            grad,
+                            ops.mul(p.name() + ".decay", p, g.scalar(DType.FLOAT, spec.weightDecay())));
                 Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
-                Value next = ops.add(momentum.name() + ".next", ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())), update);
+                Value next = ops.add(
+                        momentum.name() + ".next",
+                        ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())),
+                        update);
                 // a skipped step (GradScaler found inf/NaN) writes the old momentum back: the buffer keeps its value
                 if (finite != null) next = ops.where(momentum.name() + ".kept_if_skipped", finite, next, momentum);
                 writeBack(g, ops, momentum, next, overwrite);
@@ -171,18 +207,23 @@ public final class TrainingArtifacts {
             } else if (finite != null) {
                 update = ops.where(p.name() + ".grad_or_zero", finite, grad, g.scalar(DType.FLOAT, 0));
             }
-            accumulators.add(new Value[]{p, update});
+            accumulators.add(new Value[] {p, update});
         }
         // BatchNorm statistics are updated on skipped steps too, as in PyTorch, where the forward pass updates them
-        for (Forward.StateUpdate u : fwd.forward().stateUpdates()) writeBack(g, ops, u.state(), u.newValue(), overwrite);
+        for (Forward.StateUpdate u : fwd.forward().stateUpdates())
+            writeBack(g, ops, u.state(), u.newValue(), overwrite);
         // gradient buffers and the reset flag come after every checkpoint tensor in the input list
         List<Value> buffers = new ArrayList<>();
-        for (Value[] a : accumulators) buffers.add(g.input(a[0].name() + GRAD_BUFFER_SUFFIX, DType.FLOAT, a[0].shape()));
+        for (Value[] a : accumulators)
+            buffers.add(g.input(a[0].name() + GRAD_BUFFER_SUFFIX, DType.FLOAT, a[0].shape()));
         Value reset = g.input(LAZY_RESET_GRAD, DType.BOOL, Shape.fixed(1));
         for (int i = 0; i < accumulators.size(); i++) {
             Value p = accumulators.get(i)[0];
-            Value out = ops.ms(MsOp.IN_PLACE_ACCUMULATOR_V2, List.of(buffers.get(i), accumulators.get(i)[1], reset),
-                    List.of(new Value(p.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1)))).get(0);
+            Value out = ops.ms(
+                            MsOp.IN_PLACE_ACCUMULATOR_V2,
+                            List.of(buffers.get(i), accumulators.get(i)[1], reset),
+                            List.of(new Value(p.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1))))
+                    .get(0);
             g.output(out);
         }
         return g;
@@ -222,15 +263,19 @@ public final class TrainingArtifacts {
             Value total = ops.sum("gradients.sum", sums);
             // x − x is 0 for every finite x and NaN for ±inf and NaN: Sub and Equal have float CUDA kernels, so the
             // flag never leaves the device (IsInf/IsNaN would add a host round trip where a provider lacks them)
-            Value finite = ops.equal("gradients.finite", ops.sub("gradients.sum_minus_itself", total, total), g.scalar(DType.FLOAT, 0));
+            Value finite = ops.equal(
+                    "gradients.finite", ops.sub("gradients.sum_minus_itself", total, total), g.scalar(DType.FLOAT, 0));
             return g.output(finite, TensorNames.GRADIENTS_FINITE);
         }
     }
 
     /** state ← next, in place; the BOOL output carries ORT's hidden-output suffix so TrainStep does not return it. */
     private static void writeBack(Graph g, Ops ops, Value state, Value next, Value overwrite) {
-        Value out = ops.ms(MsOp.IN_PLACE_ACCUMULATOR_V2, List.of(state, next, overwrite),
-                List.of(new Value(state.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1)))).get(0);
+        Value out = ops.ms(
+                        MsOp.IN_PLACE_ACCUMULATOR_V2,
+                        List.of(state, next, overwrite),
+                        List.of(new Value(state.name() + GRAD_OUT_SUFFIX, DType.BOOL, Shape.fixed(1))))
+                .get(0);
         g.output(out);
     }
 
@@ -247,15 +292,24 @@ public final class TrainingArtifacts {
         if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
             // plain w -= lr·g; the gradient buffer already holds the momentum m'. The moments input is required by
             // ORT's optimizer input check although SGDOptimizerV2 does not read it.
-            done = ops.ms(MsOp.SGD_OPTIMIZER_V2, List.of(lr, params, gradients),
-                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1)))).get(0);
+            done = ops.ms(
+                            MsOp.SGD_OPTIMIZER_V2,
+                            List.of(lr, params, gradients),
+                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))))
+                    .get(0);
         } else {
             Value second = o.sequenceInput("second_order_moments", DType.FLOAT);
-            done = ops.ms(MsOp.ADAMW_OPTIMIZER, List.of(lr, step, params, gradients, first, second),
-                    List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))),
-                    Attr.f("alpha", 0.9f), Attr.f("beta", 0.999f),
-                    Attr.f("epsilon", 1e-8f), Attr.f("weight_decay", (float) spec.weightDecay()),
-                    Attr.i("correct_bias", 1), Attr.i("adam_mode", 1)).get(0);
+            done = ops.ms(
+                            MsOp.ADAMW_OPTIMIZER,
+                            List.of(lr, step, params, gradients, first, second),
+                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))),
+                            Attr.f("alpha", 0.9f),
+                            Attr.f("beta", 0.999f),
+                            Attr.f("epsilon", 1e-8f),
+                            Attr.f("weight_decay", (float) spec.weightDecay()),
+                            Attr.i("correct_bias", 1),
+                            Attr.i("adam_mode", 1))
+                    .get(0);
         }
         o.output(done);
         return o;

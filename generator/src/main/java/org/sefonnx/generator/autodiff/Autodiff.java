@@ -1,11 +1,5 @@
 package org.sefonnx.generator.autodiff;
 
-import org.sefonnx.generator.onnx.Graph;
-import org.sefonnx.generator.onnx.Node;
-import org.sefonnx.generator.onnx.Ops;
-import org.sefonnx.generator.onnx.Shape;
-import org.sefonnx.generator.onnx.Value;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -13,6 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.Node;
+import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Shape;
+import org.sefonnx.generator.onnx.Value;
 
 /**
  * Reverse-mode differentiation of a forward graph: walks the nodes backwards from a scalar loss and appends, for
@@ -51,10 +50,11 @@ public final class Autodiff {
         }
 
         Map<String, List<Value>> contributions = new HashMap<>();
-        contributions.computeIfAbsent(loss.name(), k -> new ArrayList<>())
+        contributions
+                .computeIfAbsent(loss.name(), k -> new ArrayList<>())
                 .add(graph.constant(loss.dtype(), Shape.SCALAR, 1.0));
 
-        for (Node n : onPath) {   // already in reverse topological order
+        for (Node n : onPath) { // already in reverse topological order
             List<Value> outputGrads = new ArrayList<>();
             boolean anyGrad = false;
             for (Value o : n.outputs) {
@@ -67,26 +67,33 @@ public final class Autodiff {
             boolean anyNeed = false;
             for (int i = 0; i < need.length; i++) {
                 Value in = n.input(i);
-                need[i] = in != null && in.dtype().isFloating() && dependent.contains(in.name()) && !graph.isConstant(in);
+                need[i] =
+                        in != null && in.dtype().isFloating() && dependent.contains(in.name()) && !graph.isConstant(in);
                 anyNeed |= need[i];
             }
             if (!anyNeed) continue;
             GradientRule rule = registry.rule(n);
-            if (rule == null) throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
+            if (rule == null)
+                throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
             GradContext c = new GradContext(n, ops, outputGrads, need);
             rule.build(c);
             for (int i = 0; i < need.length; i++) {
                 if (need[i] && !c.handled[i]) {
-                    throw new IllegalStateException("gradient rule " + n.opType + " gave no gradient for input " + i + " of " + n.name);
+                    throw new IllegalStateException(
+                            "gradient rule " + n.opType + " gave no gradient for input " + i + " of " + n.name);
                 }
-                if (c.inputGrads[i] != null) contributions.computeIfAbsent(n.input(i).name(), k -> new ArrayList<>()).add(c.inputGrads[i]);
+                if (c.inputGrads[i] != null)
+                    contributions
+                            .computeIfAbsent(n.input(i).name(), k -> new ArrayList<>())
+                            .add(c.inputGrads[i]);
             }
         }
 
         Map<Value, Value> result = new LinkedHashMap<>();
         for (Value v : wrt) {
             Value g = sum(ops, v, contributions.remove(v.name()));
-            if (g == null) throw new IllegalStateException("'" + v.name() + "' does not influence the loss " + loss.name());
+            if (g == null)
+                throw new IllegalStateException("'" + v.name() + "' does not influence the loss " + loss.name());
             result.put(v, g);
         }
         return result;

@@ -1,13 +1,12 @@
 package org.sefonnx.generator.autodiff;
 
+import java.util.List;
 import org.sefonnx.generator.model.Im2colConv;
 import org.sefonnx.generator.onnx.Dim;
 import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.List;
 
 /** Convolution: com.microsoft ConvGrad (CPU and CUDA kernels) gives dX, dW and dB in one node. */
 final class ConvRules {
@@ -18,7 +17,10 @@ final class ConvRules {
 
     static void register(GradientRegistry r) {
         // the Conv's own attributes pass through; an input that needs no gradient gets no output
-        r.register("Conv", c -> c.GI(c.kernel(MsOp.CONV_GRAD, List.of(c.GO(0), c.I(0), c.I(1)), c.slotsIfNeeded("dx", "dw", "db"))));
+        r.register(
+                "Conv",
+                c -> c.GI(
+                        c.kernel(MsOp.CONV_GRAD, List.of(c.GO(0), c.I(0), c.I(1)), c.slotsIfNeeded("dx", "dw", "db"))));
         r.register(Im2colConv.RULE, ConvRules::im2colConv);
     }
 
@@ -40,9 +42,12 @@ final class ConvRules {
         if (c.needs(1)) {
             long rows = channels * k * k;
             // MLAS's kernels work on 16-column panels: a weight matrix whose column count is no multiple of 16 (the
-            // stem's 3·7·7 = 147) is computed transposed, [C·k·k, Co], and turned back (ResNet-18 at 64 px: 22.8 → 6.1 ms a step)
-            Value dwMat = rows % 16 == 0 ? ops.gemm(c.hint("dw_mat"), dyMat, c.I(2), null, false, true)
-                    : ops.transpose(c.hint("dw_mat"), ops.gemm(c.hint("dw_mat_t"), c.I(2), dyMat, null, false, true), 1, 0);
+            // stem's 3·7·7 = 147) is computed transposed, [C·k·k, Co], and turned back (ResNet-18 at 64 px: 22.8 → 6.1
+            // ms a step)
+            Value dwMat = rows % 16 == 0
+                    ? ops.gemm(c.hint("dw_mat"), dyMat, c.I(2), null, false, true)
+                    : ops.transpose(
+                            c.hint("dw_mat"), ops.gemm(c.hint("dw_mat_t"), c.I(2), dyMat, null, false, true), 1, 0);
             c.GI(1, ops.reshape(c.hint("dw"), dwMat, outChannels, channels, k, k));
         }
         if (!c.needs(0)) return;
@@ -53,15 +58,26 @@ final class ConvRules {
         boolean zeroColumn = Im2colConv.readsZeros(index) && outH * outW >= ZERO_COLUMN_MIN_CELLS;
         Value dySource = dyMat;
         if (zeroColumn) {
-            Value cellsLast = ops.node("Reshape", "", List.of(dy, ops.graph().longs(outChannels, outH * outW, -1)),
-                    List.of(new Value(c.hint("dy_cells"), dy.dtype(), Shape.of(Dim.of(outChannels), Dim.of(outH * outW), batch)))).get(0);
-            Value withZero = ops.pad(c.hint("dy_zero_cell"), cellsLast, new long[]{0, 0, 0, 0, 1, 0},
+            Value cellsLast = ops.node(
+                            "Reshape",
+                            "",
+                            List.of(dy, ops.graph().longs(outChannels, outH * outW, -1)),
+                            List.of(new Value(
+                                    c.hint("dy_cells"),
+                                    dy.dtype(),
+                                    Shape.of(Dim.of(outChannels), Dim.of(outH * outW), batch))))
+                    .get(0);
+            Value withZero = ops.pad(
+                    c.hint("dy_zero_cell"),
+                    cellsLast,
+                    new long[] {0, 0, 0, 0, 1, 0},
                     Shape.of(Dim.of(outChannels), Dim.of(outH * outW + 1), batch));
             dySource = ops.reshape(c.hint("dy_mat_zero"), withZero, outChannels, -1);
         }
         Value wMat = ops.reshape(c.hint("w_mat"), w, outChannels, channels * k * k);
         Value dcols = ops.gemm(c.hint("dcols"), wMat, dySource, null, true, false);
-        Value cells = Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, batch, zeroColumn);
+        Value cells =
+                Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, batch, zeroColumn);
         c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 }

@@ -1,9 +1,8 @@
 package org.sefonnx.generator.autodiff;
 
+import java.util.List;
 import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.List;
 
 /** Element-wise ops (with numpy broadcasting on the binary ones). */
 final class ElementwiseRules {
@@ -45,9 +44,21 @@ final class ElementwiseRules {
         r.register("Cast", c -> c.GI(0, c.ops().cast(c.hint("dx"), c.GO(0), c.I(0).dtype())));
         r.register("Exp", c -> c.GI(0, c.ops().mul(c.hint("dx"), c.GO(0), c.O(0))));
         r.register("Log", c -> c.GI(0, c.ops().div(c.hint("dx"), c.GO(0), c.I(0))));
-        r.register("Sqrt", c -> c.GI(0, c.ops().div(c.hint("dx"), c.ops().mul(c.hint("half"), c.GO(0), c.scalar(0.5)), c.O(0))));
-        r.register("Reciprocal", c -> c.GI(0, c.ops().neg(c.hint("dx"),
-                c.ops().mul(c.hint("go_o2"), c.GO(0), c.ops().mul(c.hint("o2"), c.O(0), c.O(0))))));
+        r.register(
+                "Sqrt",
+                c -> c.GI(0, c.ops().div(c.hint("dx"), c.ops().mul(c.hint("half"), c.GO(0), c.scalar(0.5)), c.O(0))));
+        r.register(
+                "Reciprocal",
+                c -> c.GI(
+                        0,
+                        c.ops()
+                                .neg(
+                                        c.hint("dx"),
+                                        c.ops()
+                                                .mul(
+                                                        c.hint("go_o2"),
+                                                        c.GO(0),
+                                                        c.ops().mul(c.hint("o2"), c.O(0), c.O(0))))));
         // ReluGrad(dY, Y): Y > 0 exactly where X > 0, and reading Y lets ORT free X earlier
         r.register("Relu", c -> c.GI(0, c.kernel(MsOp.RELU_GRAD, List.of(c.GO(0), c.O(0)), c.slot(0, "dx"))));
     }

@@ -1,5 +1,7 @@
 package org.sefonnx.generator.autodiff;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.MsOp;
@@ -7,9 +9,6 @@ import org.sefonnx.generator.onnx.Node;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /** What a {@link GradientRule} sees of one forward node, and where it leaves the input gradients. */
 public final class GradContext {
@@ -29,21 +28,37 @@ public final class GradContext {
         this.handled = new boolean[node.inputs.size()];
     }
 
-    public Node node() { return node; }
-    public Ops ops() { return ops; }
-    public Graph graph() { return ops.graph(); }
+    public Node node() {
+        return node;
+    }
+
+    public Ops ops() {
+        return ops;
+    }
+
+    public Graph graph() {
+        return ops.graph();
+    }
 
     /** Forward input i (null if omitted). */
-    public Value I(int i) { return node.input(i); }
+    public Value I(int i) {
+        return node.input(i);
+    }
 
     /** Forward output i. */
-    public Value O(int i) { return node.output(i); }
+    public Value O(int i) {
+        return node.output(i);
+    }
 
     /** Gradient of the loss w.r.t. output i, or null when no gradient flows into it. */
-    public Value GO(int i) { return i < outputGrads.size() ? outputGrads.get(i) : null; }
+    public Value GO(int i) {
+        return i < outputGrads.size() ? outputGrads.get(i) : null;
+    }
 
     /** True when the loss gradient w.r.t. input i must be produced. */
-    public boolean needs(int i) { return i < needed.length && needed[i]; }
+    public boolean needs(int i) {
+        return i < needed.length && needed[i];
+    }
 
     /** Hands back the gradient w.r.t. input i. */
     public void GI(int i, Value grad) {
@@ -68,7 +83,8 @@ public final class GradContext {
      */
     public List<Value> slotsIfNeeded(String... suffixes) {
         List<Value> slots = new ArrayList<>();
-        for (int i = 0; i < Math.min(suffixes.length, node.inputs.size()); i++) slots.add(needs(i) ? slot(i, suffixes[i]) : null);
+        for (int i = 0; i < Math.min(suffixes.length, node.inputs.size()); i++)
+            slots.add(needs(i) ? slot(i, suffixes[i]) : null);
         return slots;
     }
 
@@ -89,7 +105,9 @@ public final class GradContext {
      * Declares that input i gets no separate gradient because the rule already accounted for it (batch statistics
      * inside BatchNormalizationGrad, or a repeated input whose gradient was folded into another slot).
      */
-    public void skip(int i) { handled[i] = true; }
+    public void skip(int i) {
+        handled[i] = true;
+    }
 
     /** Name hint for a value of this rule. */
     public String hint(String suffix) {
@@ -97,10 +115,14 @@ public final class GradContext {
         return "grad." + (o == null ? node.name : o.name()) + "." + suffix;
     }
 
-    public DType dtype() { return node.input(0).dtype(); }
+    public DType dtype() {
+        return node.input(0).dtype();
+    }
 
     /** A scalar constant of the forward dtype. */
-    public Value scalar(double v) { return graph().scalar(dtype(), v); }
+    public Value scalar(double v) {
+        return graph().scalar(dtype(), v);
+    }
 
     /** Sums {@code grad} (shaped like a broadcast result) down to the shape of {@code target}. */
     public Value unbroadcast(Value grad, Value target, String suffix) {
@@ -110,15 +132,24 @@ public final class GradContext {
         int lead = gs.rank() - ts.rank();
         for (int i = 0; i < gs.rank(); i++) {
             int j = i - lead;
-            if (j < 0) { axes.add((long) i); continue; }
+            if (j < 0) {
+                axes.add((long) i);
+                continue;
+            }
             var td = ts.dim(j);
             var gd = gs.dim(i);
             if (td.isFixed() && td.size() == 1 && !(gd.isFixed() && gd.size() == 1)) axes.add((long) i);
         }
         Value r = grad;
-        if (!axes.isEmpty()) r = ops.reduceSum(hint(suffix + ".unbroadcast"), grad, axes.stream().mapToLong(Long::longValue).toArray(), true);
+        if (!axes.isEmpty())
+            r = ops.reduceSum(
+                    hint(suffix + ".unbroadcast"),
+                    grad,
+                    axes.stream().mapToLong(Long::longValue).toArray(),
+                    true);
         if (lead != 0) {
-            r = ts.isFixed() ? ops.reshape(hint(suffix + ".reshape"), r, ts.sizes())
+            r = ts.isFixed()
+                    ? ops.reshape(hint(suffix + ".reshape"), r, ts.sizes())
                     : ops.reshapeTo(hint(suffix + ".reshape"), r, ops.shapeOf(hint(suffix + ".shape"), target), ts);
         }
         return r;

@@ -1,10 +1,9 @@
 package org.sefonnx.generator.autodiff;
 
-import org.sefonnx.generator.onnx.Node;
-
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.sefonnx.generator.onnx.Node;
 
 /**
  * The table of gradient rules, one per forward op: keyed by the op type of a standard-domain node, or by the name a

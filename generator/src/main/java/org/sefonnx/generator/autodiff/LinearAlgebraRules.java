@@ -18,21 +18,31 @@ final class LinearAlgebraRules {
             Value go = c.GO(0), a = c.I(0), b = c.I(1);
             if (c.needs(0)) {
                 // dA = dY·op(B)ᵀ, transposed back when A was
-                c.GI(0, ta ? ops.gemm(c.hint("da"), b, go, null, tb, true) : ops.gemm(c.hint("da"), go, b, null, false, !tb));
+                c.GI(
+                        0,
+                        ta
+                                ? ops.gemm(c.hint("da"), b, go, null, tb, true)
+                                : ops.gemm(c.hint("da"), go, b, null, false, !tb));
             }
             if (c.needs(1)) {
-                c.GI(1, tb ? ops.gemm(c.hint("db"), go, a, null, true, ta) : ops.gemm(c.hint("db"), a, go, null, !ta, false));
+                c.GI(
+                        1,
+                        tb
+                                ? ops.gemm(c.hint("db"), go, a, null, true, ta)
+                                : ops.gemm(c.hint("db"), a, go, null, !ta, false));
             }
             if (c.needs(2)) c.GI(2, c.unbroadcast(go, c.I(2), "dc"));
         });
         r.register("MatMul", c -> {
             var ops = c.ops();
             if (c.needs(0)) {
-                Value bt = ops.transpose(c.hint("bt"), c.I(1), swapLast(c.I(1).requireShape().rank()));
+                Value bt = ops.transpose(
+                        c.hint("bt"), c.I(1), swapLast(c.I(1).requireShape().rank()));
                 c.GI(0, c.unbroadcast(ops.matmul(c.hint("da"), c.GO(0), bt), c.I(0), "a"));
             }
             if (c.needs(1)) {
-                Value at = ops.transpose(c.hint("at"), c.I(0), swapLast(c.I(0).requireShape().rank()));
+                Value at = ops.transpose(
+                        c.hint("at"), c.I(0), swapLast(c.I(0).requireShape().rank()));
                 c.GI(1, c.unbroadcast(ops.matmul(c.hint("db"), at, c.GO(0)), c.I(1), "b"));
             }
         });

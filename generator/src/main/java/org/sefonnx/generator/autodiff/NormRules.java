@@ -1,10 +1,9 @@
 package org.sefonnx.generator.autodiff;
 
+import java.util.List;
 import org.sefonnx.generator.model.BatchNorm;
 import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.List;
 
 /** Normalisation. */
 final class NormRules {
@@ -18,9 +17,12 @@ final class NormRules {
         // BatchNormalizationGrad (CPU and CUDA) already differentiates through those statistics, so the mean and
         // variance inputs get no gradient of their own (counting them again would double the statistics' path).
         r.register(BatchNorm.TRAINING_RULE, c -> {
-            Value varEps = c.ops().add(c.hint("var_eps"), c.I(4), c.scalar(c.node().attrFloat("epsilon", ONNX_DEFAULT_EPSILON)));
+            Value varEps = c.ops()
+                    .add(c.hint("var_eps"), c.I(4), c.scalar(c.node().attrFloat("epsilon", ONNX_DEFAULT_EPSILON)));
             Value invStd = c.ops().reciprocal(c.hint("inv_std"), c.ops().sqrt(c.hint("std"), varEps));
-            c.GI(c.kernel(MsOp.BATCH_NORMALIZATION_GRAD, List.of(c.GO(0), c.I(0), c.I(1), c.I(3), invStd),
+            c.GI(c.kernel(
+                    MsOp.BATCH_NORMALIZATION_GRAD,
+                    List.of(c.GO(0), c.I(0), c.I(1), c.I(3), invStd),
                     List.of(c.slot(0, "dx"), c.slot(1, "dscale"), c.slot(2, "dbias"))));
             c.skip(3);
             c.skip(4);

@@ -20,14 +20,19 @@ final class ReduceRules {
             boolean fixed = true;
             long count = 1;
             for (long a : axes) {
-                if (xs.dim((int) a).isFixed()) count *= xs.size((int) a); else fixed = false;
+                if (xs.dim((int) a).isFixed()) count *= xs.size((int) a);
+                else fixed = false;
             }
             if (fixed) {
                 c.GI(0, c.ops().mul(c.hint("dx"), expanded, c.scalar(1.0 / count)));
             } else {
                 // a symbolic (batch) axis is reduced: divide by the element count read at run time
                 Ops ops = c.ops();
-                Value dims = ops.gather(c.hint("dims"), ops.shapeOf(c.hint("x_shape"), c.I(0)), c.graph().longs(axes), 0);
+                Value dims = ops.gather(
+                        c.hint("dims"),
+                        ops.shapeOf(c.hint("x_shape"), c.I(0)),
+                        c.graph().longs(axes),
+                        0);
                 Value n = ops.cast(c.hint("count"), ops.reduceProd(c.hint("count_i"), dims, false), c.dtype());
                 c.GI(0, ops.div(c.hint("dx"), expanded, n));
             }
@@ -61,5 +66,4 @@ final class ReduceRules {
         Value go = keep ? c.GO(0) : c.ops().unsqueeze(c.hint("go_keep"), c.GO(0), axes);
         return c.ops().expand(c.hint("expand"), go, c.ops().shapeOf(c.hint("x_shape"), c.I(0)), c.I(0).shape());
     }
-
 }

@@ -9,8 +9,11 @@ final class ShapeRules {
     static void register(GradientRegistry r) {
         GradientRule reshapeBack = c -> {
             Shape xs = c.I(0).requireShape();
-            c.GI(0, xs.isFixed() ? c.ops().reshape(c.hint("dx"), c.GO(0), xs.sizes())
-                    : c.ops().reshapeTo(c.hint("dx"), c.GO(0), c.ops().shapeOf(c.hint("x_shape"), c.I(0)), xs));
+            c.GI(
+                    0,
+                    xs.isFixed()
+                            ? c.ops().reshape(c.hint("dx"), c.GO(0), xs.sizes())
+                            : c.ops().reshapeTo(c.hint("dx"), c.GO(0), c.ops().shapeOf(c.hint("x_shape"), c.I(0)), xs));
         };
         r.register("Reshape", reshapeBack);
         r.register("Flatten", reshapeBack);
@@ -29,7 +32,15 @@ final class ShapeRules {
             for (int i = 0; i < c.node().inputs.size(); i++) {
                 long length = c.I(i).requireShape().size(a);
                 if (c.needs(i)) {
-                    c.GI(i, c.ops().slice(c.hint("dx" + i), c.GO(0), new long[]{offset}, new long[]{offset + length}, new long[]{a}));
+                    c.GI(
+                            i,
+                            c.ops()
+                                    .slice(
+                                            c.hint("dx" + i),
+                                            c.GO(0),
+                                            new long[] {offset},
+                                            new long[] {offset + length},
+                                            new long[] {a}));
                 }
                 offset += length;
             }

@@ -1,11 +1,10 @@
 package org.sefonnx.generator.model;
 
+import java.util.List;
 import org.sefonnx.generator.onnx.Attr;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.List;
 
 /** torch.nn.BatchNorm2d with PyTorch's running-statistics semantics. */
 public final class BatchNorm {
@@ -24,7 +23,10 @@ public final class BatchNorm {
      */
     public static Normalized training(Ops ops, String prefix, Value x, Value weight, Value bias, float eps) {
         Value[] stats = batchStatistics(ops, prefix, x);
-        return new Normalized(withBatchStatistics(ops, prefix + ".out", x, weight, bias, stats[0], stats[1], eps), stats[0], stats[1]);
+        return new Normalized(
+                withBatchStatistics(ops, prefix + ".out", x, weight, bias, stats[0], stats[1], eps),
+                stats[0],
+                stats[1]);
     }
 
     /**
@@ -32,10 +34,17 @@ public final class BatchNorm {
      * {@value #TRAINING_RULE}: its rule differentiates through the statistics, which the inference-form op it is
      * serialised as knows nothing of.
      */
-    private static Value withBatchStatistics(Ops ops, String hint, Value x, Value scale, Value bias, Value mean, Value var, float eps) {
+    private static Value withBatchStatistics(
+            Ops ops, String hint, Value x, Value scale, Value bias, Value mean, Value var, float eps) {
         int node = ops.graph().nextNodeIndex();
         Value y = ops.batchNormalization(hint, x, scale, bias, mean, var, eps);
-        ops.graph().composite(node, TRAINING_RULE, List.of(x, scale, bias, mean, var), List.of(y), List.of(Attr.f("epsilon", eps)));
+        ops.graph()
+                .composite(
+                        node,
+                        TRAINING_RULE,
+                        List.of(x, scale, bias, mean, var),
+                        List.of(y),
+                        List.of(Attr.f("epsilon", eps)));
         return y;
     }
 
@@ -49,8 +58,9 @@ public final class BatchNorm {
         for (int i = 0, a = 0; i < s.rank(); i++) if (i != 1) axes[a++] = i;
         Value mean = ops.reduceMean(prefix + ".batch_mean", x, axes, false);
         Value centered = ops.sub(prefix + ".centered", x, ops.reshape(prefix + ".batch_mean4", mean, meanShape));
-        Value var = ops.reduceMean(prefix + ".batch_var", ops.mul(prefix + ".centered_sq", centered, centered), axes, false);
-        return new Value[]{mean, var};
+        Value var = ops.reduceMean(
+                prefix + ".batch_var", ops.mul(prefix + ".centered_sq", centered, centered), axes, false);
+        return new Value[] {mean, var};
     }
 
     /**
@@ -61,8 +71,15 @@ public final class BatchNorm {
      */
     private static Normalized mixedTraining(Forward f, String prefix, Value x, Value weight, Value bias, float eps) {
         Value[] stats = batchStatistics(f.ops, prefix, f.toLoss(x));
-        Value y = withBatchStatistics(f.ops, prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(stats[0]),
-                f.toCompute(stats[1]), eps);
+        Value y = withBatchStatistics(
+                f.ops,
+                prefix + ".out",
+                x,
+                f.toCompute(weight),
+                f.toCompute(bias),
+                f.toCompute(stats[0]),
+                f.toCompute(stats[1]),
+                eps);
         return new Normalized(y, stats[0], stats[1]);
     }
 
@@ -72,12 +89,20 @@ public final class BatchNorm {
      * [N, C, D] input.
      */
     public static Value apply(Forward f, String prefix, Value x) {
-        if (!f.isBatchLast(x)) return applyChannelsSecond(f, prefix, x, x, x.requireShape().size(2) * x.requireShape().size(3));
+        if (!f.isBatchLast(x))
+            return applyChannelsSecond(
+                    f, prefix, x, x, x.requireShape().size(2) * x.requireShape().size(3));
         long[] chw = f.chw(x);
         Value flat = f.ops.reshape(prefix + ".in_1cl", x, 1, chw[0], -1);
         Value y = applyChannelsSecond(f, prefix, flat, x, chw[1] * chw[2]);
-        return f.sameLayoutAs(x, f.ops.node("Reshape", "", List.of(y, f.ops.graph().longs(chw[0], chw[1], chw[2], -1)),
-                List.of(new Value(prefix + ".out_chwn", y.dtype(), x.shape()))).get(0));
+        return f.sameLayoutAs(
+                x,
+                f.ops.node(
+                                "Reshape",
+                                "",
+                                List.of(y, f.ops.graph().longs(chw[0], chw[1], chw[2], -1)),
+                                List.of(new Value(prefix + ".out_chwn", y.dtype(), x.shape())))
+                        .get(0));
     }
 
     /**
@@ -93,10 +118,18 @@ public final class BatchNorm {
         Value runningVar = f.params.runningStat(prefix + ".running_var", TensorInit.constant(1), c);
         float eps = (float) ModelSpec.BN_EPSILON;
         if (!f.training) {
-            return ops.batchNormalization(prefix + ".out", x, f.toCompute(weight), f.toCompute(bias), f.toCompute(runningMean),
-                    f.toCompute(runningVar), eps);
+            return ops.batchNormalization(
+                    prefix + ".out",
+                    x,
+                    f.toCompute(weight),
+                    f.toCompute(bias),
+                    f.toCompute(runningMean),
+                    f.toCompute(runningVar),
+                    eps);
         }
-        Normalized normalized = f.computeDtype == f.dtype ? training(ops, prefix, x, weight, bias, eps) : mixedTraining(f, prefix, x, weight, bias, eps);
+        Normalized normalized = f.computeDtype == f.dtype
+                ? training(ops, prefix, x, weight, bias, eps)
+                : mixedTraining(f, prefix, x, weight, bias, eps);
         Value mean = normalized.batchMean(), var = normalized.batchVar(), y = normalized.output();
 
         // running_var takes the unbiased variance: var · n/(n−1), n = N·H·W (N known only at run time)
@@ -104,9 +137,13 @@ public final class BatchNorm {
         Value bessel = ops.div(prefix + ".bessel", n, ops.sub(prefix + ".n_minus_1", n, f.scalar(1)));
         Value unbiased = ops.mul(prefix + ".batch_var_unbiased", var, bessel);
         double m = ModelSpec.BN_MOMENTUM;
-        Value newMean = ops.add(prefix + ".running_mean.next", ops.mul(prefix + ".rm_keep", runningMean, f.scalar(1 - m)),
+        Value newMean = ops.add(
+                prefix + ".running_mean.next",
+                ops.mul(prefix + ".rm_keep", runningMean, f.scalar(1 - m)),
                 ops.mul(prefix + ".rm_add", mean, f.scalar(m)));
-        Value newVar = ops.add(prefix + ".running_var.next", ops.mul(prefix + ".rv_keep", runningVar, f.scalar(1 - m)),
+        Value newVar = ops.add(
+                prefix + ".running_var.next",
+                ops.mul(prefix + ".rv_keep", runningVar, f.scalar(1 - m)),
                 ops.mul(prefix + ".rv_add", unbiased, f.scalar(m)));
         f.updateState(runningMean, newMean);
         f.updateState(runningVar, newVar);

@@ -4,7 +4,11 @@ import java.util.Arrays;
 
 /** A named tensor that lives in the checkpoint: a trainable parameter or frozen state. */
 public record CheckpointTensor(String name, long[] shape, TensorInit init, Role role) {
-    public enum Role { PARAMETER, RUNNING_STAT, MOMENTUM }
+    public enum Role {
+        PARAMETER,
+        RUNNING_STAT,
+        MOMENTUM
+    }
 
     /** Suffix of the momentum buffer of a parameter (a frozen checkpoint tensor). */
     public static final String MOMENTUM_SUFFIX = ".momentum";
@@ -21,7 +25,10 @@ public record CheckpointTensor(String name, long[] shape, TensorInit init, Role 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CheckpointTensor t && t.name.equals(name) && Arrays.equals(t.shape, shape) && t.role == role;
+        return o instanceof CheckpointTensor t
+                && t.name.equals(name)
+                && Arrays.equals(t.shape, shape)
+                && t.role == role;
     }
 
     @Override

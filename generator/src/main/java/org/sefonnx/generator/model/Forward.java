@@ -1,10 +1,5 @@
 package org.sefonnx.generator.model;
 
-import org.sefonnx.generator.onnx.DType;
-import org.sefonnx.generator.onnx.Ops;
-import org.sefonnx.generator.onnx.Shape;
-import org.sefonnx.generator.onnx.Value;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,6 +7,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.sefonnx.generator.onnx.DType;
+import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Shape;
+import org.sefonnx.generator.onnx.Value;
 
 /**
  * The state shared by the model builders while one forward graph is built: where nodes go, where checkpoint tensors
@@ -58,7 +57,8 @@ public final class Forward {
 
     private Value castOnce(Value x, DType to) {
         if (x.dtype() == to) return x;
-        return casts.computeIfAbsent(x.name() + "->" + to, k -> ops.cast(x.name() + "." + to.name().toLowerCase(Locale.ROOT), x, to));
+        return casts.computeIfAbsent(
+                x.name() + "->" + to, k -> ops.cast(x.name() + "." + to.name().toLowerCase(Locale.ROOT), x, to));
     }
 
     /** Chooses how {@link #conv} builds convolutions (default {@link ConvLowering#CONV}). */
@@ -84,7 +84,9 @@ public final class Forward {
     /** Channels, height and width of a map in either layout. */
     public long[] chw(Value x) {
         Shape s = x.requireShape();
-        return isBatchLast(x) ? new long[]{s.size(0), s.size(1), s.size(2)} : new long[]{s.size(1), s.size(2), s.size(3)};
+        return isBatchLast(x)
+                ? new long[] {s.size(0), s.size(1), s.size(2)}
+                : new long[] {s.size(1), s.size(2), s.size(3)};
     }
 
     public boolean isBatchLast(Value x) {
@@ -145,7 +147,14 @@ public final class Forward {
     public Value batchSize(Value x) {
         if (batchSize == null) {
             long axis = isBatchLast(x) ? 3 : 0;
-            batchSize = ops.cast("batch_size", ops.gather("batch_size_i", ops.shapeOf("batch_shape", x), ops.graph().longs(axis), 0), dtype);
+            batchSize = ops.cast(
+                    "batch_size",
+                    ops.gather(
+                            "batch_size_i",
+                            ops.shapeOf("batch_shape", x),
+                            ops.graph().longs(axis),
+                            0),
+                    dtype);
         }
         return batchSize;
     }

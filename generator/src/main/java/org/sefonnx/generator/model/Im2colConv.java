@@ -1,12 +1,11 @@
 package org.sefonnx.generator.model;
 
+import java.util.List;
 import org.sefonnx.generator.onnx.Attr;
 import org.sefonnx.generator.onnx.Dim;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.List;
 
 /**
  * A bias-free, group-1 2-D convolution as im2col and one whole-batch Gemm ({@link ConvLowering#GEMM}). X [N, C, H, W]
@@ -47,8 +46,16 @@ public final class Im2colConv {
         Value weights = ops.reshape(name + ".w_mat", w, outChannels, channels * k * k);
         Value product = ops.gemm(name + ".y_mat", weights, cols, null, false, false);
         Value y = toMap(ops, name + ".chwn", product, outChannels, outH, outW, xs.dim(3));
-        ops.graph().composite(first, RULE, List.of(x, w, cols), List.of(y), List.of(Attr.ints("kernel_shape", k, k),
-                Attr.ints("strides", stride, stride), Attr.ints("pads", pad, pad, pad, pad)));
+        ops.graph()
+                .composite(
+                        first,
+                        RULE,
+                        List.of(x, w, cols),
+                        List.of(y),
+                        List.of(
+                                Attr.ints("kernel_shape", k, k),
+                                Attr.ints("strides", stride, stride),
+                                Attr.ints("pads", pad, pad, pad, pad)));
         return y;
     }
 
@@ -104,12 +111,21 @@ public final class Im2colConv {
             identity &= index[i] == i;
             zero |= index[i] == ZERO;
         }
-        Value flat = ops.node("Reshape", "", List.of(batchLast, ops.graph().longs(channels, cells, -1)),
-                List.of(new Value(name + ".flat", batchLast.dtype(), Shape.of(s.dim(0), Dim.of(cells), s.dim(3))))).get(0);
+        Value flat = ops.node(
+                        "Reshape",
+                        "",
+                        List.of(batchLast, ops.graph().longs(channels, cells, -1)),
+                        List.of(new Value(
+                                name + ".flat", batchLast.dtype(), Shape.of(s.dim(0), Dim.of(cells), s.dim(3)))))
+                .get(0);
         if (identity) return ops.reshape(name + ".cols", flat, channels, -1);
         if (zero) {
             // one zero cell after the last one: the padding that ZERO entries read
-            flat = ops.pad(name + ".zero_cell", flat, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(s.dim(0), Dim.of(cells + 1), s.dim(3)));
+            flat = ops.pad(
+                    name + ".zero_cell",
+                    flat,
+                    new long[] {0, 0, 0, 0, 1, 0},
+                    Shape.of(s.dim(0), Dim.of(cells + 1), s.dim(3)));
             index = index.clone();
             for (int i = 0; i < index.length; i++) if (index[i] == ZERO) index[i] = cells;
         }
@@ -124,11 +140,26 @@ public final class Im2colConv {
      * cell: either one that dcols already carries after each tap's P cells ({@code zeroCellIncluded}, P' = P + 1:
      * the caller multiplied a zero column of dY) or one appended here.
      */
-    public static Value col2im(Ops ops, String name, Value dcols, long channels, long taps, long outCells, long[] index, Dim batch,
-                               boolean zeroCellIncluded) {
+    public static Value col2im(
+            Ops ops,
+            String name,
+            Value dcols,
+            long channels,
+            long taps,
+            long outCells,
+            long[] index,
+            Dim batch,
+            boolean zeroCellIncluded) {
         long perTapCells = zeroCellIncluded ? outCells + 1 : outCells;
-        Value perTap = ops.node("Reshape", "", List.of(dcols, ops.graph().longs(channels, taps * perTapCells, -1)),
-                List.of(new Value(name + ".taps_flat", dcols.dtype(), Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch)))).get(0);
+        Value perTap = ops.node(
+                        "Reshape",
+                        "",
+                        List.of(dcols, ops.graph().longs(channels, taps * perTapCells, -1)),
+                        List.of(new Value(
+                                name + ".taps_flat",
+                                dcols.dtype(),
+                                Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch))))
+                .get(0);
         boolean identity = taps == 1 && index.length == outCells && !zeroCellIncluded;
         for (int i = 0; identity && i < index.length; i++) identity = index[i] == i;
         if (identity) return ops.reshape(name + ".cells", perTap, channels, -1);
@@ -137,16 +168,21 @@ public final class Im2colConv {
         boolean zero = false;
         for (int i = 0; i < index.length; i++) {
             long tap = index[i] / outCells, cell = index[i] % outCells;
-            gatherIndex[i] = index[i] == ZERO ? (zeroCellIncluded ? outCells : taps * outCells) : tap * perTapCells + cell;
+            gatherIndex[i] =
+                    index[i] == ZERO ? (zeroCellIncluded ? outCells : taps * outCells) : tap * perTapCells + cell;
             zero |= index[i] == ZERO;
         }
         if (zero && !zeroCellIncluded) {
-            source = ops.pad(name + ".zero_cell", perTap, new long[]{0, 0, 0, 0, 1, 0}, Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
+            source = ops.pad(
+                    name + ".zero_cell",
+                    perTap,
+                    new long[] {0, 0, 0, 0, 1, 0},
+                    Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
         }
         Value gathered = ops.gather(name + ".gather", source, ops.graph().longs(gatherIndex), 1);
         if (taps == 1) return ops.reshape(name + ".cells", gathered, channels, -1);
         Value byTap = ops.reshape(name + ".by_tap", gathered, channels, taps, -1);
-        return ops.reduceSum(name + ".cells", byTap, new long[]{1}, false);
+        return ops.reduceSum(name + ".cells", byTap, new long[] {1}, false);
     }
 
     /** Whether an index map reads zero padding anywhere. */
@@ -157,7 +193,12 @@ public final class Im2colConv {
 
     /** [C, OH·OW·N] → [C, OH, OW, N]; the run-time batch size (-1) is declared as {@code batch} so later Adds stay typed. */
     public static Value toMap(Ops ops, String name, Value product, long channels, long outH, long outW, Dim batch) {
-        return ops.node("Reshape", "", List.of(product, ops.graph().longs(channels, outH, outW, -1)),
-                List.of(new Value(name, product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch)))).get(0);
+        return ops.node(
+                        "Reshape",
+                        "",
+                        List.of(product, ops.graph().longs(channels, outH, outW, -1)),
+                        List.of(new Value(
+                                name, product.dtype(), Shape.of(Dim.of(channels), Dim.of(outH), Dim.of(outW), batch))))
+                .get(0);
     }
 }

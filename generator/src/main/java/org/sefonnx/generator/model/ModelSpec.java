@@ -27,19 +27,40 @@ import java.util.Map;
  * @param batchSize      recipe default batch size
  * @param precision      FP32, or FP16 mixed precision (fp16 compute, fp32 master weights and losses, loss scaling)
  */
-public record ModelSpec(String id, int depth, int numClasses, int groups, int imageSize,
-                        double lambda, double gamma, double phi, GroupingLossForm groupingLoss,
-                        Optimizer optimizer, double momentum, double weightDecay,
-                        double learningRate, int lrStepEpochs, int epochs, int batchSize, Precision precision) {
+public record ModelSpec(
+        String id,
+        int depth,
+        int numClasses,
+        int groups,
+        int imageSize,
+        double lambda,
+        double gamma,
+        double phi,
+        GroupingLossForm groupingLoss,
+        Optimizer optimizer,
+        double momentum,
+        double weightDecay,
+        double learningRate,
+        int lrStepEpochs,
+        int epochs,
+        int batchSize,
+        Precision precision) {
 
     /** Which grouping loss: see docs/sef-method.md, "Code versus paper". */
-    public enum GroupingLossForm { CODE, PAPER }
+    public enum GroupingLossForm {
+        CODE,
+        PAPER
+    }
 
-    public enum Optimizer { SGD_MOMENTUM, ADAMW }
+    public enum Optimizer {
+        SGD_MOMENTUM,
+        ADAMW
+    }
 
     /** Arithmetic of the training graph's backbone and heads (the checkpoint is float32 either way). */
     public enum Precision {
-        FP32, FP16;
+        FP32,
+        FP16;
 
         /** The spelling of the spec file and the command line: fp32, fp16. */
         public String label() {
@@ -54,18 +75,25 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
 
     /** BatchNorm ε and momentum as torch.nn.BatchNorm2d's defaults. */
     public static final double BN_EPSILON = 1e-5;
+
     public static final double BN_MOMENTUM = 0.1;
     /** ε in n_i = X_i / (‖X_i‖ + ε): float32 machine epsilon, as the authors' code. */
     public static final double GROUPING_EPSILON = 1.1920929e-07;
 
     public ModelSpec {
-        if (id == null || !id.matches("[a-z0-9][a-z0-9._-]*")) throw new IllegalArgumentException("spec id must match [a-z0-9][a-z0-9._-]*, got '" + id + "'");
-        if (depth != 18 && depth != 34 && depth != 50) throw new IllegalArgumentException("depth must be 18, 34 or 50, got " + depth);
+        if (id == null || !id.matches("[a-z0-9][a-z0-9._-]*"))
+            throw new IllegalArgumentException("spec id must match [a-z0-9][a-z0-9._-]*, got '" + id + "'");
+        if (depth != 18 && depth != 34 && depth != 50)
+            throw new IllegalArgumentException("depth must be 18, 34 or 50, got " + depth);
         if (numClasses < 2) throw new IllegalArgumentException("numClasses must be >= 2, got " + numClasses);
         if (groups < 1) throw new IllegalArgumentException("groups must be >= 1, got " + groups);
-        if (groups > featureChannels(depth)) throw new IllegalArgumentException("groups must be <= " + featureChannels(depth));
-        if (imageSize < 32) throw new IllegalArgumentException("imageSize must be >= 32 (ResNet downsamples by 32), got " + imageSize);
-        if (batchSize < 2) throw new IllegalArgumentException("batchSize must be >= 2 (BatchNorm needs two samples), got " + batchSize);
+        if (groups > featureChannels(depth))
+            throw new IllegalArgumentException("groups must be <= " + featureChannels(depth));
+        if (imageSize < 32)
+            throw new IllegalArgumentException("imageSize must be >= 32 (ResNet downsamples by 32), got " + imageSize);
+        if (batchSize < 2)
+            throw new IllegalArgumentException(
+                    "batchSize must be >= 2 (BatchNorm needs two samples), got " + batchSize);
         if (precision == null) throw new IllegalArgumentException("precision must be fp32 or fp16, got null");
     }
 
@@ -81,9 +109,19 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
 
     /** A builder holding this spec, to change a few fields. */
     public Builder toBuilder() {
-        return new Builder(id, depth, numClasses, groups, imageSize).lambda(lambda).gamma(gamma).phi(phi).groupingLoss(groupingLoss)
-                .optimizer(optimizer).momentum(momentum).weightDecay(weightDecay).learningRate(learningRate).lrStepEpochs(lrStepEpochs)
-                .epochs(epochs).batchSize(batchSize).precision(precision);
+        return new Builder(id, depth, numClasses, groups, imageSize)
+                .lambda(lambda)
+                .gamma(gamma)
+                .phi(phi)
+                .groupingLoss(groupingLoss)
+                .optimizer(optimizer)
+                .momentum(momentum)
+                .weightDecay(weightDecay)
+                .learningRate(learningRate)
+                .lrStepEpochs(lrStepEpochs)
+                .epochs(epochs)
+                .batchSize(batchSize)
+                .precision(precision);
     }
 
     public ModelSpec withId(String newId) {
@@ -91,15 +129,29 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
     }
 
     public ModelSpec withLosses(double newLambda, double newGamma, double newPhi, GroupingLossForm form) {
-        return toBuilder().lambda(newLambda).gamma(newGamma).phi(newPhi).groupingLoss(form).build();
+        return toBuilder()
+                .lambda(newLambda)
+                .gamma(newGamma)
+                .phi(newPhi)
+                .groupingLoss(form)
+                .build();
     }
 
     public ModelSpec withOptimizer(Optimizer newOptimizer, double newMomentum, double newWeightDecay) {
-        return toBuilder().optimizer(newOptimizer).momentum(newMomentum).weightDecay(newWeightDecay).build();
+        return toBuilder()
+                .optimizer(newOptimizer)
+                .momentum(newMomentum)
+                .weightDecay(newWeightDecay)
+                .build();
     }
 
     public ModelSpec withRecipe(double newLearningRate, int newLrStepEpochs, int newEpochs, int newBatchSize) {
-        return toBuilder().learningRate(newLearningRate).lrStepEpochs(newLrStepEpochs).epochs(newEpochs).batchSize(newBatchSize).build();
+        return toBuilder()
+                .learningRate(newLearningRate)
+                .lrStepEpochs(newLrStepEpochs)
+                .epochs(newEpochs)
+                .batchSize(newBatchSize)
+                .build();
     }
 
     public ModelSpec withImageSize(int newImageSize) {
@@ -142,27 +194,95 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
             this.imageSize = imageSize;
         }
 
-        public Builder id(String v) { id = v; return this; }
-        public Builder imageSize(int v) { imageSize = v; return this; }
+        public Builder id(String v) {
+            id = v;
+            return this;
+        }
+
+        public Builder imageSize(int v) {
+            imageSize = v;
+            return this;
+        }
         /** Weight λ of the entropy term E. */
-        public Builder lambda(double v) { lambda = v; return this; }
+        public Builder lambda(double v) {
+            lambda = v;
+            return this;
+        }
         /** Weight γ of the distillation term S. */
-        public Builder gamma(double v) { gamma = v; return this; }
+        public Builder gamma(double v) {
+            gamma = v;
+            return this;
+        }
         /** Weight φ of the grouping loss. */
-        public Builder phi(double v) { phi = v; return this; }
-        public Builder groupingLoss(GroupingLossForm v) { groupingLoss = v; return this; }
-        public Builder optimizer(Optimizer v) { optimizer = v; return this; }
-        public Builder momentum(double v) { momentum = v; return this; }
-        public Builder weightDecay(double v) { weightDecay = v; return this; }
-        public Builder learningRate(double v) { learningRate = v; return this; }
-        public Builder lrStepEpochs(int v) { lrStepEpochs = v; return this; }
-        public Builder epochs(int v) { epochs = v; return this; }
-        public Builder batchSize(int v) { batchSize = v; return this; }
-        public Builder precision(Precision v) { precision = v; return this; }
+        public Builder phi(double v) {
+            phi = v;
+            return this;
+        }
+
+        public Builder groupingLoss(GroupingLossForm v) {
+            groupingLoss = v;
+            return this;
+        }
+
+        public Builder optimizer(Optimizer v) {
+            optimizer = v;
+            return this;
+        }
+
+        public Builder momentum(double v) {
+            momentum = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        public Builder lrStepEpochs(int v) {
+            lrStepEpochs = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder precision(Precision v) {
+            precision = v;
+            return this;
+        }
 
         public ModelSpec build() {
-            return new ModelSpec(id, depth, numClasses, groups, imageSize, lambda, gamma, phi, groupingLoss, optimizer, momentum,
-                    weightDecay, learningRate, lrStepEpochs, epochs, batchSize, precision);
+            return new ModelSpec(
+                    id,
+                    depth,
+                    numClasses,
+                    groups,
+                    imageSize,
+                    lambda,
+                    gamma,
+                    phi,
+                    groupingLoss,
+                    optimizer,
+                    momentum,
+                    weightDecay,
+                    learningRate,
+                    lrStepEpochs,
+                    epochs,
+                    batchSize,
+                    precision);
         }
     }
 
@@ -194,16 +314,17 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
 
     /** Spatial side of the last feature map. */
     public int featureMapSize() {
-        int s = (imageSize + 2 * 3 - 7) / 2 + 1;  // conv1 7x7/2 pad 3
-        s = (s + 2 - 3) / 2 + 1;                  // maxpool 3x3/2 pad 1
-        for (int i = 0; i < 3; i++) s = (s + 2 - 3) / 2 + 1;   // stride-2 3x3 convs of layers 2-4
+        int s = (imageSize + 2 * 3 - 7) / 2 + 1; // conv1 7x7/2 pad 3
+        s = (s + 2 - 3) / 2 + 1; // maxpool 3x3/2 pad 1
+        for (int i = 0; i < 3; i++) s = (s + 2 - 3) / 2 + 1; // stride-2 3x3 convs of layers 2-4
         return s;
     }
 
     /** Stable text form, one key=value per line; what the checkpoint's property bag stores. */
     public String toProperties() {
         StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, String> e : asMap().entrySet()) sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+        for (Map.Entry<String, String> e : asMap().entrySet())
+            sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
         return sb.toString();
     }
 
@@ -225,7 +346,8 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
         m.put("lrStepEpochs", Integer.toString(lrStepEpochs));
         m.put("epochs", Integer.toString(epochs));
         m.put("batchSize", Integer.toString(batchSize));
-        // absent means fp32, so that every float32 spec text (and the graphs and checkpoints embedding it) stays as it was
+        // absent means fp32, so that every float32 spec text (and the graphs and checkpoints embedding it) stays as it
+        // was
         if (precision != Precision.FP32) m.put("precision", precision.label());
         return m;
     }
@@ -243,22 +365,35 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
             line = line.strip();
             if (line.isEmpty() || line.startsWith("#")) continue;
             int eq = line.indexOf('=');
-            if (eq < 0) throw new IllegalArgumentException(source + ":" + lineNo + ": expected key=value, got '" + line + "'");
+            if (eq < 0)
+                throw new IllegalArgumentException(source + ":" + lineNo + ": expected key=value, got '" + line + "'");
             m.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
         }
         List<String> missing = new ArrayList<>();
-        for (String k : List.of("id", "depth", "numClasses", "groups", "imageSize")) if (!m.containsKey(k)) missing.add(k);
+        for (String k : List.of("id", "depth", "numClasses", "groups", "imageSize"))
+            if (!m.containsKey(k)) missing.add(k);
         if (!missing.isEmpty()) throw new IllegalArgumentException(source + ": missing spec fields " + missing);
-        ModelSpec d = of(m.get("id"), intField(m, "depth", source, 0), intField(m, "numClasses", source, 0), intField(m, "groups", source, 0), intField(m, "imageSize", source, 0));
+        ModelSpec d = of(
+                m.get("id"),
+                intField(m, "depth", source, 0),
+                intField(m, "numClasses", source, 0),
+                intField(m, "groups", source, 0),
+                intField(m, "imageSize", source, 0));
         return d.toBuilder()
-                .lambda(dblField(m, "lambda", source, d.lambda)).gamma(dblField(m, "gamma", source, d.gamma))
+                .lambda(dblField(m, "lambda", source, d.lambda))
+                .gamma(dblField(m, "gamma", source, d.gamma))
                 .phi(dblField(m, "phi", source, d.phi))
-                .groupingLoss(GroupingLossForm.valueOf(m.getOrDefault("groupingLoss", "code").toUpperCase(Locale.ROOT)))
-                .optimizer(Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum").toUpperCase(Locale.ROOT).replace('-', '_')))
-                .momentum(dblField(m, "momentum", source, d.momentum)).weightDecay(dblField(m, "weightDecay", source, d.weightDecay))
+                .groupingLoss(GroupingLossForm.valueOf(
+                        m.getOrDefault("groupingLoss", "code").toUpperCase(Locale.ROOT)))
+                .optimizer(Optimizer.valueOf(m.getOrDefault("optimizer", "sgd-momentum")
+                        .toUpperCase(Locale.ROOT)
+                        .replace('-', '_')))
+                .momentum(dblField(m, "momentum", source, d.momentum))
+                .weightDecay(dblField(m, "weightDecay", source, d.weightDecay))
                 .learningRate(dblField(m, "learningRate", source, d.learningRate))
                 .lrStepEpochs(intField(m, "lrStepEpochs", source, d.lrStepEpochs))
-                .epochs(intField(m, "epochs", source, d.epochs)).batchSize(intField(m, "batchSize", source, d.batchSize))
+                .epochs(intField(m, "epochs", source, d.epochs))
+                .batchSize(intField(m, "batchSize", source, d.batchSize))
                 .precision(Precision.parse(m.getOrDefault("precision", Precision.FP32.label()), source))
                 .build();
     }
@@ -266,14 +401,20 @@ public record ModelSpec(String id, int depth, int numClasses, int groups, int im
     private static int intField(Map<String, String> m, String k, String source, int dflt) {
         String v = m.get(k);
         if (v == null) return dflt;
-        try { return Integer.parseInt(v); }
-        catch (NumberFormatException e) { throw new IllegalArgumentException(source + ": field " + k + " must be an integer, got '" + v + "'"); }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(source + ": field " + k + " must be an integer, got '" + v + "'");
+        }
     }
 
     private static double dblField(Map<String, String> m, String k, String source, double dflt) {
         String v = m.get(k);
         if (v == null) return dflt;
-        try { return Double.parseDouble(v); }
-        catch (NumberFormatException e) { throw new IllegalArgumentException(source + ": field " + k + " must be a number, got '" + v + "'"); }
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(source + ": field " + k + " must be a number, got '" + v + "'");
+        }
     }
 }

@@ -1,14 +1,13 @@
 package org.sefonnx.generator.model;
 
-import org.sefonnx.generator.onnx.DType;
-import org.sefonnx.generator.onnx.Graph;
-import org.sefonnx.generator.onnx.Shape;
-import org.sefonnx.generator.onnx.Value;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.generator.onnx.DType;
+import org.sefonnx.generator.onnx.Graph;
+import org.sefonnx.generator.onnx.Shape;
+import org.sefonnx.generator.onnx.Value;
 
 /**
  * Hands checkpoint tensors to the model builders. In recording mode it declares each tensor as a graph input the
@@ -46,7 +45,8 @@ public final class Parameters {
     public Value get(String name, long[] shape, TensorInit init, CheckpointTensor.Role role) {
         Value v = values.get(name);
         if (v != null) {
-            if (!java.util.Arrays.equals(v.shape().sizes(), shape)) throw new IllegalStateException("tensor " + name + " requested with two shapes");
+            if (!java.util.Arrays.equals(v.shape().sizes(), shape))
+                throw new IllegalStateException("tensor " + name + " requested with two shapes");
             return v;
         }
         if (!recording) throw new IllegalStateException("tensor " + name + " was not declared");

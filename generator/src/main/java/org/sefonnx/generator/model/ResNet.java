@@ -1,6 +1,5 @@
 package org.sefonnx.generator.model;
 
-import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Value;
 
 /**
@@ -13,8 +12,8 @@ public final class ResNet {
     /** Blocks per stage. */
     static int[] layers(int depth) {
         return switch (depth) {
-            case 18 -> new int[]{2, 2, 2, 2};
-            case 34, 50 -> new int[]{3, 4, 6, 3};
+            case 18 -> new int[] {2, 2, 2, 2};
+            case 34, 50 -> new int[] {3, 4, 6, 3};
             default -> throw new IllegalArgumentException("unsupported ResNet depth " + depth);
         };
     }
@@ -33,7 +32,9 @@ public final class ResNet {
             for (int b = 0; b < blocks[stage]; b++) {
                 int stride = (b == 0 && stage > 0) ? 2 : 1;
                 String prefix = "layer" + (stage + 1) + "." + b;
-                x = bottleneck ? bottleneck(f, prefix, x, inplanes, planes, stride) : basicBlock(f, prefix, x, inplanes, planes, stride);
+                x = bottleneck
+                        ? bottleneck(f, prefix, x, inplanes, planes, stride)
+                        : basicBlock(f, prefix, x, inplanes, planes, stride);
                 inplanes = planes * expansion;
             }
         }
@@ -41,7 +42,8 @@ public final class ResNet {
     }
 
     static Value basicBlock(Forward f, String p, Value x, int inplanes, int planes, int stride) {
-        Value out = f.relu(p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 3, stride, 1)));
+        Value out =
+                f.relu(p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 3, stride, 1)));
         out = BatchNorm.apply(f, p + ".bn2", conv(f, p + ".conv2", out, planes, 3, 1, 1));
         Value identity = downsample(f, p, x, inplanes, planes, stride);
         return f.relu(p + ".relu2", f.add(p + ".residual", out, identity));
@@ -63,8 +65,13 @@ public final class ResNet {
     /** Bias-free conv (every ResNet conv is followed by BN); kaiming-normal fan_out init. */
     static Value conv(Forward f, String name, Value x, int outChannels, int kernel, int stride, int pad) {
         long inChannels = f.chw(x)[0];
-        Value w = f.toCompute(f.params.parameter(name + ".weight", TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
-                outChannels, inChannels, kernel, kernel));
+        Value w = f.toCompute(f.params.parameter(
+                name + ".weight",
+                TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
+                outChannels,
+                inChannels,
+                kernel,
+                kernel));
         return f.conv(name + ".out", x, w, stride, pad);
     }
 }

@@ -1,10 +1,9 @@
 package org.sefonnx.generator.model;
 
-import org.sefonnx.generator.onnx.Ops;
-import org.sefonnx.generator.onnx.Value;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.sefonnx.generator.onnx.Ops;
+import org.sefonnx.generator.onnx.Value;
 
 /**
  * The SEF heads: the global head Linear(C, K) on GAP(X) and, for training, one Linear(C_g, K) per contiguous
@@ -24,7 +23,12 @@ public final class SefHeads {
         List<Value> groups = new ArrayList<>();
         int[] starts = spec.groupStarts(), channels = spec.groupChannels();
         for (int g = 0; g < spec.groups(); g++) {
-            Value slice = ops.slice("group" + g + ".pooled", pooled, new long[]{starts[g]}, new long[]{starts[g] + channels[g]}, new long[]{1});
+            Value slice = ops.slice(
+                    "group" + g + ".pooled",
+                    pooled,
+                    new long[] {starts[g]},
+                    new long[] {starts[g] + channels[g]},
+                    new long[] {1});
             groups.add(linear(f, "group_fc." + g, slice, channels[g], k));
         }
         return new Logits(global, groups);

@@ -1,5 +1,6 @@
 package org.sefonnx.generator.model;
 
+import java.util.List;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
@@ -7,16 +8,21 @@ import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
-import java.util.List;
-
 /** Builds the SEF forward graph (ResNet backbone + heads + losses) for one spec. */
 public final class SefModel {
     /** Symbolic batch dimension (input and output names are the contract's TensorNames). */
     public static final String BATCH = "batch";
 
     /** A built forward graph and the handles later stages need. */
-    public record Built(Graph graph, Forward forward, Value images, Value labels, Value featureMap,
-                        SefHeads.Logits logits, SefLoss.Terms terms, List<CheckpointTensor> tensors) {}
+    public record Built(
+            Graph graph,
+            Forward forward,
+            Value images,
+            Value labels,
+            Value featureMap,
+            SefHeads.Logits logits,
+            SefLoss.Terms terms,
+            List<CheckpointTensor> tensors) {}
 
     private SefModel() {}
 
@@ -26,48 +32,78 @@ public final class SefModel {
         Parameters p = Parameters.recording(scratch, DType.FLOAT);
         build(scratch, spec, p, false, DType.FLOAT);
         List<CheckpointTensor> all = p.tensors();
-        return java.util.stream.Stream.concat(all.stream().filter(CheckpointTensor::trainable),
-                all.stream().filter(t -> !t.trainable())).toList();
+        return java.util.stream.Stream.concat(
+                        all.stream().filter(CheckpointTensor::trainable),
+                        all.stream().filter(t -> !t.trainable()))
+                .toList();
     }
 
     /**
      * Builds the forward graph with the given checkpoint tensors declared first, in order ({@code extra} tensors,
      * e.g. momentum buffers, are declared as inputs too although the forward does not read them).
      */
-    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared) {
+    public static Built forward(
+            ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared) {
         return forward(spec, graphName, training, dtype, dtype, declared, ConvLowering.CONV);
     }
 
     /** The same with the convolutions lowered for a target device (training graphs; eval graphs keep Conv). */
-    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared,
-                                ConvLowering lowering) {
+    public static Built forward(
+            ModelSpec spec,
+            String graphName,
+            boolean training,
+            DType dtype,
+            List<CheckpointTensor> declared,
+            ConvLowering lowering) {
         return forward(spec, graphName, training, dtype, dtype, declared, lowering);
     }
 
     /** The same with the backbone and heads computed in {@code computeDtype} (mixed precision when it differs). */
-    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, DType computeDtype,
-                                List<CheckpointTensor> declared) {
+    public static Built forward(
+            ModelSpec spec,
+            String graphName,
+            boolean training,
+            DType dtype,
+            DType computeDtype,
+            List<CheckpointTensor> declared) {
         return forward(spec, graphName, training, dtype, computeDtype, declared, ConvLowering.CONV);
     }
 
     /** Mixed precision and lowered convolutions together. */
-    public static Built forward(ModelSpec spec, String graphName, boolean training, DType dtype, DType computeDtype,
-                                List<CheckpointTensor> declared, ConvLowering lowering) {
+    public static Built forward(
+            ModelSpec spec,
+            String graphName,
+            boolean training,
+            DType dtype,
+            DType computeDtype,
+            List<CheckpointTensor> declared,
+            ConvLowering lowering) {
         Graph g = new Graph(graphName);
-        Value images = g.input(TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
+        Value images = g.input(
+                TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
         Parameters p = Parameters.declareAll(g, dtype, declared);
         return build(g, spec, p, training, dtype, computeDtype, images, labels, declared, lowering);
     }
 
     private static void build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype) {
-        Value images = g.input(TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
+        Value images = g.input(
+                TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
         build(g, spec, p, training, dtype, dtype, images, labels, List.of(), ConvLowering.CONV);
     }
 
-    private static Built build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype, DType computeDtype,
-                               Value images, Value labels, List<CheckpointTensor> declared, ConvLowering lowering) {
+    private static Built build(
+            Graph g,
+            ModelSpec spec,
+            Parameters p,
+            boolean training,
+            DType dtype,
+            DType computeDtype,
+            Value images,
+            Value labels,
+            List<CheckpointTensor> declared,
+            ConvLowering lowering) {
         Forward f = new Forward(new Ops(g), p, training, dtype, computeDtype);
         f.lowerConvolutions(lowering);
         Value featureMap = ResNet.backbone(f, spec.depth(), images);

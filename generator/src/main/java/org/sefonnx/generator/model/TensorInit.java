@@ -6,7 +6,11 @@ package org.sefonnx.generator.model;
  * variance 1, Linear weight and bias uniform in ±1/sqrt(fan_in), momentum buffers 0.
  */
 public record TensorInit(Kind kind, double scale) {
-    public enum Kind { NORMAL, UNIFORM, CONSTANT }
+    public enum Kind {
+        NORMAL,
+        UNIFORM,
+        CONSTANT
+    }
 
     public static TensorInit kaimingNormalFanOut(long fanOut) {
         return new TensorInit(Kind.NORMAL, Math.sqrt(2.0 / fanOut));

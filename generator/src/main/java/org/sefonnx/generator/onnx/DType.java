@@ -2,7 +2,11 @@ package org.sefonnx.generator.onnx;
 
 /** ONNX tensor element types used by sef-onnx, with their TensorProto.DataType codes. */
 public enum DType {
-    FLOAT(1, 4), INT64(7, 8), BOOL(9, 1), FLOAT16(10, 2), DOUBLE(11, 8);
+    FLOAT(1, 4),
+    INT64(7, 8),
+    BOOL(9, 1),
+    FLOAT16(10, 2),
+    DOUBLE(11, 8);
 
     /** The TensorProto.DataType code. */
     public final int onnxCode;
@@ -27,12 +31,12 @@ public enum DType {
         int sign = (bits >>> 16) & 0x8000;
         int exponent = (bits >>> 23) & 0xff;
         int mantissa = bits & 0x7fffff;
-        if (exponent == 0xff) return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0));   // inf, NaN
+        if (exponent == 0xff) return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 : 0)); // inf, NaN
         int e = exponent - 127 + 15;
-        if (e >= 0x1f) return (short) (sign | 0x7c00);                                      // overflow to inf
+        if (e >= 0x1f) return (short) (sign | 0x7c00); // overflow to inf
         if (e <= 0) {
-            if (e < -10) return (short) sign;                                                // underflow to ±0
-            int m = mantissa | 0x800000;                                                     // subnormal
+            if (e < -10) return (short) sign; // underflow to ±0
+            int m = mantissa | 0x800000; // subnormal
             int shift = 14 - e;
             int half = m >>> shift;
             int rest = m & ((1 << shift) - 1), halfway = 1 << (shift - 1);
@@ -41,7 +45,7 @@ public enum DType {
         }
         int half = (e << 10) | (mantissa >>> 13);
         int rest = mantissa & 0x1fff;
-        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) half++;                    // may carry into inf: correct
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) == 1)) half++; // may carry into inf: correct
         return (short) (sign | half);
     }
 }

@@ -9,7 +9,6 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -27,6 +26,7 @@ import java.util.Map;
 public final class Graph {
     /** IR version 8 with opsets ""=17 and com.microsoft=1: what ORT 1.24.1's training API was measured with. */
     public static final long IR_VERSION = 8;
+
     public static final int ONNX_OPSET = 17;
     public static final String MS_DOMAIN = "com.microsoft";
 
@@ -137,7 +137,8 @@ public final class Graph {
             output(v);
             return v;
         }
-        Value out = addNode("Identity", "", List.of(v), List.of(new Value(outputName, v.dtype(), v.shape())), List.of()).get(0);
+        Value out = addNode("Identity", "", List.of(v), List.of(new Value(outputName, v.dtype(), v.shape())), List.of())
+                .get(0);
         output(out);
         return out;
     }
@@ -159,11 +160,22 @@ public final class Graph {
     }
 
     /** Declares the nodes from {@code firstNode} to the last one added as one composite node for autodiff. */
-    public void composite(int firstNode, String gradientRule, List<Value> inputs, List<Value> outputs, List<AttributeProto> attrs) {
-        int start = composites.isEmpty() ? 0 : composites.get(composites.size() - 1).endNode();
-        if (firstNode < start || firstNode >= nodes.size()) throw new IllegalArgumentException("composite " + gradientRule + ": bad node range");
-        composites.add(new Composite(firstNode, nodes.size(),
-                new Node(gradientRule, "", freshName("composite:" + gradientRule), new ArrayList<>(inputs), outputs, attrs)));
+    public void composite(
+            int firstNode, String gradientRule, List<Value> inputs, List<Value> outputs, List<AttributeProto> attrs) {
+        int start =
+                composites.isEmpty() ? 0 : composites.get(composites.size() - 1).endNode();
+        if (firstNode < start || firstNode >= nodes.size())
+            throw new IllegalArgumentException("composite " + gradientRule + ": bad node range");
+        composites.add(new Composite(
+                firstNode,
+                nodes.size(),
+                new Node(
+                        gradientRule,
+                        "",
+                        freshName("composite:" + gradientRule),
+                        new ArrayList<>(inputs),
+                        outputs,
+                        attrs)));
     }
 
     /** The nodes as autodiff sees them: each composite's run replaced, at its end, by its one node. */
@@ -183,7 +195,8 @@ public final class Graph {
     /**
      * Appends a node. Output values must carry unique names (use {@link #freshName}). Returns the outputs.
      */
-    public List<Value> addNode(String opType, String domain, List<Value> in, List<Value> out, List<AttributeProto> attrs) {
+    public List<Value> addNode(
+            String opType, String domain, List<Value> in, List<Value> out, List<AttributeProto> attrs) {
         for (Value v : in) {
             if (v != null && values.get(v.name()) != v && !values.containsKey(v.name())) {
                 throw new IllegalArgumentException(opType + ": input " + v.name() + " is not defined in graph " + name);
@@ -191,7 +204,8 @@ public final class Graph {
         }
         List<Value> registered = new ArrayList<>();
         for (Value v : out) registered.add(v == null ? null : register(v));
-        String nodeName = freshName("n:" + opType + (out.isEmpty() || out.get(0) == null ? "" : ":" + out.get(0).name()));
+        String nodeName = freshName("n:" + opType
+                + (out.isEmpty() || out.get(0) == null ? "" : ":" + out.get(0).name()));
         nodes.add(new Node(opType, domain, nodeName, new ArrayList<>(in), registered, attrs));
         return registered;
     }
@@ -214,7 +228,9 @@ public final class Graph {
             }
         }
         String cname = freshName("const_" + dtype.name().toLowerCase() + "_" + constantsByKey.size());
-        TensorProto.Builder t = TensorProto.newBuilder().setName(cname).setDataType(dtype.onnxCode)
+        TensorProto.Builder t = TensorProto.newBuilder()
+                .setName(cname)
+                .setDataType(dtype.onnxCode)
                 .setRawData(ByteString.copyFrom(bb.array()));
         for (long d : shape.sizes()) t.addDims(d);
         Value v = register(new Value(cname, dtype, shape));
@@ -241,18 +257,28 @@ public final class Graph {
         if (v.shape() != null) {
             TensorShapeProto.Builder sb = TensorShapeProto.newBuilder();
             for (Dim d : v.shape().dims()) {
-                sb.addDim(d.isFixed() ? TensorShapeProto.Dimension.newBuilder().setDimValue(d.size())
-                        : TensorShapeProto.Dimension.newBuilder().setDimParam(d.symbol()));
+                sb.addDim(
+                        d.isFixed()
+                                ? TensorShapeProto.Dimension.newBuilder().setDimValue(d.size())
+                                : TensorShapeProto.Dimension.newBuilder().setDimParam(d.symbol()));
             }
             tt.setShape(sb);
         }
-        return ValueInfoProto.newBuilder().setName(v.name()).setType(TypeProto.newBuilder().setTensorType(tt)).build();
+        return ValueInfoProto.newBuilder()
+                .setName(v.name())
+                .setType(TypeProto.newBuilder().setTensorType(tt))
+                .build();
     }
 
     static ValueInfoProto sequenceInfo(Value v) {
-        TypeProto elem = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(v.dtype().onnxCode)).build();
-        return ValueInfoProto.newBuilder().setName(v.name())
-                .setType(TypeProto.newBuilder().setSequenceType(TypeProto.Sequence.newBuilder().setElemType(elem))).build();
+        TypeProto elem = TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(v.dtype().onnxCode))
+                .build();
+        return ValueInfoProto.newBuilder()
+                .setName(v.name())
+                .setType(TypeProto.newBuilder()
+                        .setSequenceType(TypeProto.Sequence.newBuilder().setElemType(elem)))
+                .build();
     }
 
     public GraphProto toGraphProto() {
@@ -261,7 +287,10 @@ public final class Graph {
         for (Value v : outputs) g.addOutput(valueInfo(v));
         g.addAllInitializer(initializers.values());
         for (Node n : nodes) {
-            var nb = ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setOpType(n.opType).setName(n.name).setDomain(n.domain);
+            var nb = ai.onnx.proto.OnnxMl.NodeProto.newBuilder()
+                    .setOpType(n.opType)
+                    .setName(n.name)
+                    .setDomain(n.domain);
             for (Value v : n.inputs) nb.addInput(v == null ? "" : v.name());
             for (Value v : n.outputs) nb.addOutput(v == null ? "" : v.name());
             nb.addAllAttribute(n.attributes);
@@ -272,11 +301,16 @@ public final class Graph {
 
     public ModelProto toModel(String producerVersion, String docString) {
         boolean usesMs = nodes.stream().anyMatch(n -> n.domain.equals(MS_DOMAIN));
-        ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("sef-onnx")
-                .setProducerVersion(producerVersion).setDocString(docString == null ? "" : docString)
+        ModelProto.Builder m = ModelProto.newBuilder()
+                .setIrVersion(IR_VERSION)
+                .setProducerName("sef-onnx")
+                .setProducerVersion(producerVersion)
+                .setDocString(docString == null ? "" : docString)
                 .setGraph(toGraphProto())
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(ONNX_OPSET));
-        if (usesMs) m.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain(MS_DOMAIN).setVersion(1));
+        if (usesMs)
+            m.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(MS_DOMAIN).setVersion(1));
         return m.build();
     }
 }

@@ -1,16 +1,15 @@
 package org.sefonnx.generator.onnx;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
-import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
 import static ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.FLOAT;
 import static ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INT;
 import static ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.INTS;
 import static ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.STRING;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The com.microsoft ops sef-onnx emits, as their schemas in ONNX Runtime's training_op_defs.cc declare them: how many
@@ -21,8 +20,25 @@ import static ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.STRING;
  */
 public enum MsOp {
     /** dY, X, W → dX, dW, dB, each optional; the attributes are Conv's own. */
-    CONV_GRAD("ConvGrad", 3, 3, 0, 3, Map.of("auto_pad", STRING, "dilations", INTS, "group", INT, "kernel_shape", INTS,
-            "pads", INTS, "strides", INTS)),
+    CONV_GRAD(
+            "ConvGrad",
+            3,
+            3,
+            0,
+            3,
+            Map.of(
+                    "auto_pad",
+                    STRING,
+                    "dilations",
+                    INTS,
+                    "group",
+                    INT,
+                    "kernel_shape",
+                    INTS,
+                    "pads",
+                    INTS,
+                    "strides",
+                    INTS)),
     /** dY, Y (or X: both are positive at the same places) → dX. */
     RELU_GRAD("ReluGrad", 2, 2, 1, 1, Map.of()),
     /** dY, Y → dX, opset-13 semantics (softmax along one axis, not over the flattened trailing ones). */
@@ -30,7 +46,8 @@ public enum MsOp {
     /** dY, log-probabilities → dX, opset-13 semantics. */
     LOG_SOFTMAX_GRAD_13("LogSoftmaxGrad_13", 2, 2, 1, 1, Map.of("axis", INT)),
     /** dLoss, log_prob, labels [, weights] → dScores. */
-    SOFTMAX_CROSS_ENTROPY_LOSS_GRAD("SoftmaxCrossEntropyLossGrad", 3, 4, 1, 1, Map.of("reduction", STRING, "ignore_index", INT)),
+    SOFTMAX_CROSS_ENTROPY_LOSS_GRAD(
+            "SoftmaxCrossEntropyLossGrad", 3, 4, 1, 1, Map.of("reduction", STRING, "ignore_index", INT)),
     /** dY, X, scale, batch mean, 1/sqrt(batch variance + ε) → dX, dScale, dBias, through the batch statistics. */
     BATCH_NORMALIZATION_GRAD("BatchNormalizationGrad", 5, 5, 3, 3, Map.of("epsilon", FLOAT)),
     /** buffer, value [, overwrite] → updated flag [, buffer]: buffer ← value (overwrite) or buffer + value, in place. */
@@ -38,15 +55,39 @@ public enum MsOp {
     /** lr, params, gradients [, update signal] → done [, params]: plain w ← w − lr·g over sequences. */
     SGD_OPTIMIZER_V2("SGDOptimizerV2", 3, 4, 1, 2, Map.of()),
     /** lr, step, params, gradients, first and second moments [, update signal] → done [, params, moments]. */
-    ADAMW_OPTIMIZER("AdamWOptimizer", 6, 7, 1, 4, Map.of("alpha", FLOAT, "beta", FLOAT, "epsilon", FLOAT, "weight_decay", FLOAT,
-            "correct_bias", INT, "adam_mode", INT));
+    ADAMW_OPTIMIZER(
+            "AdamWOptimizer",
+            6,
+            7,
+            1,
+            4,
+            Map.of(
+                    "alpha",
+                    FLOAT,
+                    "beta",
+                    FLOAT,
+                    "epsilon",
+                    FLOAT,
+                    "weight_decay",
+                    FLOAT,
+                    "correct_bias",
+                    INT,
+                    "adam_mode",
+                    INT));
 
     /** The op type in the {@link Graph#MS_DOMAIN} domain. */
     public final String opType;
+
     private final int requiredInputs, maxInputs, requiredOutputs, maxOutputs;
     private final Map<String, AttributeType> attributes;
 
-    MsOp(String opType, int requiredInputs, int maxInputs, int requiredOutputs, int maxOutputs, Map<String, AttributeType> attributes) {
+    MsOp(
+            String opType,
+            int requiredInputs,
+            int maxInputs,
+            int requiredOutputs,
+            int maxOutputs,
+            Map<String, AttributeType> attributes) {
         this.opType = opType;
         this.requiredInputs = requiredInputs;
         this.maxInputs = maxInputs;
@@ -74,21 +115,24 @@ public enum MsOp {
         for (AttributeProto a : attrs) {
             AttributeType expected = attributes.get(a.getName());
             if (expected == null) {
-                throw new IllegalArgumentException(this + " has no attribute '" + a.getName() + "'; it takes " + attributes.keySet());
+                throw new IllegalArgumentException(
+                        this + " has no attribute '" + a.getName() + "'; it takes " + attributes.keySet());
             }
             if (a.getType() != expected) {
-                throw new IllegalArgumentException(this + ": attribute '" + a.getName() + "' is " + expected + ", got " + a.getType());
+                throw new IllegalArgumentException(
+                        this + ": attribute '" + a.getName() + "' is " + expected + ", got " + a.getType());
             }
         }
     }
 
     private void checkArity(String what, List<Value> values, int required, int max) {
         if (values.size() < required || values.size() > max) {
-            throw new IllegalArgumentException(this + ": " + values.size() + " " + what + "s, its schema has " + required + " required and "
-                    + max + " at most");
+            throw new IllegalArgumentException(this + ": " + values.size() + " " + what + "s, its schema has "
+                    + required + " required and " + max + " at most");
         }
         for (int i = 0; i < required; i++) {
-            if (values.get(i) == null) throw new IllegalArgumentException(this + ": " + what + " " + i + " is required");
+            if (values.get(i) == null)
+                throw new IllegalArgumentException(this + ": " + what + " " + i + " is required");
         }
     }
 

@@ -1,7 +1,6 @@
 package org.sefonnx.generator.onnx;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
-
 import java.util.Collections;
 import java.util.List;
 
@@ -17,7 +16,13 @@ public final class Node {
     public final List<Value> outputs;
     public final List<AttributeProto> attributes;
 
-    Node(String opType, String domain, String name, List<Value> inputs, List<Value> outputs, List<AttributeProto> attributes) {
+    Node(
+            String opType,
+            String domain,
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            List<AttributeProto> attributes) {
         this.opType = opType;
         this.domain = domain;
         this.name = name;

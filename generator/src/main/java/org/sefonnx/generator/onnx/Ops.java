@@ -1,7 +1,6 @@
 package org.sefonnx.generator.onnx;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,9 +24,10 @@ public final class Ops {
         return new Value(g.freshName(hint), dtype, shape);
     }
 
-    private Value single(String op, String domain, String hint, List<Value> in, DType dtype, Shape shape,
-                         AttributeProto... attrs) {
-        return g.addNode(op, domain, in, List.of(out(hint, dtype, shape)), List.of(attrs)).get(0);
+    private Value single(
+            String op, String domain, String hint, List<Value> in, DType dtype, Shape shape, AttributeProto... attrs) {
+        return g.addNode(op, domain, in, List.of(out(hint, dtype, shape)), List.of(attrs))
+                .get(0);
     }
 
     // ---- generic --------------------------------------------------------------------------------------------------
@@ -50,7 +50,8 @@ public final class Ops {
         return declared(op.opType, Graph.MS_DOMAIN, in, outs, List.of(attrs));
     }
 
-    private List<Value> declared(String op, String domain, List<Value> in, List<Value> outs, List<AttributeProto> attrs) {
+    private List<Value> declared(
+            String op, String domain, List<Value> in, List<Value> outs, List<AttributeProto> attrs) {
         List<Value> fresh = new ArrayList<>();
         for (Value o : outs) fresh.add(o == null ? null : out(o.name(), o.dtype(), o.shape()));
         return g.addNode(op, domain, in, fresh, attrs);
@@ -62,24 +63,58 @@ public final class Ops {
         return single(op, "", hint, List.of(x), x.dtype(), x.shape());
     }
 
-    public Value relu(String hint, Value x) { return unary("Relu", hint, x); }
-    public Value exp(String hint, Value x) { return unary("Exp", hint, x); }
-    public Value log(String hint, Value x) { return unary("Log", hint, x); }
-    public Value neg(String hint, Value x) { return unary("Neg", hint, x); }
-    public Value sqrt(String hint, Value x) { return unary("Sqrt", hint, x); }
-    public Value reciprocal(String hint, Value x) { return unary("Reciprocal", hint, x); }
-    public Value identity(String hint, Value x) { return unary("Identity", hint, x); }
+    public Value relu(String hint, Value x) {
+        return unary("Relu", hint, x);
+    }
+
+    public Value exp(String hint, Value x) {
+        return unary("Exp", hint, x);
+    }
+
+    public Value log(String hint, Value x) {
+        return unary("Log", hint, x);
+    }
+
+    public Value neg(String hint, Value x) {
+        return unary("Neg", hint, x);
+    }
+
+    public Value sqrt(String hint, Value x) {
+        return unary("Sqrt", hint, x);
+    }
+
+    public Value reciprocal(String hint, Value x) {
+        return unary("Reciprocal", hint, x);
+    }
+
+    public Value identity(String hint, Value x) {
+        return unary("Identity", hint, x);
+    }
 
     public Value binary(String op, String hint, Value a, Value b) {
         if (a.dtype() != b.dtype()) throw new IllegalArgumentException(op + ": dtype mismatch " + a + " vs " + b);
         return single(op, "", hint, List.of(a, b), a.dtype(), broadcast(op, a.shape(), b.shape()));
     }
 
-    public Value add(String hint, Value a, Value b) { return binary("Add", hint, a, b); }
-    public Value sub(String hint, Value a, Value b) { return binary("Sub", hint, a, b); }
-    public Value mul(String hint, Value a, Value b) { return binary("Mul", hint, a, b); }
-    public Value div(String hint, Value a, Value b) { return binary("Div", hint, a, b); }
-    public Value max(String hint, Value a, Value b) { return binary("Max", hint, a, b); }
+    public Value add(String hint, Value a, Value b) {
+        return binary("Add", hint, a, b);
+    }
+
+    public Value sub(String hint, Value a, Value b) {
+        return binary("Sub", hint, a, b);
+    }
+
+    public Value mul(String hint, Value a, Value b) {
+        return binary("Mul", hint, a, b);
+    }
+
+    public Value div(String hint, Value a, Value b) {
+        return binary("Div", hint, a, b);
+    }
+
+    public Value max(String hint, Value a, Value b) {
+        return binary("Max", hint, a, b);
+    }
 
     /** Numpy broadcasting of two shapes. */
     public static Shape broadcast(String op, Shape a, Shape b) {
@@ -115,7 +150,13 @@ public final class Ops {
     }
 
     public Value where(String hint, Value cond, Value a, Value b) {
-        return single("Where", "", hint, List.of(cond, a, b), a.dtype(), broadcast("Where", cond.shape(), broadcast("Where", a.shape(), b.shape())));
+        return single(
+                "Where",
+                "",
+                hint,
+                List.of(cond, a, b),
+                a.dtype(),
+                broadcast("Where", cond.shape(), broadcast("Where", a.shape(), b.shape())));
     }
 
     // ---- convolution, normalisation, pooling ------------------------------------------------------------------
@@ -130,17 +171,34 @@ public final class Ops {
         for (int i = 2; i < 4; i++) dims.add(Dim.of((xs.size(i) + 2L * pad - k) / stride + 1));
         List<Value> in = new ArrayList<>(List.of(x, w));
         if (bias != null) in.add(bias);
-        return single("Conv", "", hint, in, x.dtype(), Shape.of(dims),
-                Attr.ints("kernel_shape", k, k), Attr.ints("strides", stride, stride),
-                Attr.ints("pads", pad, pad, pad, pad), Attr.ints("dilations", 1, 1), Attr.i("group", 1));
+        return single(
+                "Conv",
+                "",
+                hint,
+                in,
+                x.dtype(),
+                Shape.of(dims),
+                Attr.ints("kernel_shape", k, k),
+                Attr.ints("strides", stride, stride),
+                Attr.ints("pads", pad, pad, pad, pad),
+                Attr.ints("dilations", 1, 1),
+                Attr.i("group", 1));
     }
 
     /**
      * ONNX BatchNormalization in inference form: normalises with the given mean/var. Fed with batch statistics it is
      * the training-mode forward, which BatchNorm declares to autodiff as a composite of its own.
      */
-    public Value batchNormalization(String hint, Value x, Value scale, Value bias, Value mean, Value var, float epsilon) {
-        return single("BatchNormalization", "", hint, List.of(x, scale, bias, mean, var), x.dtype(), x.shape(), Attr.f("epsilon", epsilon));
+    public Value batchNormalization(
+            String hint, Value x, Value scale, Value bias, Value mean, Value var, float epsilon) {
+        return single(
+                "BatchNormalization",
+                "",
+                hint,
+                List.of(x, scale, bias, mean, var),
+                x.dtype(),
+                x.shape(),
+                Attr.f("epsilon", epsilon));
     }
 
     /** MaxPool with square window; also returns the Indices output (flat positions), which the backward needs. */
@@ -149,9 +207,14 @@ public final class Ops {
         List<Dim> dims = new ArrayList<>(xs.dims().subList(0, 2));
         for (int i = 2; i < 4; i++) dims.add(Dim.of((xs.size(i) + 2L * pad - kernel) / stride + 1));
         Shape s = Shape.of(dims);
-        return g.addNode("MaxPool", "", List.of(x),
+        return g.addNode(
+                "MaxPool",
+                "",
+                List.of(x),
                 List.of(out(hint, x.dtype(), s), out(hint + ".indices", DType.INT64, s)),
-                List.of(Attr.ints("kernel_shape", kernel, kernel), Attr.ints("strides", stride, stride),
+                List.of(
+                        Attr.ints("kernel_shape", kernel, kernel),
+                        Attr.ints("strides", stride, stride),
                         Attr.ints("pads", pad, pad, pad, pad)));
     }
 
@@ -176,15 +239,26 @@ public final class Ops {
         Dim n = transB ? bs.dim(0) : bs.dim(1);
         List<Value> in = new ArrayList<>(List.of(a, b));
         if (c != null) in.add(c);
-        return single("Gemm", "", hint, in, a.dtype(), Shape.of(m, n), Attr.i("transA", transA ? 1 : 0),
+        return single(
+                "Gemm",
+                "",
+                hint,
+                in,
+                a.dtype(),
+                Shape.of(m, n),
+                Attr.i("transA", transA ? 1 : 0),
                 Attr.i("transB", transB ? 1 : 0));
     }
 
     /** Batched matrix product with numpy broadcasting of the leading dimensions. */
     public Value matmul(String hint, Value a, Value b) {
         Shape as = a.requireShape(), bs = b.requireShape();
-        if (as.rank() < 2 || bs.rank() < 2) throw new IllegalArgumentException("MatMul needs rank >= 2: " + a + ", " + b);
-        Shape lead = broadcast("MatMul", Shape.of(as.dims().subList(0, as.rank() - 2)), Shape.of(bs.dims().subList(0, bs.rank() - 2)));
+        if (as.rank() < 2 || bs.rank() < 2)
+            throw new IllegalArgumentException("MatMul needs rank >= 2: " + a + ", " + b);
+        Shape lead = broadcast(
+                "MatMul",
+                Shape.of(as.dims().subList(0, as.rank() - 2)),
+                Shape.of(bs.dims().subList(0, bs.rank() - 2)));
         List<Dim> dims = new ArrayList<>(lead.dims());
         dims.add(as.dim(-2));
         dims.add(bs.dim(-1));
@@ -220,24 +294,50 @@ public final class Ops {
 
     /** ReduceSum (opset 13+: axes as an input). */
     public Value reduceSum(String hint, Value x, long[] axes, boolean keepdims) {
-        return single("ReduceSum", "", hint, List.of(x, g.longs(axes)), x.dtype(), reduced(x.shape(), axes, keepdims),
+        return single(
+                "ReduceSum",
+                "",
+                hint,
+                List.of(x, g.longs(axes)),
+                x.dtype(),
+                reduced(x.shape(), axes, keepdims),
                 Attr.i("keepdims", keepdims ? 1 : 0));
     }
 
     /** ReduceMean (opset 17: axes as an attribute). */
     public Value reduceMean(String hint, Value x, long[] axes, boolean keepdims) {
-        return single("ReduceMean", "", hint, List.of(x), x.dtype(), reduced(x.shape(), axes, keepdims),
-                Attr.ints("axes", axes), Attr.i("keepdims", keepdims ? 1 : 0));
+        return single(
+                "ReduceMean",
+                "",
+                hint,
+                List.of(x),
+                x.dtype(),
+                reduced(x.shape(), axes, keepdims),
+                Attr.ints("axes", axes),
+                Attr.i("keepdims", keepdims ? 1 : 0));
     }
 
     /** ReduceL2 (opset 17: axes as an attribute). */
     public Value reduceL2(String hint, Value x, long[] axes, boolean keepdims) {
-        return single("ReduceL2", "", hint, List.of(x), x.dtype(), reduced(x.shape(), axes, keepdims),
-                Attr.ints("axes", axes), Attr.i("keepdims", keepdims ? 1 : 0));
+        return single(
+                "ReduceL2",
+                "",
+                hint,
+                List.of(x),
+                x.dtype(),
+                reduced(x.shape(), axes, keepdims),
+                Attr.ints("axes", axes),
+                Attr.i("keepdims", keepdims ? 1 : 0));
     }
 
     public Value reduceProd(String hint, Value x, boolean keepdims) {
-        return single("ReduceProd", "", hint, List.of(x), x.dtype(), reduced(x.shape(), allAxes(x), keepdims),
+        return single(
+                "ReduceProd",
+                "",
+                hint,
+                List.of(x),
+                x.dtype(),
+                reduced(x.shape(), allAxes(x), keepdims),
                 Attr.i("keepdims", keepdims ? 1 : 0));
     }
 
@@ -250,8 +350,10 @@ public final class Ops {
         int inferAt = -1;
         for (int i = 0; i < target.length; i++) {
             if (target[i] == 0) dims.add(xs.dim(i));
-            else if (target[i] == -1) { dims.add(null); inferAt = i; }
-            else dims.add(Dim.of(target[i]));
+            else if (target[i] == -1) {
+                dims.add(null);
+                inferAt = i;
+            } else dims.add(Dim.of(target[i]));
         }
         if (inferAt >= 0) {
             long known = 1, total = 1;
@@ -259,7 +361,8 @@ public final class Ops {
             for (int i = 0; i < xs.rank(); i++) {
                 boolean copied = i < target.length && target[i] == 0;
                 if (copied) continue;
-                if (!xs.dim(i).isFixed()) symbolicLeft = true; else total *= xs.size(i);
+                if (!xs.dim(i).isFixed()) symbolicLeft = true;
+                else total *= xs.size(i);
             }
             for (int i = 0; i < target.length; i++) if (target[i] > 0) known *= target[i];
             dims.set(inferAt, symbolicLeft ? Dim.sym(x.name() + "_d" + inferAt) : Dim.of(total / known));
@@ -290,7 +393,13 @@ public final class Ops {
     }
 
     public Value shapeOf(String hint, Value x) {
-        return single("Shape", "", hint, List.of(x), DType.INT64, Shape.fixed(x.requireShape().rank()));
+        return single(
+                "Shape",
+                "",
+                hint,
+                List.of(x),
+                DType.INT64,
+                Shape.fixed(x.requireShape().rank()));
     }
 
     public Value gather(String hint, Value data, Value indices, long axis) {
@@ -324,9 +433,20 @@ public final class Ops {
     }
 
     public Value constantOfShape(String hint, Value shapeTensor, DType dtype, Shape resultShape) {
-        return single("ConstantOfShape", "", hint, List.of(shapeTensor), dtype, resultShape,
-                Attr.tensor("value", ai.onnx.proto.OnnxMl.TensorProto.newBuilder().setDataType(dtype.onnxCode).addDims(1)
-                        .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[dtype.bytes])).build()));
+        return single(
+                "ConstantOfShape",
+                "",
+                hint,
+                List.of(shapeTensor),
+                dtype,
+                resultShape,
+                Attr.tensor(
+                        "value",
+                        ai.onnx.proto.OnnxMl.TensorProto.newBuilder()
+                                .setDataType(dtype.onnxCode)
+                                .addDims(1)
+                                .setRawData(com.google.protobuf.ByteString.copyFrom(new byte[dtype.bytes]))
+                                .build()));
     }
 
     // ---- softmax family -------------------------------------------------------------------------------------------
@@ -341,8 +461,13 @@ public final class Ops {
 
     /** SoftmaxCrossEntropyLoss with mean reduction over the batch; returns [loss (scalar), log_prob]. */
     public List<Value> softmaxCrossEntropy(String hint, Value scores, Value labels) {
-        return g.addNode("SoftmaxCrossEntropyLoss", "", List.of(scores, labels),
-                List.of(out(hint, scores.dtype(), Shape.SCALAR), out(hint + ".log_prob", scores.dtype(), scores.shape())),
+        return g.addNode(
+                "SoftmaxCrossEntropyLoss",
+                "",
+                List.of(scores, labels),
+                List.of(
+                        out(hint, scores.dtype(), Shape.SCALAR),
+                        out(hint + ".log_prob", scores.dtype(), scores.shape())),
                 List.of(Attr.s("reduction", "mean")));
     }
 }

@@ -67,7 +67,8 @@ public final class Shape {
     /** Sizes with -1 standing for symbolic dimensions. */
     public long[] sizes() {
         long[] s = new long[rank()];
-        for (int i = 0; i < s.length; i++) s[i] = dims.get(i).isFixed() ? dims.get(i).size() : -1;
+        for (int i = 0; i < s.length; i++)
+            s[i] = dims.get(i).isFixed() ? dims.get(i).size() : -1;
         return s;
     }
 

@@ -56,7 +56,10 @@ public final class Json {
         Map<String, Object> m = new LinkedHashMap<>();
         pos++;
         skipWhitespace();
-        if (peek() == '}') { pos++; return m; }
+        if (peek() == '}') {
+            pos++;
+            return m;
+        }
         while (true) {
             skipWhitespace();
             if (peek() != '"') throw fail("expected a string key");
@@ -66,12 +69,18 @@ public final class Json {
             expect(':');
             skipWhitespace();
             Object v = value(depth + 1);
-            if (m.containsKey(key)) { pos = keyAt; throw fail("duplicate key \"" + key + "\""); }
+            if (m.containsKey(key)) {
+                pos = keyAt;
+                throw fail("duplicate key \"" + key + "\"");
+            }
             m.put(key, v);
             skipWhitespace();
             char c = next();
             if (c == '}') return m;
-            if (c != ',') { pos--; throw fail("expected ',' or '}'"); }
+            if (c != ',') {
+                pos--;
+                throw fail("expected ',' or '}'");
+            }
         }
     }
 
@@ -79,14 +88,20 @@ public final class Json {
         List<Object> a = new ArrayList<>();
         pos++;
         skipWhitespace();
-        if (peek() == ']') { pos++; return a; }
+        if (peek() == ']') {
+            pos++;
+            return a;
+        }
         while (true) {
             skipWhitespace();
             a.add(value(depth + 1));
             skipWhitespace();
             char c = next();
             if (c == ']') return a;
-            if (c != ',') { pos--; throw fail("expected ',' or ']'"); }
+            if (c != ',') {
+                pos--;
+                throw fail("expected ',' or ']'");
+            }
         }
     }
 
@@ -96,8 +111,14 @@ public final class Json {
         while (true) {
             char c = next();
             if (c == '"') return sb.toString();
-            if (c < 0x20) { pos--; throw fail("control character in a string"); }
-            if (c != '\\') { sb.append(c); continue; }
+            if (c < 0x20) {
+                pos--;
+                throw fail("control character in a string");
+            }
+            if (c != '\\') {
+                sb.append(c);
+                continue;
+            }
             char e = next();
             switch (e) {
                 case '"', '\\', '/' -> sb.append(e);
@@ -115,7 +136,10 @@ public final class Json {
                     }
                     pos += 4;
                 }
-                default -> { pos--; throw fail("bad escape '\\" + e + "'"); }
+                default -> {
+                    pos--;
+                    throw fail("bad escape '\\" + e + "'");
+                }
             }
         }
     }
@@ -127,8 +151,10 @@ public final class Json {
         while (pos < text.length()) {
             char c = text.charAt(pos);
             if (c >= '0' && c <= '9') pos++;
-            else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') { integral = false; pos++; }
-            else break;
+            else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+                integral = false;
+                pos++;
+            } else break;
         }
         String token = text.substring(start, pos);
         try {

@@ -7,7 +7,6 @@ import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,17 +36,23 @@ public final class OnnxWeights {
         try {
             proto = ModelProto.parseFrom(bytes);
         } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException(model + ": neither a safetensors file nor a readable ONNX model (" + e.getMessage() + ")");
+            throw new IllegalArgumentException(
+                    model + ": neither a safetensors file nor a readable ONNX model (" + e.getMessage() + ")");
         }
         if (!proto.hasGraph() || proto.getIrVersion() == 0) {
-            throw new IllegalArgumentException(model + ": neither a safetensors file nor an ONNX model (no graph or ir_version)");
+            throw new IllegalArgumentException(
+                    model + ": neither a safetensors file nor an ONNX model (no graph or ir_version)");
         }
         Map<String, WeightsFile.Entry> r = new LinkedHashMap<>();
-        for (TensorProto t : proto.getGraph().getInitializerList()) r.putIfAbsent(t.getName(), entry(t, t.getName(), model));
+        for (TensorProto t : proto.getGraph().getInitializerList())
+            r.putIfAbsent(t.getName(), entry(t, t.getName(), model));
         for (NodeProto n : proto.getGraph().getNodeList()) {
-            if (!n.getOpType().equals("Constant") || n.getOutputCount() != 1 || !n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) continue;
+            if (!n.getOpType().equals("Constant")
+                    || n.getOutputCount() != 1
+                    || !n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) continue;
             for (AttributeProto a : n.getAttributeList()) {
-                if (a.getName().equals("value") && a.hasT()) r.putIfAbsent(n.getOutput(0), entry(a.getT(), n.getOutput(0), model));
+                if (a.getName().equals("value") && a.hasT())
+                    r.putIfAbsent(n.getOutput(0), entry(a.getT(), n.getOutput(0), model));
             }
         }
         return r;
@@ -58,8 +63,10 @@ public final class OnnxWeights {
         for (int i = 0; i < shape.length; i++) shape[i] = t.getDims(i);
         TensorProto.DataType type = TensorProto.DataType.forNumber(t.getDataType());
         String dtype = type == null ? "data type " + t.getDataType() : type.name();
-        boolean floating = type == TensorProto.DataType.FLOAT || type == TensorProto.DataType.FLOAT16
-                || type == TensorProto.DataType.BFLOAT16 || type == TensorProto.DataType.DOUBLE;
+        boolean floating = type == TensorProto.DataType.FLOAT
+                || type == TensorProto.DataType.FLOAT16
+                || type == TensorProto.DataType.BFLOAT16
+                || type == TensorProto.DataType.DOUBLE;
         return new WeightsFile.Entry(name, shape, dtype, floating, () -> floats(t, name, shape, type, model));
     }
 
@@ -72,7 +79,9 @@ public final class OnnxWeights {
             case FLOAT -> 4;
             case DOUBLE -> 8;
             case FLOAT16, BFLOAT16 -> 2;
-            default -> throw new IllegalArgumentException(where + " has type " + type + ", expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE");
+            default ->
+                throw new IllegalArgumentException(
+                        where + " has type " + type + ", expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE");
         };
         ByteBuffer raw = null;
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) raw = external(t, where, model, (long) n * width);
@@ -81,7 +90,8 @@ public final class OnnxWeights {
         if (raw != null) {
             raw = raw.order(ByteOrder.LITTLE_ENDIAN);
             if (raw.remaining() != (long) n * width) {
-                throw new IllegalArgumentException(where + ": " + raw.remaining() + " bytes of data, expected " + (long) n * width + " for " + type + " " + java.util.Arrays.toString(shape));
+                throw new IllegalArgumentException(where + ": " + raw.remaining() + " bytes of data, expected "
+                        + (long) n * width + " for " + type + " " + java.util.Arrays.toString(shape));
             }
             int p = raw.position();
             for (int i = 0; i < n; i++) {
@@ -99,7 +109,9 @@ public final class OnnxWeights {
             case DOUBLE -> t.getDoubleDataCount();
             default -> t.getInt32DataCount();
         };
-        if (count != n) throw new IllegalArgumentException(where + ": " + count + " values, expected " + n + " for shape " + java.util.Arrays.toString(shape));
+        if (count != n)
+            throw new IllegalArgumentException(
+                    where + ": " + count + " values, expected " + n + " for shape " + java.util.Arrays.toString(shape));
         for (int i = 0; i < n; i++) {
             r[i] = switch (type) {
                 case FLOAT -> t.getFloatData(i);
@@ -122,10 +134,11 @@ public final class OnnxWeights {
                     case "location" -> location = e.getValue();
                     case "offset" -> offset = Long.parseLong(e.getValue());
                     case "length" -> length = Long.parseLong(e.getValue());
-                    default -> { }
+                    default -> {}
                 }
             } catch (NumberFormatException ex) {
-                throw new IllegalArgumentException(where + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
+                throw new IllegalArgumentException(
+                        where + ": external data " + e.getKey() + " '" + e.getValue() + "' is not a number");
             }
         }
         if (location == null) throw new IllegalArgumentException(where + ": external data without a location");
@@ -134,8 +147,8 @@ public final class OnnxWeights {
         if (length < 0) length = expectedBytes;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             if (offset < 0 || offset + length > ch.size()) {
-                throw new IllegalArgumentException(where + ": external data " + file + " has " + ch.size() + " bytes, the tensor needs bytes "
-                        + offset + ".." + (offset + length) + " (truncated?)");
+                throw new IllegalArgumentException(where + ": external data " + file + " has " + ch.size()
+                        + " bytes, the tensor needs bytes " + offset + ".." + (offset + length) + " (truncated?)");
             }
             ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(length));
             while (b.hasRemaining()) {
@@ -143,7 +156,8 @@ public final class OnnxWeights {
             }
             return b.flip();
         } catch (IOException e) {
-            throw new IllegalArgumentException(where + ": cannot read its external data file " + file + " (" + e.getMessage() + ")");
+            throw new IllegalArgumentException(
+                    where + ": cannot read its external data file " + file + " (" + e.getMessage() + ")");
         }
     }
 

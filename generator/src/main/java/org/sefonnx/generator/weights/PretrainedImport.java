@@ -1,11 +1,5 @@
 package org.sefonnx.generator.weights;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +13,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
 
 /**
  * Starts a spec's checkpoint from ImageNet-pretrained torchvision ResNet weights, as every published SEF number does
@@ -35,18 +34,21 @@ import java.util.regex.Pattern;
 public final class PretrainedImport {
     /** Property-bag keys recording where the initial weights came from. */
     public static final String PROP_PRETRAINED_FILE = "pretrained_file";
+
     public static final String PROP_PRETRAINED_SHA256 = "pretrained_sha256";
     /** Set only when the file's names carried a prefix. */
     public static final String PROP_PRETRAINED_PREFIX = "pretrained_prefix";
 
     /** How many names of each kind the mismatch message lists before summarising. */
     static final int LISTED_PER_KIND = 12;
+
     private static final Pattern BACKBONE_NAME = Pattern.compile("^(conv1|bn1|layer\\d+)\\..*");
     private static final Pattern BLOCK = Pattern.compile("^layer(\\d+)\\.(\\d+)\\.(conv\\d+)\\.weight$");
     private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
 
     /** Which file tensor feeds which checkpoint tensor, and what was left aside. */
-    public record Match(String prefix, Map<String, String> sourceByTarget, List<String> skipped, List<String> ignored) {}
+    public record Match(
+            String prefix, Map<String, String> sourceByTarget, List<String> skipped, List<String> ignored) {}
 
     private PretrainedImport() {}
 
@@ -62,7 +64,9 @@ public final class PretrainedImport {
         for (Map.Entry<String, String> e : match.sourceByTarget().entrySet()) {
             float[] v = weights.tensors().get(e.getValue()).values().get();
             for (float f : v) {
-                if (!Float.isFinite(f)) throw new IllegalArgumentException(weights.source() + ": tensor '" + e.getValue() + "' holds NaN or infinite values");
+                if (!Float.isFinite(f))
+                    throw new IllegalArgumentException(
+                            weights.source() + ": tensor '" + e.getValue() + "' holds NaN or infinite values");
             }
             values.put(e.getKey(), v);
         }
@@ -71,7 +75,12 @@ public final class PretrainedImport {
         strings.put(PROP_PRETRAINED_FILE, file.getFileName().toString());
         strings.put(PROP_PRETRAINED_SHA256, weights.sha256());
         if (!match.prefix().isEmpty()) strings.put(PROP_PRETRAINED_PREFIX, match.prefix());
-        return new Checkpoint(replace(base.trainable(), values), replace(base.frozen(), values), base.intProperties(), base.floatProperties(), strings);
+        return new Checkpoint(
+                replace(base.trainable(), values),
+                replace(base.frozen(), values),
+                base.intProperties(),
+                base.floatProperties(),
+                strings);
     }
 
     private static List<Checkpoint.Tensor> replace(List<Checkpoint.Tensor> tensors, Map<String, float[]> values) {
@@ -85,7 +94,9 @@ public final class PretrainedImport {
 
     /** The checkpoint tensors an import fills: every parameter and running statistic but the heads'. */
     public static List<CheckpointTensor> backboneTensors(ModelSpec spec) {
-        return SefModel.modelTensors(spec).stream().filter(t -> !isHead(t.name())).toList();
+        return SefModel.modelTensors(spec).stream()
+                .filter(t -> !isHead(t.name()))
+                .toList();
     }
 
     static boolean isHead(String name) {
@@ -103,13 +114,17 @@ public final class PretrainedImport {
         List<PretrainedMismatchException.MisShaped> misShaped = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (WeightsFile.Entry e : weights.tensors().values()) {
-            if (!e.name().startsWith(prefix)) { ignored.add(e.name()); continue; }
+            if (!e.name().startsWith(prefix)) {
+                ignored.add(e.name());
+                continue;
+            }
             String name = e.name().substring(prefix.length());
             CheckpointTensor target = expected.get(name);
             if (target != null) {
                 seen.add(name);
                 if (!e.floating() || !Arrays.equals(e.shape(), target.shape())) {
-                    misShaped.add(new PretrainedMismatchException.MisShaped(name, target.shape(), e.dtype() + " " + Arrays.toString(e.shape())));
+                    misShaped.add(new PretrainedMismatchException.MisShaped(
+                            name, target.shape(), e.dtype() + " " + Arrays.toString(e.shape())));
                 } else {
                     sourceByTarget.put(name, e.name());
                 }
@@ -122,10 +137,23 @@ public final class PretrainedImport {
             }
         }
         List<String> missing = new ArrayList<>();
-        for (CheckpointTensor t : expected.values()) if (!seen.contains(t.name())) missing.add(t.name() + " " + Arrays.toString(t.shape()));
-        if (missing.isEmpty() && unexpected.isEmpty() && misShaped.isEmpty()) return new Match(prefix, sourceByTarget, skipped, ignored);
-        throw new PretrainedMismatchException(message(spec, weights, prefix, expected.size(), missing, unexpected, misShaped, sourceByTarget.isEmpty()),
-                missing, unexpected, misShaped);
+        for (CheckpointTensor t : expected.values())
+            if (!seen.contains(t.name())) missing.add(t.name() + " " + Arrays.toString(t.shape()));
+        if (missing.isEmpty() && unexpected.isEmpty() && misShaped.isEmpty())
+            return new Match(prefix, sourceByTarget, skipped, ignored);
+        throw new PretrainedMismatchException(
+                message(
+                        spec,
+                        weights,
+                        prefix,
+                        expected.size(),
+                        missing,
+                        unexpected,
+                        misShaped,
+                        sourceByTarget.isEmpty()),
+                missing,
+                unexpected,
+                misShaped);
     }
 
     /**
@@ -141,7 +169,9 @@ public final class PretrainedImport {
             for (int p = 0; p < s.length(); p++) {
                 if (p > 0 && "./:".indexOf(s.charAt(p - 1)) < 0) continue;
                 String rest = s.substring(p);
-                if (known.contains(rest) || rest.endsWith(NUM_BATCHES_TRACKED) && known.contains(rest.replace(NUM_BATCHES_TRACKED, ".running_mean"))) {
+                if (known.contains(rest)
+                        || rest.endsWith(NUM_BATCHES_TRACKED)
+                                && known.contains(rest.replace(NUM_BATCHES_TRACKED, ".running_mean"))) {
                     votes.merge(s.substring(0, p), 1, Integer::sum);
                 }
             }
@@ -149,7 +179,8 @@ public final class PretrainedImport {
         String best = "";
         int bestVotes = 0;
         for (Map.Entry<String, Integer> e : votes.entrySet()) {
-            if (e.getValue() > bestVotes || e.getValue() == bestVotes && e.getKey().length() < best.length()) {
+            if (e.getValue() > bestVotes
+                    || e.getValue() == bestVotes && e.getKey().length() < best.length()) {
                 best = e.getKey();
                 bestVotes = e.getValue();
             }
@@ -157,26 +188,49 @@ public final class PretrainedImport {
         return best;
     }
 
-    private static String message(ModelSpec spec, WeightsFile weights, String prefix, int expectedCount, List<String> missing, List<String> unexpected,
-                                  List<PretrainedMismatchException.MisShaped> misShaped, boolean nothingMatched) {
+    private static String message(
+            ModelSpec spec,
+            WeightsFile weights,
+            String prefix,
+            int expectedCount,
+            List<String> missing,
+            List<String> unexpected,
+            List<PretrainedMismatchException.MisShaped> misShaped,
+            boolean nothingMatched) {
         StringBuilder sb = new StringBuilder();
-        sb.append(weights.source()).append(" does not fit the ResNet-").append(spec.depth()).append(" backbone of spec ").append(spec.id())
-                .append(" (").append(expectedCount).append(" tensors expected under torchvision's names");
+        sb.append(weights.source())
+                .append(" does not fit the ResNet-")
+                .append(spec.depth())
+                .append(" backbone of spec ")
+                .append(spec.id())
+                .append(" (")
+                .append(expectedCount)
+                .append(" tensors expected under torchvision's names");
         if (!prefix.isEmpty()) sb.append(" behind the prefix '").append(prefix).append('\'');
-        sb.append("): ").append(missing.size()).append(" missing, ").append(unexpected.size()).append(" unexpected, ")
-                .append(misShaped.size()).append(" mis-shaped. Nothing was written.");
+        sb.append("): ")
+                .append(missing.size())
+                .append(" missing, ")
+                .append(unexpected.size())
+                .append(" unexpected, ")
+                .append(misShaped.size())
+                .append(" mis-shaped. Nothing was written.");
         String looksLike = guessDepth(weights, prefix);
         if (looksLike != null && !looksLike.startsWith("ResNet-" + spec.depth() + " ")) {
-            sb.append("\n  the file looks like ").append(looksLike).append("; the spec wants ResNet-").append(spec.depth());
+            sb.append("\n  the file looks like ")
+                    .append(looksLike)
+                    .append("; the spec wants ResNet-")
+                    .append(spec.depth());
         }
         if (nothingMatched && weights.tensors().keySet().stream().anyMatch(n -> n.startsWith("onnx::"))) {
-            sb.append("\n  the ONNX export renamed the weights (onnx::...): export in training mode, torch.onnx.export(..., "
-                    + "training=torch.onnx.TrainingMode.TRAINING), so BatchNorms stay unfolded under their names, or pass a safetensors file");
+            sb.append(
+                    "\n  the ONNX export renamed the weights (onnx::...): export in training mode, torch.onnx.export(..., "
+                            + "training=torch.onnx.TrainingMode.TRAINING), so BatchNorms stay unfolded under their names, or pass a safetensors file");
         }
         list(sb, "missing", missing);
         list(sb, "unexpected", unexpected);
         List<String> shaped = new ArrayList<>();
-        for (PretrainedMismatchException.MisShaped m : misShaped) shaped.add(m.name() + " expected " + Arrays.toString(m.expectedShape()) + ", found " + m.found());
+        for (PretrainedMismatchException.MisShaped m : misShaped)
+            shaped.add(m.name() + " expected " + Arrays.toString(m.expectedShape()) + ", found " + m.found());
         list(sb, "mis-shaped", shaped);
         return sb.toString();
     }
@@ -184,8 +238,10 @@ public final class PretrainedImport {
     private static void list(StringBuilder sb, String kind, List<String> items) {
         if (items.isEmpty()) return;
         sb.append("\n  ").append(kind).append(": ");
-        for (int i = 0; i < Math.min(items.size(), LISTED_PER_KIND); i++) sb.append(i == 0 ? "" : ", ").append(items.get(i));
-        if (items.size() > LISTED_PER_KIND) sb.append(", ... and ").append(items.size() - LISTED_PER_KIND).append(" more");
+        for (int i = 0; i < Math.min(items.size(), LISTED_PER_KIND); i++)
+            sb.append(i == 0 ? "" : ", ").append(items.get(i));
+        if (items.size() > LISTED_PER_KIND)
+            sb.append(", ... and ").append(items.size() - LISTED_PER_KIND).append(" more");
     }
 
     /** "ResNet-50 (Bottleneck blocks 3-4-6-3)" from the file's layer names, or null when it has none. */

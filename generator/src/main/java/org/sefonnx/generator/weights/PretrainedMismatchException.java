@@ -14,7 +14,8 @@ public final class PretrainedMismatchException extends IllegalArgumentException 
     private final List<String> unexpected;
     private final List<MisShaped> misShaped;
 
-    PretrainedMismatchException(String message, List<String> missing, List<String> unexpected, List<MisShaped> misShaped) {
+    PretrainedMismatchException(
+            String message, List<String> missing, List<String> unexpected, List<MisShaped> misShaped) {
         super(message);
         this.missing = List.copyOf(missing);
         this.unexpected = List.copyOf(unexpected);

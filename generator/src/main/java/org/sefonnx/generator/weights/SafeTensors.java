@@ -1,7 +1,5 @@
 package org.sefonnx.generator.weights;
 
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sefonnx.contract.AtomicFiles;
 
 /**
  * The safetensors format (huggingface/safetensors, docs "Format"): an 8-byte little-endian header length N, N bytes
@@ -39,8 +38,21 @@ public final class SafeTensors {
 
     /** Element types of the format (those of a fixed whole number of bytes). */
     public enum DType {
-        BOOL(1), U8(1), I8(1), F8_E5M2(1), F8_E4M3(1), I16(2), U16(2), F16(2), BF16(2), I32(4), U32(4), F32(4),
-        F64(8), I64(8), U64(8);
+        BOOL(1),
+        U8(1),
+        I8(1),
+        F8_E5M2(1),
+        F8_E4M3(1),
+        I16(2),
+        U16(2),
+        F16(2),
+        BF16(2),
+        I32(4),
+        U32(4),
+        F32(4),
+        F64(8),
+        I64(8),
+        U64(8);
 
         public final int bytes;
 
@@ -59,9 +71,13 @@ public final class SafeTensors {
             shape = shape.clone();
             long need = byteSize(dtype, shape, name);
             if (data.remaining() != need) {
-                throw new IllegalArgumentException("tensor " + name + ": " + dtype + " " + Arrays.toString(shape) + " needs " + need + " bytes, got " + data.remaining());
+                throw new IllegalArgumentException("tensor " + name + ": " + dtype + " " + Arrays.toString(shape)
+                        + " needs " + need + " bytes, got " + data.remaining());
             }
-            data = data.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            data = data.slice()
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .asReadOnlyBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
 
         @Override
@@ -105,9 +121,15 @@ public final class SafeTensors {
             ByteBuffer b = data();
             switch (dtype) {
                 case F32 -> b.asFloatBuffer().get(r);
-                case F64 -> { for (int i = 0; i < n; i++) r[i] = (float) b.getDouble(8 * i); }
-                case F16 -> { for (int i = 0; i < n; i++) r[i] = halfToFloat(b.getShort(2 * i)); }
-                case BF16 -> { for (int i = 0; i < n; i++) r[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16); }
+                case F64 -> {
+                    for (int i = 0; i < n; i++) r[i] = (float) b.getDouble(8 * i);
+                }
+                case F16 -> {
+                    for (int i = 0; i < n; i++) r[i] = halfToFloat(b.getShort(2 * i));
+                }
+                case BF16 -> {
+                    for (int i = 0; i < n; i++) r[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16);
+                }
                 default -> throw notFloating();
             }
             return r;
@@ -140,19 +162,26 @@ public final class SafeTensors {
                     case U16 -> b.getShort(2 * i) & 0xffff;
                     case I8 -> b.get(i);
                     case U8, BOOL -> b.get(i) & 0xff;
-                    default -> throw new IllegalArgumentException("tensor " + name + " has dtype " + dtype + ", expected an integer type");
+                    default ->
+                        throw new IllegalArgumentException(
+                                "tensor " + name + " has dtype " + dtype + ", expected an integer type");
                 };
             }
             return r;
         }
 
         private IllegalArgumentException notFloating() {
-            return new IllegalArgumentException("tensor " + name + " has dtype " + dtype + ", expected F32, F16, BF16 or F64");
+            return new IllegalArgumentException(
+                    "tensor " + name + " has dtype " + dtype + ", expected F32, F16, BF16 or F64");
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Tensor t && t.name.equals(name) && t.dtype == dtype && Arrays.equals(t.shape, shape) && t.data.equals(data);
+            return o instanceof Tensor t
+                    && t.name.equals(name)
+                    && t.dtype == dtype
+                    && Arrays.equals(t.shape, shape)
+                    && t.data.equals(data);
         }
 
         @Override
@@ -176,7 +205,9 @@ public final class SafeTensors {
         /** The tensor called {@code name}; an error naming the file when there is none. */
         public Tensor tensor(String name) {
             Tensor t = tensors.get(name);
-            if (t == null) throw new IllegalArgumentException(source + ": no tensor '" + name + "' (the file has " + tensors.size() + " tensors)");
+            if (t == null)
+                throw new IllegalArgumentException(
+                        source + ": no tensor '" + name + "' (the file has " + tensors.size() + " tensors)");
             return t;
         }
     }
@@ -187,25 +218,39 @@ public final class SafeTensors {
 
     public static Contents read(Path file) throws IOException {
         long size = Files.size(file);
-        if (size > MAX_FILE_BYTES) throw new IllegalArgumentException(file + ": " + size + " bytes; files over 2 GiB are not supported");
+        if (size > MAX_FILE_BYTES)
+            throw new IllegalArgumentException(file + ": " + size + " bytes; files over 2 GiB are not supported");
         return read(Files.readAllBytes(file), file.toString());
     }
 
     /** Parses a whole file held in memory; {@code source} names it in every error message. */
     public static Contents read(byte[] bytes, String source) {
         ByteBuffer all = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (bytes.length < 8) throw fail(source, "file is " + bytes.length + " bytes, too short for the 8-byte header length of a safetensors file");
+        if (bytes.length < 8)
+            throw fail(
+                    source,
+                    "file is " + bytes.length + " bytes, too short for the 8-byte header length of a safetensors file");
         long headerLength = all.getLong(0);
         if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
-            throw fail(source, "header length field is " + Long.toUnsignedString(headerLength) + ", expected at most " + MAX_HEADER_BYTES + " (not a safetensors file?)");
+            throw fail(
+                    source,
+                    "header length field is " + Long.toUnsignedString(headerLength) + ", expected at most "
+                            + MAX_HEADER_BYTES + " (not a safetensors file?)");
         }
         if (headerLength > bytes.length - 8L) {
-            throw fail(source, "header length field is " + headerLength + " but only " + (bytes.length - 8L) + " bytes follow it (truncated, or not a safetensors file)");
+            throw fail(
+                    source,
+                    "header length field is " + headerLength + " but only " + (bytes.length - 8L)
+                            + " bytes follow it (truncated, or not a safetensors file)");
         }
         String header;
         try {
-            header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes, 8, (int) headerLength)).toString();
+            header = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes, 8, (int) headerLength))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw fail(source, "header is not valid UTF-8");
         }
@@ -221,14 +266,18 @@ public final class SafeTensors {
         for (Map.Entry<?, ?> e : root.entrySet()) {
             String name = (String) e.getKey();
             if (name.equals(METADATA_KEY)) {
-                if (!(e.getValue() instanceof Map<?, ?> m)) throw fail(source, METADATA_KEY + " must be an object of strings");
+                if (!(e.getValue() instanceof Map<?, ?> m))
+                    throw fail(source, METADATA_KEY + " must be an object of strings");
                 for (Map.Entry<?, ?> me : m.entrySet()) {
-                    if (!(me.getValue() instanceof String s)) throw fail(source, METADATA_KEY + "." + me.getKey() + " must be a string, got " + me.getValue());
+                    if (!(me.getValue() instanceof String s))
+                        throw fail(
+                                source, METADATA_KEY + "." + me.getKey() + " must be a string, got " + me.getValue());
                     metadata.put((String) me.getKey(), s);
                 }
                 continue;
             }
-            if (!(e.getValue() instanceof Map<?, ?> info)) throw fail(source, "tensor '" + name + "': expected an object with dtype, shape and data_offsets");
+            if (!(e.getValue() instanceof Map<?, ?> info))
+                throw fail(source, "tensor '" + name + "': expected an object with dtype, shape and data_offsets");
             DType dtype = dtype(info.get("dtype"), source, name);
             long[] shape = longs(info.get("shape"), -1, source, name, "shape");
             long[] span = longs(info.get("data_offsets"), 2, source, name, "data_offsets");
@@ -238,14 +287,21 @@ public final class SafeTensors {
             } catch (IllegalArgumentException ex) {
                 throw fail(source, ex.getMessage());
             }
-            if (span[1] < span[0]) throw fail(source, "tensor '" + name + "': data_offsets " + Arrays.toString(span) + " end before they begin");
+            if (span[1] < span[0])
+                throw fail(
+                        source,
+                        "tensor '" + name + "': data_offsets " + Arrays.toString(span) + " end before they begin");
             if (span[1] > bufferLength) {
-                throw fail(source, "tensor '" + name + "': data_offsets " + Arrays.toString(span) + " run past the " + bufferLength
-                        + "-byte data buffer (the file is truncated)");
+                throw fail(
+                        source,
+                        "tensor '" + name + "': data_offsets " + Arrays.toString(span) + " run past the " + bufferLength
+                                + "-byte data buffer (the file is truncated)");
             }
             if (span[1] - span[0] != need) {
-                throw fail(source, "tensor '" + name + "': " + dtype + " " + Arrays.toString(shape) + " needs " + need + " bytes, data_offsets "
-                        + Arrays.toString(span) + " span " + (span[1] - span[0]));
+                throw fail(
+                        source,
+                        "tensor '" + name + "': " + dtype + " " + Arrays.toString(shape) + " needs " + need
+                                + " bytes, data_offsets " + Arrays.toString(span) + " span " + (span[1] - span[0]));
             }
             offsets.put(name, span);
             dtypes.put(name, dtype);
@@ -254,18 +310,24 @@ public final class SafeTensors {
         // the reference implementation's validate(): in offset order each tensor starts where the last one ended,
         // and the last one ends at the end of the file
         List<String> byOffset = new ArrayList<>(offsets.keySet());
-        byOffset.sort(Comparator.comparingLong((String n) -> offsets.get(n)[0]).thenComparingLong(n -> offsets.get(n)[1]));
+        byOffset.sort(
+                Comparator.comparingLong((String n) -> offsets.get(n)[0]).thenComparingLong(n -> offsets.get(n)[1]));
         long expectedStart = 0;
         for (String name : byOffset) {
             long[] span = offsets.get(name);
             if (span[0] != expectedStart) {
-                throw fail(source, "tensor '" + name + "' starts at data byte " + span[0] + ", expected " + expectedStart
-                        + " (tensors must cover the data buffer without holes or overlaps)");
+                throw fail(
+                        source,
+                        "tensor '" + name + "' starts at data byte " + span[0] + ", expected " + expectedStart
+                                + " (tensors must cover the data buffer without holes or overlaps)");
             }
             expectedStart = span[1];
         }
         if (expectedStart != bufferLength) {
-            throw fail(source, "tensors cover " + expectedStart + " bytes but the data buffer has " + bufferLength + " (trailing bytes after the last tensor)");
+            throw fail(
+                    source,
+                    "tensors cover " + expectedStart + " bytes but the data buffer has " + bufferLength
+                            + " (trailing bytes after the last tensor)");
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : offsets.keySet()) {
@@ -281,18 +343,26 @@ public final class SafeTensors {
         try {
             return DType.valueOf(s);
         } catch (IllegalArgumentException e) {
-            throw fail(source, "tensor '" + name + "': dtype " + s + " is not supported (expected one of " + Arrays.toString(DType.values()) + ")");
+            throw fail(
+                    source,
+                    "tensor '" + name + "': dtype " + s + " is not supported (expected one of "
+                            + Arrays.toString(DType.values()) + ")");
         }
     }
 
     private static long[] longs(Object v, int expectedLength, String source, String name, String field) {
-        if (!(v instanceof List<?> list)) throw fail(source, "tensor '" + name + "': " + field + " must be an array of integers, got " + v);
+        if (!(v instanceof List<?> list))
+            throw fail(source, "tensor '" + name + "': " + field + " must be an array of integers, got " + v);
         if (expectedLength >= 0 && list.size() != expectedLength) {
-            throw fail(source, "tensor '" + name + "': " + field + " must have " + expectedLength + " entries, got " + list.size());
+            throw fail(
+                    source,
+                    "tensor '" + name + "': " + field + " must have " + expectedLength + " entries, got "
+                            + list.size());
         }
         long[] r = new long[list.size()];
         for (int i = 0; i < r.length; i++) {
-            if (!(list.get(i) instanceof Long l) || l < 0) throw fail(source, "tensor '" + name + "': " + field + " must hold non-negative integers, got " + list);
+            if (!(list.get(i) instanceof Long l) || l < 0)
+                throw fail(source, "tensor '" + name + "': " + field + " must hold non-negative integers, got " + list);
             r[i] = l;
         }
         return r;
@@ -302,7 +372,9 @@ public final class SafeTensors {
         long n = dtype.bytes;
         try {
             for (long d : shape) {
-                if (d < 0) throw new IllegalArgumentException("tensor " + name + ": negative dimension in " + Arrays.toString(shape));
+                if (d < 0)
+                    throw new IllegalArgumentException(
+                            "tensor " + name + ": negative dimension in " + Arrays.toString(shape));
                 n = Math.multiplyExact(n, d);
             }
         } catch (ArithmeticException e) {
@@ -336,8 +408,10 @@ public final class SafeTensors {
     public static byte[] toBytes(Collection<Tensor> tensors, Map<String, String> metadata) {
         Map<String, Tensor> byName = new TreeMap<>();
         for (Tensor t : tensors) {
-            if (t.name().isEmpty() || t.name().equals(METADATA_KEY)) throw new IllegalArgumentException("tensor name '" + t.name() + "' is reserved or empty");
-            if (byName.put(t.name(), t) != null) throw new IllegalArgumentException("two tensors are named " + t.name());
+            if (t.name().isEmpty() || t.name().equals(METADATA_KEY))
+                throw new IllegalArgumentException("tensor name '" + t.name() + "' is reserved or empty");
+            if (byName.put(t.name(), t) != null)
+                throw new IllegalArgumentException("two tensors are named " + t.name());
         }
         List<Tensor> layout = new ArrayList<>(byName.values());
         layout.sort(Comparator.comparingInt((Tensor t) -> -t.dtype().bytes).thenComparing(Tensor::name));
@@ -345,7 +419,7 @@ public final class SafeTensors {
         long at = 0;
         for (Tensor t : layout) {
             long size = t.data.remaining();
-            offsets.put(t.name(), new long[]{at, at + size});
+            offsets.put(t.name(), new long[] {at, at + size});
             at += size;
         }
         Map<String, String> json = new TreeMap<>();
@@ -358,11 +432,19 @@ public final class SafeTensors {
             json.put(METADATA_KEY, m.append('}').toString());
         }
         for (Tensor t : byName.values()) {
-            StringBuilder s = new StringBuilder("{\"dtype\":\"").append(t.dtype().name()).append("\",\"shape\":[");
+            StringBuilder s =
+                    new StringBuilder("{\"dtype\":\"").append(t.dtype().name()).append("\",\"shape\":[");
             long[] shape = t.shape;
             for (int i = 0; i < shape.length; i++) s.append(i == 0 ? "" : ",").append(shape[i]);
             long[] span = offsets.get(t.name());
-            json.put(t.name(), s.append("],\"data_offsets\":[").append(span[0]).append(',').append(span[1]).append("]}").toString());
+            json.put(
+                    t.name(),
+                    s.append("],\"data_offsets\":[")
+                            .append(span[0])
+                            .append(',')
+                            .append(span[1])
+                            .append("]}")
+                            .toString());
         }
         StringBuilder header = new StringBuilder("{");
         for (Map.Entry<String, String> e : json.entrySet()) {
@@ -373,7 +455,8 @@ public final class SafeTensors {
         byte[] headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (headerBytes.length + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
         long total = 8L + padded + at;
-        if (total > MAX_FILE_BYTES) throw new IllegalArgumentException("safetensors file of " + total + " bytes: over 2 GiB is not supported");
+        if (total > MAX_FILE_BYTES)
+            throw new IllegalArgumentException("safetensors file of " + total + " bytes: over 2 GiB is not supported");
         ByteBuffer out = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(padded);
         out.put(headerBytes);

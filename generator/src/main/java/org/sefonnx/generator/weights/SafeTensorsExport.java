@@ -1,11 +1,5 @@
 package org.sefonnx.generator.weights;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +7,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
 
 /**
  * A checkpoint (ours, or one ORT's SaveCheckpoint wrote: {@link org.sefonnx.generator.artifacts.CheckpointReader}
@@ -27,11 +26,13 @@ import java.util.Map;
 public final class SafeTensorsExport {
     /** Metadata keys (besides the checkpoint's own property bag, copied as text). */
     public static final String META_FORMAT = "format";
+
     public static final String META_MODEL_ID = ArtifactWriter.PROP_MODEL_ID;
     public static final String META_SPEC = ArtifactWriter.PROP_SPEC;
     public static final String META_GROUP_HEADS = "group_heads";
     /** safetensors.torch writes "pt"; Hugging Face loaders check for it. */
     static final String FORMAT_PT = "pt";
+
     static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
     private static final String RUNNING_MEAN = ".running_mean";
 
@@ -53,20 +54,26 @@ public final class SafeTensorsExport {
         for (CheckpointTensor t : SefModel.modelTensors(spec)) {
             if (!withGroupHeads && t.name().startsWith("group_fc.")) continue;
             Checkpoint.Tensor c = ck.tensor(t.name());
-            if (c == null) { problems.add(t.name() + " missing"); continue; }
+            if (c == null) {
+                problems.add(t.name() + " missing");
+                continue;
+            }
             if (!Arrays.equals(c.dims(), t.shape())) {
-                problems.add(t.name() + " has shape " + Arrays.toString(c.dims()) + ", spec " + spec.id() + " expects " + Arrays.toString(t.shape()));
+                problems.add(t.name() + " has shape " + Arrays.toString(c.dims()) + ", spec " + spec.id() + " expects "
+                        + Arrays.toString(t.shape()));
                 continue;
             }
             r.add(SafeTensors.Tensor.f32(t.name(), c.data(), t.shape()));
             if (t.name().endsWith(RUNNING_MEAN)) {
                 String bn = t.name().substring(0, t.name().length() - RUNNING_MEAN.length());
-                r.add(SafeTensors.Tensor.i64(bn + NUM_BATCHES_TRACKED, new long[]{0}));
+                r.add(SafeTensors.Tensor.i64(bn + NUM_BATCHES_TRACKED, new long[] {0}));
             }
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException("checkpoint does not hold the tensors of spec " + spec.id() + " (ResNet-" + spec.depth() + ", K="
-                    + spec.numClasses() + ", G=" + spec.groups() + "): " + String.join("; ", problems.subList(0, Math.min(problems.size(), 12)))
+            throw new IllegalArgumentException("checkpoint does not hold the tensors of spec " + spec.id() + " (ResNet-"
+                    + spec.depth() + ", K="
+                    + spec.numClasses() + ", G=" + spec.groups() + "): "
+                    + String.join("; ", problems.subList(0, Math.min(problems.size(), 12)))
                     + (problems.size() > 12 ? "; ... and " + (problems.size() - 12) + " more" : ""));
         }
         return r;

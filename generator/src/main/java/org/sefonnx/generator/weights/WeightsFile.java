@@ -17,7 +17,10 @@ import java.util.function.Supplier;
  * can record exactly which file it started from. Values convert to float32 only when asked for.
  */
 public record WeightsFile(String source, Format format, String sha256, Map<String, Entry> tensors) {
-    public enum Format { SAFETENSORS, ONNX }
+    public enum Format {
+        SAFETENSORS,
+        ONNX
+    }
 
     /** One tensor: its shape, its element type as the file names it, and its values on demand. */
     public record Entry(String name, long[] shape, String dtype, boolean floating, Supplier<float[]> values) {
@@ -40,7 +43,9 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
     public static WeightsFile read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
         long size = Files.size(file);
-        if (size > Integer.MAX_VALUE - 8L) throw new IllegalArgumentException(file + ": " + size + " bytes; weights files over 2 GiB are not supported");
+        if (size > Integer.MAX_VALUE - 8L)
+            throw new IllegalArgumentException(
+                    file + ": " + size + " bytes; weights files over 2 GiB are not supported");
         byte[] bytes = Files.readAllBytes(file);
         String sha = sha256(bytes);
         String source = file.toString();
@@ -48,12 +53,17 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
             SafeTensors.Contents c = SafeTensors.read(bytes, source);
             Map<String, Entry> m = new LinkedHashMap<>();
             for (SafeTensors.Tensor t : c.tensors().values()) {
-                m.put(t.name(), new Entry(t.name(), t.shape(), t.dtype().name(), t.dtype().floating(), t::toFloats));
+                m.put(
+                        t.name(),
+                        new Entry(
+                                t.name(), t.shape(), t.dtype().name(), t.dtype().floating(), t::toFloats));
             }
             return new WeightsFile(source, Format.SAFETENSORS, sha, m);
         }
-        if (bytes.length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4 || bytes.length >= 1 && (bytes[0] & 0xff) == 0x80) {
-            throw new IllegalArgumentException(source + ": a PyTorch pickle (torch.save) checkpoint, which is not read here (unpickling runs code); "
+        if (bytes.length >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == 3 && bytes[3] == 4
+                || bytes.length >= 1 && (bytes[0] & 0xff) == 0x80) {
+            throw new IllegalArgumentException(source
+                    + ": a PyTorch pickle (torch.save) checkpoint, which is not read here (unpickling runs code); "
                     + "convert it once with safetensors.torch.save_file(model.state_dict(), 'model.safetensors')");
         }
         return new WeightsFile(source, Format.ONNX, sha, OnnxWeights.read(bytes, file));

@@ -1,6 +1,9 @@
 package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
@@ -11,10 +14,6 @@ import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.Value;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A plain (inference-session) model of the training-mode forward and its backward: parameters are inputs, and the
@@ -30,7 +29,8 @@ public final class GradientCheckGraph {
     public static final String GROUP_LOGITS = TensorNames.GROUP_LOGITS + ".";
 
     /** The model, and the trainable parameters in its input order. */
-    public record Built(ModelProto model, List<CheckpointTensor> parameters, List<CheckpointTensor> inputs, List<String> outputs) {}
+    public record Built(
+            ModelProto model, List<CheckpointTensor> parameters, List<CheckpointTensor> inputs, List<String> outputs) {}
 
     private GradientCheckGraph() {}
 
@@ -41,15 +41,19 @@ public final class GradientCheckGraph {
     /** The same with the convolutions lowered as a training graph for one device lowers them. */
     public static Built build(ModelSpec spec, List<String> extraOutputs, ConvLowering lowering) {
         List<CheckpointTensor> tensors = SefModel.modelTensors(spec);
-        List<CheckpointTensor> params = tensors.stream().filter(CheckpointTensor::trainable).toList();
+        List<CheckpointTensor> params =
+                tensors.stream().filter(CheckpointTensor::trainable).toList();
         // running statistics are inputs too: the training-mode forward computes their next values (unused here)
         SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors, lowering);
         Graph g = fwd.graph();
         List<String> outputs = new ArrayList<>();
         Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
         outputs.add(TensorNames.LOSS);
-        for (var e : List.of(Map.entry(TensorNames.CROSS_ENTROPY, fwd.terms().crossEntropy()), Map.entry(TensorNames.ENTROPY, fwd.terms().entropy()),
-                Map.entry(TensorNames.DISTILLATION, fwd.terms().distillation()), Map.entry(TensorNames.GROUPING, fwd.terms().grouping()),
+        for (var e : List.of(
+                Map.entry(TensorNames.CROSS_ENTROPY, fwd.terms().crossEntropy()),
+                Map.entry(TensorNames.ENTROPY, fwd.terms().entropy()),
+                Map.entry(TensorNames.DISTILLATION, fwd.terms().distillation()),
+                Map.entry(TensorNames.GROUPING, fwd.terms().grouping()),
                 Map.entry(TensorNames.LOGITS, fwd.logits().global()))) {
             g.output(e.getValue(), e.getKey());
             outputs.add(e.getKey());
@@ -64,12 +68,14 @@ public final class GradientCheckGraph {
             g.output(g.value(name), "out." + name);
             outputs.add("out." + name);
         }
-        List<Value> paramValues = params.stream().map(t -> fwd.forward().params.value(t.name())).toList();
+        List<Value> paramValues =
+                params.stream().map(t -> fwd.forward().params.value(t.name())).toList();
         Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, paramValues);
         for (Value p : paramValues) {
             g.output(grads.get(p), p.name() + GRAD_SUFFIX);
             outputs.add(p.name() + GRAD_SUFFIX);
         }
-        return new Built(g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, tensors, outputs);
+        return new Built(
+                g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, tensors, outputs);
     }
 }

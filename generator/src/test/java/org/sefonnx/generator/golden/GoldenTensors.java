@@ -1,11 +1,5 @@
 package org.sefonnx.generator.golden;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +9,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
 
 /**
  * The model behind runtime-infer's golden logits: the initial checkpoint of {@link #SPEC} drawn from {@link #INIT_SEED},
@@ -28,13 +27,13 @@ public class GoldenTensors {
     public static final long INIT_SEED = 20240611L;
     public static final List<String> LABELS = List.of("albatross", "blackbird", "finch", "gull", "warbler");
     /** Under runtime-infer/src/test/resources/images (made by runtime-infer's FixtureImages). */
-    public static final List<String> IMAGES = List.of("bird_on_branch.jpg", "sunset_silhouette.png", "gull_grayscale.jpg", "finch_rgba.png");
+    public static final List<String> IMAGES =
+            List.of("bird_on_branch.jpg", "sunset_silhouette.png", "gull_grayscale.jpg", "finch_rgba.png");
     /** Under runtime-infer/src/test/resources, which owns it (validation reads it through runtime-infer's test-jar). */
     public static final String GOLDEN_FILE = "golden/golden-r18-logits.properties";
 
     /** Each test module's GoldenModel extends this class with its own helpers. */
-    protected GoldenTensors() {
-    }
+    protected GoldenTensors() {}
 
     /** Checkpoint tensors by name, in the spec's graph order (momentum buffers left out: inference ignores them). */
     public static Map<String, float[]> tensors() {
@@ -65,7 +64,8 @@ public class GoldenTensors {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             for (Map.Entry<String, float[]> e : tensors.entrySet()) {
                 digest.update(e.getKey().getBytes(StandardCharsets.UTF_8));
-                ByteBuffer bytes = ByteBuffer.allocate(e.getValue().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer bytes =
+                        ByteBuffer.allocate(e.getValue().length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 bytes.asFloatBuffer().put(e.getValue());
                 digest.update(bytes.array());
             }

@@ -1,14 +1,13 @@
 package org.sefonnx.generator.weights;
 
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
 
 /** Stand-ins for pretrained weights: torchvision-named tensors with values unlike any seed's (test-jar: runtime-train's generate test). */
 public final class Fixtures {
@@ -26,7 +25,8 @@ public final class Fixtures {
         for (CheckpointTensor t : PretrainedImport.backboneTensors(spec)) {
             float[] v = new float[(int) t.numel()];
             boolean variance = t.name().endsWith(".running_var");
-            for (int i = 0; i < v.length; i++) v[i] = (float) (variance ? 0.5 + r.nextDouble() : 0.1 * r.nextGaussian());
+            for (int i = 0; i < v.length; i++)
+                v[i] = (float) (variance ? 0.5 + r.nextDouble() : 0.1 * r.nextGaussian());
             m.put(t.name(), v);
         }
         m.put("fc.weight", new float[1000 * spec.featureChannels()]);
@@ -35,8 +35,8 @@ public final class Fixtures {
     }
 
     static long[] shapeOf(ModelSpec spec, String name) {
-        if (name.equals("fc.weight")) return new long[]{1000, spec.featureChannels()};
-        if (name.equals("fc.bias")) return new long[]{1000};
+        if (name.equals("fc.weight")) return new long[] {1000, spec.featureChannels()};
+        if (name.equals("fc.bias")) return new long[] {1000};
         for (CheckpointTensor t : SefModel.modelTensors(spec)) if (t.name().equals(name)) return t.shape();
         throw new IllegalArgumentException(name);
     }
@@ -47,7 +47,8 @@ public final class Fixtures {
         for (Map.Entry<String, float[]> e : values.entrySet()) {
             r.add(SafeTensors.Tensor.f32(prefix + e.getKey(), e.getValue(), shapeOf(spec, e.getKey())));
             if (e.getKey().endsWith(".running_mean")) {
-                r.add(SafeTensors.Tensor.i64(prefix + e.getKey().replace(".running_mean", ".num_batches_tracked"), new long[]{1234}));
+                r.add(SafeTensors.Tensor.i64(
+                        prefix + e.getKey().replace(".running_mean", ".num_batches_tracked"), new long[] {1234}));
             }
         }
         return r;
@@ -66,8 +67,8 @@ public final class Fixtures {
     static Map<String, long[]> torchvisionShapes(ModelSpec spec) {
         Map<String, long[]> m = new LinkedHashMap<>();
         for (CheckpointTensor t : PretrainedImport.backboneTensors(spec)) m.put(t.name(), t.shape());
-        m.put("fc.weight", new long[]{1000, spec.featureChannels()});
-        m.put("fc.bias", new long[]{1000});
+        m.put("fc.weight", new long[] {1000, spec.featureChannels()});
+        m.put("fc.bias", new long[] {1000});
         return m;
     }
 }

@@ -1,29 +1,28 @@
 package org.sefonnx.generator.weights;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
 
 class OnnxWeightsTest {
     static final ModelSpec SPEC = Fixtures.R18;
@@ -50,12 +49,22 @@ class OnnxWeightsTest {
                 byte[] withHeader = new byte[16 + raw.length];
                 System.arraycopy(raw, 0, withHeader, 16, raw.length);
                 Files.write(bin, withHeader);
-                t.setDataType(TensorProto.DataType.FLOAT_VALUE).setDataLocation(TensorProto.DataLocation.EXTERNAL)
-                        .addExternalData(kv("location", "weights.bin")).addExternalData(kv("offset", "16")).addExternalData(kv("length", Integer.toString(raw.length)));
+                t.setDataType(TensorProto.DataType.FLOAT_VALUE)
+                        .setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(kv("location", "weights.bin"))
+                        .addExternalData(kv("offset", "16"))
+                        .addExternalData(kv("length", Integer.toString(raw.length)));
             } else if (name.equals("bn1.running_var")) {
-                TensorProto.Builder c = t.setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(OnnxWeights.rawFloats(v)).clearName();
-                g.addNode(NodeProto.newBuilder().setOpType("Constant").addOutput(prefix + name)
-                        .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR).setT(c)));
+                TensorProto.Builder c = t.setDataType(TensorProto.DataType.FLOAT_VALUE)
+                        .setRawData(OnnxWeights.rawFloats(v))
+                        .clearName();
+                g.addNode(NodeProto.newBuilder()
+                        .setOpType("Constant")
+                        .addOutput(prefix + name)
+                        .addAttribute(AttributeProto.newBuilder()
+                                .setName("value")
+                                .setType(AttributeProto.AttributeType.TENSOR)
+                                .setT(c)));
                 continue;
             } else if (name.endsWith(".running_mean")) {
                 t.setDataType(TensorProto.DataType.DOUBLE_VALUE);
@@ -71,10 +80,20 @@ class OnnxWeightsTest {
             }
             g.addInitializer(t);
         }
-        ByteBuffer shape = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1).putLong(-1);
-        g.addInitializer(TensorProto.newBuilder().setName("onnx::Reshape_0").setDataType(TensorProto.DataType.INT64_VALUE).addDims(2)
+        ByteBuffer shape = ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(1)
+                .putLong(-1);
+        g.addInitializer(TensorProto.newBuilder()
+                .setName("onnx::Reshape_0")
+                .setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(2)
                 .setRawData(com.google.protobuf.ByteString.copyFrom(shape.array())));
-        ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("pytorch").setGraph(g).build();
+        ModelProto m = ModelProto.newBuilder()
+                .setIrVersion(8)
+                .setProducerName("pytorch")
+                .setGraph(g)
+                .build();
         Path file = dir.resolve("resnet18.onnx");
         Files.write(file, m.toByteArray());
         return file;
@@ -92,20 +111,27 @@ class OnnxWeightsTest {
         assertEquals("INT64", read.get("onnx::Reshape_0").dtype());
         assertFalse(read.get("onnx::Reshape_0").floating());
         assertEquals("FLOAT16", read.get("layer1.0.bn1.bias").dtype());
-        assertArrayEquals(values.get("conv1.weight"), read.get("conv1.weight").values().get(), "external data");
-        assertArrayEquals(values.get("bn1.running_var"), read.get("bn1.running_var").values().get(), "Constant node");
+        assertArrayEquals(
+                values.get("conv1.weight"), read.get("conv1.weight").values().get(), "external data");
+        assertArrayEquals(
+                values.get("bn1.running_var"),
+                read.get("bn1.running_var").values().get(),
+                "Constant node");
 
         Checkpoint ck = PretrainedImport.initialCheckpoint(SPEC, 2, model);
         for (CheckpointTensor t : PretrainedImport.backboneTensors(SPEC)) {
             float[] want = values.get(t.name()), got = ck.tensor(t.name()).data();
             if (t.name().endsWith(".bias") && t.name().contains("bn")) {
-                for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], Math.abs(want[i]) * 1e-3 + 1e-7, t.name());
+                for (int i = 0; i < want.length; i++)
+                    assertEquals(want[i], got[i], Math.abs(want[i]) * 1e-3 + 1e-7, t.name());
             } else {
                 assertArrayEquals(want, got, t.name());
             }
         }
         assertEquals("resnet18.onnx", ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_FILE));
-        assertEquals(WeightsFile.sha256(Files.readAllBytes(model)), ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
+        assertEquals(
+                WeightsFile.sha256(Files.readAllBytes(model)),
+                ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
     }
 
     @Test
@@ -113,7 +139,9 @@ class OnnxWeightsTest {
         Map<String, float[]> values = Fixtures.pretrained(SPEC, 9);
         Checkpoint ck = PretrainedImport.initialCheckpoint(SPEC, 2, exportedModel(values, "model."));
         assertEquals("model.", ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_PREFIX));
-        assertArrayEquals(values.get("layer4.1.conv2.weight"), ck.tensor("layer4.1.conv2.weight").data());
+        assertArrayEquals(
+                values.get("layer4.1.conv2.weight"),
+                ck.tensor("layer4.1.conv2.weight").data());
     }
 
     @Test
@@ -127,6 +155,10 @@ class OnnxWeightsTest {
 
         Files.delete(dir.resolve("weights.bin"));
         e = assertThrows(IllegalArgumentException.class, () -> PretrainedImport.initialCheckpoint(SPEC, 1, model));
-        assertTrue(e.getMessage().startsWith(model.toString()) && e.getMessage().contains("conv1.weight") && e.getMessage().contains("weights.bin"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(model.toString())
+                        && e.getMessage().contains("conv1.weight")
+                        && e.getMessage().contains("weights.bin"),
+                e.getMessage());
     }
 }

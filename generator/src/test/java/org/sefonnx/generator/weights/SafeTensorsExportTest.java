@@ -1,5 +1,11 @@
 package org.sefonnx.generator.weights;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -7,13 +13,6 @@ import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SafeTensorsExportTest {
     static final ModelSpec SPEC = Fixtures.R18;
@@ -29,17 +28,25 @@ class SafeTensorsExportTest {
         SafeTensors.Contents c = SafeTensors.read(file);
 
         // torchvision resnet18(num_classes=5).state_dict(): 62 parameters, 3 entries per BatchNorm's statistics
-        long parameters = SefModel.modelTensors(SPEC).stream().filter(CheckpointTensor::trainable).filter(t -> !t.name().startsWith("group_fc.")).count();
+        long parameters = SefModel.modelTensors(SPEC).stream()
+                .filter(CheckpointTensor::trainable)
+                .filter(t -> !t.name().startsWith("group_fc."))
+                .count();
         assertEquals(62, parameters);
         assertEquals(62 + 3 * 20, c.tensors().size());
-        assertTrue(c.tensors().keySet().stream().noneMatch(n -> n.endsWith(CheckpointTensor.MOMENTUM_SUFFIX) || n.startsWith("group_fc.")), c.tensors().keySet().toString());
-        assertArrayEquals(new long[]{5, 512}, c.tensor("fc.weight").shape());
+        assertTrue(
+                c.tensors().keySet().stream()
+                        .noneMatch(n -> n.endsWith(CheckpointTensor.MOMENTUM_SUFFIX) || n.startsWith("group_fc.")),
+                c.tensors().keySet().toString());
+        assertArrayEquals(new long[] {5, 512}, c.tensor("fc.weight").shape());
         assertArrayEquals(ck.tensor("fc.weight").data(), c.tensor("fc.weight").toFloats());
-        assertArrayEquals(ck.tensor("layer3.1.bn2.running_var").data(), c.tensor("layer3.1.bn2.running_var").toFloats());
+        assertArrayEquals(
+                ck.tensor("layer3.1.bn2.running_var").data(),
+                c.tensor("layer3.1.bn2.running_var").toFloats());
         SafeTensors.Tensor counter = c.tensor("layer2.0.downsample.1.num_batches_tracked");
         assertEquals(SafeTensors.DType.I64, counter.dtype());
         assertArrayEquals(new long[0], counter.shape());
-        assertArrayEquals(new long[]{0}, counter.toLongs());
+        assertArrayEquals(new long[] {0}, counter.toLongs());
 
         assertEquals("pt", c.metadata().get(SafeTensorsExport.META_FORMAT));
         assertEquals(SPEC.id(), c.metadata().get(SafeTensorsExport.META_MODEL_ID));
@@ -54,8 +61,9 @@ class SafeTensorsExportTest {
         Path file = dir.resolve("with-heads.safetensors");
         SafeTensorsExport.write(ck, SPEC, file, true);
         SafeTensors.Contents c = SafeTensors.read(file);
-        assertArrayEquals(new long[]{5, 256}, c.tensor("group_fc.1.weight").shape());
-        assertArrayEquals(ck.tensor("group_fc.1.bias").data(), c.tensor("group_fc.1.bias").toFloats());
+        assertArrayEquals(new long[] {5, 256}, c.tensor("group_fc.1.weight").shape());
+        assertArrayEquals(
+                ck.tensor("group_fc.1.bias").data(), c.tensor("group_fc.1.bias").toFloats());
         assertEquals("true", c.metadata().get(SafeTensorsExport.META_GROUP_HEADS));
     }
 
@@ -64,6 +72,7 @@ class SafeTensorsExportTest {
         Checkpoint ck = ArtifactWriter.initialCheckpoint(SPEC, 4);
         ModelSpec other = ModelSpec.of("other", 18, 7, 2, 32);
         var e = assertThrows(IllegalArgumentException.class, () -> SafeTensorsExport.tensors(ck, other, false));
-        assertTrue(e.getMessage().contains("fc.weight has shape [5, 512], spec other expects [7, 512]"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("fc.weight has shape [5, 512], spec other expects [7, 512]"), e.getMessage());
     }
 }

@@ -1,7 +1,9 @@
 package org.sefonnx.generator.weights;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,11 +13,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafeTensorsTest {
     @TempDir
@@ -39,9 +38,9 @@ class SafeTensorsTest {
         while (b.position() < 8 + padded) b.put((byte) ' ');
         b.putLong(-7L);
         // F16: 1, -2, 0.5, 65504 (largest), 2^-24 (smallest subnormal), 0x3555 = 1365/4096
-        for (int bits : new int[]{0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x3555}) b.putShort((short) bits);
+        for (int bits : new int[] {0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x3555}) b.putShort((short) bits);
         // BF16: 1, -3, 0x4049 = 3.140625, -0, 2^-126·(1 + 1/128)
-        for (int bits : new int[]{0x3F80, 0xC040, 0x4049, 0x8000, 0x0081}) b.putShort((short) bits);
+        for (int bits : new int[] {0x3F80, 0xC040, 0x4049, 0x8000, 0x0081}) b.putShort((short) bits);
         b.putFloat(42.5f);
         return b.array();
     }
@@ -49,26 +48,29 @@ class SafeTensorsTest {
     @Test
     void handBuiltFileWithUnsortedHeaderAndHalfPrecisionReadsKnownValues() {
         SafeTensors.Contents c = SafeTensors.read(handBuiltFile(), "hand-built.safetensors");
-        assertEquals(List.of("zz.half", "aa.bf16", "café.f32", "mm.i64"), List.copyOf(c.tensors().keySet()));
+        assertEquals(
+                List.of("zz.half", "aa.bf16", "café.f32", "mm.i64"),
+                List.copyOf(c.tensors().keySet()));
         assertEquals(Map.of("source", "hand-built", "note", "a \"quoted\" value"), c.metadata());
 
         SafeTensors.Tensor half = c.tensor("zz.half");
         assertEquals(SafeTensors.DType.F16, half.dtype());
-        assertArrayEquals(new long[]{2, 3}, half.shape());
-        assertArrayEquals(new float[]{1f, -2f, 0.5f, 65504f, 0x1p-24f, 1365f / 4096f}, half.toFloats());
+        assertArrayEquals(new long[] {2, 3}, half.shape());
+        assertArrayEquals(new float[] {1f, -2f, 0.5f, 65504f, 0x1p-24f, 1365f / 4096f}, half.toFloats());
 
         SafeTensors.Tensor bf16 = c.tensor("aa.bf16");
         float[] bf = bf16.toFloats();
-        assertArrayEquals(new float[]{1f, -3f, 3.140625f, -0f, 0x1.02p-126f}, bf);
+        assertArrayEquals(new float[] {1f, -3f, 3.140625f, -0f, 0x1.02p-126f}, bf);
         assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(bf[3]), "BF16 keeps the sign of zero");
 
         SafeTensors.Tensor scalar = c.tensor("café.f32");
         assertArrayEquals(new long[0], scalar.shape());
-        assertArrayEquals(new float[]{42.5f}, scalar.toFloats());
-        assertArrayEquals(new double[]{42.5}, scalar.toDoubles());
-        assertArrayEquals(new long[]{-7}, c.tensor("mm.i64").toLongs());
+        assertArrayEquals(new float[] {42.5f}, scalar.toFloats());
+        assertArrayEquals(new double[] {42.5}, scalar.toDoubles());
+        assertArrayEquals(new long[] {-7}, c.tensor("mm.i64").toLongs());
 
-        var e = assertThrows(IllegalArgumentException.class, () -> c.tensor("mm.i64").toFloats());
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> c.tensor("mm.i64").toFloats());
         assertTrue(e.getMessage().contains("mm.i64") && e.getMessage().contains("I64"), e.getMessage());
     }
 
@@ -84,10 +86,10 @@ class SafeTensorsTest {
     @Test
     void writerSortsHeaderKeysPadsWithSpacesAndAlignsEveryTensor() throws Exception {
         List<SafeTensors.Tensor> tensors = List.of(
-                SafeTensors.Tensor.f32("b.odd", new float[]{1, 2, 3}, 3),
-                SafeTensors.Tensor.i64("a.count", new long[]{5, -6}, 2),
-                SafeTensors.Tensor.f64("c.precise", new double[]{Math.PI}, 1, 1),
-                SafeTensors.Tensor.f32("A.scalar", new float[]{-1.5f}));
+                SafeTensors.Tensor.f32("b.odd", new float[] {1, 2, 3}, 3),
+                SafeTensors.Tensor.i64("a.count", new long[] {5, -6}, 2),
+                SafeTensors.Tensor.f64("c.precise", new double[] {Math.PI}, 1, 1),
+                SafeTensors.Tensor.f32("A.scalar", new float[] {-1.5f}));
         Path file = dir.resolve("w.safetensors");
         SafeTensors.write(file, tensors, Map.of("zeta", "last", "alpha", "first"));
         byte[] bytes = Files.readAllBytes(file);
@@ -96,9 +98,14 @@ class SafeTensorsTest {
         assertEquals(0, n % 8, "header length is a multiple of 8");
         String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
         String json = header.substring(0, header.lastIndexOf('}') + 1);
-        assertTrue(header.substring(json.length()).chars().allMatch(ch -> ch == ' '), "padding is spaces: '" + header + "'");
-        int a = header.indexOf("\"A.scalar\""), md = header.indexOf("\"__metadata__\""), ac = header.indexOf("\"a.count\""),
-                bo = header.indexOf("\"b.odd\""), cp = header.indexOf("\"c.precise\"");
+        assertTrue(
+                header.substring(json.length()).chars().allMatch(ch -> ch == ' '),
+                "padding is spaces: '" + header + "'");
+        int a = header.indexOf("\"A.scalar\""),
+                md = header.indexOf("\"__metadata__\""),
+                ac = header.indexOf("\"a.count\""),
+                bo = header.indexOf("\"b.odd\""),
+                cp = header.indexOf("\"c.precise\"");
         assertTrue(a < md && md < ac && ac < bo && bo < cp, "keys sorted: " + header);
         assertTrue(header.indexOf("\"alpha\"") < header.indexOf("\"zeta\""), "metadata keys sorted");
 
@@ -111,30 +118,38 @@ class SafeTensorsTest {
             long start = (Long) ((List<?>) ((Map<?, ?>) parsed.get(t.name())).get("data_offsets")).get(0);
             assertEquals(0, start % t.dtype().bytes, t.name() + " starts at data byte " + start);
         }
-        assertArrayEquals(new long[]{5, -6}, c.tensor("a.count").toLongs());
-        assertArrayEquals(new double[]{Math.PI}, c.tensor("c.precise").toDoubles());
-        assertArrayEquals(new float[]{(float) Math.PI}, c.tensor("c.precise").toFloats());
+        assertArrayEquals(new long[] {5, -6}, c.tensor("a.count").toLongs());
+        assertArrayEquals(new double[] {Math.PI}, c.tensor("c.precise").toDoubles());
+        assertArrayEquals(new float[] {(float) Math.PI}, c.tensor("c.precise").toFloats());
     }
 
     @Test
     void writerIsDeterministicAndRefusesDuplicateNames() {
-        List<SafeTensors.Tensor> t = List.of(SafeTensors.Tensor.f32("x", new float[]{1}, 1), SafeTensors.Tensor.f32("y", new float[]{2}, 1));
+        List<SafeTensors.Tensor> t = List.of(
+                SafeTensors.Tensor.f32("x", new float[] {1}, 1), SafeTensors.Tensor.f32("y", new float[] {2}, 1));
         assertArrayEquals(SafeTensors.toBytes(t, Map.of()), SafeTensors.toBytes(List.of(t.get(1), t.get(0)), Map.of()));
-        var e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.toBytes(List.of(t.get(0), t.get(0)), Map.of()));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> SafeTensors.toBytes(List.of(t.get(0), t.get(0)), Map.of()));
         assertTrue(e.getMessage().contains("x"), e.getMessage());
     }
 
     @Test
     void truncatedFileFailsNamingTheFileAndTheTensor() throws Exception {
-        byte[] whole = SafeTensors.toBytes(List.of(SafeTensors.Tensor.f32("layer1.weight", new float[100], 10, 10)), Map.of());
+        byte[] whole =
+                SafeTensors.toBytes(List.of(SafeTensors.Tensor.f32("layer1.weight", new float[100], 10, 10)), Map.of());
         Path file = dir.resolve("cut.safetensors");
         Files.write(file, Arrays.copyOf(whole, whole.length - 40));
         var e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(file));
-        assertTrue(e.getMessage().startsWith(file.toString()) && e.getMessage().contains("layer1.weight") && e.getMessage().contains("truncated"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(file.toString())
+                        && e.getMessage().contains("layer1.weight")
+                        && e.getMessage().contains("truncated"),
+                e.getMessage());
 
         Files.write(file, Arrays.copyOf(whole, 20));
         e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(file));
-        assertTrue(e.getMessage().startsWith(file.toString()) && e.getMessage().contains("header length"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(file.toString()) && e.getMessage().contains("header length"), e.getMessage());
 
         Files.write(file, new byte[5]);
         e = assertThrows(IllegalArgumentException.class, () -> SafeTensors.read(file));
@@ -143,31 +158,56 @@ class SafeTensorsTest {
 
     @Test
     void aHeaderLongerThanTheFileIsReportedAsATruncatedSafetensorsFileNotParsedAsOnnx() throws Exception {
-        byte[] whole = SafeTensors.toBytes(List.of(SafeTensors.Tensor.f32("conv1.weight", new float[100], 10, 10)), Map.of());
+        byte[] whole =
+                SafeTensors.toBytes(List.of(SafeTensors.Tensor.f32("conv1.weight", new float[100], 10, 10)), Map.of());
         Path file = dir.resolve("cut-in-header.safetensors");
         Files.write(file, Arrays.copyOf(whole, 40));
         var e = assertThrows(IllegalArgumentException.class, () -> WeightsFile.read(file));
-        assertTrue(e.getMessage().startsWith(file + ": header length field is ") && e.getMessage().contains("but only 32 bytes follow it (truncated"),
+        assertTrue(
+                e.getMessage().startsWith(file + ": header length field is ")
+                        && e.getMessage().contains("but only 32 bytes follow it (truncated"),
                 e.getMessage());
     }
 
     @Test
     void corruptHeadersFailWithWhatWasExpected() {
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", 20), "t", "needs 24 bytes");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8), "t", "starts at data byte 4, expected 0");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 8), "trailing bytes");
-        assertReadFails(file("{\"t\": {\"dtype\": \"Q7\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4), "t", "dtype Q7 is not supported");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}}", 4), "t", "non-negative");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]}}", 4), "data_offsets must have 2 entries");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"t\": 1}", 4), "duplicate key");
-        assertReadFails(file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]", 4), "header JSON");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", 20),
+                "t",
+                "needs 24 bytes");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", 8),
+                "t",
+                "starts at data byte 4, expected 0");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 8), "trailing bytes");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"Q7\", \"shape\": [1], \"data_offsets\": [0, 4]}}", 4),
+                "t",
+                "dtype Q7 is not supported");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}}", 4),
+                "t",
+                "non-negative");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]}}", 4),
+                "data_offsets must have 2 entries");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"t\": 1}", 4),
+                "duplicate key");
+        assertReadFails(
+                file("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]", 4), "header JSON");
         assertReadFails(file("[1, 2]", 0), "does not start with '{'");
         assertReadFails(file("{\"__metadata__\": {\"k\": 3}}", 0), "__metadata__.k must be a string");
     }
 
     private static byte[] file(String header, int dataBytes) {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
-        return ByteBuffer.allocate(8 + h.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h).array();
+        return ByteBuffer.allocate(8 + h.length + dataBytes)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(h.length)
+                .put(h)
+                .array();
     }
 
     private static void assertReadFails(byte[] bytes, String... fragments) {

@@ -1,5 +1,11 @@
 package org.sefonnx.infer.cli;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
 import org.sefonnx.infer.Prediction;
@@ -9,40 +15,54 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
-
 /** {@code predict --model DIR [--top-k N] [--json] image...}: ranked labels of images from an export directory. */
-@Command(name = "predict", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Classifies images with an exported SEF model (" + ExportLayout.MODEL + ", " + ExportLayout.LABELS + ", "
-                + ExportLayout.PREPROCESSING + ").",
+@Command(
+        name = "predict",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = "Classifies images with an exported SEF model (" + ExportLayout.MODEL + ", " + ExportLayout.LABELS
+                + ", " + ExportLayout.PREPROCESSING + ").",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:every image classified", "1:one or more images could not be read or decoded (the others are printed)",
-                "2:invalid command line", "3:the export directory is missing or inconsistent", "4:out of memory (raise -Xmx)"})
+        exitCodeList = {
+            "0:every image classified",
+            "1:one or more images could not be read or decoded (the others are printed)",
+            "2:invalid command line",
+            "3:the export directory is missing or inconsistent",
+            "4:out of memory (raise -Xmx)"
+        })
 public final class PredictCommand implements Callable<Integer> {
     public static final int EXIT_BAD_IMAGE = 1;
     public static final int EXIT_BAD_MODEL = 3;
     public static final int EXIT_OUT_OF_MEMORY = 4;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Export directory of the trained model.")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR",
+            description = "Export directory of the trained model.")
     Path model;
 
-    @Option(names = "--top-k", paramLabel = "N", defaultValue = "" + SefClassifier.Options.DEFAULT_TOP_K,
+    @Option(
+            names = "--top-k",
+            paramLabel = "N",
+            defaultValue = "" + SefClassifier.Options.DEFAULT_TOP_K,
             description = "Classes to print per image (default: ${DEFAULT-VALUE}).")
     int topK;
 
     @Option(names = "--json", description = "Print one JSON array instead of text lines.")
     boolean json;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Intra-op threads of ONNX Runtime; 0 = one per physical core (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "CPU",
+    @Option(
+            names = "--device",
+            paramLabel = "DEVICE",
+            defaultValue = "CPU",
             description = "CPU or CUDA (CUDA needs the onnxruntime_gpu jar; default: ${DEFAULT-VALUE}).")
     SefClassifier.Device device;
 
@@ -69,8 +89,13 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (topK < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--top-k must be >= 1, got " + topK);
-        if (threads < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 0 (0: one per physical core), got " + threads);
-        SefClassifier.Options options = SefClassifier.Options.defaults().withTopK(topK).withIntraOpThreads(threads).withDevice(device);
+        if (threads < 0)
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--threads must be >= 0 (0: one per physical core), got " + threads);
+        SefClassifier.Options options = SefClassifier.Options.defaults()
+                .withTopK(topK)
+                .withIntraOpThreads(threads)
+                .withDevice(device);
         try (SefClassifier classifier = SefClassifier.open(model, options)) {
             StringBuilder text = new StringBuilder(json ? "[" : "");
             int bad = 0;
@@ -94,8 +119,8 @@ public final class PredictCommand implements Callable<Integer> {
             return EXIT_BAD_MODEL;
         } catch (OutOfMemoryError e) {
             // a valid image the heap cannot hold is not a bad image
-            err.println("predict: out of memory (" + e.getMessage() + "; the JVM may use " + (Runtime.getRuntime().maxMemory() >> 20)
-                    + " MB): run java with a larger -Xmx");
+            err.println("predict: out of memory (" + e.getMessage() + "; the JVM may use "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MB): run java with a larger -Xmx");
             return EXIT_OUT_OF_MEMORY;
         }
     }
@@ -104,7 +129,8 @@ public final class PredictCommand implements Callable<Integer> {
         text.append(image).append('\n');
         for (int rank = 0; rank < predictions.size(); rank++) {
             Prediction p = predictions.get(rank);
-            text.append(String.format(Locale.ROOT, "  %d. %-30s %8.4f  (class %d)%n", rank + 1, p.label(), p.probability(), p.index()));
+            text.append(String.format(
+                    Locale.ROOT, "  %d. %-30s %8.4f  (class %d)%n", rank + 1, p.label(), p.probability(), p.index()));
         }
     }
 
@@ -118,8 +144,14 @@ public final class PredictCommand implements Callable<Integer> {
         List<Prediction> predictions = r.predictions();
         for (int rank = 0; rank < predictions.size(); rank++) {
             Prediction p = predictions.get(rank);
-            text.append(rank == 0 ? "" : ", ").append("{\"label\": ").append(quote(p.label())).append(", \"index\": ").append(p.index())
-                    .append(", \"probability\": ").append(Float.toString(p.probability())).append('}');
+            text.append(rank == 0 ? "" : ", ")
+                    .append("{\"label\": ")
+                    .append(quote(p.label()))
+                    .append(", \"index\": ")
+                    .append(p.index())
+                    .append(", \"probability\": ")
+                    .append(Float.toString(p.probability()))
+                    .append('}');
         }
         text.append("]}");
     }

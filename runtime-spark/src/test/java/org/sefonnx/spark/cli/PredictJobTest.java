@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.spark.ExportBundle;
 import org.sefonnx.spark.SparkTestFixtures;
 
 class PredictJobTest {
@@ -24,16 +23,17 @@ class PredictJobTest {
 
     @TempDir
     static Path work;
+
     private static Path images;
 
     /** Exit code, stdout and stderr of one run. */
-    private record Outcome(int exit, String out, String err) {
-    }
+    private record Outcome(int exit, String out, String err) {}
 
     private static Outcome run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = PredictJob.run(SparkTestFixtures.spark(), args, new PrintWriter(out, true), new PrintWriter(err, true));
+        int exit =
+                PredictJob.run(SparkTestFixtures.spark(), args, new PrintWriter(out, true), new PrintWriter(err, true));
         return new Outcome(exit, out.toString(), err.toString());
     }
 
@@ -47,29 +47,62 @@ class PredictJobTest {
     @Test
     void writesParquetThatReadsBackWithTheExpectedSchema() throws IOException {
         String output = work.resolve("predictions.parquet").toString();
-        Outcome outcome = run("--model", SparkTestFixtures.export().toString(), "--input", images + "/*", "--output", output,
-                "--top-k", "2", "--batch", "5");
+        Outcome outcome = run(
+                "--model",
+                SparkTestFixtures.export().toString(),
+                "--input",
+                images + "/*",
+                "--output",
+                output,
+                "--top-k",
+                "2",
+                "--batch",
+                "5");
         assertEquals(0, outcome.exit(), outcome.err());
         assertTrue(outcome.out().startsWith("sef-onnx-spark: 13 images, 1 failed, "), outcome.out());
-        assertTrue(outcome.out().contains(" images/s, ") && outcome.out().trim().endsWith("predictions in " + output), outcome.out());
+        assertTrue(
+                outcome.out().contains(" images/s, ") && outcome.out().trim().endsWith("predictions in " + output),
+                outcome.out());
         assertEquals(1, outcome.out().lines().count(), outcome.out());
 
         SparkSession spark = SparkTestFixtures.spark();
         Dataset<Row> predictions = spark.read().parquet(output);
-        assertEquals("struct<path:string,modificationTime:timestamp,length:bigint,label:string,probability:float,"
-                + "top_k:array<struct<label:string,probability:float>>,error:string>", predictions.schema().catalogString());
+        assertEquals(
+                "struct<path:string,modificationTime:timestamp,length:bigint,label:string,probability:float,"
+                        + "top_k:array<struct<label:string,probability:float>>,error:string>",
+                predictions.schema().catalogString());
         assertEquals(IMAGES, predictions.count());
-        assertEquals(1, predictions.filter("error IS NOT NULL AND label IS NULL AND top_k IS NULL").count());
-        assertEquals(IMAGES - 1, predictions.filter("error IS NULL AND size(top_k) = 2 AND top_k[0].label = label "
-                + "AND top_k[0].probability = probability AND probability >= top_k[1].probability").count());
+        assertEquals(
+                1,
+                predictions
+                        .filter("error IS NOT NULL AND label IS NULL AND top_k IS NULL")
+                        .count());
+        assertEquals(
+                IMAGES - 1,
+                predictions
+                        .filter("error IS NULL AND size(top_k) = 2 AND top_k[0].label = label "
+                                + "AND top_k[0].probability = probability AND probability >= top_k[1].probability")
+                        .count());
 
-        Outcome again = run("--model", SparkTestFixtures.export().toString(), "--input", images + "/*", "--output", output);
+        Outcome again =
+                run("--model", SparkTestFixtures.export().toString(), "--input", images + "/*", "--output", output);
         assertEquals(PredictJob.EXIT_USAGE, again.exit());
-        assertEquals("sef-onnx-spark: --output '" + output + "' already exists; remove it or pass --overwrite", again.err().trim());
-        Outcome overwritten = run("--model", SparkTestFixtures.export().toString(), "--input", images + "/*", "--output", output,
-                "--overwrite", "--logits");
+        assertEquals(
+                "sef-onnx-spark: --output '" + output + "' already exists; remove it or pass --overwrite",
+                again.err().trim());
+        Outcome overwritten = run(
+                "--model",
+                SparkTestFixtures.export().toString(),
+                "--input",
+                images + "/*",
+                "--output",
+                output,
+                "--overwrite",
+                "--logits");
         assertEquals(0, overwritten.exit(), overwritten.err());
-        assertEquals(IMAGES - 1, spark.read().parquet(output).filter("size(logits) = 5").count());
+        assertEquals(
+                IMAGES - 1,
+                spark.read().parquet(output).filter("size(logits) = 5").count());
     }
 
     @Test
@@ -79,19 +112,31 @@ class PredictJobTest {
         try (var files = Files.list(images)) {
             paths = files.map(Path::toString).sorted().toList();
         }
-        spark.createDataset(paths, org.apache.spark.sql.Encoders.STRING()).toDF("path").createOrReplaceTempView("sef_photo_paths");
+        spark.createDataset(paths, org.apache.spark.sql.Encoders.STRING())
+                .toDF("path")
+                .createOrReplaceTempView("sef_photo_paths");
         String output = work.resolve("from-table.parquet").toString();
-        Outcome outcome = run("--model", SparkTestFixtures.export().toString(), "--input", "sef_photo_paths", "--output", output);
+        Outcome outcome =
+                run("--model", SparkTestFixtures.export().toString(), "--input", "sef_photo_paths", "--output", output);
         assertEquals(0, outcome.exit(), outcome.err());
         assertTrue(outcome.out().startsWith("sef-onnx-spark: 13 images, 1 failed, "), outcome.out());
-        assertEquals("struct<path:string,label:string,probability:float,top_k:array<struct<label:string,probability:float>>,error:string>",
+        assertEquals(
+                "struct<path:string,label:string,probability:float,top_k:array<struct<label:string,probability:float>>,error:string>",
                 spark.read().parquet(output).schema().catalogString());
 
         spark.range(3).toDF("id").createOrReplaceTempView("sef_numbers");
-        Outcome numbers = run("--model", SparkTestFixtures.export().toString(), "--input", "sef_numbers", "--output",
+        Outcome numbers = run(
+                "--model",
+                SparkTestFixtures.export().toString(),
+                "--input",
+                "sef_numbers",
+                "--output",
                 work.resolve("numbers.parquet").toString());
         assertEquals(PredictJob.EXIT_USAGE, numbers.exit());
-        assertTrue(numbers.err().startsWith("sef-onnx-spark: --input 'sef_numbers': input has neither a binary 'content' nor a string 'path' column"),
+        assertTrue(
+                numbers.err()
+                        .startsWith(
+                                "sef-onnx-spark: --input 'sef_numbers': input has neither a binary 'content' nor a string 'path' column"),
                 numbers.err());
     }
 
@@ -99,24 +144,37 @@ class PredictJobTest {
     void invalidOptionsExitTwoWithOneLineSayingWhy() {
         Outcome zeroTopK = run("--model", "m", "--input", "i", "--output", "o", "--top-k", "0");
         assertEquals(PredictJob.EXIT_USAGE, zeroTopK.exit());
-        assertEquals("sef-onnx-spark: --top-k must be >= 1, got 0 (sef-onnx-spark --help lists the options)\n", zeroTopK.err());
+        assertEquals(
+                "sef-onnx-spark: --top-k must be >= 1, got 0 (sef-onnx-spark --help lists the options)\n",
+                zeroTopK.err());
         Outcome noModel = run("--input", "i", "--output", "o");
         assertEquals(PredictJob.EXIT_USAGE, noModel.exit());
-        assertEquals("sef-onnx-spark: Missing required option: '--model=EXPORT_DIR' (sef-onnx-spark --help lists the options)\n",
+        assertEquals(
+                "sef-onnx-spark: Missing required option: '--model=EXPORT_DIR' (sef-onnx-spark --help lists the options)\n",
                 noModel.err());
         Outcome badBatch = run("--model", "m", "--input", "i", "--output", "o", "--batch", "many");
         assertEquals(PredictJob.EXIT_USAGE, badBatch.exit());
-        assertTrue(badBatch.err().startsWith("sef-onnx-spark: Invalid value for option '--batch': 'many' is not an int"), badBatch.err());
+        assertTrue(
+                badBatch.err().startsWith("sef-onnx-spark: Invalid value for option '--batch': 'many' is not an int"),
+                badBatch.err());
         assertEquals(1, badBatch.err().lines().count(), badBatch.err());
     }
 
     @Test
     void anInputThatIsNeitherFilesNorATableExitsTwo() throws IOException {
         Path nowhere = work.resolve("nowhere");
-        Outcome outcome = run("--model", SparkTestFixtures.export().toString(), "--input", nowhere + "/*.jpg", "--output",
+        Outcome outcome = run(
+                "--model",
+                SparkTestFixtures.export().toString(),
+                "--input",
+                nowhere + "/*.jpg",
+                "--output",
                 work.resolve("never.parquet").toString());
         assertEquals(PredictJob.EXIT_USAGE, outcome.exit());
-        assertTrue(outcome.err().startsWith("sef-onnx-spark: --input '" + nowhere + "/*.jpg' is neither a table nor files Spark can list: "),
+        assertTrue(
+                outcome.err()
+                        .startsWith("sef-onnx-spark: --input '" + nowhere
+                                + "/*.jpg' is neither a table nor files Spark can list: "),
                 outcome.err());
         assertEquals(1, outcome.err().lines().count(), outcome.err());
         assertTrue(Files.notExists(work.resolve("never.parquet")));
@@ -124,11 +182,20 @@ class PredictJobTest {
 
     @Test
     void anIncompleteExportExitsThreeNamingTheMissingFile(@TempDir Path export) throws IOException {
-        for (String file : ExportLayout.REQUIRED_FILES) Files.copy(SparkTestFixtures.export().resolve(file), export.resolve(file));
+        for (String file : ExportLayout.REQUIRED_FILES)
+            Files.copy(SparkTestFixtures.export().resolve(file), export.resolve(file));
         Files.delete(export.resolve("labels.txt"));
-        Outcome outcome = run("--model", export.toString(), "--input", images + "/*", "--output", work.resolve("none.parquet").toString());
+        Outcome outcome = run(
+                "--model",
+                export.toString(),
+                "--input",
+                images + "/*",
+                "--output",
+                work.resolve("none.parquet").toString());
         assertEquals(PredictJob.EXIT_BAD_MODEL, outcome.exit());
-        assertEquals("sef-onnx-spark: " + export.resolve("labels.txt") + ": missing; an export directory holds model.onnx, labels.txt, "
-                + "preprocessing.properties", outcome.err().trim());
+        assertEquals(
+                "sef-onnx-spark: " + export.resolve("labels.txt")
+                        + ": missing; an export directory holds model.onnx, labels.txt, " + "preprocessing.properties",
+                outcome.err().trim());
     }
 }

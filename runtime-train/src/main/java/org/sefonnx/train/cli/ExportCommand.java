@@ -1,12 +1,15 @@
 package org.sefonnx.train.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.run.Exporter;
 import org.sefonnx.train.run.RunDirectory;
@@ -16,25 +19,36 @@ import org.sefonnx.train.run.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.Callable;
-
 /** `sef-onnx export`: the inference model (backbone + global head) of a run's best or last checkpoint. */
-@Command(name = "export", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Export a run's checkpoint as an inference model (" + ExportLayout.MODEL + " + " + ExportLayout.LABELS + " + "
-                + ExportLayout.PREPROCESSING + ") for runtime-infer.")
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "Export a run's checkpoint as an inference model (" + ExportLayout.MODEL + " + "
+                + ExportLayout.LABELS + " + " + ExportLayout.PREPROCESSING + ") for runtime-infer.")
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, description = "Run directory written by `sef-onnx train`.")
     Path runDir;
-    @Option(names = "--checkpoint", defaultValue = "best", description = "best (highest test top-1, as the paper reports), last, or a checkpoint file.")
+
+    @Option(
+            names = "--checkpoint",
+            defaultValue = "best",
+            description = "best (highest test top-1, as the paper reports), last, or a checkpoint file.")
     String checkpoint;
+
     @Option(names = "--out", description = "Output directory (default: <run>/export).")
     Path out;
-    @Option(names = "--format", defaultValue = "onnx", description = "onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
-            + "runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
+
+    @Option(
+            names = "--format",
+            defaultValue = "onnx",
+            description = "onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
+                    + "runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
     String format;
-    @Option(names = "--with-group-heads", description = "safetensors only: also write the SEF group heads (group_fc.*).")
+
+    @Option(
+            names = "--with-group-heads",
+            description = "safetensors only: also write the SEF group heads (group_fc.*).")
     boolean withGroupHeads;
 
     @Override
@@ -48,14 +62,24 @@ public final class ExportCommand implements Callable<Integer> {
         if (format.equals("safetensors")) {
             Path file = dir.resolve("model.safetensors");
             SafeTensorsExport.write(CheckpointReader.read(ckpt), spec, file, withGroupHeads);
-            System.out.println("export: " + file + " (torchvision names; load with resnet" + spec.depth() + "(num_classes=" + spec.numClasses() + ").load_state_dict)");
+            System.out.println("export: " + file + " (torchvision names; load with resnet" + spec.depth()
+                    + "(num_classes=" + spec.numClasses() + ").load_state_dict)");
             return 0;
         }
-        if (!format.equals("onnx")) throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
+        if (!format.equals("onnx"))
+            throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
         var options = RunProperties.read(run).options();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
-            Exporter.export(ort, d, run.artifacts(), ckpt, Trainer.transform(options.layout(), spec.imageSize(), false), options.applyExifOrientation(),
-                    LabelFile.read(run.labels()), dir, System.out);
+            Exporter.export(
+                    ort,
+                    d,
+                    run.artifacts(),
+                    ckpt,
+                    Trainer.transform(options.layout(), spec.imageSize(), false),
+                    options.applyExifOrientation(),
+                    LabelFile.read(run.labels()),
+                    dir,
+                    System.out);
         }
         return 0;
     }

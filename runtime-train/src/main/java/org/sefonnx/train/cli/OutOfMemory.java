@@ -8,8 +8,14 @@ final class OutOfMemory {
 
     static IllegalStateException advice(OutOfMemoryError e, int workers) {
         long maxMb = Runtime.getRuntime().maxMemory() >> 20;
-        return new IllegalStateException(String.format(Locale.ROOT, "out of memory (%s; the JVM may use %d MB): run java with a larger -Xmx, "
-                + "or lower --workers (now %s; each decodes one image at a time) or --batch-size", e.getMessage(), maxMb,
-                workers == 0 ? "one per core" : Integer.toString(workers)), e);
+        return new IllegalStateException(
+                String.format(
+                        Locale.ROOT,
+                        "out of memory (%s; the JVM may use %d MB): run java with a larger -Xmx, "
+                                + "or lower --workers (now %s; each decodes one image at a time) or --batch-size",
+                        e.getMessage(),
+                        maxMb,
+                        workers == 0 ? "one per core" : Integer.toString(workers)),
+                e);
     }
 }

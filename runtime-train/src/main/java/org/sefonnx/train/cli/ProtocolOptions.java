@@ -5,15 +5,30 @@ import picocli.CommandLine.Option;
 
 /** The experiment-protocol options shared by `train` and `ablate`: validation split, selection rule, split-count strictness. */
 public final class ProtocolOptions {
-    @Option(names = "--val-fraction", description = "Hold this fraction of each class's training images out as a validation split (seeded by --seed, "
-            + "class-stratified, listed in validation.txt); the paper tuned on 0.1.")
+    @Option(
+            names = "--val-fraction",
+            description =
+                    "Hold this fraction of each class's training images out as a validation split (seeded by --seed, "
+                            + "class-stratified, listed in validation.txt); the paper tuned on 0.1.")
     Double valFraction;
-    @Option(names = "--val-split", description = "fraction (with --val-fraction) or official (FGVC-Aircraft's images_variant_val.txt, held out of trainval).")
+
+    @Option(
+            names = "--val-split",
+            description =
+                    "fraction (with --val-fraction) or official (FGVC-Aircraft's images_variant_val.txt, held out of trainval).")
     String valSplit;
-    @Option(names = "--select-on", description = "Pick the best epoch (and the exported checkpoint) by test top-1 (the authors' protocol, default) "
-            + "or by val top-1 (needs a validation split; the test split is then evaluated for the report).")
+
+    @Option(
+            names = "--select-on",
+            description =
+                    "Pick the best epoch (and the exported checkpoint) by test top-1 (the authors' protocol, default) "
+                            + "or by val top-1 (needs a validation split; the test split is then evaluated for the report).")
     String selectOn;
-    @Option(names = "--strict-splits", description = "Refuse (exit 2) a data set whose train/test counts differ from the paper's Table I instead of warning.")
+
+    @Option(
+            names = "--strict-splits",
+            description =
+                    "Refuse (exit 2) a data set whose train/test counts differ from the paper's Table I instead of warning.")
     boolean strictSplits;
 
     /** True when any of the options was given. */

@@ -4,9 +4,20 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The sef-onnx command line: generate | train | ablate | eval | export | explain. */
-@Command(name = "sef-onnx", mixinStandardHelpOptions = true, version = "sef-onnx 0.1.0",
-        description = "Train and export SEF fine-grained classifiers (Luo et al., IEEE SPL 2020) on ONNX Runtime, in pure Java.",
-        subcommands = {GenerateCommand.class, TrainCommand.class, AblateCommand.class, EvalCommand.class, ExportCommand.class, ExplainCommand.class})
+@Command(
+        name = "sef-onnx",
+        mixinStandardHelpOptions = true,
+        version = "sef-onnx 0.1.0",
+        description =
+                "Train and export SEF fine-grained classifiers (Luo et al., IEEE SPL 2020) on ONNX Runtime, in pure Java.",
+        subcommands = {
+            GenerateCommand.class,
+            TrainCommand.class,
+            AblateCommand.class,
+            EvalCommand.class,
+            ExportCommand.class,
+            ExplainCommand.class
+        })
 public final class SefOnnx {
     /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input. */
     public static final int EXIT_FAILED = 1, EXIT_USAGE = 2;
@@ -14,10 +25,15 @@ public final class SefOnnx {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SefOnnx());
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            // bad input: options, a data set or image that cannot be used, a folder that is not a run, a damaged checkpoint
-            boolean usage = e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException
-                    || e instanceof org.sefonnx.train.data.DatasetFormatException || e instanceof org.sefonnx.imaging.ImageDecodeException;
-            cmd.getErr().println("sef-onnx " + cmd.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            // bad input: options, a data set or image that cannot be used, a folder that is not a run, a damaged
+            // checkpoint
+            boolean usage = e instanceof IllegalArgumentException
+                    || e instanceof java.nio.file.NoSuchFileException
+                    || e instanceof org.sefonnx.train.data.DatasetFormatException
+                    || e instanceof org.sefonnx.imaging.ImageDecodeException;
+            cmd.getErr()
+                    .println("sef-onnx " + cmd.getCommandName() + ": "
+                            + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (System.getenv("SEF_ONNX_DEBUG") != null) e.printStackTrace(cmd.getErr());
             return usage ? EXIT_USAGE : EXIT_FAILED;
         });

@@ -1,5 +1,9 @@
 package org.sefonnx.train.cli;
 
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
@@ -9,73 +13,144 @@ import org.sefonnx.train.run.Protocol;
 import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
+import picocli.CommandLine.Spec;
 
 /** `sef-onnx train`: without --data, the embedded Fashion-MNIST demo on ResNet-18 (G=2, 32 px). */
-@Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
-        description = {"Train a SEF model. Without --data it trains the embedded Fashion-MNIST demo (2,000 train / 1,000 test images) on the CPU.",
-                "Paper recipe: --data CUB_200_2011 --layout cub --spec cub-r50 --pretrained resnet50.safetensors (SGD lr 0.01, μ 0.9, StepLR 0.1/20 epochs, 50 epochs, batch 32)."})
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        sortOptions = false,
+        description = {
+            "Train a SEF model. Without --data it trains the embedded Fashion-MNIST demo (2,000 train / 1,000 test images) on the CPU.",
+            "Paper recipe: --data CUB_200_2011 --layout cub --spec cub-r50 --pretrained resnet50.safetensors (SGD lr 0.01, μ 0.9, StepLR 0.1/20 epochs, 50 epochs, batch 32)."
+        })
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", description = "Data set root, as distributed (CUB_200_2011/, the Cars, Dogs or fgvc-aircraft-2013b folder, an ImageFolder or IDX directory). Absent: the embedded demo.")
+    @Option(
+            names = "--data",
+            description =
+                    "Data set root, as distributed (CUB_200_2011/, the Cars, Dogs or fgvc-aircraft-2013b folder, an ImageFolder or IDX directory). Absent: the embedded demo.")
     Path data;
+
     @Option(names = "--layout", description = "Layout of --data: cub, cars, dogs, aircraft, imagefolder, idx.")
     String layout;
+
     @Mixin
     SpecOptions spec = new SpecOptions();
+
     @Option(names = "--epochs", description = "Epochs (default: the spec's recipe; paper 50, demo 6).")
     Integer epochs;
+
     @Option(names = "--batch-size", description = "Batch size (default: the spec's recipe; paper 32).")
     Integer batchSize;
+
     @Option(names = "--lr", description = "Initial learning rate (default: the spec's recipe; paper 0.01, Dogs 0.001).")
     Double lr;
+
     @Option(names = "--lr-step", description = "StepLR period in epochs (default: the spec's recipe; paper 20).")
     Integer lrStep;
+
     @Option(names = "--lr-gamma", defaultValue = "0.1", description = "StepLR factor.")
     double lrGamma;
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights, shuffling and augmentation.")
+
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Seed of the initial weights, shuffling and augmentation.")
     long seed;
-    @Option(names = "--pretrained", description = "ImageNet weights to start from: a torchvision/timm model.safetensors or an ONNX file.")
+
+    @Option(
+            names = "--pretrained",
+            description = "ImageNet weights to start from: a torchvision/timm model.safetensors or an ONNX file.")
     Path pretrained;
+
     @Mixin
     ComputeOptions compute = new ComputeOptions();
-    @Option(names = "--cudnn-exhaustive", description = "Let cuDNN try every convolution algorithm on the first step (short for --cudnn-conv-algo-search exhaustive).")
+
+    @Option(
+            names = "--cudnn-exhaustive",
+            description =
+                    "Let cuDNN try every convolution algorithm on the first step (short for --cudnn-conv-algo-search exhaustive).")
     boolean cudnnExhaustive;
-    @Option(names = "--cudnn-conv-algo-search", defaultValue = "heuristic", description = "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
+
+    @Option(
+            names = "--cudnn-conv-algo-search",
+            defaultValue = "heuristic",
+            description =
+                    "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
     String convAlgoSearch;
-    @Option(names = "--cudnn-max-workspace", negatable = true, defaultValue = "true", fallbackValue = "true", description = "CUDA: let cuDNN use the workspace its fastest algorithm wants (--no-cudnn-max-workspace caps it).")
+
+    @Option(
+            names = "--cudnn-max-workspace",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "CUDA: let cuDNN use the workspace its fastest algorithm wants (--no-cudnn-max-workspace caps it).")
     boolean cudnnMaxWorkspace;
-    @Option(names = "--tf32", negatable = true, defaultValue = "true", fallbackValue = "true", description = "CUDA: TF32 tensor-core math for float32 convolutions and GEMMs (--no-tf32: full float32, matches the CPU to rounding).")
+
+    @Option(
+            names = "--tf32",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "CUDA: TF32 tensor-core math for float32 convolutions and GEMMs (--no-tf32: full float32, matches the CPU to rounding).")
     boolean tf32;
-    @Option(names = "--skip-bad-images", description = "Skip (and count) unreadable images instead of failing; at most --max-bad-images of them.")
+
+    @Option(
+            names = "--skip-bad-images",
+            description = "Skip (and count) unreadable images instead of failing; at most --max-bad-images of them.")
     boolean skipBadImages;
-    @Option(names = "--max-bad-images", defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
-            description = "With --skip-bad-images: the most distinct images skipped before the run fails (a broken data set is not trained on).")
+
+    @Option(
+            names = "--max-bad-images",
+            defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
+            description =
+                    "With --skip-bad-images: the most distinct images skipped before the run fails (a broken data set is not trained on).")
     int maxBadImages;
-    @Option(names = "--exif-orientation", defaultValue = "ignore",
-            description = "ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
+
+    @Option(
+            names = "--exif-orientation",
+            defaultValue = "ignore",
+            description =
+                    "ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
     String exifOrientation;
-    @Option(names = "--max-batches-per-epoch", defaultValue = "0", description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
+
+    @Option(
+            names = "--max-batches-per-epoch",
+            defaultValue = "0",
+            description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
+
     @Mixin
     ProtocolOptions protocol = new ProtocolOptions();
-    @Option(names = "--out", defaultValue = "runs/sef-onnx", description = "Run directory (checkpoints, metrics, plots, export).")
+
+    @Option(
+            names = "--out",
+            defaultValue = "runs/sef-onnx",
+            description = "Run directory (checkpoints, metrics, plots, export).")
     Path out;
-    @Option(names = "--resume", description = "Continue the run in this directory from its last checkpoint (other options are taken from it; --epochs may extend it).")
+
+    @Option(
+            names = "--resume",
+            description =
+                    "Continue the run in this directory from its last checkpoint (other options are taken from it; --epochs may extend it).")
     Path resume;
-    @Option(names = "--from-best", description = "With --resume: continue from the best checkpoint instead of the last (when the last one is damaged); later epochs are retrained.")
+
+    @Option(
+            names = "--from-best",
+            description =
+                    "With --resume: continue from the best checkpoint instead of the last (when the last one is damaged); later epochs are retrained.")
     boolean fromBest;
 
     /** Options --resume accepts besides itself: the rest would silently differ from the run's own. */
-    private static final List<String> RESUME_OPTIONS = List.of("--resume", "--epochs", "--from-best", "--val-fraction", "--val-split", "--select-on", "--strict-splits");
+    private static final List<String> RESUME_OPTIONS = List.of(
+            "--resume", "--epochs", "--from-best", "--val-fraction", "--val-split", "--select-on", "--strict-splits");
 
     @Spec
     CommandSpec command;
@@ -92,25 +167,39 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer run() throws Exception {
         if (resume != null) {
             List<String> ignored = command.commandLine().getParseResult().matchedOptions().stream()
-                    .map(OptionSpec::longestName).filter(n -> !RESUME_OPTIONS.contains(n)).distinct().toList();
+                    .map(OptionSpec::longestName)
+                    .filter(n -> !RESUME_OPTIONS.contains(n))
+                    .distinct()
+                    .toList();
             if (!ignored.isEmpty()) {
-                throw new IllegalArgumentException("--resume continues " + resume + " with the options in its run.properties; "
-                        + String.join(", ", ignored) + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start; "
-                        + "the validation options must repeat the run's own)");
+                throw new IllegalArgumentException(
+                        "--resume continues " + resume + " with the options in its run.properties; "
+                                + String.join(", ", ignored)
+                                + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start; "
+                                + "the validation options must repeat the run's own)");
             }
             report(Trainer.resume(resume, epochs, fromBest, protocol.given() ? protocol.resolve() : null, System.out));
             return 0;
         }
         if (fromBest) throw new IllegalArgumentException("--from-best needs --resume DIR");
         Layout l = layout == null ? null : parseLayout(layout);
-        if (data != null && l == null) throw new IllegalArgumentException("--data needs --layout (cub, cars, dogs, aircraft, imagefolder, idx)");
+        if (data != null && l == null)
+            throw new IllegalArgumentException("--data needs --layout (cub, cars, dogs, aircraft, imagefolder, idx)");
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
-        TrainOptions.Builder b = TrainOptions.builder(s, out).data(l, data).lrGamma(lrGamma).seed(seed)
-                .device(compute.parsedDevice()).threads(compute.threads).workers(compute.workers)
-                .skipBadImages(skipBadImages).maxBadImages(maxBadImages)
-                .applyExifOrientation(TrainOptions.parseExifOrientation(exifOrientation)).cudnnExhaustiveSearch(cudnnExhaustive)
+        TrainOptions.Builder b = TrainOptions.builder(s, out)
+                .data(l, data)
+                .lrGamma(lrGamma)
+                .seed(seed)
+                .device(compute.parsedDevice())
+                .threads(compute.threads)
+                .workers(compute.workers)
+                .skipBadImages(skipBadImages)
+                .maxBadImages(maxBadImages)
+                .applyExifOrientation(TrainOptions.parseExifOrientation(exifOrientation))
+                .cudnnExhaustiveSearch(cudnnExhaustive)
                 .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
-                .maxBatchesPerEpoch(maxBatches).pretrained(pretrained);
+                .maxBatchesPerEpoch(maxBatches)
+                .pretrained(pretrained);
         // absent: the spec's recipe, the builder's default
         if (epochs != null) b.epochs(epochs);
         if (batchSize != null) b.batchSize(batchSize);
@@ -125,7 +214,8 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got '" + name + "'");
+            throw new IllegalArgumentException(
+                    "--cudnn-conv-algo-search must be heuristic, exhaustive or default; got '" + name + "'");
         }
     }
 
@@ -133,18 +223,28 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return Layout.valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got '" + name + "'");
+            throw new IllegalArgumentException(
+                    "--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got '" + name + "'");
         }
     }
 
     private static void report(Trainer.Result r) {
         EpochMetrics best = r.metrics().get(r.bestEpoch());
         if (best.selectedOn() == Protocol.SelectOn.VAL) {
-            System.out.printf(Locale.ROOT, "done: best validation top-1 %.2f%% at epoch %d, test top-1 there %.2f%%; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
-                    100 * r.bestTop1(), r.bestEpoch() + 1, 100 * best.testTop1(), r.run().root());
+            System.out.printf(
+                    Locale.ROOT,
+                    "done: best validation top-1 %.2f%% at epoch %d, test top-1 there %.2f%%; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
+                    100 * r.bestTop1(),
+                    r.bestEpoch() + 1,
+                    100 * best.testTop1(),
+                    r.run().root());
             return;
         }
-        System.out.printf(Locale.ROOT, "done: best test top-1 %.2f%% at epoch %d; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
-                100 * r.bestTop1(), r.bestEpoch() + 1, r.run().root());
+        System.out.printf(
+                Locale.ROOT,
+                "done: best test top-1 %.2f%% at epoch %d; run directory %s (metrics.csv, plots/, checkpoints/, export/)%n",
+                100 * r.bestTop1(),
+                r.bestEpoch() + 1,
+                r.run().root());
     }
 }

@@ -10,13 +10,15 @@ import java.util.Set;
 
 /** FGVC-Aircraft 2013b, variant level: data/images_variant_{trainval,test}.txt and data/images/&lt;id&gt;.jpg. */
 final class AircraftReader {
-    private AircraftReader() {
-    }
+    private AircraftReader() {}
 
     /** The official validation list: a subset of trainval (trainval = train + val), read with trainval's class indices. */
     static List<Sample> officialValidation(Path root, Dataset trainval) {
         Path data = locateData(root);
-        return samples(data, IndexFiles.lines(data.resolve("images_variant_val.txt")), IndexFiles.indexOf(trainval.classNames()));
+        return samples(
+                data,
+                IndexFiles.lines(data.resolve("images_variant_val.txt")),
+                IndexFiles.indexOf(trainval.classNames()));
     }
 
     static Dataset read(Path root) {
@@ -39,8 +41,11 @@ final class AircraftReader {
         }
         List<String> classNames = IndexFiles.sortedClassNames(variants);
         Map<String, Integer> classIndex = IndexFiles.indexOf(classNames);
-        return new LoadedDataset("FGVC-Aircraft 2013b (variant) at " + data,
-                samples(data, trainLines, classIndex), samples(data, testLines, classIndex), classNames);
+        return new LoadedDataset(
+                "FGVC-Aircraft 2013b (variant) at " + data,
+                samples(data, trainLines, classIndex),
+                samples(data, testLines, classIndex),
+                classNames);
     }
 
     private static Path locateData(Path root) {
@@ -49,7 +54,9 @@ final class AircraftReader {
                 return candidate;
             }
         }
-        throw new DatasetFormatException(root.resolve("data/images_variant_trainval.txt"), null,
+        throw new DatasetFormatException(
+                root.resolve("data/images_variant_trainval.txt"),
+                null,
                 "index file is missing (looked in " + root + ", its data/ and fgvc-aircraft-2013b/data/)");
     }
 
@@ -62,7 +69,8 @@ final class AircraftReader {
             if (index == null) {
                 throw line.error("variant '" + parts[1] + "' is not in variants.txt");
             }
-            Path image = IndexFiles.requireImage(data.resolve("images").resolve(parts[0] + ".jpg"), line.file(), line.where());
+            Path image = IndexFiles.requireImage(
+                    data.resolve("images").resolve(parts[0] + ".jpg"), line.file(), line.where());
             samples.add(new Sample(new ImageSource.File(image), index));
         }
         return samples;

@@ -17,7 +17,13 @@ public final class Batch implements AutoCloseable {
     private final Consumer<FloatBuffer> recycler;
     private boolean closed;
 
-    Batch(FloatBuffer images, long[] labels, int[] sampleIndices, int height, int width, Consumer<FloatBuffer> recycler) {
+    Batch(
+            FloatBuffer images,
+            long[] labels,
+            int[] sampleIndices,
+            int height,
+            int width,
+            Consumer<FloatBuffer> recycler) {
         this.images = images;
         this.labels = labels;
         this.sampleIndices = sampleIndices;

@@ -1,20 +1,16 @@
 package org.sefonnx.train.data;
 
-import org.sefonnx.imaging.ImageDecodeException;
-import org.sefonnx.imaging.ImageDecoder;
-import org.sefonnx.imaging.RgbImage;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.TreeMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -23,6 +19,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.RgbImage;
 
 /**
  * Turns a split into batches of normalised float tensors with N worker threads and a bounded prefetch queue.
@@ -139,7 +138,9 @@ public final class BatchLoader implements AutoCloseable {
         FloatBuffer buffer = freeBuffers.poll();
         int cap = options.prefetch() + 2;
         if (buffer == null && buffersCreated.getAndUpdate(n -> n < cap ? n + 1 : n) < cap) {
-            buffer = ByteBuffer.allocateDirect(bufferCapacity * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            buffer = ByteBuffer.allocateDirect(bufferCapacity * Float.BYTES)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
         }
         return buffer != null ? buffer : freeBuffers.take();
     }
@@ -173,9 +174,11 @@ public final class BatchLoader implements AutoCloseable {
                         distinct = skippedReasons.size();
                     }
                     if (distinct > options.maxBadImages()) {
-                        throw new IllegalStateException(distinct + " images of this split were skipped as bad, more than the bound of "
-                                + options.maxBadImages() + " (--max-bad-images, less those found before the run): the data set looks broken. Last: "
-                                + e.getMessage());
+                        throw new IllegalStateException(
+                                distinct + " images of this split were skipped as bad, more than the bound of "
+                                        + options.maxBadImages()
+                                        + " (--max-bad-images, less those found before the run): the data set looks broken. Last: "
+                                        + e.getMessage());
                     }
                     continue;
                 }
@@ -186,8 +189,13 @@ public final class BatchLoader implements AutoCloseable {
                 count++;
             }
             buffer.position(0).limit(count * per);
-            return new Batch(buffer, java.util.Arrays.copyOf(labels, count), java.util.Arrays.copyOf(kept, count),
-                    transform.outputHeight(), transform.outputWidth(), this::recycle);
+            return new Batch(
+                    buffer,
+                    java.util.Arrays.copyOf(labels, count),
+                    java.util.Arrays.copyOf(kept, count),
+                    transform.outputHeight(),
+                    transform.outputWidth(),
+                    this::recycle);
         } catch (RuntimeException | Error e) {
             recycle(buffer);
             throw e;

@@ -13,8 +13,7 @@ import java.util.Map;
  * annotations as a separate cars_test_annos_withlabels.mat, sometimes saved as "cars_test_annos_withlabels (1).mat").
  */
 final class CarsReader {
-    private CarsReader() {
-    }
+    private CarsReader() {}
 
     static Dataset read(Path root) {
         if (Files.isRegularFile(root.resolve("cars_annos.mat"))) {
@@ -23,8 +22,11 @@ final class CarsReader {
         for (Path devkit : List.of(root.resolve("devkit"), root.resolve(KAGGLE_DEVKIT))) {
             if (Files.isDirectory(devkit)) return readDevkit(root, devkit);
         }
-        throw new DatasetFormatException(root, null, "is no Stanford Cars layout: expected cars_annos.mat + car_ims/, or devkit/ (Kaggle: "
-                + KAGGLE_DEVKIT + "/) + cars_train/ + cars_test/");
+        throw new DatasetFormatException(
+                root,
+                null,
+                "is no Stanford Cars layout: expected cars_annos.mat + car_ims/, or devkit/ (Kaggle: " + KAGGLE_DEVKIT
+                        + "/) + cars_train/ + cars_test/");
     }
 
     private static Dataset readAllInOne(Path root) {
@@ -38,11 +40,13 @@ final class CarsReader {
         List<Sample> test = new ArrayList<>();
         for (int i = 0; i < annotations.elements().size(); i++) {
             String where = "annotations(" + (i + 1) + ")";
-            String relative = chars(annotations, i, "relative_im_path", annosFile).string();
+            String relative =
+                    chars(annotations, i, "relative_im_path", annosFile).string();
             int officialClass = scalar(annotations, i, "class", annosFile);
             int testFlag = scalar(annotations, i, "test", annosFile);
             Path image = IndexFiles.requireImage(root.resolve(relative), annosFile, where);
-            Sample sample = new Sample(new ImageSource.File(image), mapClass(officialClass, officialNames, classIndex, annosFile, where));
+            Sample sample = new Sample(
+                    new ImageSource.File(image), mapClass(officialClass, officialNames, classIndex, annosFile, where));
             (testFlag == 1 ? test : train).add(sample);
         }
         return new LoadedDataset("Stanford Cars (cars_annos.mat) at " + root, train, test, classNames);
@@ -57,7 +61,8 @@ final class CarsReader {
 
     private static Dataset readDevkit(Path root, Path devkit) {
         Path metaFile = IndexFiles.requireFile(devkit.resolve("cars_meta.mat"), "Stanford Cars class list");
-        Path trainFile = IndexFiles.requireFile(devkit.resolve("cars_train_annos.mat"), "Stanford Cars training annotations");
+        Path trainFile =
+                IndexFiles.requireFile(devkit.resolve("cars_train_annos.mat"), "Stanford Cars training annotations");
         Path testFile = testLabels(root, devkit);
         String layoutName = devkit.endsWith(KAGGLE_DEVKIT) ? "Kaggle copy" : "devkit";
         List<String> officialNames = strings(open(metaFile), "class_names");
@@ -70,12 +75,17 @@ final class CarsReader {
 
     /** The labelled test annotations: in the root (under either name) or in the devkit folder. */
     private static Path testLabels(Path root, Path devkit) {
-        for (Path candidate : List.of(root.resolve(TEST_LABELS), root.resolve(TEST_LABELS_KAGGLE), devkit.resolve(TEST_LABELS))) {
+        for (Path candidate :
+                List.of(root.resolve(TEST_LABELS), root.resolve(TEST_LABELS_KAGGLE), devkit.resolve(TEST_LABELS))) {
             if (Files.isRegularFile(candidate)) return candidate;
         }
-        throw new DatasetFormatException(root.resolve(TEST_LABELS), null, "Stanford Cars test labels are missing (looked for " + TEST_LABELS
-                + " and '" + TEST_LABELS_KAGGLE + "' in " + root + " and in " + devkit + "); the devkit's cars_test_annos.mat has no classes: "
-                + "download cars_test_annos_withlabels.mat, which is distributed separately, into " + root);
+        throw new DatasetFormatException(
+                root.resolve(TEST_LABELS),
+                null,
+                "Stanford Cars test labels are missing (looked for " + TEST_LABELS
+                        + " and '" + TEST_LABELS_KAGGLE + "' in " + root + " and in " + devkit
+                        + "); the devkit's cars_test_annos.mat has no classes: "
+                        + "download cars_test_annos_withlabels.mat, which is distributed separately, into " + root);
     }
 
     private static Path imageDir(Path root, String name) {
@@ -84,7 +94,8 @@ final class CarsReader {
         return Files.isDirectory(dir.resolve(name)) ? dir.resolve(name) : dir;
     }
 
-    private static List<Sample> devkitSplit(Path annosFile, Path imageDir, List<String> officialNames, Map<String, Integer> classIndex) {
+    private static List<Sample> devkitSplit(
+            Path annosFile, Path imageDir, List<String> officialNames, Map<String, Integer> classIndex) {
         MatArray.Struct annotations = struct(open(annosFile), "annotations");
         List<Sample> samples = new ArrayList<>(annotations.elements().size());
         for (int i = 0; i < annotations.elements().size(); i++) {
@@ -92,14 +103,17 @@ final class CarsReader {
             String fname = chars(annotations, i, "fname", annosFile).string();
             int officialClass = scalar(annotations, i, "class", annosFile);
             Path image = IndexFiles.requireImage(imageDir.resolve(fname), annosFile, where);
-            samples.add(new Sample(new ImageSource.File(image), mapClass(officialClass, officialNames, classIndex, annosFile, where)));
+            samples.add(new Sample(
+                    new ImageSource.File(image), mapClass(officialClass, officialNames, classIndex, annosFile, where)));
         }
         return samples;
     }
 
-    private static int mapClass(int officialClass, List<String> officialNames, Map<String, Integer> classIndex, Path file, String where) {
+    private static int mapClass(
+            int officialClass, List<String> officialNames, Map<String, Integer> classIndex, Path file, String where) {
         if (officialClass < 1 || officialClass > officialNames.size()) {
-            throw new DatasetFormatException(file, where, "class " + officialClass + " is outside 1.." + officialNames.size());
+            throw new DatasetFormatException(
+                    file, where, "class " + officialClass + " is outside 1.." + officialNames.size());
         }
         return classIndex.get(officialNames.get(officialClass - 1));
     }
@@ -107,7 +121,10 @@ final class CarsReader {
     private static List<String> sortedUnique(List<String> names, Path file) {
         List<String> sorted = IndexFiles.sortedClassNames(names);
         if (sorted.size() != names.size()) {
-            throw new DatasetFormatException(file, "class_names", "has " + names.size() + " entries but only " + sorted.size() + " distinct names");
+            throw new DatasetFormatException(
+                    file,
+                    "class_names",
+                    "has " + names.size() + " entries but only " + sorted.size() + " distinct names");
         }
         return sorted;
     }
@@ -125,7 +142,8 @@ final class CarsReader {
     static List<String> strings(MatFile mat, String variable) {
         MatArray array = mat.get(variable);
         if (!(array instanceof MatArray.Cell cell)) {
-            throw new DatasetFormatException(mat.file(), "variable '" + variable + "'", "expected a cell array of strings");
+            throw new DatasetFormatException(
+                    mat.file(), "variable '" + variable + "'", "expected a cell array of strings");
         }
         List<String> out = new ArrayList<>(cell.cells().size());
         for (int i = 0; i < cell.cells().size(); i++) {
@@ -146,21 +164,25 @@ final class CarsReader {
 
     private static MatArray.Chars chars(MatArray.Struct struct, int i, String field, Path file) {
         if (!(field(struct, i, field, file) instanceof MatArray.Chars chars)) {
-            throw new DatasetFormatException(file, struct.name() + "(" + (i + 1) + ")." + field, "expected a char array");
+            throw new DatasetFormatException(
+                    file, struct.name() + "(" + (i + 1) + ")." + field, "expected a char array");
         }
         return chars;
     }
 
     private static int scalar(MatArray.Struct struct, int i, String field, Path file) {
         if (!(field(struct, i, field, file) instanceof MatArray.Numeric number) || number.values().length != 1) {
-            throw new DatasetFormatException(file, struct.name() + "(" + (i + 1) + ")." + field, "expected a numeric scalar");
+            throw new DatasetFormatException(
+                    file, struct.name() + "(" + (i + 1) + ")." + field, "expected a numeric scalar");
         }
         return number.intAt(0);
     }
 
     private static MatArray field(MatArray.Struct struct, int i, String field, Path file) {
         if (!struct.fieldNames().contains(field)) {
-            throw new DatasetFormatException(file, "variable '" + struct.name() + "'",
+            throw new DatasetFormatException(
+                    file,
+                    "variable '" + struct.name() + "'",
                     "struct has no field '" + field + "'; fields are " + struct.fieldNames());
         }
         return struct.field(i, field);

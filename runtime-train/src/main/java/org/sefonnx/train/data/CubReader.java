@@ -10,12 +10,12 @@ import java.util.Map;
 
 /** CUB-200-2011 as distributed: the four index files and images/&lt;NNN.Class_Name&gt;/*.jpg. */
 final class CubReader {
-    private CubReader() {
-    }
+    private CubReader() {}
 
     static Dataset read(Path root) {
         // The archive unpacks to CUB_200_2011/; accept the folder above it too.
-        if (!Files.isRegularFile(root.resolve("images.txt")) && Files.isRegularFile(root.resolve("CUB_200_2011/images.txt"))) {
+        if (!Files.isRegularFile(root.resolve("images.txt"))
+                && Files.isRegularFile(root.resolve("CUB_200_2011/images.txt"))) {
             root = root.resolve("CUB_200_2011");
         }
         Path imagesTxt = root.resolve("images.txt");
@@ -80,14 +80,21 @@ final class CubReader {
             Integer classId = classIdByImage.get(id);
             Boolean isTrain = isTrainById.get(id);
             if (classId == null) {
-                throw new DatasetFormatException(labelsTxt, null, "has no class for image id " + id
-                        + " (" + imagesTxt.getFileName() + " " + lineById.get(id).where() + ")");
+                throw new DatasetFormatException(
+                        labelsTxt,
+                        null,
+                        "has no class for image id " + id + " (" + imagesTxt.getFileName() + " "
+                                + lineById.get(id).where() + ")");
             }
             if (isTrain == null) {
-                throw new DatasetFormatException(splitTxt, null, "has no split flag for image id " + id
-                        + " (" + imagesTxt.getFileName() + " " + lineById.get(id).where() + ")");
+                throw new DatasetFormatException(
+                        splitTxt,
+                        null,
+                        "has no split flag for image id " + id + " (" + imagesTxt.getFileName() + " "
+                                + lineById.get(id).where() + ")");
             }
-            Sample sample = new Sample(new ImageSource.File(entry.getValue()), classIndex.get(classNameById.get(classId)));
+            Sample sample =
+                    new Sample(new ImageSource.File(entry.getValue()), classIndex.get(classNameById.get(classId)));
             (isTrain ? train : test).add(sample);
         }
         return new LoadedDataset("CUB-200-2011 at " + root, train, test, classNames);

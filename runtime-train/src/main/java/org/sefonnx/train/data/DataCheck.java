@@ -1,8 +1,5 @@
 package org.sefonnx.train.data;
 
-import org.sefonnx.imaging.ImageDecodeException;
-import org.sefonnx.imaging.ImageDecoder;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +10,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
 
 /**
  * What a run checks of its data before it writes anything: the class count against the spec, no class without
@@ -31,7 +30,8 @@ public final class DataCheck {
     /** Image files (not in-memory IDX rasters) the check opens. */
     public static int fileCount(Dataset data) {
         int n = 0;
-        for (List<Sample> split : List.of(data.train(), data.test())) for (Sample s : split) if (s.source() instanceof ImageSource.File) n++;
+        for (List<Sample> split : List.of(data.train(), data.test()))
+            for (Sample s : split) if (s.source() instanceof ImageSource.File) n++;
         return n;
     }
 
@@ -41,22 +41,32 @@ public final class DataCheck {
      *
      * @throws IllegalArgumentException naming the class, split or files at fault and what to do
      */
-    public static CheckedData check(Dataset data, int specClasses, String specId, boolean skipBad, int maxBad, int workers,
-                                    PrintStream log, IntConsumer progress) {
+    public static CheckedData check(
+            Dataset data,
+            int specClasses,
+            String specId,
+            boolean skipBad,
+            int maxBad,
+            int workers,
+            PrintStream log,
+            IntConsumer progress) {
         if (data.classCount() != specClasses) {
-            throw new IllegalArgumentException(data.description() + " has " + data.classCount() + " classes but the model spec "
-                    + specId + " has numClasses=" + specClasses + " (use --classes " + data.classCount() + ")");
+            throw new IllegalArgumentException(
+                    data.description() + " has " + data.classCount() + " classes but the model spec " + specId
+                            + " has numClasses=" + specClasses + " (use --classes " + data.classCount() + ")");
         }
         requireClasses(data, data.train(), data.test(), log);
         Map<String, String> bad = probe(data, workers, progress);
         if (bad.isEmpty()) return new CheckedData(data, data.train(), data.test(), bad);
         if (!skipBad) {
-            throw new IllegalArgumentException(bad.size() + " of " + fileCount(data) + " images of " + data.description() + " are unreadable: "
-                    + listed(bad) + ". Fix or remove them, or pass --skip-bad-images (which skips at most --max-bad-images of them)");
+            throw new IllegalArgumentException(bad.size() + " of " + fileCount(data) + " images of "
+                    + data.description() + " are unreadable: " + listed(bad)
+                    + ". Fix or remove them, or pass --skip-bad-images (which skips at most --max-bad-images of them)");
         }
         if (bad.size() > maxBad) {
-            throw new IllegalArgumentException(bad.size() + " images of " + data.description() + " are unreadable, more than --max-bad-images "
-                    + maxBad + ": " + listed(bad) + ". The data set looks broken: fix it, or raise --max-bad-images if these are expected");
+            throw new IllegalArgumentException(bad.size() + " images of " + data.description()
+                    + " are unreadable, more than --max-bad-images " + maxBad + ": " + listed(bad)
+                    + ". The data set looks broken: fix it, or raise --max-bad-images if these are expected");
         }
         List<Sample> train = without(data.train(), bad), test = without(data.test(), bad);
         log.println("warning: skipping " + bad.size() + " unreadable images (--skip-bad-images): " + listed(bad));
@@ -66,7 +76,9 @@ public final class DataCheck {
 
     private static void requireClasses(Dataset data, List<Sample> train, List<Sample> test, PrintStream log) {
         if (train.isEmpty()) throw new IllegalArgumentException(data.description() + ": the train split has no images");
-        if (test.isEmpty()) throw new IllegalArgumentException(data.description() + ": the test split has no images (top-1 would be undefined)");
+        if (test.isEmpty())
+            throw new IllegalArgumentException(
+                    data.description() + ": the test split has no images (top-1 would be undefined)");
         int[] trainCounts = counts(train, data.classCount()), testCounts = counts(test, data.classCount());
         List<String> noTrain = new ArrayList<>(), noTest = new ArrayList<>();
         for (int c = 0; c < data.classCount(); c++) {
@@ -74,12 +86,14 @@ public final class DataCheck {
             if (testCounts[c] == 0) noTest.add("'" + data.classNames().get(c) + "'");
         }
         if (!noTrain.isEmpty()) {
-            throw new IllegalArgumentException(data.description() + ": " + noTrain.size() + " classes have no training images: " + String.join(", ", noTrain)
-                    + "; a class the model never sees cannot be learned (torchvision's ImageFolder refuses empty classes too): add images or remove the class");
+            throw new IllegalArgumentException(
+                    data.description() + ": " + noTrain.size() + " classes have no training images: "
+                            + String.join(", ", noTrain)
+                            + "; a class the model never sees cannot be learned (torchvision's ImageFolder refuses empty classes too): add images or remove the class");
         }
         if (!noTest.isEmpty()) {
-            log.println("warning: " + data.description() + ": " + noTest.size() + " classes have no test images, so their accuracy is not measured: "
-                    + String.join(", ", noTest));
+            log.println("warning: " + data.description() + ": " + noTest.size()
+                    + " classes have no test images, so their accuracy is not measured: " + String.join(", ", noTest));
         }
     }
 
@@ -139,7 +153,9 @@ public final class DataCheck {
     }
 
     private static List<Sample> without(List<Sample> samples, Map<String, String> bad) {
-        return samples.stream().filter(s -> !bad.containsKey(s.source().describe())).toList();
+        return samples.stream()
+                .filter(s -> !bad.containsKey(s.source().describe()))
+                .toList();
     }
 
     private static String listed(Map<String, String> bad) {

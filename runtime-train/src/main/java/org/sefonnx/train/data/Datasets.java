@@ -5,8 +5,7 @@ import java.util.List;
 
 /** Opens a data set in its official layout; every listed image is checked to exist before this returns. */
 public final class Datasets {
-    private Datasets() {
-    }
+    private Datasets() {}
 
     /**
      * Reads the index/annotation files of {@code layout} under {@code root}.
@@ -32,8 +31,13 @@ public final class Datasets {
      */
     public static List<Sample> officialValidation(Layout layout, Path root, Dataset data) {
         if (layout != Layout.AIRCRAFT) {
-            throw new IllegalArgumentException("--val-split official: only the aircraft layout has an official validation list "
-                    + "(images_variant_val.txt); " + (layout == null ? "the embedded demo" : "--layout " + layout.name().toLowerCase(java.util.Locale.ROOT)) + " has none, use --val-fraction F");
+            throw new IllegalArgumentException(
+                    "--val-split official: only the aircraft layout has an official validation list "
+                            + "(images_variant_val.txt); "
+                            + (layout == null
+                                    ? "the embedded demo"
+                                    : "--layout " + layout.name().toLowerCase(java.util.Locale.ROOT))
+                            + " has none, use --val-fraction F");
         }
         return AircraftReader.officialValidation(root.toAbsolutePath().normalize(), data);
     }

@@ -9,8 +9,7 @@ import java.util.TreeSet;
 
 /** Stanford Dogs: Images/&lt;synset-breed&gt;/*.jpg with train_list.mat / test_list.mat. */
 final class DogsReader {
-    private DogsReader() {
-    }
+    private DogsReader() {}
 
     static Dataset read(Path root) {
         Path images = IndexFiles.requireDirectory(root.resolve("Images"), "Stanford Dogs image folder Images/");
@@ -28,22 +27,30 @@ final class DogsReader {
         }
         List<String> classNames = List.copyOf(folders);
         Map<String, Integer> classIndex = IndexFiles.indexOf(classNames);
-        return new LoadedDataset("Stanford Dogs at " + root,
-                samples(images, trainFile, trainPaths, classIndex), samples(images, testFile, testPaths, classIndex), classNames);
+        return new LoadedDataset(
+                "Stanford Dogs at " + root,
+                samples(images, trainFile, trainPaths, classIndex),
+                samples(images, testFile, testPaths, classIndex),
+                classNames);
     }
 
     private static Path listFile(Path root, String name) {
         // lists.tar unpacks next to Images/; some copies keep it in lists/.
         Path direct = root.resolve(name);
-        return Files.isRegularFile(direct) || !Files.isRegularFile(root.resolve("lists").resolve(name)) ? direct : root.resolve("lists").resolve(name);
+        return Files.isRegularFile(direct)
+                        || !Files.isRegularFile(root.resolve("lists").resolve(name))
+                ? direct
+                : root.resolve("lists").resolve(name);
     }
 
     private static List<String> fileList(Path file) {
         MatFile mat = CarsReader.open(file);
         List<String> paths = CarsReader.strings(mat, "file_list");
         if (mat.contains("labels") && mat.get("labels").numel() != paths.size()) {
-            throw new DatasetFormatException(file, "variable 'labels'", "has " + mat.get("labels").numel()
-                    + " entries but file_list has " + paths.size());
+            throw new DatasetFormatException(
+                    file,
+                    "variable 'labels'",
+                    "has " + mat.get("labels").numel() + " entries but file_list has " + paths.size());
         }
         return paths;
     }
@@ -53,13 +60,15 @@ final class DogsReader {
         return slash < 0 ? "" : relativePath.substring(0, slash);
     }
 
-    private static List<Sample> samples(Path images, Path listFile, List<String> paths, Map<String, Integer> classIndex) {
+    private static List<Sample> samples(
+            Path images, Path listFile, List<String> paths, Map<String, Integer> classIndex) {
         List<Sample> samples = new ArrayList<>(paths.size());
         for (int i = 0; i < paths.size(); i++) {
             String relative = paths.get(i);
             String where = "file_list{" + (i + 1) + "}";
             if (classFolder(relative).isEmpty()) {
-                throw new DatasetFormatException(listFile, where, "path '" + relative + "' has no <synset-breed>/ folder");
+                throw new DatasetFormatException(
+                        listFile, where, "path '" + relative + "' has no <synset-breed>/ folder");
             }
             Path image = IndexFiles.requireImage(images.resolve(relative), listFile, where);
             samples.add(new Sample(new ImageSource.File(image), classIndex.get(classFolder(relative))));

@@ -16,8 +16,7 @@ final class IdxReader {
     private static final int IMAGES_MAGIC = 0x00000803;
     private static final int LABELS_MAGIC = 0x00000801;
 
-    private IdxReader() {
-    }
+    private IdxReader() {}
 
     static Dataset read(Path root) {
         byte[] trainLabels = labels(find(root, "train", "labels", "idx1"));
@@ -41,7 +40,8 @@ final class IdxReader {
 
     private static Path find(Path root, String split, String kind, String idx) {
         // Official names use '-', some mirrors '.'; each may be gzipped.
-        for (String name : List.of(split + "-" + kind + "-" + idx + "-ubyte", split + "-" + kind + "." + idx + "-ubyte")) {
+        for (String name :
+                List.of(split + "-" + kind + "-" + idx + "-ubyte", split + "-" + kind + "." + idx + "-ubyte")) {
             for (String suffix : List.of("", ".gz")) {
                 Path candidate = root.resolve(name + suffix);
                 if (Files.isRegularFile(candidate)) {
@@ -49,7 +49,8 @@ final class IdxReader {
                 }
             }
         }
-        throw new DatasetFormatException(root.resolve(split + "-" + kind + "-" + idx + "-ubyte"), null, "is missing (nor its .gz)");
+        throw new DatasetFormatException(
+                root.resolve(split + "-" + kind + "-" + idx + "-ubyte"), null, "is missing (nor its .gz)");
     }
 
     private static DataInputStream open(Path file) throws IOException {
@@ -68,7 +69,11 @@ final class IdxReader {
         try (DataInputStream in = open(file)) {
             int magic = in.readInt();
             if (magic != LABELS_MAGIC) {
-                throw new DatasetFormatException(file, "byte 0", String.format("magic is 0x%08x, expected 0x%08x (IDX unsigned-byte labels)", magic, LABELS_MAGIC));
+                throw new DatasetFormatException(
+                        file,
+                        "byte 0",
+                        String.format(
+                                "magic is 0x%08x, expected 0x%08x (IDX unsigned-byte labels)", magic, LABELS_MAGIC));
             }
             int count = in.readInt();
             byte[] labels = new byte[count];
@@ -83,16 +88,23 @@ final class IdxReader {
         try (DataInputStream in = open(file)) {
             int magic = in.readInt();
             if (magic != IMAGES_MAGIC) {
-                throw new DatasetFormatException(file, "byte 0", String.format("magic is 0x%08x, expected 0x%08x (IDX unsigned-byte 3-D images)", magic, IMAGES_MAGIC));
+                throw new DatasetFormatException(
+                        file,
+                        "byte 0",
+                        String.format(
+                                "magic is 0x%08x, expected 0x%08x (IDX unsigned-byte 3-D images)",
+                                magic, IMAGES_MAGIC));
             }
             int count = in.readInt();
             int rows = in.readInt();
             int cols = in.readInt();
             if (count != labels.length) {
-                throw new DatasetFormatException(file, "header", count + " images but the label file has " + labels.length);
+                throw new DatasetFormatException(
+                        file, "header", count + " images but the label file has " + labels.length);
             }
             if (rows <= 0 || cols <= 0 || (long) rows * cols > 1 << 24) {
-                throw new DatasetFormatException(file, "header", "image size " + rows + "x" + cols + " is not plausible");
+                throw new DatasetFormatException(
+                        file, "header", "image size " + rows + "x" + cols + " is not plausible");
             }
             String origin = file.toString();
             List<Sample> samples = new ArrayList<>(count);
@@ -107,11 +119,13 @@ final class IdxReader {
         }
     }
 
-    private static void readFully(DataInputStream in, byte[] into, Path file, String what, long offset) throws IOException {
+    private static void readFully(DataInputStream in, byte[] into, Path file, String what, long offset)
+            throws IOException {
         try {
             in.readFully(into);
         } catch (EOFException e) {
-            throw new DatasetFormatException(file, what, "file ends before byte " + (offset + into.length) + " (truncated)");
+            throw new DatasetFormatException(
+                    file, what, "file ends before byte " + (offset + into.length) + " (truncated)");
         }
     }
 }

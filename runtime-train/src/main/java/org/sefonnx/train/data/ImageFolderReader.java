@@ -13,10 +13,10 @@ import java.util.stream.Stream;
 /** A generic ImageFolder tree: root/{train,test}/&lt;class&gt;/&lt;image&gt;, as torchvision's ImageFolder reads it. */
 final class ImageFolderReader {
     /** torchvision.datasets.folder.IMG_EXTENSIONS. */
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of(".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp");
+    private static final Set<String> IMAGE_EXTENSIONS =
+            Set.of(".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp");
 
-    private ImageFolderReader() {
-    }
+    private ImageFolderReader() {}
 
     static Dataset read(Path root) {
         Path trainDir = IndexFiles.requireDirectory(root.resolve("train"), "ImageFolder split train/");
@@ -28,17 +28,23 @@ final class ImageFolderReader {
         Map<String, Integer> classIndex = IndexFiles.indexOf(classNames);
         for (String testClass : classFolders(testDir)) {
             if (!classIndex.containsKey(testClass)) {
-                throw new DatasetFormatException(testDir.resolve(testClass), null, "is a test class with no train/ folder of the same name");
+                throw new DatasetFormatException(
+                        testDir.resolve(testClass), null, "is a test class with no train/ folder of the same name");
             }
         }
-        return new LoadedDataset("ImageFolder at " + root, samples(trainDir, classNames, classIndex),
-                samples(testDir, classNames, classIndex), classNames);
+        return new LoadedDataset(
+                "ImageFolder at " + root,
+                samples(trainDir, classNames, classIndex),
+                samples(testDir, classNames, classIndex),
+                classNames);
     }
 
     private static List<String> classFolders(Path split) {
         try (Stream<Path> children = Files.list(split)) {
-            return children.filter(Files::isDirectory).map(p -> p.getFileName().toString())
-                    .filter(name -> !name.startsWith(".")).toList();
+            return children.filter(Files::isDirectory)
+                    .map(p -> p.getFileName().toString())
+                    .filter(name -> !name.startsWith("."))
+                    .toList();
         } catch (IOException e) {
             throw new DatasetFormatException(split, null, "cannot list: " + e.getMessage(), e);
         }
@@ -53,8 +59,12 @@ final class ImageFolderReader {
             }
             // Sorted, recursive, like ImageFolder's make_dataset (os.walk + sorted).
             try (Stream<Path> files = Files.walk(classDir)) {
-                files.filter(Files::isRegularFile).filter(ImageFolderReader::isImage).map(Path::toString).sorted()
-                        .forEach(path -> samples.add(new Sample(new ImageSource.File(Path.of(path)), classIndex.get(className))));
+                files.filter(Files::isRegularFile)
+                        .filter(ImageFolderReader::isImage)
+                        .map(Path::toString)
+                        .sorted()
+                        .forEach(path -> samples.add(
+                                new Sample(new ImageSource.File(Path.of(path)), classIndex.get(className))));
             } catch (IOException e) {
                 throw new DatasetFormatException(classDir, null, "cannot list: " + e.getMessage(), e);
             }

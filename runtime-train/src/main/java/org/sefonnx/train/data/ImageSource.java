@@ -1,9 +1,8 @@
 package org.sefonnx.train.data;
 
+import java.nio.file.Path;
 import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.RgbImage;
-
-import java.nio.file.Path;
 
 /** Where a sample's pixels come from: an encoded image file, or an in-memory grayscale IDX image. */
 public sealed interface ImageSource permits ImageSource.File, ImageSource.Gray {
@@ -31,8 +30,8 @@ public sealed interface ImageSource permits ImageSource.File, ImageSource.Gray {
     record Gray(String origin, int index, int width, int height, byte[] pixels) implements ImageSource {
         public Gray {
             if (pixels.length != width * height) {
-                throw new IllegalArgumentException(origin + " image " + index + ": " + pixels.length
-                        + " bytes for " + width + "x" + height);
+                throw new IllegalArgumentException(
+                        origin + " image " + index + ": " + pixels.length + " bytes for " + width + "x" + height);
             }
         }
 

@@ -13,8 +13,7 @@ import java.util.TreeSet;
 
 /** Shared checks for the readers: numbered index lines, files that must exist, ImageFolder class order. */
 final class IndexFiles {
-    private IndexFiles() {
-    }
+    private IndexFiles() {}
 
     /** One non-blank line of an index file with its 1-based line number. */
     record Line(Path file, int number, String text) {
@@ -33,7 +32,9 @@ final class IndexFiles {
             if (space < 0) {
                 throw error("expected " + expectation);
             }
-            return new String[] {trimmed.substring(0, space), trimmed.substring(space + 1).strip()};
+            return new String[] {
+                trimmed.substring(0, space), trimmed.substring(space + 1).strip()
+            };
         }
 
         int parseInt(String token, String field) {

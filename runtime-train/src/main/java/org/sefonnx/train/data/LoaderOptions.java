@@ -13,12 +13,19 @@ package org.sefonnx.train.data;
  * @param maxBadImages   with skipBadImages, the most distinct images skipped before the loader fails
  * @param applyExifOrientation turn JPEGs upright by their EXIF orientation (off: torchvision's default loader)
  */
-public record LoaderOptions(int batchSize, int workers, int prefetch, long seed, boolean training, boolean skipBadImages,
-                            int maxBadImages, boolean applyExifOrientation) {
+public record LoaderOptions(
+        int batchSize,
+        int workers,
+        int prefetch,
+        long seed,
+        boolean training,
+        boolean skipBadImages,
+        int maxBadImages,
+        boolean applyExifOrientation) {
     public LoaderOptions {
         if (batchSize < 1 || workers < 1 || prefetch < 1) {
-            throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got "
-                    + batchSize + ", " + workers + ", " + prefetch);
+            throw new IllegalArgumentException("batchSize, workers and prefetch must be >= 1, got " + batchSize + ", "
+                    + workers + ", " + prefetch);
         }
     }
 
@@ -40,15 +47,18 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
     }
 
     public LoaderOptions withWorkers(int count) {
-        return new LoaderOptions(batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
+        return new LoaderOptions(
+                batchSize, count, prefetch, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withPrefetch(int batches) {
-        return new LoaderOptions(batchSize, workers, batches, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
+        return new LoaderOptions(
+                batchSize, workers, batches, seed, training, skipBadImages, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withSkipBadImages(boolean skip) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skip, maxBadImages, applyExifOrientation);
+        return new LoaderOptions(
+                batchSize, workers, prefetch, seed, training, skip, maxBadImages, applyExifOrientation);
     }
 
     public LoaderOptions withExifOrientation(boolean apply) {
@@ -56,6 +66,7 @@ public record LoaderOptions(int batchSize, int workers, int prefetch, long seed,
     }
 
     public LoaderOptions withMaxBadImages(int max) {
-        return new LoaderOptions(batchSize, workers, prefetch, seed, training, skipBadImages, max, applyExifOrientation);
+        return new LoaderOptions(
+                batchSize, workers, prefetch, seed, training, skipBadImages, max, applyExifOrientation);
     }
 }

@@ -24,7 +24,16 @@ public sealed interface MatArray permits MatArray.Numeric, MatArray.Chars, MatAr
 
     /** The MATLAB class a numeric array was saved as; values are widened to double either way. */
     enum NumericClass {
-        DOUBLE, SINGLE, INT8, UINT8, INT16, UINT16, INT32, UINT32, INT64, UINT64;
+        DOUBLE,
+        SINGLE,
+        INT8,
+        UINT8,
+        INT16,
+        UINT16,
+        INT32,
+        UINT32,
+        INT64,
+        UINT64;
 
         static NumericClass ofMatClass(int mxClass) {
             // mxDOUBLE_CLASS = 6 ... mxUINT64_CLASS = 15, in this enum's order.
@@ -38,7 +47,8 @@ public sealed interface MatArray permits MatArray.Numeric, MatArray.Chars, MatAr
         public int intAt(int i) {
             double v = values[i];
             if (v != Math.rint(v) || v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("MAT array '" + name + "' element " + (i + 1) + " is " + v + ", expected an integer");
+                throw new IllegalArgumentException(
+                        "MAT array '" + name + "' element " + (i + 1) + " is " + v + ", expected an integer");
             }
             return (int) v;
         }
@@ -46,7 +56,8 @@ public sealed interface MatArray permits MatArray.Numeric, MatArray.Chars, MatAr
         /** The single value of a 1x1 array. */
         public int scalarInt() {
             if (values.length != 1) {
-                throw new IllegalArgumentException("MAT array '" + name + "' has " + values.length + " elements, expected a scalar");
+                throw new IllegalArgumentException(
+                        "MAT array '" + name + "' has " + values.length + " elements, expected a scalar");
             }
             return intAt(0);
         }
@@ -57,7 +68,8 @@ public sealed interface MatArray permits MatArray.Numeric, MatArray.Chars, MatAr
         /** The text of a row vector (1xN or empty); fails for a multi-row char matrix. */
         public String string() {
             if (dims.length == 2 && dims[0] > 1) {
-                throw new IllegalArgumentException("MAT char array '" + name + "' has " + dims[0] + " rows, expected one string");
+                throw new IllegalArgumentException(
+                        "MAT char array '" + name + "' has " + dims[0] + " rows, expected one string");
             }
             return new String(data);
         }
@@ -79,16 +91,17 @@ public sealed interface MatArray permits MatArray.Numeric, MatArray.Chars, MatAr
     }
 
     /** Cell array. */
-    record Cell(String name, int[] dims, List<MatArray> cells) implements MatArray {
-    }
+    record Cell(String name, int[] dims, List<MatArray> cells) implements MatArray {}
 
     /** Struct array: one field map per element. */
-    record Struct(String name, int[] dims, List<String> fieldNames, List<Map<String, MatArray>> elements) implements MatArray {
+    record Struct(String name, int[] dims, List<String> fieldNames, List<Map<String, MatArray>> elements)
+            implements MatArray {
         /** Field {@code field} of element {@code index} (0-based); fails naming the struct and its fields. */
         public MatArray field(int index, String field) {
             MatArray value = elements.get(index).get(field);
             if (value == null) {
-                throw new IllegalArgumentException("MAT struct '" + name + "' has no field '" + field + "'; fields are " + fieldNames);
+                throw new IllegalArgumentException(
+                        "MAT struct '" + name + "' has no field '" + field + "'; fields are " + fieldNames);
             }
             return value;
         }

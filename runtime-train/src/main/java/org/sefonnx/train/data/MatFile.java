@@ -27,9 +27,21 @@ public final class MatFile {
     private static final int HEADER_BYTES = 128;
 
     // Data types, MATLAB "MAT-File Format" (R2019b) table 1-1.
-    private static final int MI_INT8 = 1, MI_UINT8 = 2, MI_INT16 = 3, MI_UINT16 = 4, MI_INT32 = 5, MI_UINT32 = 6,
-            MI_SINGLE = 7, MI_DOUBLE = 9, MI_INT64 = 12, MI_UINT64 = 13, MI_MATRIX = 14, MI_COMPRESSED = 15,
-            MI_UTF8 = 16, MI_UTF16 = 17, MI_UTF32 = 18;
+    private static final int MI_INT8 = 1,
+            MI_UINT8 = 2,
+            MI_INT16 = 3,
+            MI_UINT16 = 4,
+            MI_INT32 = 5,
+            MI_UINT32 = 6,
+            MI_SINGLE = 7,
+            MI_DOUBLE = 9,
+            MI_INT64 = 12,
+            MI_UINT64 = 13,
+            MI_MATRIX = 14,
+            MI_COMPRESSED = 15,
+            MI_UTF8 = 16,
+            MI_UTF16 = 17,
+            MI_UTF32 = 18;
 
     // Array classes, same document table 1-3.
     private static final int MX_CELL = 1, MX_STRUCT = 2, MX_OBJECT = 3, MX_CHAR = 4, MX_SPARSE = 5;
@@ -56,8 +68,8 @@ public final class MatFile {
 
     static MatFile parse(Path file, byte[] bytes) {
         if (bytes.length < HEADER_BYTES) {
-            throw new MatFormatException(file, null, 0,
-                    "file has " + bytes.length + " bytes, a level-5 MAT-file needs a 128-byte header");
+            throw new MatFormatException(
+                    file, null, 0, "file has " + bytes.length + " bytes, a level-5 MAT-file needs a 128-byte header");
         }
         ByteOrder order;
         if (bytes[126] == 'I' && bytes[127] == 'M') {
@@ -65,7 +77,10 @@ public final class MatFile {
         } else if (bytes[126] == 'M' && bytes[127] == 'I') {
             order = ByteOrder.BIG_ENDIAN;
         } else {
-            throw new MatFormatException(file, null, 126,
+            throw new MatFormatException(
+                    file,
+                    null,
+                    126,
                     "endian indicator is not 'IM' or 'MI' (MATLAB v4 or v7.3/HDF5 files are not supported; re-save with -v7)");
         }
         Map<String, MatArray> variables = new LinkedHashMap<>();
@@ -80,15 +95,22 @@ public final class MatFile {
                 body = inflate(file, bytes, element.dataStart, element.length, offset);
                 Element inner = Element.at(file, null, body, order, 0, offset);
                 if (inner.type != MI_MATRIX) {
-                    throw new MatFormatException(file, null, offset,
+                    throw new MatFormatException(
+                            file,
+                            null,
+                            offset,
                             "compressed element holds data type " + inner.type + ", expected miMATRIX (14)");
                 }
                 bodyStart = inner.dataStart;
                 bodyLength = inner.length;
                 reportBase = offset;
             } else if (element.type != MI_MATRIX) {
-                throw new MatFormatException(file, null, offset,
-                        "top-level element has data type " + element.type + ", expected miMATRIX (14) or miCOMPRESSED (15)");
+                throw new MatFormatException(
+                        file,
+                        null,
+                        offset,
+                        "top-level element has data type " + element.type
+                                + ", expected miMATRIX (14) or miCOMPRESSED (15)");
             }
             Parser parser = new Parser(file, body, order, element.type == MI_COMPRESSED, reportBase);
             MatArray array = parser.matrix(bodyStart, bodyLength, null);
@@ -100,7 +122,10 @@ public final class MatFile {
 
     private static byte[] inflate(Path file, byte[] bytes, int start, int length, int elementOffset) {
         if (start + (long) length > bytes.length) {
-            throw new MatFormatException(file, null, elementOffset,
+            throw new MatFormatException(
+                    file,
+                    null,
+                    elementOffset,
                     "compressed element claims " + length + " bytes but the file ends at byte " + bytes.length);
         }
         Inflater inflater = new Inflater();
@@ -111,20 +136,25 @@ public final class MatFile {
             while (!inflater.finished()) {
                 if (produced == out.length) {
                     if (out.length >= MAX_ELEMENTS * 8) {
-                        throw new MatFormatException(file, null, elementOffset, "compressed element inflates past 2 GiB");
+                        throw new MatFormatException(
+                                file, null, elementOffset, "compressed element inflates past 2 GiB");
                     }
                     out = java.util.Arrays.copyOf(out, (int) Math.min(Integer.MAX_VALUE - 8, out.length * 2L));
                 }
                 int n = inflater.inflate(out, produced, out.length - produced);
                 if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
-                    throw new MatFormatException(file, null, elementOffset,
+                    throw new MatFormatException(
+                            file,
+                            null,
+                            elementOffset,
                             "compressed element is truncated (zlib stream ends after " + produced + " inflated bytes)");
                 }
                 produced += n;
             }
             return java.util.Arrays.copyOf(out, produced);
         } catch (DataFormatException e) {
-            throw new MatFormatException(file, null, elementOffset, "compressed element is not valid zlib data: " + e.getMessage());
+            throw new MatFormatException(
+                    file, null, elementOffset, "compressed element is not valid zlib data: " + e.getMessage());
         } finally {
             inflater.end();
         }
@@ -157,7 +187,10 @@ public final class MatFile {
     private record Element(int type, int length, int dataStart, int next) {
         static Element at(Path file, String variable, byte[] bytes, ByteOrder order, int offset, long reportOffset) {
             if (offset + 8 > bytes.length) {
-                throw new MatFormatException(file, variable, reportOffset,
+                throw new MatFormatException(
+                        file,
+                        variable,
+                        reportOffset,
                         "element tag needs 8 bytes but only " + (bytes.length - offset) + " remain");
             }
             ByteBuffer tag = ByteBuffer.wrap(bytes, offset, 8).order(order);
@@ -167,16 +200,22 @@ public final class MatFile {
                 // Small data element format: type and length share 4 bytes, data in the next 4.
                 int type = order == ByteOrder.LITTLE_ENDIAN ? (first & 0xFFFF) : (first >>> 16);
                 if (smallLength > 4) {
-                    throw new MatFormatException(file, variable, reportOffset,
+                    throw new MatFormatException(
+                            file,
+                            variable,
+                            reportOffset,
                             "small data element claims " + smallLength + " bytes, at most 4 fit");
                 }
                 return new Element(type, smallLength, offset + 4, offset + 8);
             }
             int length = tag.getInt(offset + 4);
             if (length < 0 || offset + 8L + length > bytes.length) {
-                throw new MatFormatException(file, variable, reportOffset,
-                        "element of type " + first + " claims " + Integer.toUnsignedString(length)
-                                + " bytes but only " + (bytes.length - offset - 8) + " remain (truncated file?)");
+                throw new MatFormatException(
+                        file,
+                        variable,
+                        reportOffset,
+                        "element of type " + first + " claims " + Integer.toUnsignedString(length) + " bytes but only "
+                                + (bytes.length - offset - 8) + " remain (truncated file?)");
             }
             long next = offset + 8L + ((length + 7L) & ~7L);
             return new Element(first, length, offset + 8, (int) Math.min(next, bytes.length));
@@ -201,7 +240,10 @@ public final class MatFile {
 
         private MatFormatException error(String variable, int offset, String message) {
             if (inflated) {
-                return new MatFormatException(file, variable, compressedElementOffset,
+                return new MatFormatException(
+                        file,
+                        variable,
+                        compressedElementOffset,
                         message + " (at byte " + offset + " of the inflated element)");
             }
             return new MatFormatException(file, variable, offset, message);
@@ -211,7 +253,8 @@ public final class MatFile {
             if (offset + 8 > end) {
                 throw error(variable, offset, "expected a sub-element but the enclosing miMATRIX ends at byte " + end);
             }
-            Element element = Element.at(file, variable, bytes, order, offset, inflated ? compressedElementOffset : offset);
+            Element element =
+                    Element.at(file, variable, bytes, order, offset, inflated ? compressedElementOffset : offset);
             if (element.dataStart + (long) element.length > end) {
                 throw error(variable, offset, "sub-element of " + element.length + " bytes overruns its miMATRIX");
             }
@@ -223,12 +266,19 @@ public final class MatFile {
             int end = start + length;
             if (length == 0) {
                 // MATLAB writes [] inside cells and structs as a bare zero-length miMATRIX.
-                return new MatArray.Numeric(parentName == null ? "" : parentName, new int[] {0, 0}, MatArray.NumericClass.DOUBLE, new double[0]);
+                return new MatArray.Numeric(
+                        parentName == null ? "" : parentName,
+                        new int[] {0, 0},
+                        MatArray.NumericClass.DOUBLE,
+                        new double[0]);
             }
             Element flags = element(parentName, start, end);
             if (flags.type != MI_UINT32 || flags.length != 8) {
-                throw error(parentName, start, "array flags sub-element has type " + flags.type + " and "
-                        + flags.length + " bytes, expected miUINT32 (6) with 8 bytes");
+                throw error(
+                        parentName,
+                        start,
+                        "array flags sub-element has type " + flags.type + " and " + flags.length
+                                + " bytes, expected miUINT32 (6) with 8 bytes");
             }
             int flagWord = ByteBuffer.wrap(bytes).order(order).getInt(flags.dataStart);
             int arrayClass = flagWord & 0xFF;
@@ -236,8 +286,11 @@ public final class MatFile {
 
             Element dimsElement = element(parentName, flags.next, end);
             if (dimsElement.type != MI_INT32 || dimsElement.length % 4 != 0 || dimsElement.length < 8) {
-                throw error(parentName, flags.next, "dimensions sub-element has type " + dimsElement.type
-                        + " and " + dimsElement.length + " bytes, expected miINT32 with at least 2 entries");
+                throw error(
+                        parentName,
+                        flags.next,
+                        "dimensions sub-element has type " + dimsElement.type + " and " + dimsElement.length
+                                + " bytes, expected miINT32 with at least 2 entries");
             }
             int[] dims = new int[dimsElement.length / 4];
             long count = 1;
@@ -250,13 +303,19 @@ public final class MatFile {
                 count *= dims[i];
             }
             if (count > MAX_ELEMENTS) {
-                throw error(parentName, dimsElement.dataStart, "array has " + count + " elements, more than this reader accepts");
+                throw error(
+                        parentName,
+                        dimsElement.dataStart,
+                        "array has " + count + " elements, more than this reader accepts");
             }
             int elementCount = (int) count;
 
             Element nameElement = element(parentName, dimsElement.next, end);
             if (nameElement.type != MI_INT8 && nameElement.type != MI_UINT8) {
-                throw error(parentName, dimsElement.next, "array name sub-element has type " + nameElement.type + ", expected miINT8 (1)");
+                throw error(
+                        parentName,
+                        dimsElement.next,
+                        "array name sub-element has type " + nameElement.type + ", expected miINT8 (1)");
             }
             String name = new String(bytes, nameElement.dataStart, nameElement.length, StandardCharsets.US_ASCII);
             String label = name.isEmpty() ? (parentName == null ? "<unnamed>" : parentName) : name;
@@ -283,7 +342,10 @@ public final class MatFile {
                     for (int i = 0; i < elementCount; i++) {
                         Element cell = element(label, cursor, end);
                         if (cell.type != MI_MATRIX) {
-                            throw error(label, cursor, "cell " + (i + 1) + " has data type " + cell.type + ", expected miMATRIX (14)");
+                            throw error(
+                                    label,
+                                    cursor,
+                                    "cell " + (i + 1) + " has data type " + cell.type + ", expected miMATRIX (14)");
                         }
                         cells.add(matrix(cell.dataStart, cell.length, label + "{" + (i + 1) + "}"));
                         cursor = cell.next;
@@ -293,14 +355,20 @@ public final class MatFile {
                 case MX_STRUCT: {
                     Element nameLength = element(label, cursor, end);
                     if (nameLength.type != MI_INT32 || nameLength.length != 4) {
-                        throw error(label, cursor, "struct field-name length has type " + nameLength.type + ", expected miINT32");
+                        throw error(
+                                label,
+                                cursor,
+                                "struct field-name length has type " + nameLength.type + ", expected miINT32");
                     }
                     int fieldNameLength = view.getInt(nameLength.dataStart);
                     cursor = nameLength.next;
                     Element names = element(label, cursor, end);
                     if (fieldNameLength <= 0 || names.length % fieldNameLength != 0) {
-                        throw error(label, cursor, "struct field names take " + names.length
-                                + " bytes, not a multiple of the field-name length " + fieldNameLength);
+                        throw error(
+                                label,
+                                cursor,
+                                "struct field names take " + names.length
+                                        + " bytes, not a multiple of the field-name length " + fieldNameLength);
                     }
                     List<String> fieldNames = new ArrayList<>();
                     for (int f = 0; f < names.length / fieldNameLength; f++) {
@@ -318,10 +386,14 @@ public final class MatFile {
                         for (String field : fieldNames) {
                             Element value = element(label, cursor, end);
                             if (value.type != MI_MATRIX) {
-                                throw error(label, cursor, "field '" + field + "' of element " + (i + 1)
-                                        + " has data type " + value.type + ", expected miMATRIX (14)");
+                                throw error(
+                                        label,
+                                        cursor,
+                                        "field '" + field + "' of element " + (i + 1) + " has data type " + value.type
+                                                + ", expected miMATRIX (14)");
                             }
-                            fields.put(field, matrix(value.dataStart, value.length, label + "(" + (i + 1) + ")." + field));
+                            fields.put(
+                                    field, matrix(value.dataStart, value.length, label + "(" + (i + 1) + ")." + field));
                             cursor = value.next;
                         }
                         elements.add(Collections.unmodifiableMap(fields));
@@ -343,8 +415,11 @@ public final class MatFile {
                 throw error(label, offset, "numeric data has data type " + data.type + ", expected a numeric miTYPE");
             }
             if ((long) count * width != data.length) {
-                throw error(label, offset, "numeric data holds " + data.length + " bytes, expected "
-                        + count + " values of " + width + " bytes");
+                throw error(
+                        label,
+                        offset,
+                        "numeric data holds " + data.length + " bytes, expected " + count + " values of " + width
+                                + " bytes");
             }
             ByteBuffer view = ByteBuffer.wrap(bytes).order(order);
             double[] values = new double[count];
@@ -372,7 +447,10 @@ public final class MatFile {
             switch (data.type) {
                 case MI_UINT16, MI_UTF16, MI_INT16 -> {
                     if (data.length != count * 2L) {
-                        throw error(label, offset, "char data holds " + data.length + " bytes, expected " + count + " UTF-16 code units");
+                        throw error(
+                                label,
+                                offset,
+                                "char data holds " + data.length + " bytes, expected " + count + " UTF-16 code units");
                     }
                     char[] out = new char[count];
                     ByteBuffer view = ByteBuffer.wrap(bytes).order(order);
@@ -382,12 +460,25 @@ public final class MatFile {
                     return out;
                 }
                 case MI_UTF8, MI_UINT8, MI_INT8 -> text = decodeUtf8OrLatin1(data, count);
-                case MI_UTF32 -> text = new String(bytes, data.dataStart, data.length,
-                        order == ByteOrder.LITTLE_ENDIAN ? java.nio.charset.Charset.forName("UTF-32LE") : java.nio.charset.Charset.forName("UTF-32BE"));
-                default -> throw error(label, offset, "char data has data type " + data.type + ", expected miUINT16, miUTF8 or miUTF16");
+                case MI_UTF32 ->
+                    text = new String(
+                            bytes,
+                            data.dataStart,
+                            data.length,
+                            order == ByteOrder.LITTLE_ENDIAN
+                                    ? java.nio.charset.Charset.forName("UTF-32LE")
+                                    : java.nio.charset.Charset.forName("UTF-32BE"));
+                default ->
+                    throw error(
+                            label,
+                            offset,
+                            "char data has data type " + data.type + ", expected miUINT16, miUTF8 or miUTF16");
             }
             if (text.length() != count && data.type != MI_UTF8) {
-                throw error(label, offset, "char data decodes to " + text.length() + " characters, dimensions say " + count);
+                throw error(
+                        label,
+                        offset,
+                        "char data decodes to " + text.length() + " characters, dimensions say " + count);
             }
             return text.toCharArray();
         }
@@ -397,11 +488,13 @@ public final class MatFile {
          * anything else byte-per-char (ISO-8859-1), which is what char(233) means there.
          */
         private String decodeUtf8OrLatin1(Element data, int count) {
-            java.nio.charset.CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
+            java.nio.charset.CharsetDecoder strict = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
                     .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
             try {
-                return strict.decode(ByteBuffer.wrap(bytes, data.dataStart, data.length)).toString();
+                return strict.decode(ByteBuffer.wrap(bytes, data.dataStart, data.length))
+                        .toString();
             } catch (java.nio.charset.CharacterCodingException e) {
                 return new String(bytes, data.dataStart, data.length, StandardCharsets.ISO_8859_1);
             }

@@ -1,12 +1,11 @@
 package org.sefonnx.train.data;
 
+import java.nio.FloatBuffer;
+import java.util.SplittableRandom;
 import org.sefonnx.imaging.Normalization;
 import org.sefonnx.imaging.PilResize;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.RgbImage;
-
-import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
 
 /**
  * One preprocessing recipe, torchvision order: Resize((resizeHeight, resizeWidth)) with PIL bilinear, then a
@@ -19,7 +18,8 @@ import java.util.SplittableRandom;
  * @param crop         how the output window is placed in the resized image
  * @param randomFlip   mirror left-right with probability 1/2
  */
-public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, Crop crop, boolean randomFlip) {
+public record TransformSpec(
+        int resizeWidth, int resizeHeight, int cropWidth, int cropHeight, Crop crop, boolean randomFlip) {
 
     /** Crop placement. */
     public enum Crop {
@@ -40,8 +40,8 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
 
     public TransformSpec {
         if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
-            throw new IllegalArgumentException("transform sizes must be positive: resize " + resizeWidth + "x" + resizeHeight
-                    + ", crop " + cropWidth + "x" + cropHeight);
+            throw new IllegalArgumentException("transform sizes must be positive: resize " + resizeWidth + "x"
+                    + resizeHeight + ", crop " + cropWidth + "x" + cropHeight);
         }
         if (crop == Crop.NONE && (cropWidth != resizeWidth || cropHeight != resizeHeight)) {
             throw new IllegalArgumentException("crop NONE needs the crop size to equal the resize size, got crop "
@@ -66,9 +66,10 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
     /** The authors' recipe for {@code layout} (docs/sef-method.md, "Training recipe"); IDX gets the CPU-demo size without flips. */
     public static TransformSpec forLayout(Layout layout, boolean training) {
         return switch (layout) {
-            case CUB, AIRCRAFT -> training
-                    ? resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.RANDOM, true)
-                    : resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.CENTER, false);
+            case CUB, AIRCRAFT ->
+                training
+                        ? resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.RANDOM, true)
+                        : resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.CENTER, false);
             case CARS, DOGS, IMAGEFOLDER -> resize(NETWORK_INPUT, training);
             case IDX -> resize(DEMO_SIZE, false);
         };
@@ -99,8 +100,7 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
     }
 
     /** Where the crop lands and whether to flip, drawn from {@code random} in torchvision's order. */
-    public record Placement(int left, int top, boolean flip) {
-    }
+    public record Placement(int left, int top, boolean flip) {}
 
     public Placement place(SplittableRandom random) {
         int top;
@@ -125,15 +125,26 @@ public record TransformSpec(int resizeWidth, int resizeHeight, int cropWidth, in
 
     /** Resized, cropped, flipped 8-bit pixels, before normalisation. */
     public RgbImage applyToPixels(RgbImage image, Placement placement) {
-        RgbImage window = PilResize.resizeRegion(image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight);
+        RgbImage window = PilResize.resizeRegion(
+                image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight);
         return placement.flip() ? flipped(window) : window;
     }
 
     /** Transforms {@code image} and writes its normalised CHW floats at {@code floatOffset} of {@code out}. */
     public void apply(RgbImage image, SplittableRandom random, FloatBuffer out, int floatOffset) {
         Placement placement = place(random);
-        PilResize.resizeRegionNormalized(image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight,
-                placement.flip(), Normalization.IMAGENET, out, floatOffset);
+        PilResize.resizeRegionNormalized(
+                image,
+                resizeWidth,
+                resizeHeight,
+                placement.left(),
+                placement.top(),
+                cropWidth,
+                cropHeight,
+                placement.flip(),
+                Normalization.IMAGENET,
+                out,
+                floatOffset);
     }
 
     static RgbImage flipped(RgbImage image) {

@@ -1,12 +1,11 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.sefonnx.contract.AtomicFiles;
 
 /**
  * The C x C mean over images of the squared cosines Q = (n nᵀ)² the grouping loss uses (docs/sef-method.md), channels in
@@ -40,7 +39,8 @@ public final class ChannelCorrelation {
         double[] n = new double[channels * cells];
         for (int i = 0; i < channels; i++) {
             double norm = 0;
-            for (int p = 0; p < cells; p++) norm += (double) featureMap[offset + i * cells + p] * featureMap[offset + i * cells + p];
+            for (int p = 0; p < cells; p++)
+                norm += (double) featureMap[offset + i * cells + p] * featureMap[offset + i * cells + p];
             double scale = 1 / (Math.sqrt(norm) + EPSILON);
             for (int p = 0; p < cells; p++) n[i * cells + p] = featureMap[offset + i * cells + p] * scale;
         }
@@ -117,7 +117,8 @@ public final class ChannelCorrelation {
         sb.append('\n');
         for (int g = 0; g < groups; g++) {
             sb.append("group").append(g);
-            for (int h = 0; h < groups; h++) sb.append(',').append(String.format(Locale.ROOT, "%.6f", b[g * groups + h]));
+            for (int h = 0; h < groups; h++)
+                sb.append(',').append(String.format(Locale.ROOT, "%.6f", b[g * groups + h]));
             sb.append('\n');
         }
         AtomicFiles.writeString(file, sb.toString());
@@ -135,9 +136,17 @@ public final class ChannelCorrelation {
         }
         List<String> split = new ArrayList<>();
         for (int c : groupChannels) split.add(Integer.toString(c));
-        AtomicFiles.writeString(file, String.format(Locale.ROOT,
-                "{\"images\": %d, \"group_channels\": [%s], \"block_means\": [%s], \"intra\": %.6f, \"inter\": %s, \"gap\": %s}%n",
-                images, String.join(", ", split), String.join(", ", rows), intra(), json(inter()), json(intra() - inter())));
+        AtomicFiles.writeString(
+                file,
+                String.format(
+                        Locale.ROOT,
+                        "{\"images\": %d, \"group_channels\": [%s], \"block_means\": [%s], \"intra\": %.6f, \"inter\": %s, \"gap\": %s}%n",
+                        images,
+                        String.join(", ", split),
+                        String.join(", ", rows),
+                        intra(),
+                        json(inter()),
+                        json(intra() - inter())));
     }
 
     private static String json(double v) {

@@ -1,5 +1,15 @@
 package org.sefonnx.train.explain;
 
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
@@ -29,17 +39,6 @@ import org.sefonnx.train.run.SpecDescriptor;
 import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
 
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-
 /**
  * {@code sef-onnx explain}: what a run's groups look at and how they correlate. Runs the eval graph, which returns the
  * last post-ReLU feature map and the group heads' logits besides the loss terms, on chosen images or a fixed sample
@@ -54,28 +53,41 @@ public final class Explainer {
     public static final String GROUP_ACCURACY_CSV = "group-accuracy.csv";
 
     /** What to explain: image files, or {@code testSamples} images spread evenly over the run's test split. */
-    public record Request(Path runDir, String checkpoint, List<Path> images, int testSamples, boolean groupAccuracy, Path outDir) {
+    public record Request(
+            Path runDir, String checkpoint, List<Path> images, int testSamples, boolean groupAccuracy, Path outDir) {
         public Request {
             images = List.copyOf(images);
             if (images.isEmpty() == (testSamples <= 0)) {
-                throw new IllegalArgumentException("give either --images FILE... or --test-samples N (N >= 1), not both and not neither");
+                throw new IllegalArgumentException(
+                        "give either --images FILE... or --test-samples N (N >= 1), not both and not neither");
             }
         }
     }
 
     /** One explained image: its PNG, the global prediction and each group head's. */
-    public record Explained(String source, Path png, int predicted, double probability, int[] groupPredicted, double[] groupProbability) {}
+    public record Explained(
+            String source,
+            Path png,
+            int predicted,
+            double probability,
+            int[] groupPredicted,
+            double[] groupProbability) {}
 
     /** What explain wrote and measured; {@code groupTop1} is null when the test split was not scored. */
-    public record Result(List<Explained> images, ChannelCorrelation correlation, GroupMetrics.Summary groupTop1, List<String> classNames,
-                         Path outDir) {}
+    public record Result(
+            List<Explained> images,
+            ChannelCorrelation correlation,
+            GroupMetrics.Summary groupTop1,
+            List<String> classNames,
+            Path outDir) {}
 
     private Explainer() {}
 
     public static Result explain(Request r, PrintStream log) throws IOException {
         RunDirectory run = new RunDirectory(r.runDir());
         if (!Files.isRegularFile(run.state())) {
-            throw new InvalidRunException("--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
+            throw new InvalidRunException(
+                    "--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
         }
         TrainOptions o = RunProperties.read(run).options();
         ModelSpec spec = o.spec();
@@ -92,7 +104,8 @@ public final class Explainer {
         List<Sample> samples = new ArrayList<>();
         List<String> sources = new ArrayList<>();
         for (Path p : r.images()) {
-            if (!Files.isRegularFile(p)) throw new IllegalArgumentException("--images " + p + ": no such file; give image files (JPEG or PNG)");
+            if (!Files.isRegularFile(p))
+                throw new IllegalArgumentException("--images " + p + ": no such file; give image files (JPEG or PNG)");
             samples.add(new Sample(new ImageSource.File(p), 0));
             sources.add(p.getFileName().toString());
         }
@@ -107,39 +120,81 @@ public final class Explainer {
         }
         Files.createDirectories(r.outDir().resolve(IMAGES_DIR));
         var transform = Trainer.transform(o.layout(), spec.imageSize(), false);
-        LoaderOptions loading = LoaderOptions.evaluation(o.batchSize()).withWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()))
+        LoaderOptions loading = LoaderOptions.evaluation(o.batchSize())
+                .withWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()))
                 .withExifOrientation(o.applyExifOrientation());
         ChannelCorrelation correlation = new ChannelCorrelation(spec.groupChannels());
         List<Explained> explained = new ArrayList<>();
         GroupMetrics.Summary groupTop1 = null;
         int threads = o.threads() > 0 ? o.threads() : Sessions.defaultThreads();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-explain");
-             OrtAdapter.Training session = Sessions.open(ort, d, models, checkpoint, TrainOptions.Device.CPU, threads, false,
-                     new PrintStream(PrintStream.nullOutputStream()))) {
+                OrtAdapter.Training session = Sessions.open(
+                        ort,
+                        d,
+                        models,
+                        checkpoint,
+                        TrainOptions.Device.CPU,
+                        threads,
+                        false,
+                        new PrintStream(PrintStream.nullOutputStream()))) {
             // Sessions.open refused a run whose eval graph lacks the explain outputs, saying how to regenerate it
             ModelSteps steps = new ModelSteps(d, session);
-            try (BatchLoader loader = new BatchLoader(samples, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
+            try (BatchLoader loader = new BatchLoader(samples, transform, loading);
+                    BatchLoader.Epoch it = loader.epoch(0)) {
                 while (it.hasNext()) {
                     try (Batch b = it.next()) {
-                        ModelSteps.Outputs out = steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
-                        explainBatch(b, out, spec, transform.toPreprocessingSpec(), classNames, sources, r, correlation, explained, r.images().isEmpty());
+                        ModelSteps.Outputs out = steps.eval(
+                                HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
+                        explainBatch(
+                                b,
+                                out,
+                                spec,
+                                transform.toPreprocessingSpec(),
+                                classNames,
+                                sources,
+                                r,
+                                correlation,
+                                explained,
+                                r.images().isEmpty());
                     }
                 }
             }
             if (r.groupAccuracy()) groupTop1 = scoreGroups(steps, d, data.test(), transform, loading);
         }
         writeFigures(r.outDir(), correlation, groupTop1, spec);
-        log.printf(Locale.ROOT, "explain: %d images, squared cosine over them intra %.4f inter %.4f%s -> %s%n", explained.size(),
-                correlation.intra(), correlation.inter(), groupTop1 == null ? "" : ", group-head top-1 " + top1Text(groupTop1), r.outDir());
+        log.printf(
+                Locale.ROOT,
+                "explain: %d images, squared cosine over them intra %.4f inter %.4f%s -> %s%n",
+                explained.size(),
+                correlation.intra(),
+                correlation.inter(),
+                groupTop1 == null ? "" : ", group-head top-1 " + top1Text(groupTop1),
+                r.outDir());
         return new Result(explained, correlation, groupTop1, classNames, r.outDir());
     }
 
-    private static void explainBatch(Batch b, ModelSteps.Outputs out, ModelSpec spec, PreprocessingSpec transformSpec,
-                                     List<String> classNames, List<String> sources, Request r, ChannelCorrelation correlation, List<Explained> explained, boolean labelled) throws IOException {
+    private static void explainBatch(
+            Batch b,
+            ModelSteps.Outputs out,
+            ModelSpec spec,
+            PreprocessingSpec transformSpec,
+            List<String> classNames,
+            List<String> sources,
+            Request r,
+            ChannelCorrelation correlation,
+            List<Explained> explained,
+            boolean labelled)
+            throws IOException {
         HostTensor fm = out.get(TensorNames.FEATURE_MAP);
         long[] shape = fm.shape();
-        int c = (int) shape[1], h = (int) shape[2], w = (int) shape[3], cells = h * w, k = spec.numClasses(), groups = spec.groups();
-        float[] features = fm.toFloats(), probabilities = out.floats(TensorNames.PROBABILITIES),
+        int c = (int) shape[1],
+                h = (int) shape[2],
+                w = (int) shape[3],
+                cells = h * w,
+                k = spec.numClasses(),
+                groups = spec.groups();
+        float[] features = fm.toFloats(),
+                probabilities = out.floats(TensorNames.PROBABILITIES),
                 groupLogits = out.floats(TensorNames.GROUP_LOGITS);
         FloatView images = new FloatView(b, transformSpec);
         for (int i = 0; i < b.size(); i++) {
@@ -158,16 +213,34 @@ public final class Explainer {
             }
             BufferedImage input = images.picture(i);
             String truth = labelled ? " (true: " + classNames.get((int) b.labels()[i]) + ")" : "";
-            String title = String.format(Locale.ROOT, "%s%s — global: %s %.1f%%", sources.get(sample), truth, classNames.get(predicted),
+            String title = String.format(
+                    Locale.ROOT,
+                    "%s%s — global: %s %.1f%%",
+                    sources.get(sample),
+                    truth,
+                    classNames.get(predicted),
                     100 * probabilities[i * k + predicted]);
             List<String> captions = new ArrayList<>();
             for (int g = 0; g < groups; g++) {
-                captions.add(String.format(Locale.ROOT, "group %d: %s %.1f%%", g, classNames.get(groupPredicted[g]), 100 * groupProbability[g]));
+                captions.add(String.format(
+                        Locale.ROOT,
+                        "group %d: %s %.1f%%",
+                        g,
+                        classNames.get(groupPredicted[g]),
+                        100 * groupProbability[g]));
             }
             BufferedImage panel = panel(input, maps, h, w, title, captions);
-            Path png = r.outDir().resolve(IMAGES_DIR).resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
+            Path png = r.outDir()
+                    .resolve(IMAGES_DIR)
+                    .resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
             Pictures.writePng(panel, png);
-            explained.add(new Explained(sources.get(sample), png, predicted, probabilities[i * k + predicted], groupPredicted, groupProbability));
+            explained.add(new Explained(
+                    sources.get(sample),
+                    png,
+                    predicted,
+                    probabilities[i * k + predicted],
+                    groupPredicted,
+                    groupProbability));
         }
     }
 
@@ -182,10 +255,12 @@ public final class Explainer {
     }
 
     /** The input, then one overlay per group, each with its caption; the title above. */
-    static BufferedImage panel(BufferedImage input, List<float[]> maps, int h, int w, String title, List<String> captions) {
+    static BufferedImage panel(
+            BufferedImage input, List<float[]> maps, int h, int w, String title, List<String> captions) {
         int side = Math.max(Pictures.MIN_TILE_PX, input.getWidth());
         int gap = 8, top = 26, bottom = 22;
-        BufferedImage out = new BufferedImage(gap + (side + gap) * (maps.size() + 1), top + side + bottom, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out = new BufferedImage(
+                gap + (side + gap) * (maps.size() + 1), top + side + bottom, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = Pictures.canvas(out);
         g.drawImage(Pictures.scaled(input, side), gap, top, null);
         g.setColor(Color.BLACK);
@@ -231,30 +306,53 @@ public final class Explainer {
     }
 
     /** Each group head's top-1 (and the graph's intra/inter squared cosines) over the whole test split. */
-    private static GroupMetrics.Summary scoreGroups(ModelSteps steps, ModelDescriptor d, List<Sample> test,
-                                                    org.sefonnx.train.data.TransformSpec transform, LoaderOptions loading) {
+    private static GroupMetrics.Summary scoreGroups(
+            ModelSteps steps,
+            ModelDescriptor d,
+            List<Sample> test,
+            org.sefonnx.train.data.TransformSpec transform,
+            LoaderOptions loading) {
         GroupMetrics metrics = new GroupMetrics(d.groupChannels(), d.numClasses());
-        try (BatchLoader loader = new BatchLoader(test, transform, loading); BatchLoader.Epoch it = loader.epoch(0)) {
+        try (BatchLoader loader = new BatchLoader(test, transform, loading);
+                BatchLoader.Epoch it = loader.epoch(0)) {
             while (it.hasNext()) {
                 try (Batch b = it.next()) {
-                    ModelSteps.Outputs out = steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
-                    metrics.addBatch(out.floats(TensorNames.GROUP_BLOCK_SUMS), out.floats(TensorNames.GROUP_LOGITS), b.labels());
+                    ModelSteps.Outputs out =
+                            steps.eval(HostTensor.view(b.images(), b.shape()), HostTensor.longs(b.labels(), b.size()));
+                    metrics.addBatch(
+                            out.floats(TensorNames.GROUP_BLOCK_SUMS), out.floats(TensorNames.GROUP_LOGITS), b.labels());
                 }
             }
         }
         return metrics.summary();
     }
 
-    private static void writeFigures(Path outDir, ChannelCorrelation correlation, GroupMetrics.Summary groupTop1, ModelSpec spec) throws IOException {
-        Pictures.writePng(Pictures.matrixHeatMap(correlation, String.format(Locale.ROOT,
-                "mean squared cosine Q of the %d channels over %d images (G=%d; intra %.3f, inter %.3f)", correlation.channels(),
-                correlation.images(), spec.groups(), correlation.intra(), correlation.inter())), outDir.resolve(CORRELATION_PNG));
+    private static void writeFigures(
+            Path outDir, ChannelCorrelation correlation, GroupMetrics.Summary groupTop1, ModelSpec spec)
+            throws IOException {
+        Pictures.writePng(
+                Pictures.matrixHeatMap(
+                        correlation,
+                        String.format(
+                                Locale.ROOT,
+                                "mean squared cosine Q of the %d channels over %d images (G=%d; intra %.3f, inter %.3f)",
+                                correlation.channels(),
+                                correlation.images(),
+                                spec.groups(),
+                                correlation.intra(),
+                                correlation.inter())),
+                outDir.resolve(CORRELATION_PNG));
         correlation.writeCsv(outDir.resolve(CORRELATION_CSV));
         correlation.writeJson(outDir.resolve(CORRELATION_JSON));
         if (groupTop1 != null) {
             StringBuilder sb = new StringBuilder("group,channels,test_top1\n");
             for (int g = 0; g < groupTop1.groupTop1().length; g++) {
-                sb.append(String.format(Locale.ROOT, "%d,%d,%.6f%n", g, spec.groupChannels()[g], groupTop1.groupTop1()[g]));
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "%d,%d,%.6f%n",
+                        g,
+                        spec.groupChannels()[g],
+                        groupTop1.groupTop1()[g]));
             }
             AtomicFiles.writeString(outDir.resolve(GROUP_ACCURACY_CSV), sb.toString());
         }

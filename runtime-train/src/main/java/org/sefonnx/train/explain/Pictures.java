@@ -1,8 +1,5 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.contract.AtomicFiles;
-
-import javax.imageio.ImageIO;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -12,6 +9,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.sefonnx.contract.AtomicFiles;
 
 /** The figures of explain and the report, drawn with Java2D: colour maps, heat maps, overlays. */
 public final class Pictures {
@@ -25,7 +24,9 @@ public final class Pictures {
     /** A jet-like colour map (blue, cyan, yellow, red) of {@code v} in 0..1, the colouring of the paper's figures. */
     public static Color colour(double v) {
         double t = Math.max(0, Math.min(1, v));
-        double r = clamp(1.5 - Math.abs(4 * t - 3)), g = clamp(1.5 - Math.abs(4 * t - 2)), b = clamp(1.5 - Math.abs(4 * t - 1));
+        double r = clamp(1.5 - Math.abs(4 * t - 3)),
+                g = clamp(1.5 - Math.abs(4 * t - 2)),
+                b = clamp(1.5 - Math.abs(4 * t - 1));
         return new Color((float) r, (float) g, (float) b);
     }
 
@@ -41,7 +42,9 @@ public final class Pictures {
             for (int x = 0; x < w; x++) {
                 Color c = colour(heat[y * w + x]);
                 int rgb = input.getRGB(x, y);
-                int r = blend((rgb >> 16) & 255, c.getRed()), g = blend((rgb >> 8) & 255, c.getGreen()), b = blend(rgb & 255, c.getBlue());
+                int r = blend((rgb >> 16) & 255, c.getRed()),
+                        g = blend((rgb >> 8) & 255, c.getGreen()),
+                        b = blend(rgb & 255, c.getBlue());
                 out.setRGB(x, y, (r << 16) | (g << 8) | b);
             }
         }

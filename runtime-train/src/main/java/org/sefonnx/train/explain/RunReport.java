@@ -1,9 +1,5 @@
 package org.sefonnx.train.explain;
 
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.train.run.RunDirectory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +8,9 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.train.run.RunDirectory;
 
 /**
  * {@code report.html} of a run: one self-contained page (every image inline as a data URI, no script, no network) with
@@ -28,15 +27,24 @@ public final class RunReport {
     /** Writes {@code run/report.html} from the run's files and {@code explained} (an explain pass over the test sample). */
     public static Path write(RunDirectory run, Explainer.Result explained) throws IOException {
         StringBuilder h = new StringBuilder();
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sef-onnx run ").append(esc(run.root().getFileName().toString()))
-                .append("</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
-                        + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}img{max-width:100%}"
-                        + "pre{background:#f6f6f6;padding:8px}</style></head><body>\n");
-        h.append("<h1>sef-onnx run report</h1>\n<p>").append(esc(run.root().toAbsolutePath().toString())).append("</p>\n");
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>sef-onnx run ")
+                .append(esc(run.root().getFileName().toString()))
+                .append(
+                        "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}"
+                                + "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}img{max-width:100%}"
+                                + "pre{background:#f6f6f6;padding:8px}</style></head><body>\n");
+        h.append("<h1>sef-onnx run report</h1>\n<p>")
+                .append(esc(run.root().toAbsolutePath().toString()))
+                .append("</p>\n");
         section(h, "options", "run-options");
         h.append("<pre>").append(esc(readOrEmpty(run.runProperties()))).append("</pre>\n");
-        h.append("<h3>model spec</h3><pre>").append(esc(readOrEmpty(run.artifacts().resolve(ArtifactLayout.SPEC)))).append("</pre>\n");
-        if (Files.exists(run.summary())) h.append("<h3>summary</h3><pre>").append(esc(readOrEmpty(run.summary()))).append("</pre>\n");
+        h.append("<h3>model spec</h3><pre>")
+                .append(esc(readOrEmpty(run.artifacts().resolve(ArtifactLayout.SPEC))))
+                .append("</pre>\n");
+        if (Files.exists(run.summary()))
+            h.append("<h3>summary</h3><pre>")
+                    .append(esc(readOrEmpty(run.summary())))
+                    .append("</pre>\n");
 
         section(h, "curves", "curves");
         for (String plot : List.of("loss.png", "accuracy.png", "groups.png", "learning-rate.png")) {
@@ -50,19 +58,27 @@ public final class RunReport {
         h.append("<table><tr><th>class</th><th>index</th><th>correct</th><th>images</th><th>accuracy</th></tr>\n");
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < classes.size(); i++) order.add(i);
-        order.sort(Comparator.comparingDouble((Integer i) -> accuracy(confusion[i], i)).thenComparing(i -> i));
+        order.sort(Comparator.comparingDouble((Integer i) -> accuracy(confusion[i], i))
+                .thenComparing(i -> i));
         for (int i : order) {
             long total = 0;
             for (long v : confusion[i]) total += v;
-            h.append(String.format(Locale.ROOT, "<tr><td style=\"text-align:left\">%s</td><td>%d</td><td>%d</td><td>%d</td><td>%.2f%%</td></tr>%n",
-                    esc(classes.get(i)), i, confusion[i][i], total, 100 * accuracy(confusion[i], i)));
+            h.append(String.format(
+                    Locale.ROOT,
+                    "<tr><td style=\"text-align:left\">%s</td><td>%d</td><td>%d</td><td>%d</td><td>%.2f%%</td></tr>%n",
+                    esc(classes.get(i)),
+                    i,
+                    confusion[i][i],
+                    total,
+                    100 * accuracy(confusion[i], i)));
         }
         h.append("</table>\n");
 
         section(h, "confusion matrix of the best epoch (confusion-best.csv)", "confusion");
         image(h, Pictures.png(Pictures.confusionHeatMap(confusion)), "confusion matrix");
         h.append("<p>classes: ");
-        for (int i = 0; i < classes.size(); i++) h.append(i).append(" = ").append(esc(classes.get(i))).append(i + 1 < classes.size() ? ", " : "");
+        for (int i = 0; i < classes.size(); i++)
+            h.append(i).append(" = ").append(esc(classes.get(i))).append(i + 1 < classes.size() ? ", " : "");
         h.append("</p>\n");
 
         ChannelCorrelation q = explained.correlation();
@@ -75,11 +91,17 @@ public final class RunReport {
         h.append("</tr>\n");
         for (int g = 0; g < groups; g++) {
             h.append("<tr><th>group ").append(g).append("</th>");
-            for (int c = 0; c < groups; c++) h.append(String.format(Locale.ROOT, "<td>%.4f</td>", blocks[g * groups + c]));
+            for (int c = 0; c < groups; c++)
+                h.append(String.format(Locale.ROOT, "<td>%.4f</td>", blocks[g * groups + c]));
             h.append("</tr>\n");
         }
-        h.append(String.format(Locale.ROOT, "</table><p>over %d test images: intra-group %.4f, inter-group %.4f, gap %.4f</p>%n", q.images(),
-                q.intra(), q.inter(), q.intra() - q.inter()));
+        h.append(String.format(
+                Locale.ROOT,
+                "</table><p>over %d test images: intra-group %.4f, inter-group %.4f, gap %.4f</p>%n",
+                q.images(),
+                q.intra(),
+                q.inter(),
+                q.intra() - q.inter()));
 
         section(h, "group activation maps of " + explained.images().size() + " test images", "group-maps");
         for (Explainer.Explained e : explained.images()) image(h, Files.readAllBytes(e.png()), e.source());
@@ -91,8 +113,15 @@ public final class RunReport {
 
     /** The end of a run: an explain pass over {@link #SAMPLE_IMAGES} test images of the best checkpoint into run/explain, then the page. */
     public static Path writeForRun(RunDirectory run, java.io.PrintStream log) throws IOException {
-        Explainer.Result explained = Explainer.explain(new Explainer.Request(run.root(), "best", List.of(), SAMPLE_IMAGES, false,
-                run.root().resolve(EXPLAIN_DIR)), log);
+        Explainer.Result explained = Explainer.explain(
+                new Explainer.Request(
+                        run.root(),
+                        "best",
+                        List.of(),
+                        SAMPLE_IMAGES,
+                        false,
+                        run.root().resolve(EXPLAIN_DIR)),
+                log);
         Path file = write(run, explained);
         log.println("report: " + file);
         return file;
@@ -124,7 +153,10 @@ public final class RunReport {
     }
 
     private static void image(StringBuilder h, byte[] png, String alt) {
-        h.append("<p><img alt=\"").append(esc(alt)).append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(png))
+        h.append("<p><img alt=\"")
+                .append(esc(alt))
+                .append("\" src=\"data:image/png;base64,")
+                .append(Base64.getEncoder().encodeToString(png))
                 .append("\"></p>\n");
     }
 

@@ -12,7 +12,10 @@ import java.util.Arrays;
 public final class HostTensor {
     /** Element types the runtime exchanges with ORT (ONNXTensorElementDataType codes). */
     public enum Type {
-        FLOAT(1, 4), INT64(7, 8), BOOL(9, 1), DOUBLE(11, 8);
+        FLOAT(1, 4),
+        INT64(7, 8),
+        BOOL(9, 1),
+        DOUBLE(11, 8);
         final int onnxCode;
         final int bytes;
 
@@ -35,9 +38,11 @@ public final class HostTensor {
 
     private HostTensor(Type type, long[] shape, FloatBuffer floats) {
         if (!floats.isDirect()) throw new IllegalArgumentException("HostTensor needs a direct buffer");
-        if (floats.order() != ByteOrder.nativeOrder()) throw new IllegalArgumentException("HostTensor needs a native-order buffer");
+        if (floats.order() != ByteOrder.nativeOrder())
+            throw new IllegalArgumentException("HostTensor needs a native-order buffer");
         if (floats.remaining() < numel(shape)) {
-            throw new IllegalArgumentException("buffer of " + floats.remaining() + " floats too small for " + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    "buffer of " + floats.remaining() + " floats too small for " + Arrays.toString(shape));
         }
         this.type = type;
         this.shape = shape.clone();
@@ -53,7 +58,8 @@ public final class HostTensor {
     private HostTensor(Type type, long[] shape, ByteBuffer data) {
         long n = numel(shape);
         if (data.capacity() < n * type.bytes) {
-            throw new IllegalArgumentException("buffer of " + data.capacity() + " bytes too small for " + type + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    "buffer of " + data.capacity() + " bytes too small for " + type + Arrays.toString(shape));
         }
         this.type = type;
         this.shape = shape.clone();
@@ -106,9 +112,17 @@ public final class HostTensor {
         return new HostTensor(Type.INT64, shape, b);
     }
 
-    public Type type() { return type; }
-    public long[] shape() { return shape.clone(); }
-    public long numel() { return numel(shape); }
+    public Type type() {
+        return type;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long numel() {
+        return numel(shape);
+    }
     /** The backing direct buffer (position 0); a view of a float buffer has none (see {@link #directBuffer()}). */
     public ByteBuffer buffer() {
         if (data == null) throw new IllegalStateException("tensor views a float buffer");

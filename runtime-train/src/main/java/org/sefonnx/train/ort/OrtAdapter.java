@@ -1,5 +1,16 @@
 package org.sefonnx.train.ort;
 
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_API_VERSION;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARNING;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtArenaAllocator;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtGetApiBase;
+import static org.bytedeco.onnxruntime.global.onnxruntime.OrtMemTypeDefault;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -21,18 +32,6 @@ import org.bytedeco.onnxruntime.OrtTrainingSession;
 import org.bytedeco.onnxruntime.OrtValue;
 import org.sefonnx.contract.AtomicFiles;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_API_VERSION;
-import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARNING;
-import static org.bytedeco.onnxruntime.global.onnxruntime.OrtArenaAllocator;
-import static org.bytedeco.onnxruntime.global.onnxruntime.OrtGetApiBase;
-import static org.bytedeco.onnxruntime.global.onnxruntime.OrtMemTypeDefault;
-
 /**
  * The one place that touches ONNX Runtime's C API (bytedeco build, with the on-device training API): every JavaCPP
  * pointer, status and release lives here. Callers see {@link HostTensor}s, Java types, and
@@ -40,7 +39,10 @@ import static org.bytedeco.onnxruntime.global.onnxruntime.OrtMemTypeDefault;
  */
 public final class OrtAdapter implements AutoCloseable {
     /** Where a session runs. */
-    public enum Device { CPU, CUDA }
+    public enum Device {
+        CPU,
+        CUDA
+    }
 
     /**
      * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
@@ -48,10 +50,17 @@ public final class OrtAdapter implements AutoCloseable {
      * {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
      * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
      */
-    public record SessionConfig(Device device, int intraOpThreads, int cudaDeviceId, boolean cudnnExhaustiveSearch,
-                                boolean graphOptimizations, CudaOptions cuda, Path profilePrefix) {
+    public record SessionConfig(
+            Device device,
+            int intraOpThreads,
+            int cudaDeviceId,
+            boolean cudnnExhaustiveSearch,
+            boolean graphOptimizations,
+            CudaOptions cuda,
+            Path profilePrefix) {
         public SessionConfig {
-            if (cuda == null) throw new IllegalArgumentException("cuda options must not be null (use CudaOptions.defaults())");
+            if (cuda == null)
+                throw new IllegalArgumentException("cuda options must not be null (use CudaOptions.defaults())");
         }
 
         /** A session on the CPU with {@code threads} intra-op threads and ORT's graph optimizations. */
@@ -68,8 +77,12 @@ public final class OrtAdapter implements AutoCloseable {
         }
 
         public Builder toBuilder() {
-            return new Builder(device).intraOpThreads(intraOpThreads).cudaDeviceId(cudaDeviceId)
-                    .cudnnExhaustiveSearch(cudnnExhaustiveSearch).graphOptimizations(graphOptimizations).cuda(cuda)
+            return new Builder(device)
+                    .intraOpThreads(intraOpThreads)
+                    .cudaDeviceId(cudaDeviceId)
+                    .cudnnExhaustiveSearch(cudnnExhaustiveSearch)
+                    .graphOptimizations(graphOptimizations)
+                    .cuda(cuda)
                     .profilePrefix(profilePrefix);
         }
 
@@ -101,24 +114,53 @@ public final class OrtAdapter implements AutoCloseable {
             }
 
             /** Intra-op threads; 0 lets ORT choose. */
-            public Builder intraOpThreads(int v) { intraOpThreads = v; return this; }
-            public Builder cudaDeviceId(int v) { cudaDeviceId = v; return this; }
+            public Builder intraOpThreads(int v) {
+                intraOpThreads = v;
+                return this;
+            }
+
+            public Builder cudaDeviceId(int v) {
+                cudaDeviceId = v;
+                return this;
+            }
             /** Forces cuDNN's EXHAUSTIVE search whatever {@link #cuda} says. */
-            public Builder cudnnExhaustiveSearch(boolean v) { cudnnExhaustiveSearch = v; return this; }
-            public Builder graphOptimizations(boolean v) { graphOptimizations = v; return this; }
-            public Builder cuda(CudaOptions v) { cuda = v; return this; }
+            public Builder cudnnExhaustiveSearch(boolean v) {
+                cudnnExhaustiveSearch = v;
+                return this;
+            }
+
+            public Builder graphOptimizations(boolean v) {
+                graphOptimizations = v;
+                return this;
+            }
+
+            public Builder cuda(CudaOptions v) {
+                cuda = v;
+                return this;
+            }
             /** Turns on ORT's per-node profiler, writing {@code <prefix>_<timestamp>.json}; null: off. */
-            public Builder profilePrefix(Path v) { profilePrefix = v; return this; }
+            public Builder profilePrefix(Path v) {
+                profilePrefix = v;
+                return this;
+            }
 
             public SessionConfig build() {
-                return new SessionConfig(device, intraOpThreads, cudaDeviceId, cudnnExhaustiveSearch, graphOptimizations, cuda,
+                return new SessionConfig(
+                        device,
+                        intraOpThreads,
+                        cudaDeviceId,
+                        cudnnExhaustiveSearch,
+                        graphOptimizations,
+                        cuda,
                         profilePrefix);
             }
         }
 
         /** The CUDA provider's settings in effect: {@code cudnnExhaustiveSearch} forces EXHAUSTIVE. */
         public CudaOptions effectiveCuda() {
-            return cudnnExhaustiveSearch ? cuda.withConvAlgorithmSearch(CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : cuda;
+            return cudnnExhaustiveSearch
+                    ? cuda.withConvAlgorithmSearch(CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
+                    : cuda;
         }
     }
 
@@ -132,10 +174,15 @@ public final class OrtAdapter implements AutoCloseable {
      */
     public record CudaOptions(ConvAlgorithmSearch convAlgorithmSearch, boolean maxWorkspace, boolean tf32) {
         /** cuDNN convolution algorithm search modes, spelled as ORT's {@code cudnn_conv_algo_search} values. */
-        public enum ConvAlgorithmSearch { HEURISTIC, EXHAUSTIVE, DEFAULT }
+        public enum ConvAlgorithmSearch {
+            HEURISTIC,
+            EXHAUSTIVE,
+            DEFAULT
+        }
 
         public CudaOptions {
-            if (convAlgorithmSearch == null) throw new IllegalArgumentException("convAlgorithmSearch must be HEURISTIC, EXHAUSTIVE or DEFAULT");
+            if (convAlgorithmSearch == null)
+                throw new IllegalArgumentException("convAlgorithmSearch must be HEURISTIC, EXHAUSTIVE or DEFAULT");
         }
 
         /** HEURISTIC search, maximal workspace, TF32 on: what this adapter always passed, plus ORT's own defaults. */
@@ -167,7 +214,8 @@ public final class OrtAdapter implements AutoCloseable {
 
         /** One line for logs: {@code cuDNN search EXHAUSTIVE, max workspace on, TF32 off}. */
         public String describe() {
-            return "cuDNN conv algorithm search " + convAlgorithmSearch + ", max workspace " + (maxWorkspace ? "on" : "off") + ", TF32 " + (tf32 ? "on" : "off");
+            return "cuDNN conv algorithm search " + convAlgorithmSearch + ", max workspace "
+                    + (maxWorkspace ? "on" : "off") + ", TF32 " + (tf32 ? "on" : "off");
         }
     }
 
@@ -244,8 +292,10 @@ public final class OrtAdapter implements AutoCloseable {
         check(api.CreateSessionOptions(so), "CreateSessionOptions");
         check(api.SetIntraOpNumThreads(so, cfg.intraOpThreads()), "SetIntraOpNumThreads");
         check(api.SetInterOpNumThreads(so, 1), "SetInterOpNumThreads");
-        if (!cfg.graphOptimizations()) check(api.SetSessionGraphOptimizationLevel(so, 0), "SetSessionGraphOptimizationLevel");
-        if (cfg.profilePrefix() != null) check(api.EnableProfiling(so, new BytePointer(cfg.profilePrefix().toString())), "EnableProfiling");
+        if (!cfg.graphOptimizations())
+            check(api.SetSessionGraphOptimizationLevel(so, 0), "SetSessionGraphOptimizationLevel");
+        if (cfg.profilePrefix() != null)
+            check(api.EnableProfiling(so, new BytePointer(cfg.profilePrefix().toString())), "EnableProfiling");
         if (cfg.device() == Device.CUDA) {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");
@@ -253,9 +303,13 @@ public final class OrtAdapter implements AutoCloseable {
                 java.util.Map<String, String> settings = cfg.effectiveCuda().providerOptions(cfg.cudaDeviceId());
                 String[] keys = settings.keySet().toArray(new String[0]);
                 String[] vals = settings.values().toArray(new String[0]);
-                check(api.UpdateCUDAProviderOptions(cuda, new PointerPointer<>(keys), new PointerPointer<>(vals), keys.length),
+                check(
+                        api.UpdateCUDAProviderOptions(
+                                cuda, new PointerPointer<>(keys), new PointerPointer<>(vals), keys.length),
                         "UpdateCUDAProviderOptions");
-                check(api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda), "SessionOptionsAppendExecutionProvider_CUDA_V2");
+                check(
+                        api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda),
+                        "SessionOptionsAppendExecutionProvider_CUDA_V2");
             } finally {
                 org.bytedeco.onnxruntime.global.onnxruntime.OrtRelease(cuda);
             }
@@ -271,8 +325,10 @@ public final class OrtAdapter implements AutoCloseable {
         Pointer data = b instanceof java.nio.FloatBuffer f ? new org.bytedeco.javacpp.FloatPointer(f) : new Pointer(b);
         OrtValue v = new OrtValue();
         long[] shape = t.shape();
-        check(api.CreateTensorWithDataAsOrtValue(cpuMemory, data, t.byteSize(), new LongPointer(shape), shape.length,
-                t.type().onnxCode, v), "CreateTensorWithDataAsOrtValue");
+        check(
+                api.CreateTensorWithDataAsOrtValue(
+                        cpuMemory, data, t.byteSize(), new LongPointer(shape), shape.length, t.type().onnxCode, v),
+                "CreateTensorWithDataAsOrtValue");
         return v;
     }
 
@@ -348,19 +404,30 @@ public final class OrtAdapter implements AutoCloseable {
     // ---- training sessions ----------------------------------------------------------------------------------------
 
     /** Loads a checkpoint and the three training-API models into a session. */
-    public Training openTraining(Path checkpoint, Path trainingModel, Path evalModel, Path optimizerModel, SessionConfig cfg) {
+    public Training openTraining(
+            Path checkpoint, Path trainingModel, Path evalModel, Path optimizerModel, SessionConfig cfg) {
         OrtSessionOptions so = options(cfg);
         OrtCheckpointState state = new OrtCheckpointState();
         try {
-            check(trainingApi.LoadCheckpoint(new BytePointer(checkpoint.toString()), state), "LoadCheckpoint " + checkpoint);
+            check(
+                    trainingApi.LoadCheckpoint(new BytePointer(checkpoint.toString()), state),
+                    "LoadCheckpoint " + checkpoint);
         } catch (OrtException e) {
             api.ReleaseSessionOptions(so);
             throw e;
         }
         OrtTrainingSession session = new OrtTrainingSession();
         try {
-            check(trainingApi.CreateTrainingSession(env, so, state, new BytePointer(trainingModel.toString()),
-                    new BytePointer(evalModel.toString()), new BytePointer(optimizerModel.toString()), session), "CreateTrainingSession");
+            check(
+                    trainingApi.CreateTrainingSession(
+                            env,
+                            so,
+                            state,
+                            new BytePointer(trainingModel.toString()),
+                            new BytePointer(evalModel.toString()),
+                            new BytePointer(optimizerModel.toString()),
+                            session),
+                    "CreateTrainingSession");
         } catch (OrtException e) {
             trainingApi.ReleaseCheckpointState(state);
             api.ReleaseSessionOptions(so);
@@ -383,24 +450,50 @@ public final class OrtAdapter implements AutoCloseable {
             this.session = session;
             SizeTPointer n = new SizeTPointer(1);
             check(trainingApi.TrainingSessionGetTrainingModelInputCount(session, n), "TrainingModelInputCount");
-            trainInputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetTrainingModelInputName(session, i, allocator, p), "TrainingModelInputName");
+            trainInputs = names(
+                    n.get(),
+                    (i, p) -> trainingApi.TrainingSessionGetTrainingModelInputName(session, i, allocator, p),
+                    "TrainingModelInputName");
             check(trainingApi.TrainingSessionGetTrainingModelOutputCount(session, n), "TrainingModelOutputCount");
-            trainOutputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetTrainingModelOutputName(session, i, allocator, p), "TrainingModelOutputName");
+            trainOutputs = names(
+                    n.get(),
+                    (i, p) -> trainingApi.TrainingSessionGetTrainingModelOutputName(session, i, allocator, p),
+                    "TrainingModelOutputName");
             check(trainingApi.TrainingSessionGetEvalModelInputCount(session, n), "EvalModelInputCount");
-            evalInputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetEvalModelInputName(session, i, allocator, p), "EvalModelInputName");
+            evalInputs = names(
+                    n.get(),
+                    (i, p) -> trainingApi.TrainingSessionGetEvalModelInputName(session, i, allocator, p),
+                    "EvalModelInputName");
             check(trainingApi.TrainingSessionGetEvalModelOutputCount(session, n), "EvalModelOutputCount");
-            evalOutputs = names(n.get(), (i, p) -> trainingApi.TrainingSessionGetEvalModelOutputName(session, i, allocator, p), "EvalModelOutputName");
+            evalOutputs = names(
+                    n.get(),
+                    (i, p) -> trainingApi.TrainingSessionGetEvalModelOutputName(session, i, allocator, p),
+                    "EvalModelOutputName");
         }
 
         /** User inputs of TrainStep, in the order it takes them. */
-        public List<String> trainInputNames() { return trainInputs; }
-        public List<String> trainOutputNames() { return trainOutputs; }
-        public List<String> evalInputNames() { return evalInputs; }
-        public List<String> evalOutputNames() { return evalOutputs; }
+        public List<String> trainInputNames() {
+            return trainInputs;
+        }
+
+        public List<String> trainOutputNames() {
+            return trainOutputs;
+        }
+
+        public List<String> evalInputNames() {
+            return evalInputs;
+        }
+
+        public List<String> evalOutputNames() {
+            return evalOutputs;
+        }
 
         /** Forward + backward; accumulates into the gradient buffers. Returns the training model's outputs. */
         public List<HostTensor> trainStep(List<HostTensor> inputs) {
-            return run(inputs, trainOutputs.size(), "TrainStep",
+            return run(
+                    inputs,
+                    trainOutputs.size(),
+                    "TrainStep",
                     (in, out) -> trainingApi.TrainStep(session, null, inputs.size(), in, trainOutputs.size(), out));
         }
 
@@ -413,7 +506,10 @@ public final class OrtAdapter implements AutoCloseable {
         }
 
         public List<HostTensor> evalStep(List<HostTensor> inputs) {
-            return run(inputs, evalOutputs.size(), "EvalStep",
+            return run(
+                    inputs,
+                    evalOutputs.size(),
+                    "EvalStep",
                     (in, out) -> trainingApi.EvalStep(session, null, inputs.size(), in, evalOutputs.size(), out));
         }
 
@@ -465,11 +561,13 @@ public final class OrtAdapter implements AutoCloseable {
         }
 
         public void setIntProperty(String name, long value) {
-            check(trainingApi.AddProperty(state, name, 0, new LongPointer(new long[]{value})), "AddProperty " + name);
+            check(trainingApi.AddProperty(state, name, 0, new LongPointer(new long[] {value})), "AddProperty " + name);
         }
 
         public void setFloatProperty(String name, float value) {
-            check(trainingApi.AddProperty(state, name, 1, new org.bytedeco.javacpp.FloatPointer(new float[]{value})), "AddProperty " + name);
+            check(
+                    trainingApi.AddProperty(state, name, 1, new org.bytedeco.javacpp.FloatPointer(new float[] {value})),
+                    "AddProperty " + name);
         }
 
         public void setStringProperty(String name, String value) {
@@ -478,14 +576,24 @@ public final class OrtAdapter implements AutoCloseable {
 
         /** Saves through a temp file and an atomic rename: a killed run never leaves half a checkpoint. */
         public void saveCheckpoint(Path file, boolean includeOptimizerState) throws IOException {
-            AtomicFiles.writeVia(file, tmp -> check(trainingApi.SaveCheckpoint(state, new BytePointer(tmp.toString()),
-                    includeOptimizerState), "SaveCheckpoint " + file));
+            AtomicFiles.writeVia(
+                    file,
+                    tmp -> check(
+                            trainingApi.SaveCheckpoint(state, new BytePointer(tmp.toString()), includeOptimizerState),
+                            "SaveCheckpoint " + file));
         }
 
         /** Writes the inference graph pruned to {@code outputs}, parameters turned into initializers. */
         public void exportForInference(Path file, List<String> outputs) throws IOException {
-            AtomicFiles.writeVia(file, tmp -> check(trainingApi.ExportModelForInferencing(session, new BytePointer(tmp.toString()),
-                    outputs.size(), new PointerPointer<BytePointer>(outputs.toArray(new String[0]))), "ExportModelForInferencing"));
+            AtomicFiles.writeVia(
+                    file,
+                    tmp -> check(
+                            trainingApi.ExportModelForInferencing(
+                                    session,
+                                    new BytePointer(tmp.toString()),
+                                    outputs.size(),
+                                    new PointerPointer<BytePointer>(outputs.toArray(new String[0]))),
+                            "ExportModelForInferencing"));
         }
 
         @Override
@@ -526,7 +634,10 @@ public final class OrtAdapter implements AutoCloseable {
         public List<HostTensor> run(List<String> inputNames, List<HostTensor> inputs, List<String> outputNames) {
             PointerPointer<BytePointer> in = new PointerPointer<>(inputNames.toArray(new String[0]));
             PointerPointer<BytePointer> out = new PointerPointer<>(outputNames.toArray(new String[0]));
-            return OrtAdapter.this.run(inputs, outputNames.size(), "Run",
+            return OrtAdapter.this.run(
+                    inputs,
+                    outputNames.size(),
+                    "Run",
                     (vin, vout) -> api.Run(session, null, in, vin, inputs.size(), out, outputNames.size(), vout));
         }
 

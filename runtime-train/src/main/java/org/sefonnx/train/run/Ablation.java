@@ -1,9 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.data.Layout;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -11,6 +7,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.Layout;
 
 /**
  * `sef-onnx ablate`: the paper's Table III settings as ordinary run folders under one directory (one per row, each
@@ -37,7 +36,14 @@ public final class Ablation {
     static final String TABLE_MD = "ablation.md", TABLE_CSV = "ablation.csv";
 
     /** What one row's run gave, read from its committed state. */
-    public record Outcome(Row row, Path run, int epochs, int bestEpoch, double selectedTop1, double testTop1, double testMeanClassAccuracy) {}
+    public record Outcome(
+            Row row,
+            Path run,
+            int epochs,
+            int bestEpoch,
+            double selectedTop1,
+            double testTop1,
+            double testMeanClassAccuracy) {}
 
     private final TrainOptions template;
     private final Protocol protocol;
@@ -57,8 +63,13 @@ public final class Ablation {
         if (names == null || names.isBlank()) return TABLE_III;
         List<Row> out = new ArrayList<>();
         for (String name : names.split(",")) {
-            Row row = TABLE_III.stream().filter(r -> r.name().equals(name.strip())).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                    "--rows: unknown row '" + name.strip() + "'; the rows are " + String.join(", ", TABLE_III.stream().map(Row::name).toList())));
+            Row row = TABLE_III.stream()
+                    .filter(r -> r.name().equals(name.strip()))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("--rows: unknown row '" + name.strip()
+                            + "'; the rows are "
+                            + String.join(
+                                    ", ", TABLE_III.stream().map(Row::name).toList())));
             if (out.contains(row)) throw new IllegalArgumentException("--rows names " + row.name() + " twice");
             out.add(row);
         }
@@ -82,14 +93,16 @@ public final class Ablation {
             TrainOptions o = optionsFor(row);
             RunDirectory run = new RunDirectory(o.outDir());
             if (finished(run, o.epochs())) {
-                log.println("ablate: row " + row.name() + " (" + row.weights() + ") finished earlier in " + run.root() + "; kept");
+                log.println("ablate: row " + row.name() + " (" + row.weights() + ") finished earlier in " + run.root()
+                        + "; kept");
             } else if (RunState.exists(run)) {
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") continues in " + run.root());
                 Trainer.resume(run.root(), o.epochs(), false, protocol, log);
             } else {
                 if (Files.isDirectory(run.root())) {
                     // a kill during a row's start leaves files but no run state; the folder is the ablation's own
-                    log.println("ablate: row " + row.name() + ": " + run.root() + " holds an unfinished start and no run state; starting it again");
+                    log.println("ablate: row " + row.name() + ": " + run.root()
+                            + " holds an unfinished start and no run state; starting it again");
                     StartChecks.removeFailedStart(run, true, new IOException("cleanup of " + run.root()));
                 }
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") in " + run.root());
@@ -100,7 +113,9 @@ public final class Ablation {
         }
         String md = markdown(template.layout(), template.spec().depth(), protocol, template.dataRoot(), outcomes);
         AtomicFiles.writeString(template.outDir().resolve(TABLE_MD), md);
-        AtomicFiles.writeString(template.outDir().resolve(TABLE_CSV), csv(template.layout(), template.spec().depth(), protocol, outcomes));
+        AtomicFiles.writeString(
+                template.outDir().resolve(TABLE_CSV),
+                csv(template.layout(), template.spec().depth(), protocol, outcomes));
         log.print(md);
         return outcomes;
     }
@@ -112,51 +127,102 @@ public final class Ablation {
         if (!RunState.exists(run)) return;
         RunProperties recorded = RunProperties.read(run);
         TrainOptions saved = recorded.options();
-        String dataRoot = o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath().toString();
-        String savedRoot = saved.dataRoot() == null ? null : saved.dataRoot().toAbsolutePath().toString();
-        if (!saved.spec().equals(o.spec()) || saved.layout() != o.layout() || !java.util.Objects.equals(dataRoot, savedRoot)) {
-            throw new IllegalArgumentException(run.root() + " holds a run of another data set or model (" + saved.spec().id() + " on "
-                    + savedRoot + ", this ablation wants " + o.spec().id() + " on " + dataRoot + "); give ablate another --out");
+        String dataRoot =
+                o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath().toString();
+        String savedRoot = saved.dataRoot() == null
+                ? null
+                : saved.dataRoot().toAbsolutePath().toString();
+        if (!saved.spec().equals(o.spec())
+                || saved.layout() != o.layout()
+                || !java.util.Objects.equals(dataRoot, savedRoot)) {
+            throw new IllegalArgumentException(run.root() + " holds a run of another data set or model ("
+                    + saved.spec().id() + " on " + savedRoot + ", this ablation wants "
+                    + o.spec().id() + " on " + dataRoot + "); give ablate another --out");
         }
         recorded.protocol().requireSame(protocol, run.root());
     }
 
     /** A row is finished when its state has every epoch and summary.txt exists (written after the export, the last step). */
     private static boolean finished(RunDirectory run, int epochs) throws IOException {
-        return RunState.exists(run) && RunState.read(run).epochsCompleted() >= epochs && Files.isRegularFile(run.summary());
+        return RunState.exists(run)
+                && RunState.read(run).epochsCompleted() >= epochs
+                && Files.isRegularFile(run.summary());
     }
 
     private static Outcome outcome(Row row, RunDirectory run) throws IOException {
         RunState state = RunState.read(run);
         EpochMetrics best = state.metrics().get(state.bestEpoch());
-        return new Outcome(row, run.root(), state.epochsCompleted(), state.bestEpoch(), state.bestTop1(), best.testTop1(), best.testMeanClassAccuracy());
+        return new Outcome(
+                row,
+                run.root(),
+                state.epochsCompleted(),
+                state.bestEpoch(),
+                state.bestTop1(),
+                best.testTop1(),
+                best.testMeanClassAccuracy());
     }
 
     /** ablation.md: our test top-1 per row beside the paper's, and the selection rule in words. */
     static String markdown(Layout layout, int depth, Protocol protocol, Path data, List<Outcome> outcomes) {
         boolean onVal = protocol.selectOn() == Protocol.SelectOn.VAL;
-        StringBuilder sb = new StringBuilder("# SEF ablation (the paper's Table III settings), ResNet-").append(depth).append(", ")
-                .append(layout == null ? "demo" : layout.name().toLowerCase(Locale.ROOT)).append(data == null ? "" : " at " + data).append("\n\n");
-        sb.append("Selection rule: ").append(protocol.describe()).append(". The paper's numbers are the best epoch by test top-1 ")
-                .append("(50 epochs, 448 px; Luo et al., IEEE SPL 2020); \"not given\": the paper's number for that setting is not in sef-onnx's record of it.\n\n");
-        sb.append("| row | weights | test top-1 % | mean per-class % |").append(onVal ? " val top-1 % |" : "")
-                .append(" best epoch | epochs | paper top-1 % |\n|---|---|---|---|").append(onVal ? "---|" : "").append("---|---|---|\n");
+        StringBuilder sb = new StringBuilder("# SEF ablation (the paper's Table III settings), ResNet-")
+                .append(depth)
+                .append(", ")
+                .append(layout == null ? "demo" : layout.name().toLowerCase(Locale.ROOT))
+                .append(data == null ? "" : " at " + data)
+                .append("\n\n");
+        sb.append("Selection rule: ")
+                .append(protocol.describe())
+                .append(". The paper's numbers are the best epoch by test top-1 ")
+                .append(
+                        "(50 epochs, 448 px; Luo et al., IEEE SPL 2020); \"not given\": the paper's number for that setting is not in sef-onnx's record of it.\n\n");
+        sb.append("| row | weights | test top-1 % | mean per-class % |")
+                .append(onVal ? " val top-1 % |" : "")
+                .append(" best epoch | epochs | paper top-1 % |\n|---|---|---|---|")
+                .append(onVal ? "---|" : "")
+                .append("---|---|---|\n");
         for (Outcome r : outcomes) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f |", r.row().name(), r.row().weights(), 100 * r.testTop1(), 100 * r.testMeanClassAccuracy()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %.2f | %.2f |",
+                    r.row().name(),
+                    r.row().weights(),
+                    100 * r.testTop1(),
+                    100 * r.testMeanClassAccuracy()));
             if (onVal) sb.append(String.format(Locale.ROOT, " %.2f |", 100 * r.selectedTop1()));
-            sb.append(String.format(Locale.ROOT, " %d | %d | %s |%n", r.bestEpoch() + 1, r.epochs(), layout == null ? "not a paper data set"
-                    : PaperResults.cell(layout, depth, r.row().name())));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    " %d | %d | %s |%n",
+                    r.bestEpoch() + 1,
+                    r.epochs(),
+                    layout == null
+                            ? "not a paper data set"
+                            : PaperResults.cell(layout, depth, r.row().name())));
         }
         return sb.toString();
     }
 
     /** ablation.csv: the same numbers as fractions, one line per row. */
     static String csv(Layout layout, int depth, Protocol protocol, List<Outcome> outcomes) {
-        StringBuilder sb = new StringBuilder("row,lambda,gamma,phi,test_top1,test_mean_class_accuracy,selected_on,selected_top1,best_epoch,epochs,paper_top1_percent\n");
+        StringBuilder sb = new StringBuilder(
+                "row,lambda,gamma,phi,test_top1,test_mean_class_accuracy,selected_on,selected_top1,best_epoch,epochs,paper_top1_percent\n");
         for (Outcome r : outcomes) {
-            sb.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%.6f,%.6f,%s,%.6f,%d,%d,%s%n", r.row().name(), number(r.row().lambda()), number(r.row().gamma()),
-                    number(r.row().phi()), r.testTop1(), r.testMeanClassAccuracy(), protocol.selectOn().name().toLowerCase(Locale.ROOT), r.selectedTop1(),
-                    r.bestEpoch() + 1, r.epochs(), layout == null ? "not a paper data set" : PaperResults.cell(layout, depth, r.row().name())));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%s,%s,%s,%s,%.6f,%.6f,%s,%.6f,%d,%d,%s%n",
+                    r.row().name(),
+                    number(r.row().lambda()),
+                    number(r.row().gamma()),
+                    number(r.row().phi()),
+                    r.testTop1(),
+                    r.testMeanClassAccuracy(),
+                    protocol.selectOn().name().toLowerCase(Locale.ROOT),
+                    r.selectedTop1(),
+                    r.bestEpoch() + 1,
+                    r.epochs(),
+                    layout == null
+                            ? "not a paper data set"
+                            : PaperResults.cell(layout, depth, r.row().name())));
         }
         return sb.toString();
     }

@@ -29,6 +29,7 @@ final class BestConfusion implements TrainingListener {
     }
 
     private void write(RunState state) throws IOException {
-        ConfusionMatrix.fromCountsLine(classNames.size(), state.bestConfusion()).write(run.bestConfusionMatrix(), classNames);
+        ConfusionMatrix.fromCountsLine(classNames.size(), state.bestConfusion())
+                .write(run.bestConfusionMatrix(), classNames);
     }
 }

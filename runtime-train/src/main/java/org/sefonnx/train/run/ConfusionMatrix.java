@@ -1,10 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.sefonnx.contract.AtomicFiles;
 
 /** Counts of (true class, predicted class) over a test pass; top-1 and mean per-class accuracy come from it. */
 public final class ConfusionMatrix {
@@ -49,7 +48,8 @@ public final class ConfusionMatrix {
     /** The counts row-major, comma-separated (the run state stores the best epoch's this way). */
     public String countsLine() {
         StringBuilder sb = new StringBuilder();
-        for (long[] row : counts) for (long c : row) sb.append(sb.length() == 0 ? "" : ",").append(c);
+        for (long[] row : counts)
+            for (long c : row) sb.append(sb.length() == 0 ? "" : ",").append(c);
         return sb.toString();
     }
 
@@ -57,7 +57,8 @@ public final class ConfusionMatrix {
     public static ConfusionMatrix fromCountsLine(int classes, String line) {
         String[] parts = line.split(",");
         if (parts.length != classes * classes) {
-            throw new IllegalArgumentException("confusion counts: " + parts.length + " values for " + classes + " classes, expected " + classes * classes);
+            throw new IllegalArgumentException("confusion counts: " + parts.length + " values for " + classes
+                    + " classes, expected " + classes * classes);
         }
         ConfusionMatrix m = new ConfusionMatrix(classes);
         for (int i = 0; i < parts.length; i++) m.counts[i / classes][i % classes] = Long.parseLong(parts[i]);

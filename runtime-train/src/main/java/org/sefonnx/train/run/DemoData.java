@@ -1,7 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -12,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import org.sefonnx.contract.AtomicFiles;
 
 /**
  * The embedded demo data: a class-balanced Fashion-MNIST subset (200 train and 100 test images per class, the first
@@ -19,11 +18,15 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class DemoData {
     static final String RESOURCE_DIR = "sef-onnx/demo/fashion-mnist/";
-    public static final List<String> FILES = List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
+    public static final List<String> FILES = List.of(
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz");
     /** Fashion-MNIST's class names in label order (the IDX files only hold 0..9). */
-    public static final List<String> CLASS_NAMES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+    public static final List<String> CLASS_NAMES = List.of(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
     public static final int TRAIN_PER_CLASS = 200, TEST_PER_CLASS = 100;
 
     private DemoData() {}
@@ -43,16 +46,25 @@ public final class DemoData {
     public static void main(String[] args) throws IOException {
         Path full = Path.of(args.length > 0 ? args[0] : "/usr/share/datasets/fashion-mnist");
         Path out = Path.of(args.length > 1 ? args[1] : "runtime-train/src/main/resources/" + RESOURCE_DIR);
-        subset(full.resolve("train-images-idx3-ubyte.gz"), full.resolve("train-labels-idx1-ubyte.gz"), TRAIN_PER_CLASS,
-                out.resolve(FILES.get(0)), out.resolve(FILES.get(1)));
-        subset(full.resolve("t10k-images-idx3-ubyte.gz"), full.resolve("t10k-labels-idx1-ubyte.gz"), TEST_PER_CLASS,
-                out.resolve(FILES.get(2)), out.resolve(FILES.get(3)));
+        subset(
+                full.resolve("train-images-idx3-ubyte.gz"),
+                full.resolve("train-labels-idx1-ubyte.gz"),
+                TRAIN_PER_CLASS,
+                out.resolve(FILES.get(0)),
+                out.resolve(FILES.get(1)));
+        subset(
+                full.resolve("t10k-images-idx3-ubyte.gz"),
+                full.resolve("t10k-labels-idx1-ubyte.gz"),
+                TEST_PER_CLASS,
+                out.resolve(FILES.get(2)),
+                out.resolve(FILES.get(3)));
     }
 
     static void subset(Path images, Path labels, int perClass, Path imagesOut, Path labelsOut) throws IOException {
         try (DataInputStream im = new DataInputStream(new GZIPInputStream(Files.newInputStream(images)));
-             DataInputStream lb = new DataInputStream(new GZIPInputStream(Files.newInputStream(labels)))) {
-            if (im.readInt() != 0x803 || lb.readInt() != 0x801) throw new IOException("not IDX image/label files: " + images + ", " + labels);
+                DataInputStream lb = new DataInputStream(new GZIPInputStream(Files.newInputStream(labels)))) {
+            if (im.readInt() != 0x803 || lb.readInt() != 0x801)
+                throw new IOException("not IDX image/label files: " + images + ", " + labels);
             int n = im.readInt(), rows = im.readInt(), cols = im.readInt();
             if (lb.readInt() != n) throw new IOException(labels + ": label count differs from " + images);
             int[] taken = new int[10];
@@ -68,8 +80,8 @@ public final class DemoData {
                 pix.write(img);
                 lab.write(y);
             }
-            write(imagesOut, new int[]{0x803, kept, rows, cols}, pix.toByteArray());
-            write(labelsOut, new int[]{0x801, kept}, lab.toByteArray());
+            write(imagesOut, new int[] {0x803, kept, rows, cols}, pix.toByteArray());
+            write(labelsOut, new int[] {0x801, kept}, lab.toByteArray());
         }
     }
 

@@ -1,15 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.contract.ModelDescriptor;
-import org.sefonnx.train.data.BatchLoader;
-import org.sefonnx.train.data.CheckedData;
-import org.sefonnx.contract.LabelFile;
-import org.sefonnx.train.data.LoaderOptions;
-import org.sefonnx.train.data.Sample;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -17,6 +7,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sefonnx.contract.LabelFile;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.CheckedData;
+import org.sefonnx.train.data.LoaderOptions;
+import org.sefonnx.train.data.Sample;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * The epoch loop of a prepared run: opens the loaders and the training session, then per epoch trains
@@ -70,9 +69,12 @@ final class EpochLoop {
         CheckedData data = ValidationSplit.withoutValidation(run.data(), run.validation());
         List<String> classNames = RunData.classNames(o, data.dataset());
         LabelFile.write(run.dir().labels(), classNames);
-        console.log().println("data: " + data.dataset().description() + ": " + data.train().size() + " train / "
-                + (validation.isEmpty() ? "" : validation.size() + " validation / ") + data.test().size() + " test images, "
-                + data.dataset().classCount() + " classes; " + protocol.describe());
+        console.log()
+                .println("data: " + data.dataset().description() + ": "
+                        + data.train().size() + " train / "
+                        + (validation.isEmpty() ? "" : validation.size() + " validation / ")
+                        + data.test().size() + " test images, "
+                        + data.dataset().classCount() + " classes; " + protocol.describe());
         Path startCheckpoint = run.dir().root().resolve(run.state().last());
         // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
         MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
@@ -82,20 +84,30 @@ final class EpochLoop {
         int badBudget = o.maxBadImages() - data.badImages().size();
         RunState state = run.state();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx");
-             BatchLoader trainLoader = loader(data.train(), true, badBudget);
-             BatchLoader testLoader = loader(data.test(), false, badBudget);
-             // null without a validation split: try-with-resources skips closing it
-             BatchLoader valLoader = validation.isEmpty() ? null : loader(validation, false, badBudget);
-             OrtAdapter.Training session = Sessions.open(ort, d, run.dir().artifacts(), startCheckpoint, o.device(), threads(o),
-                     o.cudaOptions(), console.log())) {
+                BatchLoader trainLoader = loader(data.train(), true, badBudget);
+                BatchLoader testLoader = loader(data.test(), false, badBudget);
+                // null without a validation split: try-with-resources skips closing it
+                BatchLoader valLoader = validation.isEmpty() ? null : loader(validation, false, badBudget);
+                OrtAdapter.Training session = Sessions.open(
+                        ort,
+                        d,
+                        run.dir().artifacts(),
+                        startCheckpoint,
+                        o.device(),
+                        threads(o),
+                        o.cudaOptions(),
+                        console.log())) {
             started = true;
             ModelSteps steps = new ModelSteps(d, session);
-            TrainPass train = new TrainPass(session, steps, trainLoader, data.train().size(), mixedPrecision, o, console);
+            TrainPass train =
+                    new TrainPass(session, steps, trainLoader, data.train().size(), mixedPrecision, o, console);
             for (int epoch = state.epochsCompleted(); epoch < o.epochs(); epoch++) {
-                TrainPass.Trained trained = train.run(epoch, state.globalStep(), run.dir().root().resolve(state.last()));
+                TrainPass.Trained trained =
+                        train.run(epoch, state.globalStep(), run.dir().root().resolve(state.last()));
                 Evaluation test = Evaluation.of(steps, d, testLoader, console, label(epoch, "test "));
                 requireBoundedSkips(data, trainLoader, testLoader, test.confusion());
-                Evaluation val = valLoader == null ? null : Evaluation.of(steps, d, valLoader, console, label(epoch, "val  "));
+                Evaluation val =
+                        valLoader == null ? null : Evaluation.of(steps, d, valLoader, console, label(epoch, "val  "));
                 state = commit(session, mixedPrecision, listeners, epoch, state, trained, test, val);
             }
             Map<String, String> skipped = new TreeMap<>(data.badImages());
@@ -104,7 +116,12 @@ final class EpochLoop {
             listeners.runFinished(new TrainingListener.RunEnd(state, skipped, ort));
         }
         listeners.runClosed(state);
-        return new Trainer.Result(run.dir(), state.epochsCompleted(), state.bestTop1(), state.bestEpoch(), state.metrics(),
+        return new Trainer.Result(
+                run.dir(),
+                state.epochsCompleted(),
+                state.bestTop1(),
+                state.bestEpoch(),
+                state.metrics(),
                 run.dir().export());
     }
 
@@ -112,8 +129,16 @@ final class EpochLoop {
      * Epoch {@code epoch}'s metrics row with the best epoch so far on the selecting split, its checkpoint and run state
      * committed, then the listeners told. Returns the committed state.
      */
-    private RunState commit(OrtAdapter.Training session, MixedPrecisionSteps mixedPrecision, TrainingListeners listeners, int epoch,
-                            RunState state, TrainPass.Trained trained, Evaluation test, Evaluation val) throws IOException {
+    private RunState commit(
+            OrtAdapter.Training session,
+            MixedPrecisionSteps mixedPrecision,
+            TrainingListeners listeners,
+            int epoch,
+            RunState state,
+            TrainPass.Trained trained,
+            Evaluation test,
+            Evaluation val)
+            throws IOException {
         // the run state keeps the selecting split's integer counts: with --select-on val the validation pass's
         ConfusionMatrix selected = protocol.selecting(test, val).confusion();
         boolean best = state.isBetter(selected.correct(), selected.total());
@@ -123,11 +148,22 @@ final class EpochLoop {
         session.setIntProperty(Trainer.PROP_GLOBAL_STEP, trained.globalStep());
         session.setFloatProperty(Trainer.PROP_TOP1, (float) test.confusion().top1());
         mixedPrecision.save(session);
-        EpochMetrics m = new EpochMetrics(epoch, o.learningRateAt(epoch), trained.terms(), test.terms(), test.confusion().top1(),
-                test.confusion().meanClassAccuracy(), trained.imagesPerSecond(),
-                trained.seconds() + test.seconds() + (val == null ? 0 : val.seconds()), bestTop1, bestEpoch, trained.globalStep(),
+        EpochMetrics m = new EpochMetrics(
+                epoch,
+                o.learningRateAt(epoch),
+                trained.terms(),
+                test.terms(),
+                test.confusion().top1(),
+                test.confusion().meanClassAccuracy(),
+                trained.imagesPerSecond(),
+                trained.seconds() + test.seconds() + (val == null ? 0 : val.seconds()),
+                bestTop1,
+                bestEpoch,
+                trained.globalStep(),
                 val == null ? Double.NaN : val.confusion().top1(),
-                val == null ? Double.NaN : val.confusion().meanClassAccuracy(), protocol.selectOn(), test.groups());
+                val == null ? Double.NaN : val.confusion().meanClassAccuracy(),
+                protocol.selectOn(),
+                test.groups());
         // SGD's state is the momentum buffers, frozen tensors of the model itself: ORT's optimizer moments would only
         // add a third copy of the weights' size (AdamW keeps its moments there and needs them)
         boolean withOptimizerState = o.spec().optimizer() == ModelSpec.Optimizer.ADAMW;
@@ -141,10 +177,15 @@ final class EpochLoop {
     }
 
     private BatchLoader loader(List<Sample> samples, boolean training, int badBudget) {
-        LoaderOptions options = training ? LoaderOptions.training(o.batchSize(), o.seed()) : LoaderOptions.evaluation(o.batchSize());
-        return new BatchLoader(samples, Trainer.transform(o.layout(), o.spec().imageSize(), training), options
-                .withWorkers(RunData.workers(o)).withSkipBadImages(o.skipBadImages()).withMaxBadImages(badBudget)
-                .withExifOrientation(o.applyExifOrientation()));
+        LoaderOptions options =
+                training ? LoaderOptions.training(o.batchSize(), o.seed()) : LoaderOptions.evaluation(o.batchSize());
+        return new BatchLoader(
+                samples,
+                Trainer.transform(o.layout(), o.spec().imageSize(), training),
+                options.withWorkers(RunData.workers(o))
+                        .withSkipBadImages(o.skipBadImages())
+                        .withMaxBadImages(badBudget)
+                        .withExifOrientation(o.applyExifOrientation()));
     }
 
     /** Intra-op threads of CPU training: --threads, or one per core. */
@@ -154,14 +195,17 @@ final class EpochLoop {
 
     /** --max-bad-images over the whole run, and no test pass that scored nothing (top-1 would be NaN). */
     private void requireBoundedSkips(CheckedData data, BatchLoader train, BatchLoader test, ConfusionMatrix eval) {
-        int bad = data.badImages().size() + train.skippedSources().size() + test.skippedSources().size();
+        int bad = data.badImages().size()
+                + train.skippedSources().size()
+                + test.skippedSources().size();
         if (bad > o.maxBadImages()) {
-            throw new IllegalStateException(bad + " bad images were skipped, more than --max-bad-images " + o.maxBadImages()
-                    + ": the data set looks broken (" + String.join("; ", test.skippedReasons().values()) + "); fix it or raise the bound");
+            throw new IllegalStateException(bad + " bad images were skipped, more than --max-bad-images "
+                    + o.maxBadImages() + ": the data set looks broken ("
+                    + String.join("; ", test.skippedReasons().values()) + "); fix it or raise the bound");
         }
         if (eval.total() == 0) {
-            throw new IllegalStateException("the test pass scored no image: all " + data.test().size()
-                    + " test images were skipped as bad");
+            throw new IllegalStateException(
+                    "the test pass scored no image: all " + data.test().size() + " test images were skipped as bad");
         }
     }
 }

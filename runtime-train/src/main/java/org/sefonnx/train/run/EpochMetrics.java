@@ -1,35 +1,95 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.generator.weights.Json;
-
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.sefonnx.generator.weights.Json;
 
 /**
  * One row of metrics.jsonl / metrics.csv: what an epoch did. {@code bestTop1}/{@code bestEpoch} are by the split
  * {@code selectedOn} names (test, or val with a validation split, whose top-1 is then in {@code valTop1}; NaN without).
  */
-public record EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1,
-                           double testMeanClassAccuracy, double trainImagesPerSecond, double epochSeconds,
-                           double bestTop1, int bestEpoch, long globalStep, double valTop1, double valMeanClassAccuracy,
-                           Protocol.SelectOn selectedOn, GroupMetrics.Summary groups) {
+public record EpochMetrics(
+        int epoch,
+        double learningRate,
+        LossTerms train,
+        LossTerms test,
+        double testTop1,
+        double testMeanClassAccuracy,
+        double trainImagesPerSecond,
+        double epochSeconds,
+        double bestTop1,
+        int bestEpoch,
+        long globalStep,
+        double valTop1,
+        double valMeanClassAccuracy,
+        Protocol.SelectOn selectedOn,
+        GroupMetrics.Summary groups) {
 
     /** A row of a run without a validation split, best epoch by test top-1. */
-    public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
-                        double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep) {
-        this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
-                globalStep, Double.NaN, Double.NaN, Protocol.SelectOn.TEST);
+    public EpochMetrics(
+            int epoch,
+            double learningRate,
+            LossTerms train,
+            LossTerms test,
+            double testTop1,
+            double testMeanClassAccuracy,
+            double trainImagesPerSecond,
+            double epochSeconds,
+            double bestTop1,
+            int bestEpoch,
+            long globalStep) {
+        this(
+                epoch,
+                learningRate,
+                train,
+                test,
+                testTop1,
+                testMeanClassAccuracy,
+                trainImagesPerSecond,
+                epochSeconds,
+                bestTop1,
+                bestEpoch,
+                globalStep,
+                Double.NaN,
+                Double.NaN,
+                Protocol.SelectOn.TEST);
     }
 
     /** A row without group metrics (rows of runs made before they were measured read back this way). */
-    public EpochMetrics(int epoch, double learningRate, LossTerms train, LossTerms test, double testTop1, double testMeanClassAccuracy,
-                        double trainImagesPerSecond, double epochSeconds, double bestTop1, int bestEpoch, long globalStep, double valTop1,
-                        double valMeanClassAccuracy, Protocol.SelectOn selectedOn) {
-        this(epoch, learningRate, train, test, testTop1, testMeanClassAccuracy, trainImagesPerSecond, epochSeconds, bestTop1, bestEpoch,
-                globalStep, valTop1, valMeanClassAccuracy, selectedOn, GroupMetrics.Summary.NONE);
+    public EpochMetrics(
+            int epoch,
+            double learningRate,
+            LossTerms train,
+            LossTerms test,
+            double testTop1,
+            double testMeanClassAccuracy,
+            double trainImagesPerSecond,
+            double epochSeconds,
+            double bestTop1,
+            int bestEpoch,
+            long globalStep,
+            double valTop1,
+            double valMeanClassAccuracy,
+            Protocol.SelectOn selectedOn) {
+        this(
+                epoch,
+                learningRate,
+                train,
+                test,
+                testTop1,
+                testMeanClassAccuracy,
+                trainImagesPerSecond,
+                epochSeconds,
+                bestTop1,
+                bestEpoch,
+                globalStep,
+                valTop1,
+                valMeanClassAccuracy,
+                selectedOn,
+                GroupMetrics.Summary.NONE);
     }
 
     /** Mean loss terms over an epoch's samples. */
@@ -67,7 +127,10 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         StringBuilder sb = new StringBuilder("{");
         for (var e : asMap().entrySet()) {
             if (sb.length() > 1) sb.append(", ");
-            sb.append('"').append(e.getKey()).append("\": ").append(e.getValue() instanceof String text ? '"' + text + '"' : format(e.getValue()));
+            sb.append('"')
+                    .append(e.getKey())
+                    .append("\": ")
+                    .append(e.getValue() instanceof String text ? '"' + text + '"' : format(e.getValue()));
         }
         return sb.append('}').toString();
     }
@@ -96,9 +159,10 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("metrics row is not JSON (" + e.getMessage() + "): '" + line + "'", e);
         }
-        if (!(parsed instanceof Map<?, ?> row)) throw new IllegalArgumentException("metrics row is not a JSON object: '" + line + "'");
+        if (!(parsed instanceof Map<?, ?> row))
+            throw new IllegalArgumentException("metrics row is not a JSON object: '" + line + "'");
         Map<String, Double> v = new HashMap<>();
-        Protocol.SelectOn selectedOn = Protocol.SelectOn.TEST;   // rows written before the key existed
+        Protocol.SelectOn selectedOn = Protocol.SelectOn.TEST; // rows written before the key existed
         for (Map.Entry<?, ?> e : row.entrySet()) {
             String key = (String) e.getKey();
             if (key.equals("selected_on") && e.getValue() instanceof String split) {
@@ -112,22 +176,58 @@ public record EpochMetrics(int epoch, double learningRate, LossTerms train, Loss
             }
         }
         for (String key : KEYS) {
-            if (!v.containsKey(key)) throw new IllegalArgumentException("metrics row lacks " + key + ": '" + line + "'");
+            if (!v.containsKey(key))
+                throw new IllegalArgumentException("metrics row lacks " + key + ": '" + line + "'");
         }
-        return new EpochMetrics(v.get("epoch").intValue(), v.get("lr"),
-                new LossTerms(v.get("train_loss"), v.get("train_cross_entropy"), v.get("train_entropy"), v.get("train_distillation"), v.get("train_grouping")),
-                new LossTerms(v.get("test_loss"), v.get("test_cross_entropy"), v.get("test_entropy"), v.get("test_distillation"), v.get("test_grouping")),
-                v.get("test_top1"), v.get("test_mean_class_accuracy"), v.get("train_images_per_second"), v.get("epoch_seconds"),
-                v.get("best_top1"), v.get("best_epoch").intValue(), v.get("global_step").longValue(),
-                v.getOrDefault("val_top1", Double.NaN), v.getOrDefault("val_mean_class_accuracy", Double.NaN), selectedOn,
+        return new EpochMetrics(
+                v.get("epoch").intValue(),
+                v.get("lr"),
+                new LossTerms(
+                        v.get("train_loss"),
+                        v.get("train_cross_entropy"),
+                        v.get("train_entropy"),
+                        v.get("train_distillation"),
+                        v.get("train_grouping")),
+                new LossTerms(
+                        v.get("test_loss"),
+                        v.get("test_cross_entropy"),
+                        v.get("test_entropy"),
+                        v.get("test_distillation"),
+                        v.get("test_grouping")),
+                v.get("test_top1"),
+                v.get("test_mean_class_accuracy"),
+                v.get("train_images_per_second"),
+                v.get("epoch_seconds"),
+                v.get("best_top1"),
+                v.get("best_epoch").intValue(),
+                v.get("global_step").longValue(),
+                v.getOrDefault("val_top1", Double.NaN),
+                v.getOrDefault("val_mean_class_accuracy", Double.NaN),
+                selectedOn,
                 GroupMetrics.Summary.from(v));
     }
 
     /** The keys of {@link #asMap()}, in order. */
-    private static final List<String> KEYS = List.of("epoch", "lr", "train_loss", "train_cross_entropy", "train_entropy",
-                "train_distillation", "train_grouping",
-                "test_loss", "test_cross_entropy", "test_entropy", "test_distillation", "test_grouping", "test_top1",
-                "test_mean_class_accuracy", "train_images_per_second", "epoch_seconds", "best_top1", "best_epoch", "global_step");
+    private static final List<String> KEYS = List.of(
+            "epoch",
+            "lr",
+            "train_loss",
+            "train_cross_entropy",
+            "train_entropy",
+            "train_distillation",
+            "train_grouping",
+            "test_loss",
+            "test_cross_entropy",
+            "test_entropy",
+            "test_distillation",
+            "test_grouping",
+            "test_top1",
+            "test_mean_class_accuracy",
+            "train_images_per_second",
+            "epoch_seconds",
+            "best_top1",
+            "best_epoch",
+            "global_step");
 
     private static String format(Object v) {
         if (v instanceof Double d) return Double.isFinite(d) ? String.format(Locale.ROOT, "%.6g", d) : "null";

@@ -31,8 +31,9 @@ public final class GroupMetrics {
     public void addBatch(float[] batchBlockSums, float[] groupLogits, long[] labels) {
         int groups = groupChannels.length;
         if (batchBlockSums.length != groups * groups || groupLogits.length != labels.length * groups * classes) {
-            throw new IllegalArgumentException("group outputs of " + batchBlockSums.length + " block sums and " + groupLogits.length
-                    + " group logits do not fit G=" + groups + ", K=" + classes + ", batch " + labels.length);
+            throw new IllegalArgumentException(
+                    "group outputs of " + batchBlockSums.length + " block sums and " + groupLogits.length
+                            + " group logits do not fit G=" + groups + ", K=" + classes + ", batch " + labels.length);
         }
         for (int i = 0; i < blockSums.length; i++) blockSums[i] += batchBlockSums[i] * (double) labels.length;
         for (int b = 0; b < labels.length; b++) {
@@ -64,7 +65,8 @@ public final class GroupMetrics {
         double[] means = new double[groups * groups];
         for (int g = 0; g < groups; g++) {
             for (int h = 0; h < groups; h++) {
-                means[g * groups + h] = images == 0 ? Double.NaN
+                means[g * groups + h] = images == 0
+                        ? Double.NaN
                         : blockSums[g * groups + h] / images / ((double) groupChannels[g] * groupChannels[h]);
             }
         }
@@ -110,23 +112,31 @@ public final class GroupMetrics {
             if (!row.containsKey(INTRA)) return NONE;
             List<Double> top1 = new ArrayList<>();
             while (row.containsKey(groupTop1Key(top1.size()))) top1.add(row.get(groupTop1Key(top1.size())));
-            return new Summary(row.get(INTRA), row.getOrDefault(INTER, Double.NaN), top1.stream().mapToDouble(Double::doubleValue).toArray());
+            return new Summary(
+                    row.get(INTRA),
+                    row.getOrDefault(INTER, Double.NaN),
+                    top1.stream().mapToDouble(Double::doubleValue).toArray());
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Summary s && Double.compare(s.intraSquaredCosine, intraSquaredCosine) == 0
-                    && Double.compare(s.interSquaredCosine, interSquaredCosine) == 0 && Arrays.equals(s.groupTop1, groupTop1);
+            return o instanceof Summary s
+                    && Double.compare(s.intraSquaredCosine, intraSquaredCosine) == 0
+                    && Double.compare(s.interSquaredCosine, interSquaredCosine) == 0
+                    && Arrays.equals(s.groupTop1, groupTop1);
         }
 
         @Override
         public int hashCode() {
-            return 31 * Double.hashCode(intraSquaredCosine) + 17 * Double.hashCode(interSquaredCosine) + Arrays.hashCode(groupTop1);
+            return 31 * Double.hashCode(intraSquaredCosine)
+                    + 17 * Double.hashCode(interSquaredCosine)
+                    + Arrays.hashCode(groupTop1);
         }
 
         @Override
         public String toString() {
-            return "Summary[intra=" + intraSquaredCosine + ", inter=" + interSquaredCosine + ", groupTop1=" + Arrays.toString(groupTop1) + "]";
+            return "Summary[intra=" + intraSquaredCosine + ", inter=" + interSquaredCosine + ", groupTop1="
+                    + Arrays.toString(groupTop1) + "]";
         }
     }
 }

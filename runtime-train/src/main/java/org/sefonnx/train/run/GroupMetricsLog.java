@@ -16,8 +16,14 @@ final class GroupMetricsLog implements TrainingListener {
     @Override
     public void epochCommitted(EpochEnd end) {
         GroupMetrics.Summary groups = end.test().groups();
-        log.printf(Locale.ROOT, "epoch %d/%d groups: test squared cosine intra %.4f inter %.4f (gap %.4f), group-head top-1 %s%n",
-                end.epoch() + 1, end.epochs(), groups.intraSquaredCosine(), groups.interSquaredCosine(), groups.gap(),
+        log.printf(
+                Locale.ROOT,
+                "epoch %d/%d groups: test squared cosine intra %.4f inter %.4f (gap %.4f), group-head top-1 %s%n",
+                end.epoch() + 1,
+                end.epochs(),
+                groups.intraSquaredCosine(),
+                groups.interSquaredCosine(),
+                groups.gap(),
                 percentages(groups.groupTop1()));
     }
 

@@ -16,6 +16,7 @@ public final class LossScaler {
     public static final int GROWTH_INTERVAL = 2000;
     /** Property-bag keys of the scaler state. */
     public static final String PROP_SCALE = "loss_scale";
+
     public static final String PROP_GROWTH_TRACKER = "loss_scale_growth_tracker";
 
     private float scale;
@@ -26,9 +27,11 @@ public final class LossScaler {
     }
 
     public LossScaler(float scale, int growthTracker) {
-        if (!(scale > 0) || Float.isInfinite(scale)) throw new IllegalArgumentException("loss scale must be finite and > 0, got " + scale);
+        if (!(scale > 0) || Float.isInfinite(scale))
+            throw new IllegalArgumentException("loss scale must be finite and > 0, got " + scale);
         if (growthTracker < 0 || growthTracker >= GROWTH_INTERVAL) {
-            throw new IllegalArgumentException("growth tracker must be in [0, " + GROWTH_INTERVAL + "), got " + growthTracker);
+            throw new IllegalArgumentException(
+                    "growth tracker must be in [0, " + GROWTH_INTERVAL + "), got " + growthTracker);
         }
         this.scale = scale;
         this.growthTracker = growthTracker;

@@ -1,14 +1,13 @@
 package org.sefonnx.train.run;
 
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.Map;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.io.PrintStream;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * The trainer's side of {@code --precision fp16}, and the one place the trainer touches the {@link LossScaler}: feeds
@@ -39,7 +38,7 @@ final class MixedPrecisionSteps {
     /** TrainStep's inputs by name: images and labels, and the loss scale (a float32 scalar) under mixed precision. */
     Map<String, HostTensor> inputs(HostTensor images, HostTensor labels) {
         if (scaler == null) return Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels);
-        HostTensor scale = HostTensor.floats(new float[]{scaler.scale()});
+        HostTensor scale = HostTensor.floats(new float[] {scaler.scale()});
         return Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels, TensorNames.LOSS_SCALE, scale);
     }
 
@@ -50,8 +49,12 @@ final class MixedPrecisionSteps {
         boolean finite = scaler.update(outputs.get(TensorNames.GRADIENTS_FINITE).flag());
         if (!finite) skipped++;
         if (scaler.scale() < SMALLEST_USEFUL_SCALE) {
-            throw new TrainingDivergedException(String.format(Locale.ROOT, "the loss scale fell to %.3g after %d skipped steps: the gradients are "
-                    + "inf/NaN at any scale (a non-finite forward pass); training stopped. Lower --lr or check the data.", scaler.scale(), skipped));
+            throw new TrainingDivergedException(String.format(
+                    Locale.ROOT,
+                    "the loss scale fell to %.3g after %d skipped steps: the gradients are "
+                            + "inf/NaN at any scale (a non-finite forward pass); training stopped. Lower --lr or check the data.",
+                    scaler.scale(),
+                    skipped));
         }
         return finite;
     }
@@ -80,7 +83,12 @@ final class MixedPrecisionSteps {
     /** One line per epoch under mixed precision (skipped steps, current scale); then the epoch counts restart. */
     void logEpoch(PrintStream log) {
         if (scaler != null) {
-            log.printf(Locale.ROOT, "mixed precision: %d of %d steps skipped (inf/NaN gradients), loss scale %.0f%n", skipped, steps, scaler.scale());
+            log.printf(
+                    Locale.ROOT,
+                    "mixed precision: %d of %d steps skipped (inf/NaN gradients), loss scale %.0f%n",
+                    skipped,
+                    steps,
+                    scaler.scale());
         }
         steps = 0;
         skipped = 0;

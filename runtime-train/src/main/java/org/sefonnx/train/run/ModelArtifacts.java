@@ -1,16 +1,15 @@
 package org.sefonnx.train.run;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.model.ModelSpec;
-
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Path;
-import java.util.List;
 
 /** Puts a spec's training models (CUDA's and the CPU's), eval and optimizer models into a run's artifact directory: from the graphs jar, or generated. */
 public final class ModelArtifacts {
@@ -20,7 +19,10 @@ public final class ModelArtifacts {
     public static String materialize(ModelSpec spec, ModelDescriptor d, Path dir) throws IOException {
         if (SpecDescriptor.isShipped(d)) {
             String resources = ArtifactLayout.resourceDirectory(d.modelId());
-            for (String file : List.of(ArtifactLayout.TRAINING_MODEL, ArtifactLayout.CPU_TRAINING_MODEL, ArtifactLayout.EVAL_MODEL,
+            for (String file : List.of(
+                    ArtifactLayout.TRAINING_MODEL,
+                    ArtifactLayout.CPU_TRAINING_MODEL,
+                    ArtifactLayout.EVAL_MODEL,
                     ArtifactLayout.OPTIMIZER_MODEL)) {
                 try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(resources + file)) {
                     if (in == null) throw new IllegalStateException("graphs jar lacks " + resources + file);
@@ -32,7 +34,8 @@ public final class ModelArtifacts {
         }
         long t0 = System.nanoTime();
         ArtifactWriter.writeModels(TrainingArtifacts.build(spec), dir);
-        return String.format("generated graphs for custom spec %s in %.1f s", spec.id(), (System.nanoTime() - t0) / 1e9);
+        return String.format(
+                "generated graphs for custom spec %s in %.1f s", spec.id(), (System.nanoTime() - t0) / 1e9);
     }
 
     /** Sub-directory of a mixed-precision run's artifacts holding the float32 models of the same spec. */
@@ -51,5 +54,4 @@ public final class ModelArtifacts {
         }
         return dir;
     }
-
 }

@@ -1,14 +1,13 @@
 package org.sefonnx.train.run;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * TrainStep and EvalStep of a session, bound through the model descriptor: inputs are given by name and outputs read
@@ -32,7 +31,9 @@ public final class ModelSteps {
 
     /** EvalStep on a batch. */
     public Outputs eval(HostTensor images, HostTensor labels) {
-        return new Outputs(eval, session.evalStep(eval.arrangeInputs(Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels))));
+        return new Outputs(
+                eval,
+                session.evalStep(eval.arrangeInputs(Map.of(TensorNames.IMAGES, images, TensorNames.LABELS, labels))));
     }
 
     /** One step's outputs, read by name. */
@@ -56,15 +57,20 @@ public final class ModelSteps {
         private long images;
 
         public void add(Outputs out, int batchImages) {
-            for (String term : TensorNames.LOSS_TERMS) sums.merge(term, out.scalar(term) * (double) batchImages, Double::sum);
+            for (String term : TensorNames.LOSS_TERMS)
+                sums.merge(term, out.scalar(term) * (double) batchImages, Double::sum);
             images += batchImages;
         }
 
         /** The mean of each term over the images added (zeros when none were). */
         public EpochMetrics.LossTerms mean() {
             double n = Math.max(images, 1);
-            return new EpochMetrics.LossTerms(sum(TensorNames.LOSS) / n, sum(TensorNames.CROSS_ENTROPY) / n, sum(TensorNames.ENTROPY) / n,
-                    sum(TensorNames.DISTILLATION) / n, sum(TensorNames.GROUPING) / n);
+            return new EpochMetrics.LossTerms(
+                    sum(TensorNames.LOSS) / n,
+                    sum(TensorNames.CROSS_ENTROPY) / n,
+                    sum(TensorNames.ENTROPY) / n,
+                    sum(TensorNames.DISTILLATION) / n,
+                    sum(TensorNames.GROUPING) / n);
         }
 
         private double sum(String term) {

@@ -29,8 +29,17 @@ final class Progress {
         double rate = images / Math.max(seconds, 1e-9);
         double eta = batchesDone == 0 ? 0 : seconds / batchesDone * (totalBatches - batchesDone);
         int width = 30, filled = (int) Math.round(width * batchesDone / (double) totalBatches);
-        String line = String.format(Locale.ROOT, "%s [%s%s] %d/%d  %.1f img/s  ETA %s  %s", label, "=".repeat(filled),
-                " ".repeat(width - filled), batchesDone, totalBatches, rate, clock(eta), extra);
+        String line = String.format(
+                Locale.ROOT,
+                "%s [%s%s] %d/%d  %.1f img/s  ETA %s  %s",
+                label,
+                "=".repeat(filled),
+                " ".repeat(width - filled),
+                batchesDone,
+                totalBatches,
+                rate,
+                clock(eta),
+                extra);
         if (terminal) {
             out.print("\r" + line);
             if (batchesDone == totalBatches) out.println();
@@ -54,6 +63,8 @@ final class Progress {
 
     static String clock(double seconds) {
         long s = Math.round(seconds);
-        return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
+        return s >= 3600
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                : String.format(Locale.ROOT, "%d:%02d", s / 60, s % 60);
     }
 }

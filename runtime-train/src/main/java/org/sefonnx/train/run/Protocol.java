@@ -1,12 +1,11 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.train.data.Dataset;
-import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.data.SplitCounts;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.sefonnx.train.data.Dataset;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.SplitCounts;
 
 /**
  * How a run measures itself: whether a validation split is held out of the training split (a seeded, class-stratified
@@ -16,23 +15,34 @@ import java.util.Locale;
  */
 public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn, boolean strictSplits) {
     /** Where validation images come from. */
-    public enum ValSplit { NONE, FRACTION, OFFICIAL }
+    public enum ValSplit {
+        NONE,
+        FRACTION,
+        OFFICIAL
+    }
 
     /** The split whose top-1 picks the best epoch (and so the exported checkpoint). */
-    public enum SelectOn { TEST, VAL }
+    public enum SelectOn {
+        TEST,
+        VAL
+    }
 
     /** The authors' protocol, and what runs made before these options read as. */
     public static final Protocol AUTHORS = new Protocol(ValSplit.NONE, 0, SelectOn.TEST, false);
 
     public Protocol {
         if (valSplit == ValSplit.FRACTION && !(valFraction > 0 && valFraction < 1)) {
-            throw new IllegalArgumentException("--val-fraction must be in (0, 1) (the paper tuned on 0.1 of Birds' training split), got " + valFraction);
+            throw new IllegalArgumentException(
+                    "--val-fraction must be in (0, 1) (the paper tuned on 0.1 of Birds' training split), got "
+                            + valFraction);
         }
         if (valSplit != ValSplit.FRACTION && valFraction != 0) {
-            throw new IllegalArgumentException("--val-fraction " + valFraction + " contradicts --val-split " + label(valSplit) + "; give one of them");
+            throw new IllegalArgumentException("--val-fraction " + valFraction + " contradicts --val-split "
+                    + label(valSplit) + "; give one of them");
         }
         if (selectOn == SelectOn.VAL && valSplit == ValSplit.NONE) {
-            throw new IllegalArgumentException("--select-on val needs a validation split: add --val-fraction F (e.g. 0.1) or --val-split official (aircraft)");
+            throw new IllegalArgumentException(
+                    "--select-on val needs a validation split: add --val-fraction F (e.g. 0.1) or --val-split official (aircraft)");
         }
     }
 
@@ -40,16 +50,21 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
     public static Protocol parse(Double valFraction, String valSplit, String selectOn, boolean strictSplits) {
         ValSplit split;
         if (valSplit == null) split = valFraction == null ? ValSplit.NONE : ValSplit.FRACTION;
-        else split = switch (valSplit) {
-            case "official" -> ValSplit.OFFICIAL;
-            case "fraction" -> ValSplit.FRACTION;
-            default -> throw new IllegalArgumentException("--val-split must be one of fraction, official; got '" + valSplit + "'");
-        };
-        if (split == ValSplit.FRACTION && valFraction == null) throw new IllegalArgumentException("--val-split fraction needs --val-fraction F (e.g. 0.1)");
+        else
+            split = switch (valSplit) {
+                case "official" -> ValSplit.OFFICIAL;
+                case "fraction" -> ValSplit.FRACTION;
+                default ->
+                    throw new IllegalArgumentException(
+                            "--val-split must be one of fraction, official; got '" + valSplit + "'");
+            };
+        if (split == ValSplit.FRACTION && valFraction == null)
+            throw new IllegalArgumentException("--val-split fraction needs --val-fraction F (e.g. 0.1)");
         SelectOn select = switch (selectOn == null ? "test" : selectOn) {
             case "test" -> SelectOn.TEST;
             case "val" -> SelectOn.VAL;
-            default -> throw new IllegalArgumentException("--select-on must be one of val, test; got '" + selectOn + "'");
+            default ->
+                throw new IllegalArgumentException("--select-on must be one of val, test; got '" + selectOn + "'");
         };
         return new Protocol(split, valFraction == null ? 0 : valFraction, select, strictSplits);
     }
@@ -71,7 +86,9 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
     /** Warns on {@code log} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */
     void checkSplitCounts(Layout layout, Dataset data, PrintStream log) {
         SplitCounts.check(layout, data).ifPresent(warning -> {
-            if (strictSplits) throw new IllegalArgumentException(warning + "; refused by --strict-splits (fix the data set, or drop the option to train anyway)");
+            if (strictSplits)
+                throw new IllegalArgumentException(warning
+                        + "; refused by --strict-splits (fix the data set, or drop the option to train anyway)");
             log.println("warning: " + warning + " (--strict-splits makes this an error)");
         });
     }
@@ -79,16 +96,21 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
     /** Refuses to continue {@code run} under another protocol: its best epoch and split were chosen by its own. */
     void requireSame(Protocol requested, Path run) {
         if (requested == null || requested.equals(this)) return;
-        throw new IllegalArgumentException(run + " was trained with " + describe() + "; " + requested.describe()
-                + " would change its validation split or selection rule mid-run: resume with the run's own options or start a new --out");
+        throw new IllegalArgumentException(
+                run + " was trained with " + describe() + "; " + requested.describe()
+                        + " would change its validation split or selection rule mid-run: resume with the run's own options or start a new --out");
     }
 
     /** The selection rule in words, as summary.txt, the ablation table and the log state it. */
     public String describe() {
         String held = switch (valSplit) {
             case NONE -> "no validation split";
-            case FRACTION -> String.format(Locale.ROOT, "a %.3g validation fraction held out of the training split (class-stratified, seeded; %s)",
-                    valFraction, ValidationSplit.FILE);
+            case FRACTION ->
+                String.format(
+                        Locale.ROOT,
+                        "a %.3g validation fraction held out of the training split (class-stratified, seeded; %s)",
+                        valFraction,
+                        ValidationSplit.FILE);
             case OFFICIAL -> "the official validation list held out of trainval (" + ValidationSplit.FILE + ")";
         };
         return switch (selectOn) {

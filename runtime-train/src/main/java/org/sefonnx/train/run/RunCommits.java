@@ -1,15 +1,14 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * The commit sequence of a run. After each epoch: save the epoch's checkpoint (a new file, referenced by nothing yet),
@@ -29,10 +28,16 @@ final class RunCommits {
         void before(String step) throws IOException;
     }
 
-    static final String SAVE_CHECKPOINT = "save checkpoint", COMMIT_STATE = "commit state", WRITE_METRICS = "write metrics",
-            WRITE_CONFUSION = "write confusion", PRUNE_CHECKPOINTS = "prune checkpoints", EXPORT = "export", SUMMARY = "summary";
+    static final String SAVE_CHECKPOINT = "save checkpoint",
+            COMMIT_STATE = "commit state",
+            WRITE_METRICS = "write metrics",
+            WRITE_CONFUSION = "write confusion",
+            PRUNE_CHECKPOINTS = "prune checkpoints",
+            EXPORT = "export",
+            SUMMARY = "summary";
     /** The steps, in order, as the hook sees them: the first two here, the rest the listeners' {@code epochStep}s. */
-    static final List<String> EPOCH_STEPS = List.of(SAVE_CHECKPOINT, COMMIT_STATE, WRITE_METRICS, WRITE_CONFUSION, PRUNE_CHECKPOINTS);
+    static final List<String> EPOCH_STEPS =
+            List.of(SAVE_CHECKPOINT, COMMIT_STATE, WRITE_METRICS, WRITE_CONFUSION, PRUNE_CHECKPOINTS);
     /** The end of a run: export the best checkpoint, then the summary (the listeners' {@code endStep}s). */
     static final List<String> END_STEPS = List.of(EXPORT, SUMMARY);
 
@@ -52,8 +57,14 @@ final class RunCommits {
      * Saves and commits epoch {@code state.epochsCompleted() + 1} whose weights are in {@code session}: the checkpoint,
      * refused when a weight is non-finite, then the run state naming it. Returns the committed state.
      */
-    RunState commitEpoch(OrtAdapter.Training session, boolean withOptimizerState, RunState state, long globalStep,
-                         ConfusionMatrix selected, EpochMetrics row) throws IOException {
+    RunState commitEpoch(
+            OrtAdapter.Training session,
+            boolean withOptimizerState,
+            RunState state,
+            long globalStep,
+            ConfusionMatrix selected,
+            EpochMetrics row)
+            throws IOException {
         hook.before(SAVE_CHECKPOINT);
         Path checkpoint = run.epochCheckpoint(state.epochsCompleted() + 1);
         session.saveCheckpoint(checkpoint, withOptimizerState);
@@ -61,11 +72,17 @@ final class RunCommits {
         String nonFinite = CheckpointReader.firstNonFinite(bytes, checkpoint.toString());
         if (nonFinite != null) {
             Files.delete(checkpoint);
-            throw new TrainingDivergedException(String.format(Locale.ROOT, "a weight became non-finite (%s) in epoch %d; training stopped and "
-                    + "that checkpoint was not kept. The last good checkpoint is %s (after epoch %d). Lower --lr or check the data.",
-                    nonFinite, state.epochsCompleted() + 1, run.root().resolve(state.last()), state.epochsCompleted()));
+            throw new TrainingDivergedException(String.format(
+                    Locale.ROOT,
+                    "a weight became non-finite (%s) in epoch %d; training stopped and "
+                            + "that checkpoint was not kept. The last good checkpoint is %s (after epoch %d). Lower --lr or check the data.",
+                    nonFinite,
+                    state.epochsCompleted() + 1,
+                    run.root().resolve(state.last()),
+                    state.epochsCompleted()));
         }
-        RunState next = state.next(RunState.relative(run, checkpoint), RunState.sha256(bytes), globalStep, selected, row.toJson());
+        RunState next = state.next(
+                RunState.relative(run, checkpoint), RunState.sha256(bytes), globalStep, selected, row.toJson());
         hook.before(COMMIT_STATE);
         next.commit(run);
         return next;
@@ -76,7 +93,8 @@ final class RunCommits {
      * the state does not name (the listeners' {@code runStarting} then rewrite the derived files).
      */
     void restore(RunState state) throws IOException {
-        for (Path dir : List.of(run.root(), run.artifacts(), run.checkpoints(), run.plots(), run.export())) AtomicFiles.deleteTemps(dir);
+        for (Path dir : List.of(run.root(), run.artifacts(), run.checkpoints(), run.plots(), run.export()))
+            AtomicFiles.deleteTemps(dir);
         prune(state);
     }
 

@@ -1,15 +1,14 @@
 package org.sefonnx.train.run;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.sefonnx.train.data.CheckedData;
 import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.Layout;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 /** The data set a run trains on: --data (its split sizes checked against the paper's) or the embedded demo, checked image by image. */
 final class RunData {
@@ -51,7 +50,14 @@ final class RunData {
     CheckedData check(Dataset data) {
         int chunk = DataCheck.PROGRESS_CHUNK, chunks = (DataCheck.fileCount(data) + chunk - 1) / chunk;
         Progress bar = console.progress("checking images", chunks);
-        return DataCheck.check(data, o.spec().numClasses(), o.spec().id(), o.skipBadImages(), o.maxBadImages(), workers(o), console.log(),
+        return DataCheck.check(
+                data,
+                o.spec().numClasses(),
+                o.spec().id(),
+                o.skipBadImages(),
+                o.maxBadImages(),
+                workers(o),
+                console.log(),
                 done -> bar.update((done + chunk - 1) / chunk, chunk, ""));
     }
 

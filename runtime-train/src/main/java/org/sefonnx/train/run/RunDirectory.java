@@ -1,18 +1,24 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.LabelFile;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.sefonnx.contract.LabelFile;
 
 /** Where a run keeps its files; every writer goes through a temp file and an atomic rename (AtomicFiles). */
 public record RunDirectory(Path root) {
-    public Path artifacts() { return root.resolve("artifacts"); }
-    public Path checkpoints() { return root.resolve("checkpoints"); }
+    public Path artifacts() {
+        return root.resolve("artifacts");
+    }
+
+    public Path checkpoints() {
+        return root.resolve("checkpoints");
+    }
     /** The committed run state (RunState): what --resume, eval and export read first. */
-    public Path state() { return RunState.file(this); }
+    public Path state() {
+        return RunState.file(this);
+    }
     /** The checkpoint after {@code epochsCompleted} epochs; only those the run state names are kept. */
     public Path epochCheckpoint(int epochsCompleted) {
         return checkpoints().resolve(String.format(Locale.ROOT, "epoch-%04d.ckpt", epochsCompleted));
@@ -23,20 +29,45 @@ public record RunDirectory(Path root) {
      * or a checkpoint file. Fails naming the path when it does not exist or does not verify.
      */
     public Path checkpoint(String which) throws IOException {
-        if (which.equals("best") || which.equals("last")) return RunState.read(this).verified(this, which);
+        if (which.equals("best") || which.equals("last"))
+            return RunState.read(this).verified(this, which);
         Path p = Path.of(which);
         if (!Files.isRegularFile(p)) {
-            throw new InvalidRunException("--checkpoint " + which + ": no such file; expected best, last or a checkpoint file");
+            throw new InvalidRunException(
+                    "--checkpoint " + which + ": no such file; expected best, last or a checkpoint file");
         }
         return p;
     }
 
-    public Path runProperties() { return root.resolve("run.properties"); }
-    public Path labels() { return root.resolve(LabelFile.FILE_NAME); }
-    public Path metricsJsonl() { return root.resolve("metrics.jsonl"); }
-    public Path metricsCsv() { return root.resolve("metrics.csv"); }
-    public Path plots() { return root.resolve("plots"); }
-    public Path bestConfusionMatrix() { return root.resolve("confusion-best.csv"); }
-    public Path export() { return root.resolve("export"); }
-    public Path summary() { return root.resolve("summary.txt"); }
+    public Path runProperties() {
+        return root.resolve("run.properties");
+    }
+
+    public Path labels() {
+        return root.resolve(LabelFile.FILE_NAME);
+    }
+
+    public Path metricsJsonl() {
+        return root.resolve("metrics.jsonl");
+    }
+
+    public Path metricsCsv() {
+        return root.resolve("metrics.csv");
+    }
+
+    public Path plots() {
+        return root.resolve("plots");
+    }
+
+    public Path bestConfusionMatrix() {
+        return root.resolve("confusion-best.csv");
+    }
+
+    public Path export() {
+        return root.resolve("export");
+    }
+
+    public Path summary() {
+        return root.resolve("summary.txt");
+    }
 }

@@ -1,18 +1,18 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.ModelDescriptor;
-import org.sefonnx.train.explain.RunReport;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.train.explain.RunReport;
 
 /** The listeners of a run's end that derive whole files from the finished run: the inference export and report.html. */
 final class RunEndFiles {
     private RunEndFiles() {}
 
     /** export/: the best checkpoint for runtime-infer (Exporter), verified again before it is read. */
-    static TrainingListener export(RunDirectory run, ModelDescriptor d, TrainOptions o, List<String> classNames, PrintStream log) {
+    static TrainingListener export(
+            RunDirectory run, ModelDescriptor d, TrainOptions o, List<String> classNames, PrintStream log) {
         return new TrainingListener() {
             @Override
             public String endStep() {

@@ -1,12 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +9,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * A run's {@code run.properties} (its options, its protocol, the --pretrained file's SHA-256) and
@@ -30,12 +28,16 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
 
     /** Writes run.properties and artifacts/model.properties, each atomically. */
     void write(RunDirectory run) throws IOException {
-        StringBuilder sb = new StringBuilder("# sef-onnx run: options; the model spec is in artifacts/" + ArtifactLayout.SPEC + "\n");
+        StringBuilder sb = new StringBuilder(
+                "# sef-onnx run: options; the model spec is in artifacts/" + ArtifactLayout.SPEC + "\n");
         optionsMap(options).forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-        protocolMap(protocol).forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-        if (pretrainedSha256 != null) sb.append(PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
+        protocolMap(protocol)
+                .forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        if (pretrainedSha256 != null)
+            sb.append(PRETRAINED_SHA).append('=').append(pretrainedSha256).append('\n');
         AtomicFiles.writeString(run.runProperties(), sb.toString());
-        AtomicFiles.writeString(run.artifacts().resolve(ArtifactLayout.SPEC), options.spec().toProperties());
+        AtomicFiles.writeString(
+                run.artifacts().resolve(ArtifactLayout.SPEC), options.spec().toProperties());
     }
 
     /**
@@ -60,18 +62,22 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
         try (var in = Files.newBufferedReader(run.runProperties())) {
             p.load(in);
         } catch (NoSuchFileException e) {
-            throw new InvalidRunException(run.runProperties() + " is missing: " + run.root() + " is not a complete sef-onnx run directory");
+            throw new InvalidRunException(
+                    run.runProperties() + " is missing: " + run.root() + " is not a complete sef-onnx run directory");
         }
         return p;
     }
 
-    // ---- the options -------------------------------------------------------------------------------------------------
+    // ---- the options
+    // -------------------------------------------------------------------------------------------------
 
     /** The options' keys, in file order; {@code cuda.*} holds the settings in effect (--cudnn-exhaustive folded in). */
     public static Map<String, String> optionsMap(TrainOptions o) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("data.layout", o.layout() == null ? "demo" : o.layout().name().toLowerCase(Locale.ROOT));
-        m.put("data.root", o.dataRoot() == null ? "" : o.dataRoot().toAbsolutePath().toString());
+        m.put(
+                "data.root",
+                o.dataRoot() == null ? "" : o.dataRoot().toAbsolutePath().toString());
         m.put("epochs", Integer.toString(o.epochs()));
         m.put("batchSize", Integer.toString(o.batchSize()));
         m.put("learningRate", Double.toString(o.learningRate()));
@@ -83,7 +89,9 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
         m.put("workers", Integer.toString(o.workers()));
         m.put("skipBadImages", Boolean.toString(o.skipBadImages()));
         m.put("maxBatchesPerEpoch", Integer.toString(o.maxBatchesPerEpoch()));
-        m.put("pretrained", o.pretrained() == null ? "" : o.pretrained().toAbsolutePath().toString());
+        m.put(
+                "pretrained",
+                o.pretrained() == null ? "" : o.pretrained().toAbsolutePath().toString());
         m.put("maxBadImages", Integer.toString(o.maxBadImages()));
         m.put("exifOrientation", o.applyExifOrientation() ? "apply" : "ignore");
         OrtAdapter.CudaOptions c = o.cudaOptions();
@@ -95,9 +103,13 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
 
     /** The options {@link #optionsMap} recorded, for {@code spec} in {@code outDir}. */
     static TrainOptions options(ModelSpec spec, Path outDir, Function<String, String> p) {
-        String layout = value(p, "data.layout", "demo"), root = value(p, "data.root", ""), pretrained = value(p, "pretrained", "");
+        String layout = value(p, "data.layout", "demo"),
+                root = value(p, "data.root", ""),
+                pretrained = value(p, "pretrained", "");
         return TrainOptions.builder(spec, outDir)
-                .data(layout.equals("demo") ? null : Layout.valueOf(layout.toUpperCase(Locale.ROOT)), root.isEmpty() ? null : Path.of(root))
+                .data(
+                        layout.equals("demo") ? null : Layout.valueOf(layout.toUpperCase(Locale.ROOT)),
+                        root.isEmpty() ? null : Path.of(root))
                 .epochs(Integer.parseInt(p.apply("epochs")))
                 .batchSize(Integer.parseInt(p.apply("batchSize")))
                 .learningRate(Double.parseDouble(p.apply("learningRate")))
@@ -110,7 +122,8 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
                 .skipBadImages(Boolean.parseBoolean(p.apply("skipBadImages")))
                 .maxBatchesPerEpoch(Integer.parseInt(value(p, "maxBatchesPerEpoch", "0")))
                 .pretrained(pretrained.isEmpty() ? null : Path.of(pretrained))
-                .maxBadImages(Integer.parseInt(value(p, "maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))))
+                .maxBadImages(Integer.parseInt(
+                        value(p, "maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))))
                 .applyExifOrientation(TrainOptions.parseExifOrientation(value(p, "exifOrientation", "ignore")))
                 .cuda(cudaFrom(p))
                 .build();
@@ -119,10 +132,13 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
     /** Reads the {@code cuda.*} keys of {@link #optionsMap} (absent keys: the defaults, as in runs made before them). */
     public static OrtAdapter.CudaOptions cudaFrom(Function<String, String> properties) {
         OrtAdapter.CudaOptions d = OrtAdapter.CudaOptions.defaults();
-        String search = properties.apply("cuda.convAlgorithmSearch"), workspace = properties.apply("cuda.maxWorkspace"),
+        String search = properties.apply("cuda.convAlgorithmSearch"),
+                workspace = properties.apply("cuda.maxWorkspace"),
                 tf32 = properties.apply("cuda.tf32");
-        return new OrtAdapter.CudaOptions(search == null ? d.convAlgorithmSearch()
-                : OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(search.toUpperCase(Locale.ROOT)),
+        return new OrtAdapter.CudaOptions(
+                search == null
+                        ? d.convAlgorithmSearch()
+                        : OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(search.toUpperCase(Locale.ROOT)),
                 workspace == null ? d.maxWorkspace() : Boolean.parseBoolean(workspace),
                 tf32 == null ? d.tf32() : Boolean.parseBoolean(tf32));
     }
@@ -132,7 +148,8 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
         return v == null ? absent : v;
     }
 
-    // ---- the protocol ------------------------------------------------------------------------------------------------
+    // ---- the protocol
+    // ------------------------------------------------------------------------------------------------
 
     /** The protocol's keys, in file order. */
     static Map<String, String> protocolMap(Protocol protocol) {
@@ -149,13 +166,15 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
         String split = properties.apply("protocol.valSplit");
         if (split == null) return Protocol.AUTHORS;
         try {
-            return new Protocol(Protocol.ValSplit.valueOf(split.toUpperCase(Locale.ROOT)),
+            return new Protocol(
+                    Protocol.ValSplit.valueOf(split.toUpperCase(Locale.ROOT)),
                     Double.parseDouble(properties.apply("protocol.valFraction")),
-                    Protocol.SelectOn.valueOf(properties.apply("protocol.selectOn").toUpperCase(Locale.ROOT)),
+                    Protocol.SelectOn.valueOf(
+                            properties.apply("protocol.selectOn").toUpperCase(Locale.ROOT)),
                     Boolean.parseBoolean(properties.apply("protocol.strictSplits")));
         } catch (RuntimeException e) {
-            throw new InvalidRunException(file + " is damaged: its protocol.* keys (" + e.getMessage() + ") are not what sef-onnx wrote; "
-                    + "restore the file or start a new run");
+            throw new InvalidRunException(file + " is damaged: its protocol.* keys (" + e.getMessage()
+                    + ") are not what sef-onnx wrote; " + "restore the file or start a new run");
         }
     }
 }

@@ -1,16 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.generator.artifacts.CheckpointWriter;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.weights.PretrainedImport;
-import org.sefonnx.contract.ModelDescriptor;
-import org.sefonnx.train.data.CheckedData;
-import org.sefonnx.train.data.Sample;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +7,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.artifacts.CheckpointWriter;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.weights.PretrainedImport;
+import org.sefonnx.train.data.CheckedData;
+import org.sefonnx.train.data.Sample;
 
 /**
  * What a run is before its epoch loop: a new run folder written (artifacts, initial checkpoint, run.properties, the
@@ -28,8 +27,14 @@ final class RunSetup {
     private RunSetup() {}
 
     /** A run ready for its epoch loop: its folder, options, protocol, graphs, committed state, checked data and validation split. */
-    record Prepared(RunDirectory dir, TrainOptions options, Protocol protocol, ModelDescriptor descriptor, RunState state, CheckedData data,
-                    List<Sample> validation) {}
+    record Prepared(
+            RunDirectory dir,
+            TrainOptions options,
+            Protocol protocol,
+            ModelDescriptor descriptor,
+            RunState state,
+            CheckedData data,
+            List<Sample> validation) {}
 
     /** A new run that passed every check before its first file; {@link #write} creates it, {@link #removeFailedStart} undoes that. */
     static final class NewRun {
@@ -66,10 +71,13 @@ final class RunSetup {
             List<Sample> validation = ValidationSplit.choose(protocol, o, checked.dataset());
             if (protocol.hasValidation()) ValidationSplit.write(run, protocol, validation);
             ModelDescriptor d = SpecDescriptor.of(o.spec());
-            console.log().println("model: " + describe(o.spec()) + "; " + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
+            console.log()
+                    .println("model: " + describe(o.spec()) + "; "
+                            + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
             Path initialFile = run.artifacts().resolve(ArtifactLayout.CHECKPOINT);
             CheckpointWriter.write(initial, initialFile);
-            new RunProperties(o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256)).write(run);
+            new RunProperties(o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256))
+                    .write(run);
             RunState state = RunState.initial(run, initialFile);
             state.commit(run);
             return new Prepared(run, o, protocol, d, state, checked, validation);
@@ -86,7 +94,8 @@ final class RunSetup {
      * its own options and protocol (refusing another {@code requested} one), {@code epochs} if given (never fewer than
      * done), its checkpoints verified and its spec, data set and validation split the same as when it started.
      */
-    static Prepared resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, Console console) throws IOException {
+    static Prepared resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, Console console)
+            throws IOException {
         RunDirectory run = new RunDirectory(runDir);
         RunState state = RunState.read(run);
         if (fromBest) state = state.rolledBackToBest();
@@ -94,8 +103,8 @@ final class RunSetup {
         Protocol protocol = saved.protocol();
         protocol.requireSame(requested, runDir);
         if (epochs != null && epochs < state.epochsCompleted()) {
-            throw new IllegalArgumentException("--epochs " + epochs + " is fewer than the " + state.epochsCompleted() + " epochs " + runDir
-                    + " has completed; give at least " + state.epochsCompleted());
+            throw new IllegalArgumentException("--epochs " + epochs + " is fewer than the " + state.epochsCompleted()
+                    + " epochs " + runDir + " has completed; give at least " + state.epochsCompleted());
         }
         TrainOptions o = epochs == null ? saved.options() : saved.options().withEpochs(epochs);
         Path start = state.verified(run, "last");
@@ -105,8 +114,9 @@ final class RunSetup {
         List<Sample> validation = ValidationSplit.choose(protocol, o, data.dataset());
         ValidationSplit.requireSameAsFile(run, protocol, validation);
         if (fromBest) state.commit(run);
-        console.log().println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step " + state.globalStep()
-                + ")");
+        console.log()
+                .println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step "
+                        + state.globalStep() + ")");
         new RunProperties(o, protocol, saved.pretrainedSha256()).write(run);
         return new Prepared(run, o, protocol, SpecDescriptor.of(o.spec()), state, data, validation);
     }
@@ -115,7 +125,8 @@ final class RunSetup {
     static void requireSameSpec(ModelSpec expected, Checkpoint header, Path file) {
         String stored = header.stringProperties().get(ArtifactWriter.PROP_SPEC);
         if (stored == null) {
-            throw new InvalidRunException(file + ": not a sef-onnx checkpoint (no '" + ArtifactWriter.PROP_SPEC + "' property)");
+            throw new InvalidRunException(
+                    file + ": not a sef-onnx checkpoint (no '" + ArtifactWriter.PROP_SPEC + "' property)");
         }
         ModelSpec found = ModelSpec.parse(stored, file.toString());
         if (found.equals(expected)) return;
@@ -124,12 +135,25 @@ final class RunSetup {
         for (String k : a.keySet()) {
             if (!a.get(k).equals(b.get(k))) diffs.add(k + ": run wants " + a.get(k) + ", checkpoint has " + b.get(k));
         }
-        throw new InvalidRunException(file + " was trained for another model spec; nothing was overwritten. " + String.join("; ", diffs));
+        throw new InvalidRunException(
+                file + " was trained for another model spec; nothing was overwritten. " + String.join("; ", diffs));
     }
 
     static String describe(ModelSpec s) {
-        return String.format(Locale.ROOT, "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s%s)", s.id(), s.depth(), s.numClasses(),
-                s.groups(), s.imageSize(), s.lambda(), s.gamma(), s.phi(), s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                s.precision() == ModelSpec.Precision.FP32 ? "" : ", " + s.precision().label() + " mixed precision");
+        return String.format(
+                Locale.ROOT,
+                "%s (ResNet-%d, K=%d, G=%d, %d px, λ=%s γ=%s φ=%s, %s%s)",
+                s.id(),
+                s.depth(),
+                s.numClasses(),
+                s.groups(),
+                s.imageSize(),
+                s.lambda(),
+                s.gamma(),
+                s.phi(),
+                s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                s.precision() == ModelSpec.Precision.FP32
+                        ? ""
+                        : ", " + s.precision().label() + " mixed precision");
     }
 }

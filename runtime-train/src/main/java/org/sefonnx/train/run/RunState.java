@@ -1,8 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.generator.artifacts.CheckpointReader;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,6 +11,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.artifacts.CheckpointReader;
 
 /**
  * The one committed state of a run, {@code checkpoints/state.properties}: epochs completed, global step, the last and
@@ -30,22 +29,35 @@ import java.util.Map;
  * @param bestConfusion   the best epoch's confusion counts, row-major, comma-separated; empty before epoch 1
  * @param metricsRows     one metrics.jsonl line per completed epoch
  */
-public record RunState(int epochsCompleted, long globalStep, String last, String lastSha256, int bestEpoch, String best,
-                       String bestSha256, long bestCorrect, long bestTotal, String bestConfusion, List<String> metricsRows) {
+public record RunState(
+        int epochsCompleted,
+        long globalStep,
+        String last,
+        String lastSha256,
+        int bestEpoch,
+        String best,
+        String bestSha256,
+        long bestCorrect,
+        long bestTotal,
+        String bestConfusion,
+        List<String> metricsRows) {
     /** Bumped when the keys change; a state of another format is refused rather than misread. */
     static final int FORMAT = 1;
+
     static final String FILE = "state.properties";
 
     public RunState {
         metricsRows = List.copyOf(metricsRows);
         if (metricsRows.size() != epochsCompleted) {
-            throw new IllegalArgumentException(epochsCompleted + " epochs completed but " + metricsRows.size() + " metrics rows");
+            throw new IllegalArgumentException(
+                    epochsCompleted + " epochs completed but " + metricsRows.size() + " metrics rows");
         }
     }
 
     /** The state of a run before its first epoch: the initial checkpoint, nothing best yet. */
     static RunState initial(RunDirectory run, Path initialCheckpoint) throws IOException {
-        return new RunState(0, 0, relative(run, initialCheckpoint), sha256(initialCheckpoint), -1, null, null, 0, 0, "", List.of());
+        return new RunState(
+                0, 0, relative(run, initialCheckpoint), sha256(initialCheckpoint), -1, null, null, 0, 0, "", List.of());
     }
 
     /** True when {@code correct}/{@code total} beats the best so far; an equal accuracy keeps the earlier epoch, as an uninterrupted run does. */
@@ -60,18 +72,48 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
         List<String> rows = new ArrayList<>(metricsRows);
         rows.add(metricsRow);
         if (isBetter(eval.correct(), eval.total())) {
-            return new RunState(epochsCompleted + 1, newGlobalStep, newLast, newLastSha, epochsCompleted, newLast, newLastSha,
-                    eval.correct(), eval.total(), eval.countsLine(), rows);
+            return new RunState(
+                    epochsCompleted + 1,
+                    newGlobalStep,
+                    newLast,
+                    newLastSha,
+                    epochsCompleted,
+                    newLast,
+                    newLastSha,
+                    eval.correct(),
+                    eval.total(),
+                    eval.countsLine(),
+                    rows);
         }
-        return new RunState(epochsCompleted + 1, newGlobalStep, newLast, newLastSha, bestEpoch, best, bestSha256, bestCorrect,
-                bestTotal, bestConfusion, rows);
+        return new RunState(
+                epochsCompleted + 1,
+                newGlobalStep,
+                newLast,
+                newLastSha,
+                bestEpoch,
+                best,
+                bestSha256,
+                bestCorrect,
+                bestTotal,
+                bestConfusion,
+                rows);
     }
 
     /** The state as it was after the best epoch: what resuming from the best checkpoint continues. */
     RunState rolledBackToBest() {
         if (best == null) throw new IllegalArgumentException("the run has no best checkpoint yet (no epoch completed)");
         long step = EpochMetrics.parseJson(metricsRows.get(bestEpoch)).globalStep();
-        return new RunState(bestEpoch + 1, step, best, bestSha256, bestEpoch, best, bestSha256, bestCorrect, bestTotal, bestConfusion,
+        return new RunState(
+                bestEpoch + 1,
+                step,
+                best,
+                bestSha256,
+                bestEpoch,
+                best,
+                bestSha256,
+                bestCorrect,
+                bestTotal,
+                bestConfusion,
                 metricsRows.subList(0, bestEpoch + 1));
     }
 
@@ -88,7 +130,8 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
         return best == null || best.equals(last) ? List.of(last) : List.of(last, best);
     }
 
-    // ---- the file -----------------------------------------------------------------------------------------------------
+    // ---- the file
+    // -----------------------------------------------------------------------------------------------------
 
     static Path file(RunDirectory run) {
         return run.checkpoints().resolve(FILE);
@@ -100,8 +143,10 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
 
     /** Writes the state atomically: the commit point of an epoch. */
     void commit(RunDirectory run) throws IOException {
-        StringBuilder sb = new StringBuilder("# sef-onnx run state, written last and atomically; every other file of the run derives from it\n");
-        for (Map.Entry<String, String> e : asMap().entrySet()) sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+        StringBuilder sb = new StringBuilder(
+                "# sef-onnx run state, written last and atomically; every other file of the run derives from it\n");
+        for (Map.Entry<String, String> e : asMap().entrySet())
+            sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
         AtomicFiles.writeDurably(file(run), sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
@@ -142,18 +187,28 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
             if (line.isBlank() || line.startsWith("#")) continue;
             int eq = line.indexOf('=');
             if (eq < 0) throw damaged(f, "line '" + line + "' is not key=value");
-            if (m.put(line.substring(0, eq), line.substring(eq + 1)) != null) throw damaged(f, "key " + line.substring(0, eq) + " appears twice");
+            if (m.put(line.substring(0, eq), line.substring(eq + 1)) != null)
+                throw damaged(f, "key " + line.substring(0, eq) + " appears twice");
         }
         try {
-            if (!Integer.toString(FORMAT).equals(m.get("format"))) throw damaged(f, "format is " + m.get("format") + ", this sef-onnx reads format " + FORMAT);
+            if (!Integer.toString(FORMAT).equals(m.get("format")))
+                throw damaged(f, "format is " + m.get("format") + ", this sef-onnx reads format " + FORMAT);
             int epochs = Integer.parseInt(required(m, f, "epochsCompleted"));
             List<String> rows = new ArrayList<>();
             for (int i = 1; i <= epochs; i++) rows.add(required(m, f, "metrics." + i));
             boolean hasBest = m.containsKey("best");
-            return new RunState(epochs, Long.parseLong(required(m, f, "globalStep")), required(m, f, "last"), required(m, f, "last.sha256"),
-                    hasBest ? Integer.parseInt(required(m, f, "best.epoch")) - 1 : -1, hasBest ? m.get("best") : null,
-                    hasBest ? required(m, f, "best.sha256") : null, hasBest ? Long.parseLong(required(m, f, "best.correct")) : 0,
-                    hasBest ? Long.parseLong(required(m, f, "best.total")) : 0, hasBest ? required(m, f, "best.confusion") : "", rows);
+            return new RunState(
+                    epochs,
+                    Long.parseLong(required(m, f, "globalStep")),
+                    required(m, f, "last"),
+                    required(m, f, "last.sha256"),
+                    hasBest ? Integer.parseInt(required(m, f, "best.epoch")) - 1 : -1,
+                    hasBest ? m.get("best") : null,
+                    hasBest ? required(m, f, "best.sha256") : null,
+                    hasBest ? Long.parseLong(required(m, f, "best.correct")) : 0,
+                    hasBest ? Long.parseLong(required(m, f, "best.total")) : 0,
+                    hasBest ? required(m, f, "best.confusion") : "",
+                    rows);
         } catch (IllegalArgumentException e) {
             if (e instanceof InvalidRunException) throw e;
             throw damaged(f, e.getMessage());
@@ -167,11 +222,13 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
     }
 
     private static InvalidRunException damaged(Path f, String what) {
-        return new InvalidRunException(f + " is damaged (" + what + "); it is written atomically, so something else changed it: "
-                + "restore it from a backup or start a new run");
+        return new InvalidRunException(
+                f + " is damaged (" + what + "); it is written atomically, so something else changed it: "
+                        + "restore it from a backup or start a new run");
     }
 
-    // ---- checkpoints ----------------------------------------------------------------------------------------------------
+    // ---- checkpoints
+    // ----------------------------------------------------------------------------------------------------
 
     /**
      * The checkpoint {@code which} ({@code last} or {@code best}) resolved and verified: present, its SHA-256 the one
@@ -180,18 +237,25 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
     Path verified(RunDirectory run, String which) throws IOException {
         boolean wantBest = which.equals("best");
         String rel = wantBest ? best : last;
-        if (rel == null) throw new InvalidRunException(run.root() + " has no best checkpoint yet: no epoch has completed (resume it first)");
+        if (rel == null)
+            throw new InvalidRunException(
+                    run.root() + " has no best checkpoint yet: no epoch has completed (resume it first)");
         Path file = run.root().resolve(rel);
         String problem = problem(file, wantBest ? bestSha256 : lastSha256);
         if (problem == null) return file;
-        throw new InvalidRunException(file + " (the " + which + " checkpoint, epoch " + (wantBest ? bestEpoch + 1 : epochsCompleted) + ") "
-                + problem + "; refused. " + fallback(run, wantBest));
+        throw new InvalidRunException(
+                file + " (the " + which + " checkpoint, epoch " + (wantBest ? bestEpoch + 1 : epochsCompleted) + ") "
+                        + problem + "; refused. " + fallback(run, wantBest));
     }
 
     private String fallback(RunDirectory run, boolean wantBest) throws IOException {
-        if (!wantBest && best != null && !best.equals(last) && problem(run.root().resolve(best), bestSha256) == null) {
-            return "Fallback: the best checkpoint " + best + " (epoch " + (bestEpoch + 1) + ") verifies; continue from it with "
-                    + "`sef-onnx train --resume " + run.root() + " --from-best` (epochs " + (bestEpoch + 2) + ".." + epochsCompleted + " are retrained)";
+        if (!wantBest
+                && best != null
+                && !best.equals(last)
+                && problem(run.root().resolve(best), bestSha256) == null) {
+            return "Fallback: the best checkpoint " + best + " (epoch " + (bestEpoch + 1)
+                    + ") verifies; continue from it with " + "`sef-onnx train --resume " + run.root()
+                    + " --from-best` (epochs " + (bestEpoch + 2) + ".." + epochsCompleted + " are retrained)";
         }
         return "No verified checkpoint is left to fall back to: start a new run with another --out";
     }
@@ -208,15 +272,20 @@ public record RunState(int epochsCompleted, long globalStep, String last, String
             unreadable = e.getMessage();
         }
         if (!sha.equals(expectedSha)) {
-            return "has SHA-256 " + sha + " but the run state recorded " + expectedSha + " (the file changed after it was committed"
-                    + (unreadable != null ? "; " + unreadable : "") + ")";
+            return "has SHA-256 " + sha + " but the run state recorded " + expectedSha
+                    + " (the file changed after it was committed" + (unreadable != null ? "; " + unreadable : "") + ")";
         }
         if (unreadable != null) return "cannot be read: " + unreadable;
         return nonFinite == null ? null : "holds a non-finite value at " + nonFinite;
     }
 
     static String relative(RunDirectory run, Path file) {
-        return run.root().toAbsolutePath().normalize().relativize(file.toAbsolutePath().normalize()).toString().replace('\\', '/');
+        return run.root()
+                .toAbsolutePath()
+                .normalize()
+                .relativize(file.toAbsolutePath().normalize())
+                .toString()
+                .replace('\\', '/');
     }
 
     static String sha256(Path file) throws IOException {

@@ -1,10 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import org.sefonnx.contract.AtomicFiles;
 
 /** summary.txt, the last file a run writes (so its presence means the run finished): the best epoch, the selection rule, the export. */
 final class RunSummary implements TrainingListener {
@@ -25,22 +24,37 @@ final class RunSummary implements TrainingListener {
     public void runFinished(RunEnd end) throws IOException {
         RunState state = end.state();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "best %s top-1: %.4f (%d/%d) at epoch %d%n", protocol.selectingSplitName(), state.bestTop1(),
-                state.bestCorrect(), state.bestTotal(), state.bestEpoch() + 1));
+        sb.append(String.format(
+                Locale.ROOT,
+                "best %s top-1: %.4f (%d/%d) at epoch %d%n",
+                protocol.selectingSplitName(),
+                state.bestTop1(),
+                state.bestCorrect(),
+                state.bestTotal(),
+                state.bestEpoch() + 1));
         if (protocol.selectOn() == Protocol.SelectOn.VAL) {
             EpochMetrics at = state.metrics().get(state.bestEpoch());
-            sb.append(String.format(Locale.ROOT, "test top-1 at that epoch: %.4f, mean per-class %.4f%n", at.testTop1(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "test top-1 at that epoch: %.4f, mean per-class %.4f%n",
+                    at.testTop1(),
                     at.testMeanClassAccuracy()));
         }
         sb.append("selection rule: ").append(protocol.describe()).append('\n');
         List<EpochMetrics> rows = state.metrics();
         if (!rows.isEmpty()) {
             EpochMetrics last = rows.get(rows.size() - 1);
-            sb.append(String.format(Locale.ROOT, "last epoch %d: test top-1 %.4f, mean per-class %.4f, train loss %.4f%n", last.epoch() + 1,
-                    last.testTop1(), last.testMeanClassAccuracy(), last.train().loss()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "last epoch %d: test top-1 %.4f, mean per-class %.4f, train loss %.4f%n",
+                    last.epoch() + 1,
+                    last.testTop1(),
+                    last.testMeanClassAccuracy(),
+                    last.train().loss()));
         }
         sb.append("skipped bad images: ").append(end.skippedImages().size()).append('\n');
-        for (String reason : end.skippedImages().values()) sb.append("  ").append(reason).append('\n');
+        for (String reason : end.skippedImages().values())
+            sb.append("  ").append(reason).append('\n');
         sb.append("export: ").append(run.export()).append('\n');
         AtomicFiles.writeString(run.summary(), sb.toString());
     }

@@ -14,7 +14,8 @@ public final class SpecDescriptor {
 
     public static ModelDescriptor of(ModelSpec spec) {
         for (ModelDescriptor d : ShippedModels.ALL) {
-            if (d.modelId().equals(spec.id()) && ModelSpec.parse(d.specProperties(), d.modelId()).equals(spec)) return d;
+            if (d.modelId().equals(spec.id())
+                    && ModelSpec.parse(d.specProperties(), d.modelId()).equals(spec)) return d;
         }
         return new ComputedDescriptor(spec);
     }

@@ -1,7 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -9,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.stream.Stream;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /** What a new run checks before it writes its first file, and how a start that failed anyway is undone. */
 final class StartChecks {
@@ -18,14 +17,16 @@ final class StartChecks {
     static void requireNewRunFolder(RunDirectory run) throws IOException {
         Path out = run.root();
         if (RunState.exists(run)) {
-            throw new IllegalArgumentException(out + " already holds a run (" + run.state() + "); continue it with --resume " + out
-                    + " or choose another --out");
+            throw new IllegalArgumentException(out + " already holds a run (" + run.state()
+                    + "); continue it with --resume " + out + " or choose another --out");
         }
-        if (Files.exists(out) && !Files.isDirectory(out)) throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
+        if (Files.exists(out) && !Files.isDirectory(out))
+            throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
         if (Files.isDirectory(out)) {
             try (Stream<Path> children = Files.list(out)) {
                 if (children.findAny().isPresent()) {
-                    throw new IllegalArgumentException("--out " + out + " is a folder that is not empty and holds no sef-onnx run (no "
+                    throw new IllegalArgumentException("--out " + out
+                            + " is a folder that is not empty and holds no sef-onnx run (no "
                             + out.relativize(run.state()) + "); nothing was written. Choose a new or empty folder");
                 }
             }
@@ -37,7 +38,8 @@ final class StartChecks {
         if (device != TrainOptions.Device.CUDA) return;
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-device-check")) {
             if (!ort.availableProviders().contains(Sessions.CUDA_PROVIDER)) {
-                throw new IllegalArgumentException("--device cuda: " + Sessions.NO_CUDA_PROVIDER + "; or use --device auto or cpu");
+                throw new IllegalArgumentException(
+                        "--device cuda: " + Sessions.NO_CUDA_PROVIDER + "; or use --device auto or cpu");
             }
         }
     }

@@ -1,11 +1,10 @@
 package org.sefonnx.train.run;
 
+import java.nio.file.Path;
+import java.util.Locale;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * What a training run does. {@code layout} null means the embedded Fashion-MNIST demo. {@code maxBatchesPerEpoch}
@@ -14,33 +13,63 @@ import java.util.Locale;
  * (off by default, as torchvision's loader; the export records it). Every field is range-checked here, before anything is written,
  * with the command-line option named.
  */
-public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path outDir, int epochs, int batchSize,
-                           double learningRate, int lrStepEpochs, double lrGamma, long seed, Device device, int threads,
-                           int workers, boolean skipBadImages, boolean cudnnExhaustiveSearch, int maxBatchesPerEpoch,
-                           Path pretrained, int maxBadImages, boolean applyExifOrientation, OrtAdapter.CudaOptions cuda) {
+public record TrainOptions(
+        ModelSpec spec,
+        Layout layout,
+        Path dataRoot,
+        Path outDir,
+        int epochs,
+        int batchSize,
+        double learningRate,
+        int lrStepEpochs,
+        double lrGamma,
+        long seed,
+        Device device,
+        int threads,
+        int workers,
+        boolean skipBadImages,
+        boolean cudnnExhaustiveSearch,
+        int maxBatchesPerEpoch,
+        Path pretrained,
+        int maxBadImages,
+        boolean applyExifOrientation,
+        OrtAdapter.CudaOptions cuda) {
 
     /** Where to train: CUDA when available (AUTO), or forced. */
-    public enum Device { AUTO, CPU, CUDA }
+    public enum Device {
+        AUTO,
+        CPU,
+        CUDA
+    }
 
     /** --max-bad-images when not given: a handful of broken downloads, not a broken data set. */
     public static final int DEFAULT_MAX_BAD_IMAGES = 10;
 
     public TrainOptions {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
-        if (batchSize < 2) throw new IllegalArgumentException("--batch-size must be >= 2 (BatchNorm needs two samples), got " + batchSize);
-        if (!(learningRate > 0) || !Double.isFinite(learningRate)) throw new IllegalArgumentException("--lr must be a finite number > 0, got " + learningRate);
+        if (batchSize < 2)
+            throw new IllegalArgumentException(
+                    "--batch-size must be >= 2 (BatchNorm needs two samples), got " + batchSize);
+        if (!(learningRate > 0) || !Double.isFinite(learningRate))
+            throw new IllegalArgumentException("--lr must be a finite number > 0, got " + learningRate);
         if (lrStepEpochs < 1) throw new IllegalArgumentException("--lr-step must be >= 1, got " + lrStepEpochs);
         // γ <= 0 would flip or zero the step (gradient ascent), γ > 1 grow it without bound: StepLR decays
-        if (!(lrGamma > 0 && lrGamma <= 1)) throw new IllegalArgumentException("--lr-gamma must be in (0, 1] (StepLR's decay factor, paper 0.1), got " + lrGamma);
+        if (!(lrGamma > 0 && lrGamma <= 1))
+            throw new IllegalArgumentException(
+                    "--lr-gamma must be in (0, 1] (StepLR's decay factor, paper 0.1), got " + lrGamma);
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0 (0: one per core), got " + threads);
         if (workers < 0) throw new IllegalArgumentException("--workers must be >= 0 (0: one per core), got " + workers);
-        if (maxBatchesPerEpoch < 0) throw new IllegalArgumentException("--max-batches-per-epoch must be >= 0 (0: all), got " + maxBatchesPerEpoch);
+        if (maxBatchesPerEpoch < 0)
+            throw new IllegalArgumentException(
+                    "--max-batches-per-epoch must be >= 0 (0: all), got " + maxBatchesPerEpoch);
         if (maxBadImages < 0) throw new IllegalArgumentException("--max-bad-images must be >= 0, got " + maxBadImages);
-        if (layout != null && dataRoot == null) throw new IllegalArgumentException("--layout " + layout + " needs --data DIR");
+        if (layout != null && dataRoot == null)
+            throw new IllegalArgumentException("--layout " + layout + " needs --data DIR");
         requireSpecRanges(spec);
         if (cuda == null) throw new IllegalArgumentException("cuda options must not be null");
         if (cudnnExhaustiveSearch && cuda.convAlgorithmSearch() == OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT) {
-            throw new IllegalArgumentException("--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
+            throw new IllegalArgumentException(
+                    "--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
         }
     }
 
@@ -128,40 +157,132 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
             cuda = o.cuda;
         }
 
-        public Builder spec(ModelSpec v) { spec = v; return this; }
+        public Builder spec(ModelSpec v) {
+            spec = v;
+            return this;
+        }
         /** The data set's layout and root; a null layout is the embedded demo. */
-        public Builder data(Layout newLayout, Path root) { layout = newLayout; dataRoot = root; return this; }
-        public Builder outDir(Path v) { outDir = v; return this; }
-        public Builder epochs(int v) { epochs = v; return this; }
-        public Builder batchSize(int v) { batchSize = v; return this; }
-        public Builder learningRate(double v) { learningRate = v; return this; }
-        public Builder lrStepEpochs(int v) { lrStepEpochs = v; return this; }
-        public Builder lrGamma(double v) { lrGamma = v; return this; }
-        public Builder seed(long v) { seed = v; return this; }
-        public Builder device(Device v) { device = v; return this; }
+        public Builder data(Layout newLayout, Path root) {
+            layout = newLayout;
+            dataRoot = root;
+            return this;
+        }
+
+        public Builder outDir(Path v) {
+            outDir = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        public Builder lrStepEpochs(int v) {
+            lrStepEpochs = v;
+            return this;
+        }
+
+        public Builder lrGamma(double v) {
+            lrGamma = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder device(Device v) {
+            device = v;
+            return this;
+        }
         /** Intra-op threads of CPU training (0: one per core). */
-        public Builder threads(int v) { threads = v; return this; }
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
         /** Image decoding workers (0: one per core). */
-        public Builder workers(int v) { workers = v; return this; }
-        public Builder skipBadImages(boolean v) { skipBadImages = v; return this; }
-        public Builder maxBadImages(int v) { maxBadImages = v; return this; }
-        public Builder cudnnExhaustiveSearch(boolean v) { cudnnExhaustiveSearch = v; return this; }
+        public Builder workers(int v) {
+            workers = v;
+            return this;
+        }
+
+        public Builder skipBadImages(boolean v) {
+            skipBadImages = v;
+            return this;
+        }
+
+        public Builder maxBadImages(int v) {
+            maxBadImages = v;
+            return this;
+        }
+
+        public Builder cudnnExhaustiveSearch(boolean v) {
+            cudnnExhaustiveSearch = v;
+            return this;
+        }
         /** Batches per epoch at most (0: all); for tests and benchmarks. */
-        public Builder maxBatchesPerEpoch(int v) { maxBatchesPerEpoch = v; return this; }
-        public Builder pretrained(Path v) { pretrained = v; return this; }
-        public Builder applyExifOrientation(boolean v) { applyExifOrientation = v; return this; }
-        public Builder cuda(OrtAdapter.CudaOptions v) { cuda = v; return this; }
+        public Builder maxBatchesPerEpoch(int v) {
+            maxBatchesPerEpoch = v;
+            return this;
+        }
+
+        public Builder pretrained(Path v) {
+            pretrained = v;
+            return this;
+        }
+
+        public Builder applyExifOrientation(boolean v) {
+            applyExifOrientation = v;
+            return this;
+        }
+
+        public Builder cuda(OrtAdapter.CudaOptions v) {
+            cuda = v;
+            return this;
+        }
 
         public TrainOptions build() {
-            return new TrainOptions(spec, layout, dataRoot, outDir, epochs, batchSize, learningRate, lrStepEpochs, lrGamma, seed, device,
-                    threads, workers, skipBadImages, cudnnExhaustiveSearch, maxBatchesPerEpoch, pretrained, maxBadImages,
-                    applyExifOrientation, cuda);
+            return new TrainOptions(
+                    spec,
+                    layout,
+                    dataRoot,
+                    outDir,
+                    epochs,
+                    batchSize,
+                    learningRate,
+                    lrStepEpochs,
+                    lrGamma,
+                    seed,
+                    device,
+                    threads,
+                    workers,
+                    skipBadImages,
+                    cudnnExhaustiveSearch,
+                    maxBatchesPerEpoch,
+                    pretrained,
+                    maxBadImages,
+                    applyExifOrientation,
+                    cuda);
         }
     }
 
     /** The CUDA provider settings in effect: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
     public OrtAdapter.CudaOptions cudaOptions() {
-        return cudnnExhaustiveSearch ? cuda.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE) : cuda;
+        return cudnnExhaustiveSearch
+                ? cuda.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
+                : cuda;
     }
 
     /** The spec's training hyper-parameters (the generator checks only the graph's shape). */
@@ -169,12 +290,15 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         requireWeight("--lambda", s.lambda());
         requireWeight("--gamma", s.gamma());
         requireWeight("--phi", s.phi());
-        if (!(s.momentum() >= 0 && s.momentum() < 1)) throw new IllegalArgumentException("--momentum must be in [0, 1) (paper 0.9), got " + s.momentum());
-        if (!(s.weightDecay() >= 0) || !Double.isFinite(s.weightDecay())) throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + s.weightDecay());
+        if (!(s.momentum() >= 0 && s.momentum() < 1))
+            throw new IllegalArgumentException("--momentum must be in [0, 1) (paper 0.9), got " + s.momentum());
+        if (!(s.weightDecay() >= 0) || !Double.isFinite(s.weightDecay()))
+            throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + s.weightDecay());
     }
 
     private static void requireWeight(String option, double v) {
-        if (!(v >= 0) || !Double.isFinite(v)) throw new IllegalArgumentException(option + " must be a finite number >= 0 (a loss-term weight), got " + v);
+        if (!(v >= 0) || !Double.isFinite(v))
+            throw new IllegalArgumentException(option + " must be a finite number >= 0 (a loss-term weight), got " + v);
     }
 
     /** Parses --exif-orientation: ignore (false) or apply (true). */
@@ -182,7 +306,9 @@ public record TrainOptions(ModelSpec spec, Layout layout, Path dataRoot, Path ou
         return switch (value) {
             case "ignore" -> false;
             case "apply" -> true;
-            default -> throw new IllegalArgumentException("--exif-orientation must be one of ignore, apply; got '" + value + "'");
+            default ->
+                throw new IllegalArgumentException(
+                        "--exif-orientation must be one of ignore, apply; got '" + value + "'");
         };
     }
 

@@ -1,13 +1,12 @@
 package org.sefonnx.train.run;
 
+import java.nio.file.Path;
+import java.util.Locale;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * One epoch of TrainStep/OptimizerStep over the training loader: the learning rate set, at most
@@ -28,8 +27,14 @@ final class TrainPass {
     /** Images of the training split, for the message of an epoch that trained on none. */
     private final int trainImages;
 
-    TrainPass(OrtAdapter.Training session, ModelSteps steps, BatchLoader loader, int trainImages, MixedPrecisionSteps mixedPrecision,
-              TrainOptions o, Console console) {
+    TrainPass(
+            OrtAdapter.Training session,
+            ModelSteps steps,
+            BatchLoader loader,
+            int trainImages,
+            MixedPrecisionSteps mixedPrecision,
+            TrainOptions o,
+            Console console) {
         this.session = session;
         this.steps = steps;
         this.loader = loader;
@@ -45,10 +50,13 @@ final class TrainPass {
      */
     Trained run(int epoch, long globalStep, Path lastGood) {
         double lr = o.learningRateAt(epoch);
-        session.setLearningRate((float) lr);   // ORT does not restore it from a checkpoint
+        session.setLearningRate((float) lr); // ORT does not restore it from a checkpoint
         ModelSteps.LossTermSums terms = new ModelSteps.LossTermSums();
-        int planned = o.maxBatchesPerEpoch() > 0 ? Math.min(o.maxBatchesPerEpoch(), loader.batchesPerEpoch()) : loader.batchesPerEpoch();
-        Progress bar = console.progress(String.format(Locale.ROOT, "epoch %d/%d train", epoch + 1, o.epochs()), planned);
+        int planned = o.maxBatchesPerEpoch() > 0
+                ? Math.min(o.maxBatchesPerEpoch(), loader.batchesPerEpoch())
+                : loader.batchesPerEpoch();
+        Progress bar =
+                console.progress(String.format(Locale.ROOT, "epoch %d/%d train", epoch + 1, o.epochs()), planned);
         int batches = 0;
         try (BatchLoader.Epoch it = loader.epoch(epoch)) {
             while (it.hasNext() && batches < planned) {
@@ -56,14 +64,20 @@ final class TrainPass {
                     Float loss = step(b, terms, epoch, batches, globalStep, lastGood);
                     globalStep++;
                     batches++;
-                    bar.update(batches, b.size(), loss != null ? String.format(Locale.ROOT, "loss %.4f lr %.3g", loss, lr)
-                            : String.format(Locale.ROOT, "skipped (loss scale now %.0f)", mixedPrecision.scale()));
+                    bar.update(
+                            batches,
+                            b.size(),
+                            loss != null
+                                    ? String.format(Locale.ROOT, "loss %.4f lr %.3g", loss, lr)
+                                    : String.format(
+                                            Locale.ROOT, "skipped (loss scale now %.0f)", mixedPrecision.scale()));
                 }
             }
         }
         if (batches == 0) {
-            throw new IllegalStateException("epoch " + (epoch + 1) + " trained on no batch: every image of " + trainImages
-                    + " train images was skipped as bad (" + String.join("; ", loader.skippedReasons().values()) + ")");
+            throw new IllegalStateException("epoch " + (epoch + 1) + " trained on no batch: every image of "
+                    + trainImages + " train images was skipped as bad ("
+                    + String.join("; ", loader.skippedReasons().values()) + ")");
         }
         return new Trained(terms.mean(), globalStep, bar.seconds(), bar.imagesPerSecond());
     }
@@ -72,18 +86,24 @@ final class TrainPass {
      * One batch: its loss, or null when mixed precision skipped its optimizer step (inf/NaN gradients). Adds the loss
      * terms of a step that ran to {@code terms}.
      */
-    private Float step(Batch b, ModelSteps.LossTermSums terms, int epoch, int batchesDone, long globalStep, Path lastGood) {
+    private Float step(
+            Batch b, ModelSteps.LossTermSums terms, int epoch, int batchesDone, long globalStep, Path lastGood) {
         HostTensor images = HostTensor.view(b.images(), b.shape()), labels = HostTensor.longs(b.labels(), b.size());
         ModelSteps.Outputs out = steps.train(mixedPrecision.inputs(images, labels));
         float loss = out.scalar(TensorNames.LOSS);
         if (!mixedPrecision.step(out)) {
-            session.lazyResetGrad();   // the next step overwrites the skipped step's gradient buffers
+            session.lazyResetGrad(); // the next step overwrites the skipped step's gradient buffers
             return null;
         }
         if (!Float.isFinite(loss)) {
-            throw new TrainingDivergedException(String.format(Locale.ROOT,
+            throw new TrainingDivergedException(String.format(
+                    Locale.ROOT,
                     "the loss became %s at epoch %d, step %d (global step %d); training stopped. The last good checkpoint is %s. "
-                            + "Lower --lr or check the data.", loss, epoch + 1, batchesDone + 1, globalStep + 1,
+                            + "Lower --lr or check the data.",
+                    loss,
+                    epoch + 1,
+                    batchesDone + 1,
+                    globalStep + 1,
                     (epoch > 0 ? "" : "the initial ") + lastGood + " (after epoch " + epoch + ")"));
         }
         session.optimizerStep();

@@ -1,12 +1,11 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.data.TransformSpec;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.TransformSpec;
 
 /**
  * SEF training on ORT's training API: epochs of TrainStep/OptimizerStep with StepLR, a test pass after every epoch
@@ -25,16 +24,23 @@ public final class Trainer {
      * inspecting a checkpoint; resume reads the run state (RunState), never these.
      */
     public static final String PROP_EPOCHS_DONE = "epochs_completed";
+
     public static final String PROP_GLOBAL_STEP = "global_step";
     public static final String PROP_TOP1 = "top1";
 
     /** What a finished run leaves. */
-    public record Result(RunDirectory run, int epochsCompleted, double bestTop1, int bestEpoch, List<EpochMetrics> metrics,
-                         Path export) {}
+    public record Result(
+            RunDirectory run,
+            int epochsCompleted,
+            double bestTop1,
+            int bestEpoch,
+            List<EpochMetrics> metrics,
+            Path export) {}
 
     private final TrainOptions o;
     /** Validation split, selection rule and split-count strictness; the authors' protocol unless given. */
     private final Protocol protocol;
+
     private final Console console;
     /** Fault-injection seam of the commit sequence (RunCommits.Hook); NONE outside tests. */
     RunCommits.Hook commitHook = RunCommits.Hook.NONE;
@@ -81,15 +87,18 @@ public final class Trainer {
     }
 
     /** {@link #resume(Path, Integer, boolean, PrintStream)} that refuses a run made under another protocol than {@code requested} (null: any). */
-    public static Result resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log) throws IOException {
+    public static Result resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log)
+            throws IOException {
         return resume(runDir, epochs, fromBest, requested, log, RunCommits.Hook.NONE);
     }
 
-    static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log, RunCommits.Hook hook) throws IOException {
+    static Result resume(Path runDir, Integer epochs, boolean fromBest, PrintStream log, RunCommits.Hook hook)
+            throws IOException {
         return resume(runDir, epochs, fromBest, null, log, hook);
     }
 
-    private static Result resume(Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log, RunCommits.Hook hook)
+    private static Result resume(
+            Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log, RunCommits.Hook hook)
             throws IOException {
         Console console = Console.of(log);
         return new EpochLoop(RunSetup.resume(runDir, epochs, fromBest, requested, console), console, hook).run();
@@ -104,8 +113,10 @@ public final class Trainer {
         if (layout == null || layout == Layout.IDX) return TransformSpec.resize(size, false);
         return switch (layout) {
             case CUB, AIRCRAFT -> {
-                int resize = Math.round(size * (float) TransformSpec.BIRDS_AIRCRAFT_RESIZE / TransformSpec.NETWORK_INPUT);
-                yield TransformSpec.resizeAndCrop(resize, size, training ? TransformSpec.Crop.RANDOM : TransformSpec.Crop.CENTER, training);
+                int resize =
+                        Math.round(size * (float) TransformSpec.BIRDS_AIRCRAFT_RESIZE / TransformSpec.NETWORK_INPUT);
+                yield TransformSpec.resizeAndCrop(
+                        resize, size, training ? TransformSpec.Crop.RANDOM : TransformSpec.Crop.CENTER, training);
             }
             default -> TransformSpec.resize(size, training);
         };

@@ -1,9 +1,8 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.util.Map;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * One concern of a run that acts at the loop's fixed points, as DJL's {@code TrainingListener} or a Lightning
@@ -14,7 +13,14 @@ import java.util.Map;
  */
 interface TrainingListener {
     /** Epoch {@code epoch} (0-based) of {@code epochs}, committed: {@code state} is durable and names its checkpoint. */
-    record EpochEnd(int epoch, int epochs, EpochMetrics metrics, RunState before, RunState state, Evaluation test, Evaluation validation) {
+    record EpochEnd(
+            int epoch,
+            int epochs,
+            EpochMetrics metrics,
+            RunState before,
+            RunState state,
+            Evaluation test,
+            Evaluation validation) {
         /** True when this epoch became the best one. */
         boolean bestChanged() {
             return state.bestEpoch() != before.bestEpoch();

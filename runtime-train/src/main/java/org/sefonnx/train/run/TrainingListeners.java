@@ -23,8 +23,8 @@ final class TrainingListeners {
             if (l.endStep() != null) endSteps.add(l.endStep());
         }
         if (!epochSteps.equals(RunCommits.EPOCH_STEPS) || !endSteps.equals(RunCommits.END_STEPS)) {
-            throw new IllegalStateException("the listeners write in the order " + epochSteps + " then " + endSteps + ", not the kill-safe "
-                    + RunCommits.EPOCH_STEPS + " then " + RunCommits.END_STEPS);
+            throw new IllegalStateException("the listeners write in the order " + epochSteps + " then " + endSteps
+                    + ", not the kill-safe " + RunCommits.EPOCH_STEPS + " then " + RunCommits.END_STEPS);
         }
     }
 

@@ -1,11 +1,5 @@
 package org.sefonnx.train.run;
 
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.train.data.CheckedData;
-import org.sefonnx.train.data.Dataset;
-import org.sefonnx.train.data.Datasets;
-import org.sefonnx.train.data.Sample;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.Set;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.train.data.CheckedData;
+import org.sefonnx.train.data.Dataset;
+import org.sefonnx.train.data.Datasets;
+import org.sefonnx.train.data.Sample;
 
 /**
  * The validation images a run holds out of its training split, and their file list ({@value #FILE} in the run folder:
@@ -42,7 +41,8 @@ final class ValidationSplit {
     static List<Sample> stratified(List<Sample> train, int classes, double fraction, long seed) {
         List<List<Integer>> byClass = new ArrayList<>();
         for (int c = 0; c < classes; c++) byClass.add(new ArrayList<>());
-        for (int i = 0; i < train.size(); i++) byClass.get(train.get(i).classIndex()).add(i);
+        for (int i = 0; i < train.size(); i++)
+            byClass.get(train.get(i).classIndex()).add(i);
         Random random = new Random(seed);
         Set<Integer> held = new HashSet<>();
         for (List<Integer> members : byClass) {
@@ -51,8 +51,13 @@ final class ValidationSplit {
             held.addAll(members.subList(0, n));
         }
         if (held.isEmpty()) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "--val-fraction %s holds out no image of %d training images in %d classes "
-                    + "(round(fraction · images per class) is 0 everywhere); raise it", fraction, train.size(), classes));
+            throw new IllegalArgumentException(String.format(
+                    Locale.ROOT,
+                    "--val-fraction %s holds out no image of %d training images in %d classes "
+                            + "(round(fraction · images per class) is 0 everywhere); raise it",
+                    fraction,
+                    train.size(),
+                    classes));
         }
         List<Sample> out = new ArrayList<>(held.size());
         for (int i = 0; i < train.size(); i++) if (held.contains(i)) out.add(train.get(i));
@@ -62,13 +67,17 @@ final class ValidationSplit {
     /** {@code checked} with the validation images taken out of its training split. */
     static CheckedData withoutValidation(CheckedData checked, List<Sample> validation) {
         Set<String> held = sources(validation);
-        List<Sample> train = checked.train().stream().filter(s -> !held.contains(s.source().describe())).toList();
+        List<Sample> train = checked.train().stream()
+                .filter(s -> !held.contains(s.source().describe()))
+                .toList();
         return new CheckedData(checked.dataset(), train, checked.test(), checked.badImages());
     }
 
     /** The validation images that passed the image check (bad ones are skipped as in the other splits). */
     static List<Sample> checked(CheckedData checked, List<Sample> validation) {
-        return validation.stream().filter(s -> !checked.badImages().containsKey(s.source().describe())).toList();
+        return validation.stream()
+                .filter(s -> !checked.badImages().containsKey(s.source().describe()))
+                .toList();
     }
 
     static void write(RunDirectory run, Protocol protocol, List<Sample> validation) throws IOException {
@@ -79,22 +88,29 @@ final class ValidationSplit {
     static void requireSameAsFile(RunDirectory run, Protocol protocol, List<Sample> validation) throws IOException {
         Path file = run.root().resolve(FILE);
         if (!protocol.hasValidation()) return;
-        if (!Files.isRegularFile(file)) throw new InvalidRunException(file + " is missing: the run was started with " + protocol.describe()
-                + ", and its validation list is what a resume must keep; restore the file or start a new run");
+        if (!Files.isRegularFile(file))
+            throw new InvalidRunException(file + " is missing: the run was started with " + protocol.describe()
+                    + ", and its validation list is what a resume must keep; restore the file or start a new run");
         List<String> expected = render(protocol, validation).lines().toList(), found = Files.readAllLines(file);
         for (int i = 0; i < Math.max(expected.size(), found.size()); i++) {
-            String e = i < expected.size() ? expected.get(i) : "(end of list)", f = i < found.size() ? found.get(i) : "(end of list)";
+            String e = i < expected.size() ? expected.get(i) : "(end of list)",
+                    f = i < found.size() ? found.get(i) : "(end of list)";
             if (!e.equals(f)) {
-                throw new InvalidRunException(file + " line " + (i + 1) + " is '" + f + "' but the data set now gives '" + e
-                        + "': the training split changed since the run started, so its validation split would too; restore the data set or start a new run");
+                throw new InvalidRunException(
+                        file + " line " + (i + 1) + " is '" + f + "' but the data set now gives '" + e
+                                + "': the training split changed since the run started, so its validation split would too; restore the data set or start a new run");
             }
         }
     }
 
     private static String render(Protocol protocol, List<Sample> validation) {
-        StringBuilder sb = new StringBuilder("# sef-onnx validation split: ").append(validation.size()).append(" images held out of the training split; ")
-                .append(protocol.describe()).append('\n');
-        for (Sample s : validation) sb.append(s.classIndex()).append('\t').append(s.source().describe()).append('\n');
+        StringBuilder sb = new StringBuilder("# sef-onnx validation split: ")
+                .append(validation.size())
+                .append(" images held out of the training split; ")
+                .append(protocol.describe())
+                .append('\n');
+        for (Sample s : validation)
+            sb.append(s.classIndex()).append('\t').append(s.source().describe()).append('\n');
         return sb.toString();
     }
 

@@ -1,13 +1,12 @@
 package org.sefonnx.train.cli;
 
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 public class SefOnnxCliTest {
     public static String[] run(String... args) {
@@ -16,29 +15,64 @@ public class SefOnnxCliTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
-        return new String[]{Integer.toString(code), out.toString(), err.toString()};
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
     }
 
     @Test
     void everySubcommandShowsItsDefaultsInHelp() {
-        for (String sub : new String[]{"generate", "train", "ablate", "eval", "export"}) {
+        for (String sub : new String[] {"generate", "train", "ablate", "eval", "export"}) {
             String[] r = run(sub, "--help");
             assertEquals("0", r[0], sub);
             assertTrue(r[1].contains("Usage: sef-onnx " + sub), r[1]);
         }
         String train = run("train", "--help")[1];
-        assertTrue(train.contains("Default: 0.1") && train.contains("Default: auto") && train.contains("Default: runs/sef-onnx"), train);
+        assertTrue(
+                train.contains("Default: 0.1")
+                        && train.contains("Default: auto")
+                        && train.contains("Default: runs/sef-onnx"),
+                train);
     }
 
     @Test
     void ablateNeedsTheSpecOfADataSetThePaperDidNotUse() {
-        String[] r = run("ablate", "--data", "/nonexistent", "--layout", "imagefolder", "--depth", "18", "--out", "/nonexistent-ablation");
+        String[] r = run(
+                "ablate",
+                "--data",
+                "/nonexistent",
+                "--layout",
+                "imagefolder",
+                "--depth",
+                "18",
+                "--out",
+                "/nonexistent-ablation");
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--layout imagefolder has no paper spec: give --classes, --groups and --image-size"), r[2]);
-        r = run("ablate", "--data", "/nonexistent", "--layout", "cub", "--depth", "34", "--out", "/nonexistent-ablation");
+        assertTrue(
+                r[2].contains("--layout imagefolder has no paper spec: give --classes, --groups and --image-size"),
+                r[2]);
+        r = run(
+                "ablate",
+                "--data",
+                "/nonexistent",
+                "--layout",
+                "cub",
+                "--depth",
+                "34",
+                "--out",
+                "/nonexistent-ablation");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--depth must be 18 or 50 (the paper's backbones), got 34"), r[2]);
-        r = run("ablate", "--data", "/nonexistent", "--layout", "cub", "--depth", "18", "--rows", "sef,sef", "--out", "/nonexistent-ablation");
+        r = run(
+                "ablate",
+                "--data",
+                "/nonexistent",
+                "--layout",
+                "cub",
+                "--depth",
+                "18",
+                "--rows",
+                "sef,sef",
+                "--out",
+                "/nonexistent-ablation");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--rows names sef twice"), r[2]);
     }
@@ -47,7 +81,9 @@ public class SefOnnxCliTest {
     void badInputIsOneLineAndExitCodeTwo() {
         String[] r = run("train", "--data", "/nonexistent", "--layout", "birds");
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got 'birds'"), r[2]);
+        assertTrue(
+                r[2].contains("--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got 'birds'"),
+                r[2]);
         r = run("train", "--data", "/nonexistent");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--data needs --layout"), r[2]);
@@ -59,16 +95,27 @@ public class SefOnnxCliTest {
     @Test
     void cudaAndPrecisionOptionsParseIntoTheTrainCommand() {
         TrainCommand c = new TrainCommand();
-        new CommandLine(c).parseArgs("--no-tf32", "--no-cudnn-max-workspace", "--cudnn-conv-algo-search", "exhaustive", "--precision", "fp16");
+        new CommandLine(c)
+                .parseArgs(
+                        "--no-tf32",
+                        "--no-cudnn-max-workspace",
+                        "--cudnn-conv-algo-search",
+                        "exhaustive",
+                        "--precision",
+                        "fp16");
         assertEquals(false, c.tf32);
         assertEquals(false, c.cudnnMaxWorkspace);
-        assertEquals(org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE, TrainCommand.parseSearch(c.convAlgoSearch));
+        assertEquals(
+                org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE,
+                TrainCommand.parseSearch(c.convAlgoSearch));
         TrainCommand defaults = new TrainCommand();
         new CommandLine(defaults).parseArgs();
         assertEquals(true, defaults.tf32);
         assertEquals(true, defaults.cudnnMaxWorkspace);
         String[] r = run("train", "--cudnn-conv-algo-search", "fastest", "--epochs", "1");
         assertEquals("2", r[0]);
-        assertTrue(r[2].contains("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got 'fastest'"), r[2]);
+        assertTrue(
+                r[2].contains("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got 'fastest'"),
+                r[2]);
     }
 }

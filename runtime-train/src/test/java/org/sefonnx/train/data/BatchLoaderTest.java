@@ -1,8 +1,5 @@
 package org.sefonnx.train.data;
 
-import org.sefonnx.imaging.ImageDecodeException;
-import org.sefonnx.imaging.Normalization;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,22 +15,27 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.Normalization;
 
 class BatchLoaderTest {
-    private static final TransformSpec SMALL_TRAIN = TransformSpec.resizeAndCrop(12, 8, TransformSpec.Crop.RANDOM, true);
+    private static final TransformSpec SMALL_TRAIN =
+            TransformSpec.resizeAndCrop(12, 8, TransformSpec.Crop.RANDOM, true);
 
     /** All batches of one epoch: sizes, labels, indices and every float. */
-    private record EpochContent(List<Integer> sizes, List<Long> labels, List<Integer> indices, List<Float> pixels) {
-    }
+    private record EpochContent(List<Integer> sizes, List<Long> labels, List<Integer> indices, List<Float> pixels) {}
 
     private static EpochContent run(BatchLoader loader, int epoch) {
-        EpochContent content = new EpochContent(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        EpochContent content =
+                new EpochContent(new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         try (BatchLoader.Epoch batches = loader.epoch(epoch)) {
             while (batches.hasNext()) {
                 try (Batch batch = batches.next()) {
                     assertTrue(batch.images().isDirect());
                     assertEquals(ByteOrder.nativeOrder(), batch.images().order());
-                    assertEquals(batch.size() * 3 * batch.height() * batch.width(), batch.images().remaining());
+                    assertEquals(
+                            batch.size() * 3 * batch.height() * batch.width(),
+                            batch.images().remaining());
                     content.sizes.add(batch.size());
                     for (int i = 0; i < batch.size(); i++) {
                         content.labels.add(batch.labels()[i]);
@@ -49,7 +51,8 @@ class BatchLoaderTest {
     }
 
     private static List<Sample> cubAndFolderSamples() {
-        List<Sample> samples = new ArrayList<>(Datasets.open(Layout.CUB, Fixtures.data("cub")).train());
+        List<Sample> samples =
+                new ArrayList<>(Datasets.open(Layout.CUB, Fixtures.data("cub")).train());
         samples.addAll(Datasets.open(Layout.CUB, Fixtures.data("cub")).test());
         return samples; // 7 JPEGs incl. grayscale and CMYK
     }
@@ -63,7 +66,8 @@ class BatchLoaderTest {
         try (BatchLoader loader = new BatchLoader(samples, SMALL_TRAIN, options)) {
             single = run(loader, 4);
         }
-        try (BatchLoader loader = new BatchLoader(samples, SMALL_TRAIN, options.withWorkers(3).withPrefetch(1))) {
+        try (BatchLoader loader =
+                new BatchLoader(samples, SMALL_TRAIN, options.withWorkers(3).withPrefetch(1))) {
             threaded = run(loader, 4);
         }
         assertEquals(single, threaded);
@@ -74,7 +78,8 @@ class BatchLoaderTest {
     void trainingDropsAFinalBatchOfOneAndEvaluationKeepsEverySample() {
         List<Sample> samples = cubAndFolderSamples();
         try (BatchLoader train = new BatchLoader(samples, SMALL_TRAIN, new LoaderOptions(3, 2, 2, 1L, true, false));
-             BatchLoader eval = new BatchLoader(samples, TransformSpec.resize(8, false), new LoaderOptions(3, 2, 2, 1L, false, false))) {
+                BatchLoader eval = new BatchLoader(
+                        samples, TransformSpec.resize(8, false), new LoaderOptions(3, 2, 2, 1L, false, false))) {
             assertEquals(List.of(3, 3), run(train, 0).sizes);
             EpochContent all = run(eval, 0);
             assertEquals(List.of(3, 3, 1), all.sizes);
@@ -104,8 +109,9 @@ class BatchLoaderTest {
     @Test
     void badImageFailsNamingItByDefault(@TempDir Path dir) throws IOException {
         List<Sample> samples = withCorruptImage(dir);
-        try (BatchLoader loader = new BatchLoader(samples, TransformSpec.resize(8, false), new LoaderOptions(2, 2, 2, 0L, false, false));
-             BatchLoader.Epoch epoch = loader.epoch(0)) {
+        try (BatchLoader loader = new BatchLoader(
+                        samples, TransformSpec.resize(8, false), new LoaderOptions(2, 2, 2, 0L, false, false));
+                BatchLoader.Epoch epoch = loader.epoch(0)) {
             ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> {
                 while (epoch.hasNext()) {
                     epoch.next().close();
@@ -118,25 +124,37 @@ class BatchLoaderTest {
     @Test
     void skipBadImagesCountsAndListsThem(@TempDir Path dir) throws IOException {
         List<Sample> samples = withCorruptImage(dir);
-        try (BatchLoader loader = new BatchLoader(samples, TransformSpec.resize(8, false),
-                new LoaderOptions(2, 2, 2, 0L, false, true))) {
+        try (BatchLoader loader =
+                new BatchLoader(samples, TransformSpec.resize(8, false), new LoaderOptions(2, 2, 2, 0L, false, true))) {
             EpochContent content = run(loader, 0);
             assertEquals(samples.size() - 2, content.indices.size());
             assertFalse(content.indices.contains(1));
             assertEquals(2, loader.skippedCount());
-            assertEquals(List.of(dir.resolve("corrupt.jpg").toString(), dir.resolve("gone.jpg").toString()), loader.skippedSources());
+            assertEquals(
+                    List.of(
+                            dir.resolve("corrupt.jpg").toString(),
+                            dir.resolve("gone.jpg").toString()),
+                    loader.skippedSources());
         }
     }
 
     @Test
     void skippingMoreDistinctImagesThanTheBoundFailsNamingTheLastOne(@TempDir Path dir) throws IOException {
         List<Sample> samples = withCorruptImage(dir);
-        try (BatchLoader loader = new BatchLoader(samples, TransformSpec.resize(8, false),
+        try (BatchLoader loader = new BatchLoader(
+                samples,
+                TransformSpec.resize(8, false),
                 new LoaderOptions(2, 1, 1, 0L, false, true).withMaxBadImages(1))) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> run(loader, 0));
-            assertTrue(e.getMessage().startsWith("2 images of this split were skipped as bad, more than the bound of 1"), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith("2 images of this split were skipped as bad, more than the bound of 1"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("gone.jpg: file does not exist"), e.getMessage());
-            assertEquals(List.of(dir.resolve("corrupt.jpg").toString(), dir.resolve("gone.jpg").toString()), loader.skippedSources());
+            assertEquals(
+                    List.of(
+                            dir.resolve("corrupt.jpg").toString(),
+                            dir.resolve("gone.jpg").toString()),
+                    loader.skippedSources());
         }
     }
 
@@ -153,9 +171,10 @@ class BatchLoaderTest {
     @Test
     void idxImagesBatchAsReplicatedRgb() {
         List<Sample> samples = Datasets.open(Layout.IDX, Fixtures.data("idx")).test();
-        try (BatchLoader loader = new BatchLoader(samples, TransformSpec.resize(4, false), new LoaderOptions(3, 1, 1, 0L, false, false));
-             BatchLoader.Epoch epoch = loader.epoch(0);
-             Batch batch = epoch.next()) {
+        try (BatchLoader loader = new BatchLoader(
+                        samples, TransformSpec.resize(4, false), new LoaderOptions(3, 1, 1, 0L, false, false));
+                BatchLoader.Epoch epoch = loader.epoch(0);
+                Batch batch = epoch.next()) {
             assertArrayEquals(new long[] {3, 3, 4, 4}, batch.shape());
             assertArrayEquals(new long[] {0, 1, 2}, batch.labels());
             // IDX 4x3 resized to 4x4 (vertical only); red and blue planes hold the same gray values

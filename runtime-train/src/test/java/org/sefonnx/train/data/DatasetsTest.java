@@ -19,13 +19,17 @@ class DatasetsTest {
     }
 
     private static List<String> fileNames(List<Sample> samples) {
-        return samples.stream().map(s -> ((ImageSource.File) s.source()).path().getFileName().toString()).toList();
+        return samples.stream()
+                .map(s -> ((ImageSource.File) s.source()).path().getFileName().toString())
+                .toList();
     }
 
     @Test
     void cubSplitsByFlagAndIndexesClassFoldersAlphabetically() {
         Dataset cub = Datasets.open(Layout.CUB, Fixtures.data("cub"));
-        assertEquals(List.of("001.Black_footed_Albatross", "002.Laysan_Albatross", "010.Red_winged_Blackbird"), cub.classNames());
+        assertEquals(
+                List.of("001.Black_footed_Albatross", "002.Laysan_Albatross", "010.Red_winged_Blackbird"),
+                cub.classNames());
         assertEquals(4, cub.train().size());
         assertEquals(3, cub.test().size());
         assertEquals(List.of(0, 1, 2, 2), labels(cub.train()));
@@ -39,7 +43,9 @@ class DatasetsTest {
         Files.delete(root.resolve("images/002.Laysan_Albatross/Laysan_Albatross_0001_545.jpg"));
         DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.CUB, dir));
         assertEquals(root.resolve("images.txt"), e.file());
-        assertTrue(e.getMessage().contains("line 3") && e.getMessage().contains("Laysan_Albatross_0001_545.jpg"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("line 3") && e.getMessage().contains("Laysan_Albatross_0001_545.jpg"),
+                e.getMessage());
     }
 
     @Test
@@ -54,8 +60,13 @@ class DatasetsTest {
     void carsAllInOneMatUsesTestFlagAndSortedClassNames() {
         Dataset cars = Datasets.open(Layout.CARS, Fixtures.data("cars_annos"));
         // Python sorted(): 'AM' < 'Acura' (uppercase first), 'smart' last.
-        assertEquals(List.of("AM General Hummer SUV 2000", "Acura RL Sedan 2012", "Ram C/V Cargo Van Minivan 2012",
-                "smart fortwo Convertible 2012"), cars.classNames());
+        assertEquals(
+                List.of(
+                        "AM General Hummer SUV 2000",
+                        "Acura RL Sedan 2012",
+                        "Ram C/V Cargo Van Minivan 2012",
+                        "smart fortwo Convertible 2012"),
+                cars.classNames());
         assertEquals(List.of("000001.jpg", "000002.jpg", "000003.jpg", "000006.jpg"), fileNames(cars.train()));
         // official classes 1,2,3,1 -> Acura=1, AM=0, Ram=2
         assertEquals(List.of(1, 0, 2, 1), labels(cars.train()));
@@ -90,7 +101,9 @@ class DatasetsTest {
         Fixtures.copy("cars_devkit/devkit", root.resolve("car_devkit/devkit"));
         Fixtures.copy("cars_devkit/cars_train", root.resolve("cars_train/cars_train"));
         Fixtures.copy("cars_devkit/cars_test", root.resolve("cars_test/cars_test"));
-        Files.copy(devkitFixture.resolve("cars_test_annos_withlabels.mat"), root.resolve("cars_test_annos_withlabels (1).mat"));
+        Files.copy(
+                devkitFixture.resolve("cars_test_annos_withlabels.mat"),
+                root.resolve("cars_test_annos_withlabels (1).mat"));
 
         Dataset devkit = Datasets.open(Layout.CARS, devkitFixture);
         Dataset kaggle = Datasets.open(Layout.CARS, root);
@@ -99,7 +112,9 @@ class DatasetsTest {
         assertEquals(List.of(3, 2, 0, 1), labels(kaggle.train()));
         assertEquals(labels(devkit.test()), labels(kaggle.test()));
         assertEquals(fileNames(devkit.train()), fileNames(kaggle.train()));
-        assertEquals(root.resolve("cars_train/cars_train/00001.jpg"), ((ImageSource.File) kaggle.train().get(0).source()).path());
+        assertEquals(
+                root.resolve("cars_train/cars_train/00001.jpg"),
+                ((ImageSource.File) kaggle.train().get(0).source()).path());
 
         Files.delete(root.resolve("cars_test_annos_withlabels (1).mat"));
         DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.CARS, root));
@@ -116,15 +131,21 @@ class DatasetsTest {
         List<Sample> val = Datasets.officialValidation(Layout.AIRCRAFT, root, aircraft);
         assertEquals(List.of(aircraft.train().get(1), aircraft.train().get(3)), val);
         assertEquals(List.of(0, 1), labels(val));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Datasets.officialValidation(Layout.CUB, Fixtures.data("cub"), Datasets.open(Layout.CUB, Fixtures.data("cub"))));
-        assertTrue(e.getMessage().contains("--val-split official") && e.getMessage().contains("--layout cub"), e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> Datasets.officialValidation(
+                        Layout.CUB, Fixtures.data("cub"), Datasets.open(Layout.CUB, Fixtures.data("cub"))));
+        assertTrue(
+                e.getMessage().contains("--val-split official")
+                        && e.getMessage().contains("--layout cub"),
+                e.getMessage());
     }
 
     @Test
     void dogsClassesAreSynsetFoldersInOrder() {
         Dataset dogs = Datasets.open(Layout.DOGS, Fixtures.data("dogs"));
-        assertEquals(List.of("n02085620-Chihuahua", "n02085782-Japanese_spaniel", "n02086240-Shih-Tzu"), dogs.classNames());
+        assertEquals(
+                List.of("n02085620-Chihuahua", "n02085782-Japanese_spaniel", "n02086240-Shih-Tzu"), dogs.classNames());
         assertEquals(List.of(0, 1, 2), labels(dogs.train()));
         assertEquals(List.of(0, 2), labels(dogs.test()));
         assertEquals("n02086240_1011.jpg", fileNames(dogs.test()).get(1));
@@ -143,8 +164,12 @@ class DatasetsTest {
     void aircraftUnknownVariantNamesLine(@TempDir Path dir) throws IOException {
         Path root = Fixtures.copy("aircraft/fgvc-aircraft-2013b/data", dir);
         Files.writeString(root.resolve("images_variant_test.txt"), "0056978 F/A-18\n0062000 Boeing 747\n");
-        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.AIRCRAFT, root));
-        assertTrue(e.getMessage().contains("images_variant_test.txt, line 2") && e.getMessage().contains("Boeing 747"), e.getMessage());
+        DatasetFormatException e =
+                assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.AIRCRAFT, root));
+        assertTrue(
+                e.getMessage().contains("images_variant_test.txt, line 2")
+                        && e.getMessage().contains("Boeing 747"),
+                e.getMessage());
     }
 
     @Test
@@ -177,12 +202,16 @@ class DatasetsTest {
         byte[] plain = Files.readAllBytes(root.resolve("t10k-images-idx3-ubyte"));
         Files.write(root.resolve("t10k-images-idx3-ubyte"), java.util.Arrays.copyOf(plain, plain.length - 5));
         DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.IDX, root));
-        assertTrue(e.getMessage().contains("t10k-images-idx3-ubyte, image 2") && e.getMessage().contains("byte 52"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("t10k-images-idx3-ubyte, image 2")
+                        && e.getMessage().contains("byte 52"),
+                e.getMessage());
     }
 
     @Test
     void missingRootFailsNamingLayout(@TempDir Path dir) {
-        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.DOGS, dir.resolve("nope")));
+        DatasetFormatException e =
+                assertThrows(DatasetFormatException.class, () -> Datasets.open(Layout.DOGS, dir.resolve("nope")));
         assertTrue(e.getMessage().contains("DOGS data set root"), e.getMessage());
     }
 
@@ -190,10 +219,12 @@ class DatasetsTest {
     void labelFileRoundTripsAndReplacesAtomically(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("out/labels.txt");
         LabelFile.write(file, List.of("old"));
-        List<String> names = Datasets.open(Layout.CARS, Fixtures.data("cars_annos")).classNames();
+        List<String> names =
+                Datasets.open(Layout.CARS, Fixtures.data("cars_annos")).classNames();
         LabelFile.write(file, names);
         assertEquals(names, LabelFile.read(file));
-        assertEquals("AM General Hummer SUV 2000\nAcura RL Sedan 2012\nRam C/V Cargo Van Minivan 2012\nsmart fortwo Convertible 2012\n",
+        assertEquals(
+                "AM General Hummer SUV 2000\nAcura RL Sedan 2012\nRam C/V Cargo Van Minivan 2012\nsmart fortwo Convertible 2012\n",
                 Files.readString(file));
         try (var leftovers = Files.list(file.getParent())) {
             assertEquals(1, leftovers.count());

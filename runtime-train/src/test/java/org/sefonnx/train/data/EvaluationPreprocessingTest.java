@@ -18,25 +18,36 @@ class EvaluationPreprocessingTest {
     private static final String CUB = "cub/CUB_200_2011/images/";
     private static final List<String> IMAGES = List.of(
             CUB + "001.Black_footed_Albatross/Black_Footed_Albatross_0001_796111.jpg",
-            CUB + "002.Laysan_Albatross/Laysan_Albatross_0002_1027.jpg",   // grayscale JPEG
-            CUB + "010.Red_winged_Blackbird/Red_Winged_Blackbird_0002_5140.jpg",  // Adobe CMYK JPEG
+            CUB + "002.Laysan_Albatross/Laysan_Albatross_0002_1027.jpg", // grayscale JPEG
+            CUB + "010.Red_winged_Blackbird/Red_Winged_Blackbird_0002_5140.jpg", // Adobe CMYK JPEG
             "imagefolder/train/cat/b.png",
-            "imagefolder/train/dog/d.png",   // RGBA PNG
+            "imagefolder/train/dog/d.png", // RGBA PNG
             "cars_annos/car_ims/000001.jpg");
 
     @Test
     void evaluationTransformsMapToTheirPreprocessingSpecs() {
-        assertEquals(PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448), TransformSpec.forLayout(Layout.CUB, false).toPreprocessingSpec());
+        assertEquals(
+                PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
+                TransformSpec.forLayout(Layout.CUB, false).toPreprocessingSpec());
         // a training transform's evaluation form: the random crop becomes the centre crop, the flip goes
-        assertEquals(PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448), TransformSpec.forLayout(Layout.AIRCRAFT, true).toPreprocessingSpec());
-        assertEquals(PreprocessingSpec.resize(448), TransformSpec.forLayout(Layout.DOGS, false).toPreprocessingSpec());
-        assertEquals(PreprocessingSpec.resize(32), TransformSpec.forLayout(Layout.IDX, false).toPreprocessingSpec());
+        assertEquals(
+                PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
+                TransformSpec.forLayout(Layout.AIRCRAFT, true).toPreprocessingSpec());
+        assertEquals(
+                PreprocessingSpec.resize(448),
+                TransformSpec.forLayout(Layout.DOGS, false).toPreprocessingSpec());
+        assertEquals(
+                PreprocessingSpec.resize(32),
+                TransformSpec.forLayout(Layout.IDX, false).toPreprocessingSpec());
     }
 
     @Test
     void trainingEvaluationPathAndPreprocessorGiveBitIdenticalFloats() {
-        List<TransformSpec> recipes = List.of(TransformSpec.forLayout(Layout.CUB, false), TransformSpec.forLayout(Layout.CARS, false),
-                TransformSpec.forLayout(Layout.IDX, false), TransformSpec.resizeAndCrop(40, 28, TransformSpec.Crop.CENTER, false),
+        List<TransformSpec> recipes = List.of(
+                TransformSpec.forLayout(Layout.CUB, false),
+                TransformSpec.forLayout(Layout.CARS, false),
+                TransformSpec.forLayout(Layout.IDX, false),
+                TransformSpec.resizeAndCrop(40, 28, TransformSpec.Crop.CENTER, false),
                 new TransformSpec(57, 33, 21, 30, TransformSpec.Crop.CENTER, false));
         int compared = 0;
         try (ImageDecoder decoder = new ImageDecoder()) {
@@ -54,7 +65,8 @@ class EvaluationPreprocessingTest {
                     assertArrayEquals(expected, inference, 0f, recipe + " on " + relative);
                     for (int i = 0; i < expected.length; i++) {
                         if (Float.floatToRawIntBits(expected[i]) != Float.floatToRawIntBits(inference[i])) {
-                            throw new AssertionError(recipe + " on " + relative + ": float " + i + " differs in its bits");
+                            throw new AssertionError(
+                                    recipe + " on " + relative + ": float " + i + " differs in its bits");
                         }
                     }
                     compared++;

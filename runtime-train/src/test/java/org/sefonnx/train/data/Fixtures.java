@@ -10,8 +10,7 @@ import java.util.stream.Stream;
 
 /** Paths of the committed fixtures under src/test/resources/data (made by make_fixtures.py and make_mat_fixtures.m). */
 final class Fixtures {
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static Path data(String relative) {
         try {

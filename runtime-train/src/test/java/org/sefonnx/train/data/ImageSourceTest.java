@@ -2,9 +2,9 @@ package org.sefonnx.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import org.junit.jupiter.api.Test;
 import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.RgbImage;
-import org.junit.jupiter.api.Test;
 
 class ImageSourceTest {
 

@@ -10,10 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class MatFileTest {
 
@@ -46,7 +46,8 @@ class MatFileTest {
         assertEquals(1, ((MatArray.Numeric) mixed.cells().get(0)).scalarInt());
         assertEquals("two", ((MatArray.Chars) mixed.cells().get(1)).string());
         MatArray.Cell inner = (MatArray.Cell) mixed.cells().get(2);
-        assertEquals(MatArray.NumericClass.INT16, ((MatArray.Numeric) inner.cells().get(0)).numericClass());
+        assertEquals(
+                MatArray.NumericClass.INT16, ((MatArray.Numeric) inner.cells().get(0)).numericClass());
         assertEquals(3, ((MatArray.Numeric) inner.cells().get(0)).scalarInt());
         assertArrayEquals(new double[] {4, 5}, ((MatArray.Numeric) mixed.cells().get(3)).values());
 
@@ -56,12 +57,19 @@ class MatFileTest {
         MatArray.Struct innerStruct = (MatArray.Struct) nested.field(0, "inner");
         assertArrayEquals(new int[] {1, 2}, innerStruct.dims());
         assertEquals(2, ((MatArray.Numeric) innerStruct.field(1, "value")).scalarInt());
-        assertEquals("y", ((MatArray.Chars) ((MatArray.Cell) nested.field(0, "list")).cells().get(1)).string());
+        assertEquals(
+                "y",
+                ((MatArray.Chars) ((MatArray.Cell) nested.field(0, "list"))
+                                .cells()
+                                .get(1))
+                        .string());
     }
 
     @Test
     void compressedAndUncompressedFilesHoldTheSameVariables() throws IOException {
-        assertEquals(MatFile.read(Fixtures.data("mat/types_v6.mat")).names(), MatFile.read(Fixtures.data("mat/types_v7.mat")).names());
+        assertEquals(
+                MatFile.read(Fixtures.data("mat/types_v6.mat")).names(),
+                MatFile.read(Fixtures.data("mat/types_v7.mat")).names());
         assertTrue(Files.size(Fixtures.data("mat/types_v7.mat")) < Files.size(Fixtures.data("mat/types_v6.mat")));
     }
 
@@ -101,10 +109,10 @@ class MatFileTest {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(128 + 8 + 48 + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.put(new byte[124]).putShort((short) 0x0100).put((byte) 'I').put((byte) 'M');
         b.putInt(14).putInt(48 + 16);
-        b.putInt(6).putInt(8).putInt(4).putInt(0);                 // array flags: mxCHAR_CLASS
-        b.putInt(5).putInt(8).putInt(1).putInt(6);                 // dims 1x6
+        b.putInt(6).putInt(8).putInt(4).putInt(0); // array flags: mxCHAR_CLASS
+        b.putInt(5).putInt(8).putInt(1).putInt(6); // dims 1x6
         b.putShort((short) 1).putShort((short) 1).put((byte) 'x').put(new byte[3]); // small element name "x"
-        b.putInt(4).putInt(12);                                    // miUINT16, 12 bytes
+        b.putInt(4).putInt(12); // miUINT16, 12 bytes
         for (char c : "Z\u00fcrich".toCharArray()) {
             b.putChar(c);
         }

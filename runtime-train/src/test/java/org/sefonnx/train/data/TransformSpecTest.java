@@ -1,8 +1,5 @@
 package org.sefonnx.train.data;
 
-import org.sefonnx.imaging.Normalization;
-import org.sefonnx.imaging.RgbImage;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.sefonnx.imaging.Normalization;
+import org.sefonnx.imaging.RgbImage;
 
 class TransformSpecTest {
 
@@ -17,7 +16,9 @@ class TransformSpecTest {
     void publishedRecipesHaveTheSizesOfSefMethod() {
         TransformSpec cubTrain = TransformSpec.forLayout(Layout.CUB, true);
         assertEquals(TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.RANDOM, true), cubTrain);
-        assertEquals(TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false), TransformSpec.forLayout(Layout.AIRCRAFT, false));
+        assertEquals(
+                TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false),
+                TransformSpec.forLayout(Layout.AIRCRAFT, false));
         assertEquals(TransformSpec.resize(448, true), TransformSpec.forLayout(Layout.CARS, true));
         assertEquals(TransformSpec.resize(448, false), TransformSpec.forLayout(Layout.DOGS, false));
         assertEquals(3 * 448 * 448, cubTrain.floatsPerImage());
@@ -25,11 +26,21 @@ class TransformSpecTest {
 
     @Test
     void centerCropUsesPythonRoundHalfEven() {
-        assertEquals(new TransformSpec.Placement(76, 76, false),
-                TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false).place(new SplittableRandom(1)));
+        assertEquals(
+                new TransformSpec.Placement(76, 76, false),
+                TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false)
+                        .place(new SplittableRandom(1)));
         // (5 - 2) / 2 = 1.5 -> 2 ; (7 - 2) / 2 = 2.5 -> 2, as round() in torchvision's center_crop
-        assertEquals(2, TransformSpec.resizeAndCrop(5, 2, TransformSpec.Crop.CENTER, false).place(new SplittableRandom(1)).top());
-        assertEquals(2, TransformSpec.resizeAndCrop(7, 2, TransformSpec.Crop.CENTER, false).place(new SplittableRandom(1)).left());
+        assertEquals(
+                2,
+                TransformSpec.resizeAndCrop(5, 2, TransformSpec.Crop.CENTER, false)
+                        .place(new SplittableRandom(1))
+                        .top());
+        assertEquals(
+                2,
+                TransformSpec.resizeAndCrop(7, 2, TransformSpec.Crop.CENTER, false)
+                        .place(new SplittableRandom(1))
+                        .left());
     }
 
     @Test
@@ -79,7 +90,8 @@ class TransformSpecTest {
 
     @Test
     void rejectsCropLargerThanResize() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> TransformSpec.resizeAndCrop(32, 40, TransformSpec.Crop.CENTER, false));
         assertTrue(e.getMessage().contains("crop 40x40 is larger than resize 32x32"), e.getMessage());
     }

@@ -1,9 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.data.Layout;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,11 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.Layout;
 
 class AblationTest {
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
@@ -28,14 +27,51 @@ class AblationTest {
 
     /** ResNet-18 at 32 px, one epoch of one batch: what {@link #ABLATE} gives on the command line. */
     private static TrainOptions template(Path out) throws Exception {
-        return TrainOptions.builder(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), out).data(Layout.IMAGEFOLDER, data()).epochs(1)
-                .batchSize(2).learningRate(0.01).lrStepEpochs(20).lrGamma(0.1).seed(42).device(TrainOptions.Device.CPU).threads(1)
-                .workers(1).maxBatchesPerEpoch(1).build();
+        return TrainOptions.builder(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), out)
+                .data(Layout.IMAGEFOLDER, data())
+                .epochs(1)
+                .batchSize(2)
+                .learningRate(0.01)
+                .lrStepEpochs(20)
+                .lrGamma(0.1)
+                .seed(42)
+                .device(TrainOptions.Device.CPU)
+                .threads(1)
+                .workers(1)
+                .maxBatchesPerEpoch(1)
+                .build();
     }
 
-    private static final List<String> ABLATE = List.of("ablate", "--layout", "imagefolder", "--depth", "18", "--classes", "2", "--groups", "2",
-            "--image-size", "32", "--batch-size", "2", "--epochs", "1", "--max-batches-per-epoch", "1", "--device", "cpu", "--threads", "1",
-            "--workers", "1", "--rows", "baseline,sef", "--val-fraction", "0.5", "--select-on", "val");
+    private static final List<String> ABLATE = List.of(
+            "ablate",
+            "--layout",
+            "imagefolder",
+            "--depth",
+            "18",
+            "--classes",
+            "2",
+            "--groups",
+            "2",
+            "--image-size",
+            "32",
+            "--batch-size",
+            "2",
+            "--epochs",
+            "1",
+            "--max-batches-per-epoch",
+            "1",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--workers",
+            "1",
+            "--rows",
+            "baseline,sef",
+            "--val-fraction",
+            "0.5",
+            "--select-on",
+            "val");
 
     @Test
     void aKilledAblationContinuesWithoutRedoingTheFinishedRow(@TempDir Path dir) throws Exception {
@@ -44,12 +80,15 @@ class AblationTest {
         Protocol protocol = Protocol.parse(0.5, null, "val", false);
         List<Ablation.Row> rows = Ablation.rows("baseline,sef");
         Ablation first = new Ablation(template(out), protocol, QUIET);
-        first.afterRow = step -> { throw new IOException("killed after row " + step); };
+        first.afterRow = step -> {
+            throw new IOException("killed after row " + step);
+        };
         IOException killed = assertThrows(IOException.class, () -> first.run(rows));
         assertEquals("killed after row baseline", killed.getMessage());
         Path baseline = out.resolve("baseline");
         byte[] stateBefore = Files.readAllBytes(baseline.resolve("checkpoints/state.properties"));
-        long checkpointTime = Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt")).toMillis();
+        long checkpointTime = Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt"))
+                .toMillis();
         assertTrue(!Files.exists(out.resolve("sef")), "the kill came before row two started");
 
         // the same ablation again, from the command line: it must pick up the folder the killed one left
@@ -69,13 +108,22 @@ class AblationTest {
         assertTrue(printed.contains("row baseline (λ=0 γ=0 φ=0) finished earlier"), printed);
         assertTrue(printed.contains("| sef | λ=1 γ=0.05 φ=1 |"), "the table is printed: " + printed);
         assertArrayEquals(stateBefore, Files.readAllBytes(baseline.resolve("checkpoints/state.properties")));
-        assertEquals(checkpointTime, Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt")).toMillis());
+        assertEquals(
+                checkpointTime,
+                Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt"))
+                        .toMillis());
 
         Path sef = out.resolve("sef");
-        assertEquals(ModelSpec.of("imagefolder-r18", 18, 2, 2, 32), RunProperties.read(new RunDirectory(sef)).options().spec(),
+        assertEquals(
+                ModelSpec.of("imagefolder-r18", 18, 2, 2, 32),
+                RunProperties.read(new RunDirectory(sef)).options().spec(),
                 "the sef row is the base spec");
-        assertEquals(0.0, RunProperties.read(new RunDirectory(baseline)).options().spec().lambda());
-        assertEquals("imagefolder-r18-baseline", RunProperties.read(new RunDirectory(baseline)).options().spec().id());
+        assertEquals(
+                0.0,
+                RunProperties.read(new RunDirectory(baseline)).options().spec().lambda());
+        assertEquals(
+                "imagefolder-r18-baseline",
+                RunProperties.read(new RunDirectory(baseline)).options().spec().id());
         // the same seed gives both rows the same validation list: one image per class
         List<String> val = Files.readAllLines(baseline.resolve(ValidationSplit.FILE));
         assertEquals(val, Files.readAllLines(sef.resolve(ValidationSplit.FILE)));
@@ -86,8 +134,11 @@ class AblationTest {
         assertEquals(2, state.bestTotal());
         assertTrue(Files.readString(sef.resolve("metrics.jsonl")).contains("\"selected_on\": \"val\""));
         String summary = Files.readString(sef.resolve("summary.txt"));
-        assertTrue(summary.startsWith("best validation top-1: ") && summary.contains("test top-1 at that epoch: ")
-                && summary.contains("selection rule: best epoch by validation top-1"), summary);
+        assertTrue(
+                summary.startsWith("best validation top-1: ")
+                        && summary.contains("test top-1 at that epoch: ")
+                        && summary.contains("selection rule: best epoch by validation top-1"),
+                summary);
 
         List<String> csv = Files.readAllLines(out.resolve(Ablation.TABLE_CSV));
         assertEquals(3, csv.size());
@@ -98,17 +149,27 @@ class AblationTest {
             EpochMetrics best = rowState.metrics().get(rowState.bestEpoch());
             String[] cells = csv.get(i + 1).split(",");
             assertEquals(row, cells[0]);
-            assertEquals(best.testTop1(), Double.parseDouble(cells[4]), 1e-6, "the test top-1 at the epoch validation picked");
+            assertEquals(
+                    best.testTop1(),
+                    Double.parseDouble(cells[4]),
+                    1e-6,
+                    "the test top-1 at the epoch validation picked");
             assertEquals(2.0 * best.testTop1(), Math.rint(2.0 * best.testTop1()), 1e-12, "two test images");
             assertEquals("val", cells[6]);
-            assertEquals(rowState.bestCorrect() / 2.0, Double.parseDouble(cells[7]), 1e-6, "the validation top-1 over two images");
+            assertEquals(
+                    rowState.bestCorrect() / 2.0,
+                    Double.parseDouble(cells[7]),
+                    1e-6,
+                    "the validation top-1 over two images");
             assertEquals("1", cells[8]);
             assertEquals("not a paper data set", cells[10]);
         }
-        assertTrue(Files.readString(out.resolve(Ablation.TABLE_MD)).contains("Selection rule: best epoch by validation top-1"));
+        assertTrue(Files.readString(out.resolve(Ablation.TABLE_MD))
+                .contains("Selection rule: best epoch by validation top-1"));
 
         // the row cannot be continued under another rule
-        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.resume(sef, 2, false, Protocol.AUTHORS, QUIET));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> Trainer.resume(sef, 2, false, Protocol.AUTHORS, QUIET));
         assertTrue(e.getMessage().contains("was trained with best epoch by validation top-1"), e.getMessage());
     }
 

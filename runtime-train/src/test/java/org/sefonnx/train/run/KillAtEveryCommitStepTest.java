@@ -1,13 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.generator.artifacts.Checkpoint;
-import org.sefonnx.generator.artifacts.CheckpointReader;
-import org.sefonnx.generator.artifacts.CheckpointWriter;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,11 +13,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.artifacts.CheckpointWriter;
 
 /**
  * Fault injection on the commit sequence: a run of two short epochs is "killed" (the hook throws) before each file
@@ -31,16 +30,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KillAtEveryCommitStepTest {
     @TempDir
     static Path shared;
+
     static Path data;
     /** After epoch 1 of 2: the starting point every kill copies. */
     static Path afterEpochOne;
+
     static RunState reference;
     static String referenceExportSha;
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
     /** Two batches per epoch keep the ~10 resumes of this class fast. */
     static TrainOptions options(Path out, int epochs) {
-        return SmallRun.options(data, out, epochs, 0.02).toBuilder().maxBatchesPerEpoch(2).build();
+        return SmallRun.options(data, out, epochs, 0.02).toBuilder()
+                .maxBatchesPerEpoch(2)
+                .build();
     }
 
     /** Simulates a kill before {@code step}: a killed writer may also leave its temp file behind. */
@@ -70,7 +73,9 @@ class KillAtEveryCommitStepTest {
         Path run = null;
         int chains = 0;
         for (String step : steps) {
-            if (run == null || (RunCommits.EPOCH_STEPS.contains(step) && RunState.read(new RunDirectory(run)).epochsCompleted() == 2)) {
+            if (run == null
+                    || (RunCommits.EPOCH_STEPS.contains(step)
+                            && RunState.read(new RunDirectory(run)).epochsCompleted() == 2)) {
                 if (run != null) assertResumesToTheUninterruptedResult(run);
                 run = copyRun(afterEpochOne, dir.resolve("chain-" + chains++));
             }
@@ -85,7 +90,8 @@ class KillAtEveryCommitStepTest {
             assertThrows(Kill.class, () -> Trainer.resume(killedRun, 2, false, QUIET, kill), step);
             // before the state commit the run is still after epoch 1; from it on, exactly the uninterrupted epoch 2
             int at = steps.indexOf(step);
-            assertSameCommittedState(at <= 1 ? afterOne : reference, RunState.read(new RunDirectory(run)), "killed before " + step);
+            assertSameCommittedState(
+                    at <= 1 ? afterOne : reference, RunState.read(new RunDirectory(run)), "killed before " + step);
         }
         assertResumesToTheUninterruptedResult(run);
         assertEquals(3, chains);
@@ -96,7 +102,8 @@ class KillAtEveryCommitStepTest {
         assertSameCommittedState(reference, RunState.read(resumed.run()), run + " resumed");
         assertEquals(referenceExportSha, RunState.sha256(resumed.export().resolve(ExportLayout.MODEL)), "export");
         List<String> kept = new ArrayList<>(List.of("state.properties"));
-        for (String c : reference.referencedCheckpoints()) kept.add(Path.of(c).getFileName().toString());
+        for (String c : reference.referencedCheckpoints())
+            kept.add(Path.of(c).getFileName().toString());
         assertEquals(kept.stream().sorted().toList(), listing(run.resolve("checkpoints")), "checkpoints kept");
         assertEquals(3, Files.readAllLines(run.resolve("metrics.csv")).size(), "header + 2 epochs");
         assertEquals(11, Files.readAllLines(run.resolve("confusion-best.csv")).size(), "header + 10 classes");
@@ -114,7 +121,10 @@ class KillAtEveryCommitStepTest {
             if (s.equals("commit state")) throw new Kill(s);
         };
         assertThrows(Kill.class, first::train);
-        assertEquals(0, RunState.read(new RunDirectory(run)).epochsCompleted(), "the run state written before epoch 1 survives");
+        assertEquals(
+                0,
+                RunState.read(new RunDirectory(run)).epochsCompleted(),
+                "the run state written before epoch 1 survives");
         Trainer.Result resumed = Trainer.resume(run, null, QUIET);
         assertSameCommittedState(reference, RunState.read(resumed.run()), "first epoch");
     }
@@ -130,7 +140,8 @@ class KillAtEveryCommitStepTest {
         boolean bestIsLast = reference.best().equals(reference.last());
         InvalidRunException e = assertThrows(InvalidRunException.class, () -> Trainer.resume(flipped, 3, QUIET));
         assertTrue(e.getMessage().startsWith(last + " (the last checkpoint, epoch 2) has SHA-256 "), e.getMessage());
-        assertTrue(e.getMessage().contains(bestIsLast ? "No verified checkpoint is left" : "--from-best"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(bestIsLast ? "No verified checkpoint is left" : "--from-best"), e.getMessage());
 
         // a NaN weight in a checkpoint whose hash was recorded (as a diverged step would have written it)
         Path nan = copyRun(shared.resolve("uninterrupted"), dir.resolve("nan"));
@@ -140,12 +151,25 @@ class KillAtEveryCommitStepTest {
         Checkpoint ck = CheckpointReader.read(nanFile);
         ck.trainable().get(3).data()[5] = Float.NaN;
         CheckpointWriter.write(ck, nanFile);
-        new RunState(state.epochsCompleted(), state.globalStep(), state.last(), RunState.sha256(nanFile), state.bestEpoch(), state.best(),
-                state.best().equals(state.last()) ? RunState.sha256(nanFile) : state.bestSha256(), state.bestCorrect(), state.bestTotal(),
-                state.bestConfusion(), state.metricsRows()).commit(nanRun);
+        new RunState(
+                        state.epochsCompleted(),
+                        state.globalStep(),
+                        state.last(),
+                        RunState.sha256(nanFile),
+                        state.bestEpoch(),
+                        state.best(),
+                        state.best().equals(state.last()) ? RunState.sha256(nanFile) : state.bestSha256(),
+                        state.bestCorrect(),
+                        state.bestTotal(),
+                        state.bestConfusion(),
+                        state.metricsRows())
+                .commit(nanRun);
         e = assertThrows(InvalidRunException.class, () -> Trainer.resume(nan, 3, QUIET));
-        assertTrue(e.getMessage().contains(nanFile + " (the last checkpoint, epoch 2) holds a non-finite value at "
-                + ck.trainable().get(3).name() + "[5]"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains(nanFile + " (the last checkpoint, epoch 2) holds a non-finite value at "
+                                + ck.trainable().get(3).name() + "[5]"),
+                e.getMessage());
 
         // truncated: the file is named, and the CLI calls it bad input
         Path cut = copyRun(shared.resolve("uninterrupted"), dir.resolve("cut"));
@@ -154,7 +178,8 @@ class KillAtEveryCommitStepTest {
         replace(cutFile, java.util.Arrays.copyOf(whole, whole.length / 3));
         String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run("eval", "--run", cut.toString());
         assertEquals("2", cli[0], cli[2]);
-        assertTrue(cli[2].contains(cutFile + " (the best checkpoint, epoch " + (reference.bestEpoch() + 1) + ")"), cli[2]);
+        assertTrue(
+                cli[2].contains(cutFile + " (the best checkpoint, epoch " + (reference.bestEpoch() + 1) + ")"), cli[2]);
         assertTrue(cli[2].contains("truncated"), cli[2]);
     }
 
@@ -172,8 +197,18 @@ class KillAtEveryCommitStepTest {
 
     @Test
     void equalAccuracyKeepsTheEarlierEpochAsBest() {
-        RunState sevenOfTen = new RunState(1, 5, "checkpoints/epoch-0001.ckpt", "a", 0, "checkpoints/epoch-0001.ckpt", "a", 7, 10,
-                "7,3,0,0", List.of(row(0)));
+        RunState sevenOfTen = new RunState(
+                1,
+                5,
+                "checkpoints/epoch-0001.ckpt",
+                "a",
+                0,
+                "checkpoints/epoch-0001.ckpt",
+                "a",
+                7,
+                10,
+                "7,3,0,0",
+                List.of(row(0)));
         // (float) 0.7 < 0.7: a float best top-1 called this tie a win
         assertTrue((float) 0.7 < 0.7);
         assertFalse(sevenOfTen.isBetter(7, 10));
@@ -183,12 +218,24 @@ class KillAtEveryCommitStepTest {
         RunState next = sevenOfTen.next("checkpoints/epoch-0002.ckpt", "b", 10, tie, row(1));
         assertEquals(0, next.bestEpoch());
         assertEquals("checkpoints/epoch-0001.ckpt", next.best());
-        assertEquals(List.of("checkpoints/epoch-0002.ckpt", "checkpoints/epoch-0001.ckpt"), next.referencedCheckpoints());
+        assertEquals(
+                List.of("checkpoints/epoch-0002.ckpt", "checkpoints/epoch-0001.ckpt"), next.referencedCheckpoints());
     }
 
     private static String row(int epoch) {
-        return new EpochMetrics(epoch, 0.01, new EpochMetrics.LossTerms(1, 1, 0, 0, 0), new EpochMetrics.LossTerms(1, 1, 0, 0, 0), 0.7, 0.7,
-                100, 1, 0.7, 0, 5L * (epoch + 1)).toJson();
+        return new EpochMetrics(
+                        epoch,
+                        0.01,
+                        new EpochMetrics.LossTerms(1, 1, 0, 0, 0),
+                        new EpochMetrics.LossTerms(1, 1, 0, 0, 0),
+                        0.7,
+                        0.7,
+                        100,
+                        1,
+                        0.7,
+                        0,
+                        5L * (epoch + 1))
+                .toJson();
     }
 
     /** Everything committed but the wall-clock fields (img/s, seconds) of the metrics rows. */

@@ -1,13 +1,12 @@
 package org.sefonnx.train.run;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** LossScaler against the rule PyTorch's GradScaler documents and its {@code _amp_update_scale_} kernel implements. */
 class LossScalerTest {
@@ -63,12 +62,15 @@ class LossScalerTest {
         for (int i = 0; i < 1234; i++) s.update(true);
         s.update(false);
         for (int i = 0; i < 77; i++) s.update(true);
-        LossScaler back = LossScaler.restore(Map.of(LossScaler.PROP_SCALE, s.scale()), Map.of(LossScaler.PROP_GROWTH_TRACKER, (long) s.growthTracker()));
+        LossScaler back = LossScaler.restore(
+                Map.of(LossScaler.PROP_SCALE, s.scale()),
+                Map.of(LossScaler.PROP_GROWTH_TRACKER, (long) s.growthTracker()));
         assertEquals(32768f, back.scale());
         assertEquals(77, back.growthTracker());
         LossScaler fresh = LossScaler.restore(Map.of(), Map.of());
         assertEquals(65536f, fresh.scale());
-        assertThrows(IllegalStateException.class, () -> LossScaler.restore(Map.of(LossScaler.PROP_SCALE, 2f), Map.of()));
+        assertThrows(
+                IllegalStateException.class, () -> LossScaler.restore(Map.of(LossScaler.PROP_SCALE, 2f), Map.of()));
         assertThrows(IllegalArgumentException.class, () -> new LossScaler(0f, 0));
     }
 }

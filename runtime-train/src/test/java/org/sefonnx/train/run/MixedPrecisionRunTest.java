@@ -1,5 +1,19 @@
 package org.sefonnx.train.run;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ArtifactLayout;
@@ -14,21 +28,6 @@ import org.sefonnx.graphs.DemoR18Model;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
-import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The runtime's side of --precision fp16 that a CPU can check: step gating, scaler state, device choice, export. */
 class MixedPrecisionRunTest {
     static final PrintStream QUIET = new PrintStream(PrintStream.nullOutputStream());
@@ -38,21 +37,25 @@ class MixedPrecisionRunTest {
     Path dir;
 
     static HostTensor flag(boolean value) {
-        return HostTensor.of(HostTensor.Type.BOOL, new long[0], ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder()).put(0, (byte) (value ? 1 : 0)));
+        return HostTensor.of(
+                HostTensor.Type.BOOL,
+                new long[0],
+                ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder()).put(0, (byte) (value ? 1 : 0)));
     }
 
     static ModelSteps.Outputs outputs(ModelDescriptor d, boolean finite) {
         List<HostTensor> out = new ArrayList<>();
         for (String name : d.trainStep().outputs()) {
-            out.add(name.equals(TensorNames.GRADIENTS_FINITE) ? flag(finite) : HostTensor.floats(new float[]{1.5f}));
+            out.add(name.equals(TensorNames.GRADIENTS_FINITE) ? flag(finite) : HostTensor.floats(new float[] {1.5f}));
         }
         return new ModelSteps.Outputs(d.trainStep(), out);
     }
 
     @Test
     void float32SpecsFeedTwoInputsAndAlwaysStep() {
-        MixedPrecisionSteps steps = MixedPrecisionSteps.of(DemoR18Model.INSTANCE, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
-        HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[]{0}, 1);
+        MixedPrecisionSteps steps = MixedPrecisionSteps.of(
+                DemoR18Model.INSTANCE, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
+        HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[] {0}, 1);
         assertEquals(List.of(images, labels), DemoR18Model.TRAIN_STEP.arrangeInputs(steps.inputs(images, labels)));
         assertTrue(steps.step(outputs(DemoR18Model.INSTANCE, true)));
     }
@@ -61,17 +64,23 @@ class MixedPrecisionRunTest {
     void halfPrecisionFeedsTheScaleSkipsNonFiniteStepsAndResumesFromTheCheckpointState() {
         ModelDescriptor d = SpecDescriptor.of(HALF);
         assertEquals("fp16", d.precision());
-        MixedPrecisionSteps fresh = MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
-        HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[]{0}, 1);
+        MixedPrecisionSteps fresh =
+                MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
+        HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[] {0}, 1);
         List<HostTensor> in = d.trainStep().arrangeInputs(fresh.inputs(images, labels));
         assertEquals(3, in.size());
         assertEquals(65536f, in.get(2).scalar());
         assertTrue(fresh.step(outputs(d, true)));
         assertFalse(fresh.step(outputs(d, false)));
-        assertEquals(32768f, fresh.inputs(images, labels).get(TensorNames.LOSS_SCALE).scalar());
+        assertEquals(
+                32768f, fresh.inputs(images, labels).get(TensorNames.LOSS_SCALE).scalar());
 
-        Checkpoint saved = new Checkpoint(List.of(), List.of(), Map.of(LossScaler.PROP_GROWTH_TRACKER, 1999L),
-                Map.of(LossScaler.PROP_SCALE, 8192f), Map.of());
+        Checkpoint saved = new Checkpoint(
+                List.of(),
+                List.of(),
+                Map.of(LossScaler.PROP_GROWTH_TRACKER, 1999L),
+                Map.of(LossScaler.PROP_SCALE, 8192f),
+                Map.of());
         MixedPrecisionSteps resumed = MixedPrecisionSteps.of(d, saved);
         assertEquals(8192f, resumed.scale());
         assertTrue(resumed.step(outputs(d, true)));
@@ -81,11 +90,13 @@ class MixedPrecisionRunTest {
     @Test
     void aRunWhoseGradientsStayNonFiniteAtAnyScaleStopsAsDiverged() {
         ModelDescriptor d = SpecDescriptor.of(HALF);
-        MixedPrecisionSteps steps = MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
+        MixedPrecisionSteps steps =
+                MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
         // 2^16 halved 40 times is 2^-24, the last useful scale; the 41st skip stops the run
         for (int i = 0; i < 40; i++) assertFalse(steps.step(outputs(d, false)));
         assertEquals(0x1.0p-24f, steps.scale());
-        TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> steps.step(outputs(d, false)));
+        TrainingDivergedException e =
+                assertThrows(TrainingDivergedException.class, () -> steps.step(outputs(d, false)));
         assertTrue(e.getMessage().contains("after 41 skipped steps"), e.getMessage());
     }
 
@@ -93,8 +104,17 @@ class MixedPrecisionRunTest {
     void halfPrecisionRefusesTheCpuAndSaysWhy() throws Exception {
         ArtifactWriter.generate(HALF, dir, 42L);
         try (OrtAdapter ort = OrtAdapter.create("fp16-cpu")) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Sessions.open(ort, SpecDescriptor.of(HALF), dir,
-                    dir.resolve(ArtifactLayout.CHECKPOINT), TrainOptions.Device.CPU, 1, false, QUIET));
+            IllegalStateException e = assertThrows(
+                    IllegalStateException.class,
+                    () -> Sessions.open(
+                            ort,
+                            SpecDescriptor.of(HALF),
+                            dir,
+                            dir.resolve(ArtifactLayout.CHECKPOINT),
+                            TrainOptions.Device.CPU,
+                            1,
+                            false,
+                            QUIET));
             assertTrue(e.getMessage().contains("no fp16 ConvGrad"), e.getMessage());
         }
     }
@@ -105,12 +125,31 @@ class MixedPrecisionRunTest {
         ArtifactWriter.generate(HALF, half, 42L);
         ArtifactWriter.generate(ShippedSpecs.demo(), full, 42L);
         try (OrtAdapter ort = OrtAdapter.create("fp16-export")) {
-            Path a = Exporter.export(ort, SpecDescriptor.of(HALF), half, half.resolve(ArtifactLayout.CHECKPOINT),
-                    Trainer.transform(null, HALF.imageSize(), false), false, DemoData.CLASS_NAMES, dir.resolve("export-fp16"), QUIET);
-            Path b = Exporter.export(ort, DemoR18Model.INSTANCE, full, full.resolve(ArtifactLayout.CHECKPOINT),
-                    Trainer.transform(null, HALF.imageSize(), false), false, DemoData.CLASS_NAMES, dir.resolve("export-fp32"), QUIET);
-            assertTrue(Files.exists(half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(ArtifactLayout.TRAINING_MODEL)));
-            assertArrayEquals(Files.readAllBytes(b.resolve(ExportLayout.MODEL)), Files.readAllBytes(a.resolve(ExportLayout.MODEL)),
+            Path a = Exporter.export(
+                    ort,
+                    SpecDescriptor.of(HALF),
+                    half,
+                    half.resolve(ArtifactLayout.CHECKPOINT),
+                    Trainer.transform(null, HALF.imageSize(), false),
+                    false,
+                    DemoData.CLASS_NAMES,
+                    dir.resolve("export-fp16"),
+                    QUIET);
+            Path b = Exporter.export(
+                    ort,
+                    DemoR18Model.INSTANCE,
+                    full,
+                    full.resolve(ArtifactLayout.CHECKPOINT),
+                    Trainer.transform(null, HALF.imageSize(), false),
+                    false,
+                    DemoData.CLASS_NAMES,
+                    dir.resolve("export-fp32"),
+                    QUIET);
+            assertTrue(
+                    Files.exists(half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(ArtifactLayout.TRAINING_MODEL)));
+            assertArrayEquals(
+                    Files.readAllBytes(b.resolve(ExportLayout.MODEL)),
+                    Files.readAllBytes(a.resolve(ExportLayout.MODEL)),
                     "same weights, same float32 inference graph");
         }
     }

@@ -1,5 +1,15 @@
 package org.sefonnx.train.run;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ArtifactLayout;
@@ -12,17 +22,6 @@ import org.sefonnx.graphs.DemoR18Model;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
-import java.io.PrintStream;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** Sessions are bound through the model descriptor: checked at open, inputs by name, outputs by name. */
 class ModelStepsTest {
     static final PrintStream QUIET = new PrintStream(PrintStream.nullOutputStream());
@@ -34,14 +33,24 @@ class ModelStepsTest {
         float[] pixels = new float[batch * 3 * size * size];
         Random random = new Random(7);
         for (int i = 0; i < pixels.length; i++) pixels[i] = (float) random.nextGaussian();
-        HostTensor images = HostTensor.floats(pixels, batch, 3, size, size), labels = HostTensor.longs(new long[]{3, 8}, batch);
+        HostTensor images = HostTensor.floats(pixels, batch, 3, size, size),
+                labels = HostTensor.longs(new long[] {3, 8}, batch);
         try (OrtAdapter ort = OrtAdapter.create("steps");
-             OrtAdapter.Training session = Sessions.open(ort, DemoR18Model.INSTANCE, dir, dir.resolve(ArtifactLayout.CHECKPOINT),
-                     TrainOptions.Device.CPU, 1, false, QUIET)) {
+                OrtAdapter.Training session = Sessions.open(
+                        ort,
+                        DemoR18Model.INSTANCE,
+                        dir,
+                        dir.resolve(ArtifactLayout.CHECKPOINT),
+                        TrainOptions.Device.CPU,
+                        1,
+                        false,
+                        QUIET)) {
             ModelSteps.Outputs named = new ModelSteps(DemoR18Model.INSTANCE, session).eval(images, labels);
             List<HostTensor> positional = session.evalStep(List.of(images, labels));
-            for (String name : List.of(TensorNames.LOGITS, TensorNames.GROUP_LOGITS, TensorNames.GROUP_BLOCK_SUMS, TensorNames.LOSS)) {
-                assertArrayEquals(positional.get(session.evalOutputNames().indexOf(name)).toFloats(), named.floats(name), name);
+            for (String name : List.of(
+                    TensorNames.LOGITS, TensorNames.GROUP_LOGITS, TensorNames.GROUP_BLOCK_SUMS, TensorNames.LOSS)) {
+                assertArrayEquals(
+                        positional.get(session.evalOutputNames().indexOf(name)).toFloats(), named.floats(name), name);
             }
             assertEquals(batch * DemoR18Model.NUM_CLASSES, named.floats(TensorNames.LOGITS).length);
         }
@@ -54,21 +63,64 @@ class ModelStepsTest {
         List<String> older = new ArrayList<>(DemoR18Model.EVAL_STEP.outputs());
         older.remove(TensorNames.FEATURE_MAP);
         ModelDescriptor other = new ModelDescriptor() {
-            @Override public String modelId() { return DemoR18Model.MODEL_ID; }
-            @Override public String specProperties() { return DemoR18Model.SPEC_PROPERTIES; }
-            @Override public int numClasses() { return DemoR18Model.NUM_CLASSES; }
-            @Override public int[] groupChannels() { return DemoR18Model.INSTANCE.groupChannels(); }
-            @Override public String precision() { return DemoR18Model.PRECISION; }
-            @Override public StepSignature trainStep() { return DemoR18Model.TRAIN_STEP; }
-            @Override public StepSignature evalStep() { return new StepSignature("EvalStep", DemoR18Model.EVAL_STEP.inputs(), older); }
+            @Override
+            public String modelId() {
+                return DemoR18Model.MODEL_ID;
+            }
+
+            @Override
+            public String specProperties() {
+                return DemoR18Model.SPEC_PROPERTIES;
+            }
+
+            @Override
+            public int numClasses() {
+                return DemoR18Model.NUM_CLASSES;
+            }
+
+            @Override
+            public int[] groupChannels() {
+                return DemoR18Model.INSTANCE.groupChannels();
+            }
+
+            @Override
+            public String precision() {
+                return DemoR18Model.PRECISION;
+            }
+
+            @Override
+            public StepSignature trainStep() {
+                return DemoR18Model.TRAIN_STEP;
+            }
+
+            @Override
+            public StepSignature evalStep() {
+                return new StepSignature("EvalStep", DemoR18Model.EVAL_STEP.inputs(), older);
+            }
         };
         try (OrtAdapter ort = OrtAdapter.create("steps")) {
-            InvalidRunException e = assertThrows(InvalidRunException.class, () -> Sessions.open(ort, other, dir,
-                    dir.resolve(ArtifactLayout.CHECKPOINT), TrainOptions.Device.CPU, 1, false, QUIET));
-            assertTrue(e.getMessage().startsWith(dir.resolve(ArtifactLayout.EVAL_MODEL) + ": EvalStep takes [images, labels] and returns "
-                    + DemoR18Model.EVAL_STEP.outputs()), e.getMessage());
-            assertTrue(e.getMessage().endsWith("regenerate them with `sef-onnx generate --spec-file " + dir.resolve(ArtifactLayout.SPEC)
-                    + " --out " + dir + "`"), e.getMessage());
+            InvalidRunException e = assertThrows(
+                    InvalidRunException.class,
+                    () -> Sessions.open(
+                            ort,
+                            other,
+                            dir,
+                            dir.resolve(ArtifactLayout.CHECKPOINT),
+                            TrainOptions.Device.CPU,
+                            1,
+                            false,
+                            QUIET));
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(dir.resolve(ArtifactLayout.EVAL_MODEL)
+                                    + ": EvalStep takes [images, labels] and returns "
+                                    + DemoR18Model.EVAL_STEP.outputs()),
+                    e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .endsWith("regenerate them with `sef-onnx generate --spec-file "
+                                    + dir.resolve(ArtifactLayout.SPEC) + " --out " + dir + "`"),
+                    e.getMessage());
         }
     }
 
@@ -88,7 +140,7 @@ class ModelStepsTest {
         List<HostTensor> values = new ArrayList<>();
         for (String name : s.outputs()) {
             int term = TensorNames.LOSS_TERMS.indexOf(name);
-            values.add(HostTensor.floats(new float[]{term < 0 ? Float.NaN : (term + 1) * base}));
+            values.add(HostTensor.floats(new float[] {term < 0 ? Float.NaN : (term + 1) * base}));
         }
         return new ModelSteps.Outputs(s, values);
     }

@@ -1,9 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.train.explain.Explainer;
-import org.sefonnx.train.explain.RunReport;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,11 +14,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sefonnx.train.explain.Explainer;
+import org.sefonnx.train.explain.RunReport;
 
 /** A finished run's report.html, its explain pass and the per-epoch group metrics, on the tiny 32-px run. */
 class RunReportTest {
@@ -27,7 +26,8 @@ class RunReportTest {
     @Test
     void reportIsSelfContainedAndHoldsEverySection(@TempDir Path dir) throws IOException {
         PrintStream quiet = new PrintStream(PrintStream.nullOutputStream());
-        Trainer.Result r = new Trainer(SmallRun.options(SmallRun.data(dir), dir.resolve("run"), 1, 0.01), quiet).train();
+        Trainer.Result r =
+                new Trainer(SmallRun.options(SmallRun.data(dir), dir.resolve("run"), 1, 0.01), quiet).train();
         Path report = r.run().root().resolve(RunReport.FILE);
         String html = Files.readString(report);
         assertTrue(html.startsWith("<!DOCTYPE html>"), "doctype");
@@ -36,7 +36,12 @@ class RunReportTest {
             assertTrue(html.contains("id=\"" + id + "\""), "section " + id);
         }
         // no network: every image is an inline PNG, nothing is fetched
-        assertFalse(html.contains("http://") || html.contains("https://") || html.contains("<script") || html.contains("<link"), "external reference");
+        assertFalse(
+                html.contains("http://")
+                        || html.contains("https://")
+                        || html.contains("<script")
+                        || html.contains("<link"),
+                "external reference");
         Matcher img = Pattern.compile("<img alt=\"([^\"]*)\" src=\"([^\"]*)\">").matcher(html);
         List<String> alts = new ArrayList<>();
         while (img.find()) {
@@ -52,25 +57,37 @@ class RunReportTest {
         assertTrue(alts.contains("groups.png"), alts.toString());
 
         // per-class table: worst first
-        Matcher row = Pattern.compile("<tr><td style=\"text-align:left\">[^<]*</td><td>\\d+</td><td>\\d+</td><td>\\d+</td><td>([0-9.]+)%</td></tr>").matcher(html);
+        Matcher row = Pattern.compile(
+                        "<tr><td style=\"text-align:left\">[^<]*</td><td>\\d+</td><td>\\d+</td><td>\\d+</td><td>([0-9.]+)%</td></tr>")
+                .matcher(html);
         List<Double> accuracies = new ArrayList<>();
         while (row.find()) accuracies.add(Double.parseDouble(row.group(1)));
         assertEquals(10, accuracies.size());
-        for (int i = 1; i < accuracies.size(); i++) assertTrue(accuracies.get(i - 1) <= accuracies.get(i), accuracies.toString());
+        for (int i = 1; i < accuracies.size(); i++)
+            assertTrue(accuracies.get(i - 1) <= accuracies.get(i), accuracies.toString());
 
         // per-epoch group metrics in metrics.jsonl, and the same numbers from an explain pass over the whole test split
-        EpochMetrics last = EpochMetrics.parseJson(Files.readAllLines(r.run().metricsJsonl()).get(0));
+        EpochMetrics last = EpochMetrics.parseJson(
+                Files.readAllLines(r.run().metricsJsonl()).get(0));
         assertEquals(2, last.groups().groupTop1().length);
-        Explainer.Result all = Explainer.explain(new Explainer.Request(r.run().root(), "last", List.of(), 30, true, dir.resolve("explain")), quiet);
+        Explainer.Result all = Explainer.explain(
+                new Explainer.Request(r.run().root(), "last", List.of(), 30, true, dir.resolve("explain")), quiet);
         assertEquals(30, all.correlation().images());
         // the graph's block sums (GroupMetrics) and the Java squared cosines (ChannelCorrelation) agree
         assertEquals(all.groupTop1().intraSquaredCosine(), all.correlation().intra(), 1e-4);
         assertEquals(all.groupTop1().interSquaredCosine(), all.correlation().inter(), 1e-4);
         assertEquals(last.groups().intraSquaredCosine(), all.correlation().intra(), 1e-4);
-        assertArrayEquals(last.groups().groupTop1(), all.groupTop1().groupTop1(), 1e-6);   // metrics rows keep 6 significant digits
-        for (String f : List.of(Explainer.CORRELATION_PNG, Explainer.CORRELATION_CSV, Explainer.CORRELATION_JSON, Explainer.GROUP_ACCURACY_CSV)) {
+        assertArrayEquals(
+                last.groups().groupTop1(), all.groupTop1().groupTop1(), 1e-6); // metrics rows keep 6 significant digits
+        for (String f : List.of(
+                Explainer.CORRELATION_PNG,
+                Explainer.CORRELATION_CSV,
+                Explainer.CORRELATION_JSON,
+                Explainer.GROUP_ACCURACY_CSV)) {
             assertTrue(Files.size(dir.resolve("explain").resolve(f)) > 0, f);
         }
-        assertEquals(30, Files.list(dir.resolve("explain").resolve(Explainer.IMAGES_DIR)).count());
+        assertEquals(
+                30,
+                Files.list(dir.resolve("explain").resolve(Explainer.IMAGES_DIR)).count());
     }
 }

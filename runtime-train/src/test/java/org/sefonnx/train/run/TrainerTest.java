@@ -1,5 +1,16 @@
 package org.sefonnx.train.run;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,22 +29,10 @@ import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
-
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 class TrainerTest {
     @TempDir
     static Path shared;
+
     static Path data;
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
 
@@ -51,15 +50,24 @@ class TrainerTest {
         Checkpoint a = CheckpointReader.read(full.run().checkpoint("last"));
         Checkpoint b = CheckpointReader.read(resumed.run().checkpoint("last"));
         double worst = 0;
-        for (Checkpoint.Tensor t : a.trainable()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
-        for (Checkpoint.Tensor t : a.frozen()) worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
+        for (Checkpoint.Tensor t : a.trainable())
+            worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
+        for (Checkpoint.Tensor t : a.frozen())
+            worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
         System.out.printf("[resume] max |w_resumed - w_uninterrupted| over all checkpoint tensors: %.3g%n", worst);
         assertTrue(worst < 1e-6, "resumed weights, momentum and BN statistics differ by " + worst);
         assertEquals(3L, b.intProperties().get(Trainer.PROP_EPOCHS_DONE));
         assertEquals(full.metrics().size(), resumed.metrics().size());
         // the learning rate follows StepLR (step 1, γ 0.5) across the resume
         assertEquals(0.005, resumed.metrics().get(2).learningRate(), 1e-12);
-        for (String f : List.of("metrics.csv", "metrics.jsonl", "plots/loss.png", "plots/accuracy.png", "labels.txt", "confusion-best.csv", "summary.txt")) {
+        for (String f : List.of(
+                "metrics.csv",
+                "metrics.jsonl",
+                "plots/loss.png",
+                "plots/accuracy.png",
+                "labels.txt",
+                "confusion-best.csv",
+                "summary.txt")) {
             assertTrue(Files.size(resumed.run().root().resolve(f)) > 0, f);
         }
         assertEquals(4, Files.readAllLines(resumed.run().metricsCsv()).size(), "header + 3 epochs");
@@ -74,15 +82,20 @@ class TrainerTest {
         ModelSpec other = ShippedSpecs.demo().withLosses(1, 0.05, 1, ModelSpec.GroupingLossForm.PAPER);
         Files.writeString(run.resolve("artifacts/model.properties"), other.toProperties());
         var e = assertThrows(InvalidRunException.class, () -> Trainer.resume(run, 2, QUIET));
-        assertTrue(e.getMessage().contains("another model spec") && e.getMessage().contains("groupingLoss"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("another model spec") && e.getMessage().contains("groupingLoss"),
+                e.getMessage());
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(run.resolve("checkpoints/epoch-0001.ckpt"))));
-        var again = assertThrows(IllegalArgumentException.class, () -> new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train());
+        var again = assertThrows(
+                IllegalArgumentException.class, () -> new Trainer(SmallRun.options(data, run, 1, 0.02), QUIET).train());
         assertTrue(again.getMessage().contains("already holds a run"), again.getMessage());
     }
 
     @Test
     void aDivergingRunStopsNamingTheStepAndTheLastGoodCheckpoint(@TempDir Path dir) {
-        var e = assertThrows(TrainingDivergedException.class, () -> new Trainer(SmallRun.options(data, dir.resolve("nan"), 2, 1e12), QUIET).train());
+        var e = assertThrows(
+                TrainingDivergedException.class,
+                () -> new Trainer(SmallRun.options(data, dir.resolve("nan"), 2, 1e12), QUIET).train());
         assertTrue(e.getMessage().contains("epoch 1, step") && e.getMessage().contains("checkpoint"), e.getMessage());
     }
 
@@ -91,8 +104,12 @@ class TrainerTest {
         Trainer.Result r = new Trainer(SmallRun.options(data, dir.resolve("run"), 1, 0.02), QUIET).train();
         Path model = r.export().resolve(ExportLayout.MODEL);
         ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(model));
-        assertEquals(List.of(ExportLayout.MODEL_INPUT), proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
-        assertEquals(ExportLayout.MODEL_OUTPUTS, proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        assertEquals(
+                List.of(ExportLayout.MODEL_INPUT),
+                proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
+        assertEquals(
+                ExportLayout.MODEL_OUTPUTS,
+                proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
         long params = 0;
         for (var init : proto.getGraph().getInitializerList()) {
             assertFalse(init.getName().startsWith("group_fc") || init.getName().endsWith(".momentum"), init.getName());
@@ -105,21 +122,45 @@ class TrainerTest {
         // torchvision resnet18 backbone + the global head only
         assertEquals(11_176_512L + 512L * 10 + 10, params);
         for (var node : proto.getGraph().getNodeList()) {
-            assertFalse(node.getDomain().equals("com.microsoft") || node.getOpType().contains("Grad") || node.getOpType().equals("SoftmaxCrossEntropyLoss"), node.getOpType());
+            assertFalse(
+                    node.getDomain().equals("com.microsoft")
+                            || node.getOpType().contains("Grad")
+                            || node.getOpType().equals("SoftmaxCrossEntropyLoss"),
+                    node.getOpType());
         }
         try (OrtAdapter ort = OrtAdapter.create("test");
-             OrtAdapter.Training t = Sessions.open(ort, DemoR18Model.INSTANCE, r.run().artifacts(), r.run().checkpoint("best"), TrainOptions.Device.CPU, 1, false, QUIET);
-             OrtAdapter.Inference inf = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
-             OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
-             BatchLoader loader = new BatchLoader(Datasets.open(Layout.IDX, data).test(), Trainer.transform(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false), LoaderOptions.evaluation(8));
-             BatchLoader.Epoch it = loader.epoch(0); Batch b = it.next()) {
+                OrtAdapter.Training t = Sessions.open(
+                        ort,
+                        DemoR18Model.INSTANCE,
+                        r.run().artifacts(),
+                        r.run().checkpoint("best"),
+                        TrainOptions.Device.CPU,
+                        1,
+                        false,
+                        QUIET);
+                OrtAdapter.Inference inf =
+                        ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
+                OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
+                BatchLoader loader = new BatchLoader(
+                        Datasets.open(Layout.IDX, data).test(),
+                        Trainer.transform(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false),
+                        LoaderOptions.evaluation(8));
+                BatchLoader.Epoch it = loader.epoch(0);
+                Batch b = it.next()) {
             HostTensor x = HostTensor.view(b.images(), b.shape());
-            float[] eval = new ModelSteps(DemoR18Model.INSTANCE, t).eval(x, HostTensor.longs(b.labels(), b.size())).floats(TensorNames.LOGITS);
-            float[] exported = inf.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS)).get(0).toFloats();
-            float[] optimized = fused.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS)).get(0).toFloats();
+            float[] eval = new ModelSteps(DemoR18Model.INSTANCE, t)
+                    .eval(x, HostTensor.longs(b.labels(), b.size()))
+                    .floats(TensorNames.LOGITS);
+            float[] exported = inf.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS))
+                    .get(0)
+                    .toFloats();
+            float[] optimized = fused.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS))
+                    .get(0)
+                    .toFloats();
             double scale = 0;
             for (float v : eval) scale = Math.max(scale, Math.abs(v));
-            System.out.printf("[export] max|logit| %.3g; exported vs EvalStep: %.3g unoptimised, %.3g with ORT's graph fusions%n",
+            System.out.printf(
+                    "[export] max|logit| %.3g; exported vs EvalStep: %.3g unoptimised, %.3g with ORT's graph fusions%n",
                     scale, maxAbsDiff(eval, exported), maxAbsDiff(eval, optimized));
             assertEquals(0.0, maxAbsDiff(eval, exported), 2e-6 * Math.max(1, scale), "same graph, unoptimised");
             // ORT folds each BatchNorm into its conv once the weights are constants: float32 rounding differs
@@ -131,23 +172,47 @@ class TrainerTest {
     void pretrainedBackboneIsImportedRecordedAndExportedBackToSafetensors(@TempDir Path dir) throws Exception {
         // a "pretrained" file: another seed's backbone, written under torchvision names
         Path weights = dir.resolve("resnet18.safetensors");
-        org.sefonnx.generator.weights.SafeTensorsExport.write(org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99),
-                ShippedSpecs.demo(), weights);
+        org.sefonnx.generator.weights.SafeTensorsExport.write(
+                org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99),
+                ShippedSpecs.demo(),
+                weights);
         TrainOptions base = SmallRun.options(data, dir.resolve("run"), 1, 0.02);
-        TrainOptions o = base.toBuilder().epochs(1).threads(1).workers(1).pretrained(weights).build();
+        TrainOptions o = base.toBuilder()
+                .epochs(1)
+                .threads(1)
+                .workers(1)
+                .pretrained(weights)
+                .build();
         Trainer.Result r = new Trainer(o, QUIET).train();
         Checkpoint initial = CheckpointReader.read(r.run().artifacts().resolve("checkpoint"));
         Checkpoint source = org.sefonnx.generator.artifacts.ArtifactWriter.initialCheckpoint(ShippedSpecs.demo(), 99);
-        assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.conv1.weight").data(), initial.tensor("layer2.0.conv1.weight").data()));
-        assertEquals(0.0, maxAbsDiff(source.tensor("layer2.0.bn1.running_var").data(), initial.tensor("layer2.0.bn1.running_var").data()));
-        assertTrue(maxAbsDiff(source.tensor("fc.weight").data(), initial.tensor("fc.weight").data()) > 0, "the global head starts fresh");
-        String sha = CheckpointReader.readHeader(r.run().checkpoint("last")).stringProperties().get("pretrained_sha256");
+        assertEquals(
+                0.0,
+                maxAbsDiff(
+                        source.tensor("layer2.0.conv1.weight").data(),
+                        initial.tensor("layer2.0.conv1.weight").data()));
+        assertEquals(
+                0.0,
+                maxAbsDiff(
+                        source.tensor("layer2.0.bn1.running_var").data(),
+                        initial.tensor("layer2.0.bn1.running_var").data()));
+        assertTrue(
+                maxAbsDiff(
+                                source.tensor("fc.weight").data(),
+                                initial.tensor("fc.weight").data())
+                        > 0,
+                "the global head starts fresh");
+        String sha = CheckpointReader.readHeader(r.run().checkpoint("last"))
+                .stringProperties()
+                .get("pretrained_sha256");
         assertEquals(64, sha.length(), "the run's checkpoints record the source's SHA-256");
         assertTrue(Files.readString(r.run().runProperties()).contains("pretrained.sha256=" + sha));
 
-        String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run("export", "--run", r.run().root().toString(), "--format", "safetensors", "--checkpoint", "last");
+        String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run(
+                "export", "--run", r.run().root().toString(), "--format", "safetensors", "--checkpoint", "last");
         assertEquals("0", cli[0], cli[2]);
-        var exported = org.sefonnx.generator.weights.SafeTensors.read(r.run().export().resolve("model.safetensors"));
+        var exported =
+                org.sefonnx.generator.weights.SafeTensors.read(r.run().export().resolve("model.safetensors"));
         Checkpoint last = CheckpointReader.read(r.run().checkpoint("last"));
         float[] conv = exported.tensor("conv1.weight").toFloats();
         assertEquals(0.0, maxAbsDiff(last.tensor("conv1.weight").data(), conv));

@@ -1,10 +1,9 @@
 package org.sefonnx.train.run;
 
-import org.junit.jupiter.api.Test;
-import org.sefonnx.train.data.CheckedData;
-import org.sefonnx.train.data.Dataset;
-import org.sefonnx.train.data.ImageSource;
-import org.sefonnx.train.data.Sample;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,11 +11,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.sefonnx.train.data.CheckedData;
+import org.sefonnx.train.data.Dataset;
+import org.sefonnx.train.data.ImageSource;
+import org.sefonnx.train.data.Sample;
 
 class ValidationSplitTest {
     /** 3 classes of 10, 7 and 1 training images. */
@@ -24,14 +23,16 @@ class ValidationSplitTest {
         List<Sample> out = new ArrayList<>();
         int[] perClass = {10, 7, 1};
         for (int c = 0; c < perClass.length; c++) {
-            for (int i = 0; i < perClass[c]; i++) out.add(new Sample(new ImageSource.File(Path.of("class" + c, i + ".jpg")), c));
+            for (int i = 0; i < perClass[c]; i++)
+                out.add(new Sample(new ImageSource.File(Path.of("class" + c, i + ".jpg")), c));
         }
         return out;
     }
 
     @Test
     void theSameSeedGivesTheSameClassStratifiedSplit() {
-        List<Sample> a = ValidationSplit.stratified(train(), 3, 0.2, 42), b = ValidationSplit.stratified(train(), 3, 0.2, 42);
+        List<Sample> a = ValidationSplit.stratified(train(), 3, 0.2, 42),
+                b = ValidationSplit.stratified(train(), 3, 0.2, 42);
         assertEquals(a, b);
         // round(0.2 · 10) = 2, round(0.2 · 7) = 1, and a class of one image keeps it for training
         assertEquals(List.of(2L, 1L, 0L), List.of(count(a, 0), count(a, 1), count(a, 2)));
@@ -53,7 +54,8 @@ class ValidationSplitTest {
 
     @Test
     void aFractionThatHoldsOutNothingIsRefused() {
-        var e = assertThrows(IllegalArgumentException.class, () -> ValidationSplit.stratified(train().subList(17, 18), 3, 0.1, 1));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> ValidationSplit.stratified(train().subList(17, 18), 3, 0.1, 1));
         assertTrue(e.getMessage().contains("--val-fraction 0.1 holds out no image"), e.getMessage());
         var rule = assertThrows(IllegalArgumentException.class, () -> Protocol.parse(null, null, "val", false));
         assertTrue(rule.getMessage().contains("--select-on val needs a validation split"), rule.getMessage());
@@ -66,10 +68,25 @@ class ValidationSplitTest {
 
     private static Dataset dataset(List<Sample> train) {
         return new Dataset() {
-            @Override public List<Sample> train() { return train; }
-            @Override public List<Sample> test() { return List.of(); }
-            @Override public List<String> classNames() { return List.of("a", "b", "c"); }
-            @Override public String description() { return "synthetic"; }
+            @Override
+            public List<Sample> train() {
+                return train;
+            }
+
+            @Override
+            public List<Sample> test() {
+                return List.of();
+            }
+
+            @Override
+            public List<String> classNames() {
+                return List.of("a", "b", "c");
+            }
+
+            @Override
+            public String description() {
+                return "synthetic";
+            }
         };
     }
 }

@@ -1,12 +1,5 @@
 package org.sefonnx.validation.torch;
 
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.artifacts.InitialWeights;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.generator.model.SefModel;
-import org.sefonnx.generator.weights.SafeTensors;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +10,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.InitialWeights;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.generator.weights.SafeTensors;
 
 /**
  * Writes the inputs of the PyTorch reference ({@code validation/torch-reference/sef_reference.py}): every weight and
@@ -28,11 +27,14 @@ import java.util.stream.IntStream;
  */
 public final class TorchReferenceInputs {
     /** ResNet-18, K=5, G=2, 64 px; the paper's loss weights, lr 0.01, momentum 0.9, batch 4. */
-    public static final ModelSpec SPEC = ModelSpec.of("torch-ref-r18", 18, 5, 2, 64).withRecipe(0.01, 20, 50, 4);
+    public static final ModelSpec SPEC =
+            ModelSpec.of("torch-ref-r18", 18, 5, 2, 64).withRecipe(0.01, 20, 50, 4);
+
     public static final long SEED = 1234;
     public static final int BATCH = 4;
     /** Momentum-SGD steps the reference takes on the same batch. */
     public static final int STEPS = 3;
+
     public static final long[] LABELS = {1, 4, 0, 3};
     public static final String IMAGES = TensorNames.IMAGES;
     public static final String LABELS_NAME = TensorNames.LABELS;
@@ -57,13 +59,14 @@ public final class TorchReferenceInputs {
     }
 
     public static long[] imageShape() {
-        return new long[]{BATCH, 3, SPEC.imageSize(), SPEC.imageSize()};
+        return new long[] {BATCH, 3, SPEC.imageSize(), SPEC.imageSize()};
     }
 
     public static List<SafeTensors.Tensor> tensors() {
         List<SafeTensors.Tensor> r = new ArrayList<>();
         Map<String, float[]> w = weights();
-        for (CheckpointTensor t : SefModel.modelTensors(SPEC)) r.add(SafeTensors.Tensor.f32(t.name(), w.get(t.name()), t.shape()));
+        for (CheckpointTensor t : SefModel.modelTensors(SPEC))
+            r.add(SafeTensors.Tensor.f32(t.name(), w.get(t.name()), t.shape()));
         r.add(SafeTensors.Tensor.f32(IMAGES, images(), imageShape()));
         r.add(SafeTensors.Tensor.i64(LABELS_NAME, LABELS.clone(), BATCH));
         return r;
@@ -75,7 +78,9 @@ public final class TorchReferenceInputs {
         m.put("depth", Integer.toString(SPEC.depth()));
         m.put("num_classes", Integer.toString(SPEC.numClasses()));
         m.put("groups", Integer.toString(SPEC.groups()));
-        m.put("group_channels", IntStream.of(SPEC.groupChannels()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+        m.put(
+                "group_channels",
+                IntStream.of(SPEC.groupChannels()).mapToObj(Integer::toString).collect(Collectors.joining(",")));
         m.put("image_size", Integer.toString(SPEC.imageSize()));
         m.put("batch", Integer.toString(BATCH));
         m.put("lambda", num(SPEC.lambda()));
@@ -111,7 +116,17 @@ public final class TorchReferenceInputs {
         Path out = Path.of(args[0]);
         byte[] bytes = toBytes();
         org.sefonnx.contract.AtomicFiles.write(out, bytes);
-        System.out.printf(Locale.ROOT, "%s: %d tensors, %.1f MB, ResNet-%d K=%d G=%d %d px, batch %d, seed %d%n", out, tensors().size(),
-                bytes.length / 1e6, SPEC.depth(), SPEC.numClasses(), SPEC.groups(), SPEC.imageSize(), BATCH, SEED);
+        System.out.printf(
+                Locale.ROOT,
+                "%s: %d tensors, %.1f MB, ResNet-%d K=%d G=%d %d px, batch %d, seed %d%n",
+                out,
+                tensors().size(),
+                bytes.length / 1e6,
+                SPEC.depth(),
+                SPEC.numClasses(),
+                SPEC.groups(),
+                SPEC.imageSize(),
+                BATCH,
+                SEED);
     }
 }

@@ -1,10 +1,5 @@
 package org.sefonnx.validation.infer;
 
-import org.sefonnx.generator.golden.GoldenTensors;
-import org.sefonnx.imaging.ImageDecoder;
-import org.sefonnx.imaging.PreprocessingSpec;
-import org.sefonnx.imaging.Preprocessor;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -13,6 +8,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Properties;
+import org.sefonnx.generator.golden.GoldenTensors;
+import org.sefonnx.imaging.ImageDecoder;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.imaging.Preprocessor;
 
 /**
  * The golden model of {@link GoldenTensors} and this module's helpers around it. The golden file and the pictures are
@@ -21,8 +20,7 @@ import java.util.Properties;
 final class GoldenModel extends GoldenTensors {
     static final PreprocessingSpec PREPROCESSING = PreprocessingSpec.resize(32).withModel(SPEC.id(), SPEC.numClasses());
 
-    private GoldenModel() {
-    }
+    private GoldenModel() {}
 
     /** The committed golden file, as runtime-infer's GoldenLogitsTest reads it. */
     static Properties committedGolden() throws IOException {
@@ -65,7 +63,8 @@ final class GoldenModel extends GoldenTensors {
     private static InputStream resource(String relative) {
         InputStream in = GoldenModel.class.getResourceAsStream("/" + relative);
         if (in == null) {
-            throw new IllegalStateException("test resource " + relative + " is missing: it comes from sef-onnx-runtime-infer's test-jar");
+            throw new IllegalStateException(
+                    "test resource " + relative + " is missing: it comes from sef-onnx-runtime-infer's test-jar");
         }
         return in;
     }

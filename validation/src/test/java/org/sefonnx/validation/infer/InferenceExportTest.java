@@ -1,8 +1,24 @@
 package org.sefonnx.validation.infer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -20,23 +36,6 @@ import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The exported inference model against ORT's own training session: EvalStep on the golden checkpoint reproduces the
@@ -59,9 +58,11 @@ class InferenceExportTest {
     static final double EXPORT_TOLERANCE = 2e-6;
     /** torchvision resnet18 without its fc: 11,689,512 parameters - (512 * 1000 + 1000). */
     static final long RESNET18_BACKBONE_PARAMETERS = 11_176_512L;
+
     static final int TRAINING_STEPS = 3;
     /** Small enough that 3 momentum steps on 4 pictures leave the logits of order 1 (0.05 sends them to 1e10). */
     static final float LEARNING_RATE = 0.001f;
+
     static final List<String> OUTPUTS = ExportLayout.MODEL_OUTPUTS;
 
     static final OrtAdapter ADAPTER = OrtAdapter.create("sef-onnx-validation-infer");
@@ -77,16 +78,28 @@ class InferenceExportTest {
         goldenTensors = GoldenModel.tensors();
         Checkpoint initial = ArtifactWriter.initialCheckpoint(GoldenModel.SPEC, GoldenModel.INIT_SEED);
         List<Checkpoint.Tensor> trainable = new ArrayList<>(), frozen = new ArrayList<>();
-        for (Checkpoint.Tensor t : initial.trainable()) trainable.add(new Checkpoint.Tensor(t.name(), t.dims(), goldenTensors.get(t.name())));
+        for (Checkpoint.Tensor t : initial.trainable())
+            trainable.add(new Checkpoint.Tensor(t.name(), t.dims(), goldenTensors.get(t.name())));
         for (Checkpoint.Tensor t : initial.frozen()) {
             float[] golden = goldenTensors.get(t.name());
-            frozen.add(new Checkpoint.Tensor(t.name(), t.dims(), golden != null ? golden : t.data()));  // momentum buffers stay 0
+            frozen.add(new Checkpoint.Tensor(
+                    t.name(), t.dims(), golden != null ? golden : t.data())); // momentum buffers stay 0
         }
         Path checkpoint = dir.resolve(ArtifactLayout.CHECKPOINT);
-        CheckpointWriter.write(new Checkpoint(trainable, frozen, initial.intProperties(), initial.floatProperties(),
-                initial.stringProperties()), checkpoint);
-        training = ADAPTER.openTraining(checkpoint, dir.resolve(ArtifactLayout.TRAINING_MODEL),
-                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), OrtAdapter.SessionConfig.cpu(1));
+        CheckpointWriter.write(
+                new Checkpoint(
+                        trainable,
+                        frozen,
+                        initial.intProperties(),
+                        initial.floatProperties(),
+                        initial.stringProperties()),
+                checkpoint);
+        training = ADAPTER.openTraining(
+                checkpoint,
+                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL),
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                OrtAdapter.SessionConfig.cpu(1));
         images = GoldenModel.preprocessedImages();
     }
 
@@ -108,8 +121,8 @@ class InferenceExportTest {
             // into this module's target/ only: the committed file is runtime-infer's, replaced by a reviewed copy
             Path regenerated = GoldenModel.regeneratedGolden();
             writeGolden(regenerated, sha, logits);
-            System.out.println("golden file regenerated: " + regenerated + "; review it, then copy it to runtime-infer/src/test/resources/"
-                    + GoldenModel.GOLDEN_FILE);
+            System.out.println("golden file regenerated: " + regenerated
+                    + "; review it, then copy it to runtime-infer/src/test/resources/" + GoldenModel.GOLDEN_FILE);
             golden = new Properties();
             try (Reader in = Files.newBufferedReader(regenerated, StandardCharsets.UTF_8)) {
                 golden.load(in);
@@ -117,12 +130,17 @@ class InferenceExportTest {
         } else {
             golden = GoldenModel.committedGolden();
         }
-        assertEquals(golden.getProperty("tensorsSha256"), sha, "GoldenModel here and in runtime-infer must build the same tensors");
+        assertEquals(
+                golden.getProperty("tensorsSha256"),
+                sha,
+                "GoldenModel here and in runtime-infer must build the same tensors");
         double worst = 0;
         for (int i = 0; i < GoldenModel.IMAGES.size(); i++) {
-            String[] expected = golden.getProperty("logits." + GoldenModel.IMAGES.get(i)).split(",");
+            String[] expected =
+                    golden.getProperty("logits." + GoldenModel.IMAGES.get(i)).split(",");
             assertEquals(GoldenModel.SPEC.numClasses(), expected.length);
-            for (int k = 0; k < expected.length; k++) worst = Math.max(worst, Math.abs(Float.parseFloat(expected[k]) - logits[i][k]));
+            for (int k = 0; k < expected.length; k++)
+                worst = Math.max(worst, Math.abs(Float.parseFloat(expected[k]) - logits[i][k]));
         }
         System.out.printf(Locale.ROOT, "EvalStep vs golden logits: max |diff| = %.3g%n", worst);
         assertTrue(worst <= GOLDEN_TOLERANCE, "EvalStep differs from the golden logits by " + worst);
@@ -138,7 +156,11 @@ class InferenceExportTest {
         InferenceGraph.write(GoldenModel.SPEC, goldenTensors, generated);
         double exportedDiff = maxDiff(eval, plainSessionLogits(exported));
         double generatedDiff = maxDiff(eval, plainSessionLogits(generated));
-        System.out.printf(Locale.ROOT, "golden checkpoint: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g%n", exportedDiff, generatedDiff);
+        System.out.printf(
+                Locale.ROOT,
+                "golden checkpoint: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g%n",
+                exportedDiff,
+                generatedDiff);
         assertTrue(exportedDiff <= EXPORT_TOLERANCE, "exported model vs EvalStep: " + exportedDiff);
         assertTrue(generatedDiff <= EXPORT_TOLERANCE, "InferenceGraph vs EvalStep: " + generatedDiff);
 
@@ -154,15 +176,19 @@ class InferenceExportTest {
     @Order(3)
     void afterTrainingStepsTheExportAndInferenceGraphStillMatchEvalStep() throws IOException {
         training.setLearningRate(LEARNING_RATE);
-        HostTensor x = HostTensor.floats(images, GoldenModel.IMAGES.size(), 3, GoldenModel.SPEC.imageSize(), GoldenModel.SPEC.imageSize());
+        HostTensor x = HostTensor.floats(
+                images, GoldenModel.IMAGES.size(), 3, GoldenModel.SPEC.imageSize(), GoldenModel.SPEC.imageSize());
         HostTensor y = HostTensor.longs(new long[] {0, 1, 2, 3}, GoldenModel.IMAGES.size());
         for (int step = 0; step < TRAINING_STEPS; step++) {
             training.trainStep(List.of(x, y));
             training.optimizerStep();
         }
         Map<String, float[]> trained = new LinkedHashMap<>();
-        for (CheckpointTensor t : SefModel.modelTensors(GoldenModel.SPEC)) trained.put(t.name(), training.tensor(t.name()).toFloats());
-        assertFalse(java.util.Arrays.equals(goldenTensors.get("bn1.running_mean"), trained.get("bn1.running_mean")), "running statistics moved");
+        for (CheckpointTensor t : SefModel.modelTensors(GoldenModel.SPEC))
+            trained.put(t.name(), training.tensor(t.name()).toFloats());
+        assertFalse(
+                java.util.Arrays.equals(goldenTensors.get("bn1.running_mean"), trained.get("bn1.running_mean")),
+                "running statistics moved");
         assertFalse(java.util.Arrays.equals(goldenTensors.get("fc.weight"), trained.get("fc.weight")), "weights moved");
 
         float[][] eval = evalStepLogits();
@@ -172,8 +198,13 @@ class InferenceExportTest {
         InferenceGraph.write(GoldenModel.SPEC, trained, generated);
         double exportedDiff = maxDiff(eval, plainSessionLogits(exported));
         double generatedDiff = maxDiff(eval, plainSessionLogits(generated));
-        System.out.printf(Locale.ROOT, "after %d steps: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g, logits moved by %.3g%n",
-                TRAINING_STEPS, exportedDiff, generatedDiff, maxDiff(eval, plainSessionLogits(dir.resolve("inference_graph_golden.onnx"))));
+        System.out.printf(
+                Locale.ROOT,
+                "after %d steps: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g, logits moved by %.3g%n",
+                TRAINING_STEPS,
+                exportedDiff,
+                generatedDiff,
+                maxDiff(eval, plainSessionLogits(dir.resolve("inference_graph_golden.onnx"))));
         assertTrue(exportedDiff <= EXPORT_TOLERANCE, "exported model vs EvalStep: " + exportedDiff);
         assertTrue(generatedDiff <= EXPORT_TOLERANCE, "InferenceGraph vs EvalStep: " + generatedDiff);
     }
@@ -189,13 +220,17 @@ class InferenceExportTest {
             else throw new IllegalStateException("unexpected eval input " + name);
         }
         List<HostTensor> outputs = training.evalStep(inputs);
-        return rows(outputs.get(training.evalOutputNames().indexOf(TensorNames.LOGITS)).toFloats(), n);
+        return rows(
+                outputs.get(training.evalOutputNames().indexOf(TensorNames.LOGITS))
+                        .toFloats(),
+                n);
     }
 
     private static float[][] plainSessionLogits(Path model) {
         int n = GoldenModel.IMAGES.size(), size = GoldenModel.SPEC.imageSize();
         try (OrtAdapter.Inference session = ADAPTER.openInference(model, OrtAdapter.SessionConfig.cpu(1))) {
-            List<HostTensor> out = session.run(List.of(TensorNames.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), OUTPUTS);
+            List<HostTensor> out = session.run(
+                    List.of(TensorNames.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), OUTPUTS);
             return rows(out.get(0).toFloats(), n);
         }
     }
@@ -209,7 +244,8 @@ class InferenceExportTest {
 
     private static double maxDiff(float[][] a, float[][] b) {
         double worst = 0;
-        for (int i = 0; i < a.length; i++) for (int k = 0; k < a[i].length; k++) worst = Math.max(worst, Math.abs(a[i][k] - b[i][k]));
+        for (int i = 0; i < a.length; i++)
+            for (int k = 0; k < a[i].length; k++) worst = Math.max(worst, Math.abs(a[i][k] - b[i][k]));
         return worst;
     }
 
@@ -217,15 +253,34 @@ class InferenceExportTest {
     static void assertBackboneAndGlobalHeadOnly(ModelProto model, String what) {
         // the loss terms' ops: the backbone and the global head (Conv, BatchNormalization, Relu, MaxPool, Add,
         // GlobalAveragePool, Flatten, Gemm, LogSoftmax, Exp, Identity) use none of them
-        Set<String> trainingOps = Set.of("SoftmaxCrossEntropyLoss", "InPlaceAccumulatorV2", "SGDOptimizerV2", "AdamWOptimizer",
-                "ReduceMean", "ReduceSum", "Slice", "Sum", "MatMul", "Mul", "Div");
+        Set<String> trainingOps = Set.of(
+                "SoftmaxCrossEntropyLoss",
+                "InPlaceAccumulatorV2",
+                "SGDOptimizerV2",
+                "AdamWOptimizer",
+                "ReduceMean",
+                "ReduceSum",
+                "Slice",
+                "Sum",
+                "MatMul",
+                "Mul",
+                "Div");
         for (NodeProto n : model.getGraph().getNodeList()) {
-            assertFalse(trainingOps.contains(n.getOpType()) || n.getOpType().endsWith("Grad"), what + ": training-only node " + n.getOpType() + " " + n.getName());
+            assertFalse(
+                    trainingOps.contains(n.getOpType()) || n.getOpType().endsWith("Grad"),
+                    what + ": training-only node " + n.getOpType() + " " + n.getName());
             assertEquals("", n.getDomain(), what + ": " + n.getOpType() + " is from domain " + n.getDomain());
-            for (String in : n.getInputList()) assertFalse(in.startsWith("group"), what + ": " + n.getName() + " reads " + in);
+            for (String in : n.getInputList())
+                assertFalse(in.startsWith("group"), what + ": " + n.getName() + " reads " + in);
         }
-        assertEquals(List.of(TensorNames.IMAGES), model.getGraph().getInputList().stream().map(v -> v.getName()).toList(), what + " inputs");
-        assertEquals(OUTPUTS, model.getGraph().getOutputList().stream().map(v -> v.getName()).toList(), what + " outputs");
+        assertEquals(
+                List.of(TensorNames.IMAGES),
+                model.getGraph().getInputList().stream().map(v -> v.getName()).toList(),
+                what + " inputs");
+        assertEquals(
+                OUTPUTS,
+                model.getGraph().getOutputList().stream().map(v -> v.getName()).toList(),
+                what + " outputs");
         int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();
         assertEquals(RESNET18_BACKBONE_PARAMETERS + (long) c * k + k, parameterCount(model), what + " parameter count");
     }
@@ -246,7 +301,8 @@ class InferenceExportTest {
 
     static Set<String> parameterNames(ModelProto model) {
         Set<String> names = new java.util.TreeSet<>();
-        for (TensorProto t : model.getGraph().getInitializerList()) if (!t.getName().startsWith("const_") && t.getDimsCount() > 0) names.add(t.getName());
+        for (TensorProto t : model.getGraph().getInitializerList())
+            if (!t.getName().startsWith("const_") && t.getDimsCount() > 0) names.add(t.getName());
         names.removeIf(n -> !n.contains("."));
         return names;
     }
@@ -259,28 +315,41 @@ class InferenceExportTest {
 
     private static void writeGolden(Path file, String sha, float[][] logits) throws IOException {
         StringBuilder text = new StringBuilder();
-        text.append("# Golden logits of the SEF inference model ").append(GoldenModel.SPEC.id()).append(", written by\n")
-                .append("# validation/src/test/java/org/sefonnx/validation/infer/InferenceExportTest with -Dsef.regenerateGoldens=true.\n")
-                .append("# runtime-infer's SefClassifier must reproduce them within 1e-5 from a model it rebuilds with the generator.\n");
+        text.append("# Golden logits of the SEF inference model ")
+                .append(GoldenModel.SPEC.id())
+                .append(", written by\n")
+                .append(
+                        "# validation/src/test/java/org/sefonnx/validation/infer/InferenceExportTest with -Dsef.regenerateGoldens=true.\n")
+                .append(
+                        "# runtime-infer's SefClassifier must reproduce them within 1e-5 from a model it rebuilds with the generator.\n");
         Map<String, String> keys = new LinkedHashMap<>();
         keys.put("spec", GoldenModel.SPEC.toProperties().strip().replace('\n', ';'));
         keys.put("initSeed", Long.toString(GoldenModel.INIT_SEED));
-        keys.put("tensors", "ArtifactWriter.initialCheckpoint(spec, initSeed) without momentum buffers; every BatchNorm (k-th, k from 1"
-                + " in graph order, channel c): weight = 1 + 0.25 sin(0.37c + k), bias = 0.1 cos(0.23c + 2k),"
-                + " running_mean = 0.2 sin(0.71c + 3k), running_var = 1.5 + cos(0.29c + 5k) (StrictMath, then float)");
+        keys.put(
+                "tensors",
+                "ArtifactWriter.initialCheckpoint(spec, initSeed) without momentum buffers; every BatchNorm (k-th, k from 1"
+                        + " in graph order, channel c): weight = 1 + 0.25 sin(0.37c + k), bias = 0.1 cos(0.23c + 2k),"
+                        + " running_mean = 0.2 sin(0.71c + 3k), running_var = 1.5 + cos(0.29c + 5k) (StrictMath, then float)");
         keys.put("tensorsSha256", sha);
-        keys.put("trainingSteps", "none: the golden model is this checkpoint as is (the validation test trains "
-                + TRAINING_STEPS + " steps afterwards and checks export vs EvalStep there, without a golden)");
+        keys.put(
+                "trainingSteps",
+                "none: the golden model is this checkpoint as is (the validation test trains " + TRAINING_STEPS
+                        + " steps afterwards and checks export vs EvalStep there, without a golden)");
         keys.put("preprocessing", GoldenModel.PREPROCESSING.toString());
-        keys.put("producer", "EvalStep of an ONNX Runtime " + OrtAdapter.version() + " training session (org.bytedeco:onnxruntime), CPU, 1 thread");
+        keys.put(
+                "producer",
+                "EvalStep of an ONNX Runtime " + OrtAdapter.version()
+                        + " training session (org.bytedeco:onnxruntime), CPU, 1 thread");
         keys.put("labels", String.join(",", GoldenModel.LABELS));
         keys.put("images", String.join(",", GoldenModel.IMAGES));
         for (int i = 0; i < logits.length; i++) {
             StringBuilder row = new StringBuilder();
-            for (int k = 0; k < logits[i].length; k++) row.append(k == 0 ? "" : ",").append(logits[i][k]);
+            for (int k = 0; k < logits[i].length; k++)
+                row.append(k == 0 ? "" : ",").append(logits[i][k]);
             keys.put("logits." + GoldenModel.IMAGES.get(i), row.toString());
         }
-        for (Map.Entry<String, String> e : keys.entrySet()) text.append(e.getKey()).append('=').append(e.getValue()).append('\n');
+        for (Map.Entry<String, String> e : keys.entrySet())
+            text.append(e.getKey()).append('=').append(e.getValue()).append('\n');
         Files.createDirectories(file.getParent());
         Files.writeString(file, text, StandardCharsets.UTF_8);
     }

@@ -1,13 +1,12 @@
 package org.sefonnx.validation.torch;
 
-import org.sefonnx.generator.weights.SafeTensors;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.sefonnx.generator.weights.SafeTensors;
 
 /** Compares tensors with the golden's float64 entries, prints one line each, and fails once with every miss. */
 final class GoldenComparison {
@@ -26,13 +25,23 @@ final class GoldenComparison {
         double error = relativeL2(ours, ref);
         String torch32 = "";
         SafeTensors.Tensor f32 = golden.tensors().get("f32/" + key);
-        if (f32 != null) torch32 = String.format(Locale.ROOT, "   torch f32 (%s) %.1e", golden.metadata().getOrDefault("f32_device", "?"), relativeL2(f32.toFloats(), ref));
-        lines.append(String.format(Locale.ROOT, "  %-36s ORT f32 %.1e (tolerance %.0e)%s%n", key, error, tolerance, torch32));
-        if (!(error <= tolerance)) misses.add(String.format(Locale.ROOT, "%s: relative L2 distance to PyTorch float64 %.3e > %.0e", key, error, tolerance));
+        if (f32 != null)
+            torch32 = String.format(
+                    Locale.ROOT,
+                    "   torch f32 (%s) %.1e",
+                    golden.metadata().getOrDefault("f32_device", "?"),
+                    relativeL2(f32.toFloats(), ref));
+        lines.append(String.format(
+                Locale.ROOT, "  %-36s ORT f32 %.1e (tolerance %.0e)%s%n", key, error, tolerance, torch32));
+        if (!(error <= tolerance))
+            misses.add(String.format(
+                    Locale.ROOT, "%s: relative L2 distance to PyTorch float64 %.3e > %.0e", key, error, tolerance));
     }
 
     void finish(String what) {
-        System.out.printf("[torch reference] %s vs %s (torch %s)%n%s", what, golden.source(), golden.metadata().get("torch"), lines);
+        System.out.printf(
+                "[torch reference] %s vs %s (torch %s)%n%s",
+                what, golden.source(), golden.metadata().get("torch"), lines);
         assertTrue(misses.isEmpty(), String.join("\n", misses));
     }
 

@@ -1,18 +1,10 @@
 package org.sefonnx.validation.torch;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.model.ConvLowering;
-import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.GradientCheckGraph;
-import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.weights.SafeTensors;
-import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.sefonnx.validation.torch.TorchReferenceInputs.BATCH;
+import static org.sefonnx.validation.torch.TorchReferenceInputs.SPEC;
+import static org.sefonnx.validation.torch.TorchReferenceInputs.STEPS;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,12 +16,19 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.sefonnx.validation.torch.TorchReferenceInputs.BATCH;
-import static org.sefonnx.validation.torch.TorchReferenceInputs.SPEC;
-import static org.sefonnx.validation.torch.TorchReferenceInputs.STEPS;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.GradientCheckGraph;
+import org.sefonnx.generator.model.CheckpointTensor;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.weights.SafeTensors;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * Our graphs on ORT's CPU provider against PyTorch (torchvision's ResNet-18 + SEF heads + the SEF loss written from
@@ -51,7 +50,9 @@ class TorchReferenceTest {
     static final OrtAdapter ORT = OrtAdapter.create("sef-onnx-torch-reference");
     /** Overrides the classpath golden, to check a freshly produced file before it is copied into the resources. */
     static final String GOLDEN_PROPERTY = "sef.torchGolden";
-    static final String HOW_TO_PRODUCE = "the PyTorch golden file is missing: validation/src/test/resources" + TorchReferenceInputs.GOLDEN_RESOURCE + ". Produce it with\n"
+
+    static final String HOW_TO_PRODUCE = "the PyTorch golden file is missing: validation/src/test/resources"
+            + TorchReferenceInputs.GOLDEN_RESOURCE + ". Produce it with\n"
             + "  mvn -q -pl validation exec:java -Dexec.mainClass=org.sefonnx.validation.torch.TorchReferenceInputs -Dexec.args=inputs.safetensors\n"
             + "  python3 validation/torch-reference/sef_reference.py inputs.safetensors golden.safetensors   (torch + torchvision; a GPU adds the f32 run)\n"
             + "  cp golden.safetensors validation/src/test/resources" + TorchReferenceInputs.GOLDEN_RESOURCE + "\n"
@@ -76,9 +77,13 @@ class TorchReferenceTest {
     @Test
     void goldenWasComputedFromTheseInputs() throws Exception {
         SafeTensors.Contents golden = golden();
-        String ours = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TorchReferenceInputs.toBytes()));
-        assertEquals(ours, golden.metadata().get("inputs_sha256"), golden.source() + " was computed from other inputs than TorchReferenceInputs writes now "
-                + "(the initial weights, batch or spec changed): regenerate it.\n" + HOW_TO_PRODUCE);
+        String ours =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(TorchReferenceInputs.toBytes()));
+        assertEquals(
+                ours,
+                golden.metadata().get("inputs_sha256"),
+                golden.source() + " was computed from other inputs than TorchReferenceInputs writes now "
+                        + "(the initial weights, batch or spec changed): regenerate it.\n" + HOW_TO_PRODUCE);
         assertEquals(Integer.toString(STEPS), golden.metadata().get("steps"));
     }
 
@@ -96,10 +101,15 @@ class TorchReferenceTest {
             names.add(t.name());
             inputs.add(HostTensor.floats(weights.get(t.name()), t.shape()));
         }
-        Map<String, String> outputs = new LinkedHashMap<>();   // golden name -> graph output
+        Map<String, String> outputs = new LinkedHashMap<>(); // golden name -> graph output
         outputs.put("logits", TensorNames.LOGITS);
         for (int g = 0; g < SPEC.groups(); g++) outputs.put("group_logits." + g, GradientCheckGraph.GROUP_LOGITS + g);
-        for (String term : List.of(TensorNames.LOSS, TensorNames.CROSS_ENTROPY, TensorNames.ENTROPY, TensorNames.DISTILLATION, TensorNames.GROUPING)) outputs.put(term, term);
+        for (String term : List.of(
+                TensorNames.LOSS,
+                TensorNames.CROSS_ENTROPY,
+                TensorNames.ENTROPY,
+                TensorNames.DISTILLATION,
+                TensorNames.GROUPING)) outputs.put(term, term);
         for (String p : checkedParameters(golden)) outputs.put("grad." + p, p + GradientCheckGraph.GRAD_SUFFIX);
 
         List<HostTensor> results;
@@ -120,17 +130,22 @@ class TorchReferenceTest {
     void threeMomentumSgdStepsMatchPyTorchFloat64(ConvLowering lowering) throws Exception {
         SafeTensors.Contents golden = golden();
         Path artifacts = dir.resolve("artifacts");
-        ArtifactWriter.generate(SPEC, artifacts, TorchReferenceInputs.SEED);   // the same seeded weights the inputs carry
+        ArtifactWriter.generate(SPEC, artifacts, TorchReferenceInputs.SEED); // the same seeded weights the inputs carry
         List<float[]> losses = new ArrayList<>();
         Map<String, float[]> after = new LinkedHashMap<>();
         List<String> stepped = new ArrayList<>();
         for (String p : checkedParameters(golden)) stepped.add(p);
-        for (String bn : golden.metadata().getOrDefault("tracked_batch_norms", "bn1").split(",")) {
+        for (String bn :
+                golden.metadata().getOrDefault("tracked_batch_norms", "bn1").split(",")) {
             stepped.add(bn + ".running_mean");
             stepped.add(bn + ".running_var");
         }
-        try (OrtAdapter.Training t = ORT.openTraining(artifacts.resolve(ArtifactLayout.CHECKPOINT), artifacts.resolve(lowering.trainingModelFile()),
-                artifacts.resolve(ArtifactLayout.EVAL_MODEL), artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL), OrtAdapter.SessionConfig.cpu(1))) {
+        try (OrtAdapter.Training t = ORT.openTraining(
+                artifacts.resolve(ArtifactLayout.CHECKPOINT),
+                artifacts.resolve(lowering.trainingModelFile()),
+                artifacts.resolve(ArtifactLayout.EVAL_MODEL),
+                artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                OrtAdapter.SessionConfig.cpu(1))) {
             t.setLearningRate((float) SPEC.learningRate());
             HostTensor x = images(), y = labels();
             for (int step = 0; step < STEPS; step++) {
@@ -146,9 +161,13 @@ class TorchReferenceTest {
         report.compare("step_losses", stepLosses, STEPPED_TOLERANCE);
         for (Map.Entry<String, float[]> e : after.entrySet()) {
             String key = "step" + STEPS + "." + e.getKey();
-            report.compare(key, e.getValue(), isStem(key) && !e.getKey().contains("running_") ? STEPPED_STEM_TOLERANCE : STEPPED_TOLERANCE);
+            report.compare(
+                    key,
+                    e.getValue(),
+                    isStem(key) && !e.getKey().contains("running_") ? STEPPED_STEM_TOLERANCE : STEPPED_TOLERANCE);
         }
-        report.finish(STEPS + " momentum-SGD steps (" + lowering.trainingModelFile() + "): parameters and running statistics");
+        report.finish(STEPS + " momentum-SGD steps (" + lowering.trainingModelFile()
+                + "): parameters and running statistics");
     }
 
     /** conv1 and bn1 (the stem): behind every BatchNorm backward of the net, and the largest relative updates. */
@@ -160,7 +179,8 @@ class TorchReferenceTest {
     /** The parameters whose gradients the golden holds (grad.<name>), in its order. */
     static List<String> checkedParameters(SafeTensors.Contents golden) {
         List<String> r = new ArrayList<>();
-        for (String k : golden.tensors().keySet()) if (k.startsWith("f64/grad.")) r.add(k.substring("f64/grad.".length()));
+        for (String k : golden.tensors().keySet())
+            if (k.startsWith("f64/grad.")) r.add(k.substring("f64/grad.".length()));
         if (r.isEmpty()) fail(golden.source() + " holds no f64/grad.* tensors: not a golden of sef_reference.py");
         return r;
     }

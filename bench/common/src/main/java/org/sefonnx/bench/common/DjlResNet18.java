@@ -11,7 +11,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
-
 import java.util.List;
 
 /**
@@ -48,18 +47,28 @@ public final class DjlResNet18 {
 
     private static Block basicBlock(int in, int out, int stride) {
         SequentialBlock main = new SequentialBlock()
-                .add(conv(out, 3, stride, 1)).add(bn()).add(Activation.reluBlock())
-                .add(conv(out, 3, 1, 1)).add(bn());
+                .add(conv(out, 3, stride, 1))
+                .add(bn())
+                .add(Activation.reluBlock())
+                .add(conv(out, 3, 1, 1))
+                .add(bn());
         SequentialBlock shortcut = new SequentialBlock();
         if (stride != 1 || in != out) shortcut.add(conv(out, 1, stride, 0)).add(bn());
         else shortcut.add(Blocks.identityBlock());
-        return new ParallelBlock(list -> new NDList(Activation.relu(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
+        return new ParallelBlock(
+                list -> new NDList(Activation.relu(
+                        list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
                 List.of(main, shortcut));
     }
 
     private static Block conv(int filters, int k, int stride, int pad) {
-        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(k, k)).optStride(new Shape(stride, stride))
-                .optPadding(new Shape(pad, pad)).optBias(false).build();
+        return Conv2d.builder()
+                .setFilters(filters)
+                .setKernelShape(new Shape(k, k))
+                .optStride(new Shape(stride, stride))
+                .optPadding(new Shape(pad, pad))
+                .optBias(false)
+                .build();
     }
 
     private static Block bn() {

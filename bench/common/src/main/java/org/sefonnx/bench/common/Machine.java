@@ -20,22 +20,34 @@ public final class Machine {
         String flags = "";
         try {
             for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (l.startsWith("model name") && model.equals("unknown CPU")) model = l.substring(l.indexOf(':') + 1).trim();
-                if (l.startsWith("flags") && flags.isEmpty()) flags = l.substring(l.indexOf(':') + 1).trim();
+                if (l.startsWith("model name") && model.equals("unknown CPU"))
+                    model = l.substring(l.indexOf(':') + 1).trim();
+                if (l.startsWith("flags") && flags.isEmpty())
+                    flags = l.substring(l.indexOf(':') + 1).trim();
             }
         } catch (IOException | RuntimeException ignored) {
             // not Linux: the model stays unknown
         }
-        return String.format(Locale.ROOT, "machine: %s, %d cores, SIMD flags [%s], %s %s", model,
-                Runtime.getRuntime().availableProcessors(), String.join(" ", simdFlags(flags)), System.getProperty("java.vm.name"),
+        return String.format(
+                Locale.ROOT,
+                "machine: %s, %d cores, SIMD flags [%s], %s %s",
+                model,
+                Runtime.getRuntime().availableProcessors(),
+                String.join(" ", simdFlags(flags)),
+                System.getProperty("java.vm.name"),
                 System.getProperty("java.version"));
     }
 
     /** The flags of a /proc/cpuinfo "flags" line that ORT's, MLAS's and oneDNN's kernels choose between, sorted. */
     static List<String> simdFlags(String cpuinfoFlags) {
         return Arrays.stream(cpuinfoFlags.trim().split("\\s+"))
-                .filter(f -> f.startsWith("avx") || f.equals("fma") || f.equals("f16c") || f.startsWith("amx") || f.startsWith("sse4"))
-                .sorted().toList();
+                .filter(f -> f.startsWith("avx")
+                        || f.equals("fma")
+                        || f.equals("f16c")
+                        || f.startsWith("amx")
+                        || f.startsWith("sse4"))
+                .sorted()
+                .toList();
     }
 
     /** The 1, 5 and 15 minute load averages, or "n/a" where /proc/loadavg cannot be read. */
@@ -57,11 +69,12 @@ public final class Machine {
         try {
             String[] m = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             long busy = 0;
-            for (int i : new int[]{1, 2, 3, 6, 7, 8}) busy += Long.parseLong(m[i]);   // user nice system irq softirq steal
+            for (int i : new int[] {1, 2, 3, 6, 7, 8})
+                busy += Long.parseLong(m[i]); // user nice system irq softirq steal
             String self = Files.readString(Path.of("/proc/self/stat"));
             String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+");
-            long own = Long.parseLong(f[11]) + Long.parseLong(f[12]);                   // utime stime (fields 14, 15)
-            return new long[]{busy, own};
+            long own = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime stime (fields 14, 15)
+            return new long[] {busy, own};
         } catch (IOException | RuntimeException e) {
             return null;
         }

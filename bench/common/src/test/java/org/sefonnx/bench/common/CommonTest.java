@@ -1,35 +1,46 @@
 package org.sefonnx.bench.common;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
 class CommonTest {
     @Test
     void simdFlagsKeepOnlyTheKernelChoosingOnesSorted() {
-        String zen4 = "fpu vme sse2 ssse3 fma cx16 sse4_1 sse4_2 avx f16c avx2 avx512f avx512bw avx512_bf16 amx_tile sha_ni ";
-        assertEquals(List.of("amx_tile", "avx", "avx2", "avx512_bf16", "avx512bw", "avx512f", "f16c", "fma", "sse4_1", "sse4_2"),
+        String zen4 =
+                "fpu vme sse2 ssse3 fma cx16 sse4_1 sse4_2 avx f16c avx2 avx512f avx512bw avx512_bf16 amx_tile sha_ni ";
+        assertEquals(
+                List.of(
+                        "amx_tile",
+                        "avx",
+                        "avx2",
+                        "avx512_bf16",
+                        "avx512bw",
+                        "avx512f",
+                        "f16c",
+                        "fma",
+                        "sse4_1",
+                        "sse4_2"),
                 Machine.simdFlags(zen4));
     }
 
     @Test
     void otherCoresIsMachineBusyTimeMinusOursPerSecond() {
         // 300 busy ticks over 2 s of which 100 were ours: 200 ticks = 2 CPU-seconds of others = 1 core
-        assertEquals(1.0, Machine.otherCores(new long[]{1000, 50}, new long[]{1300, 150}, 2.0), 1e-12);
-        assertEquals(0.0, Machine.otherCores(new long[]{1000, 50}, new long[]{1100, 160}, 1.0), 1e-12);
-        assertTrue(Double.isNaN(Machine.otherCores(null, new long[]{1, 1}, 1.0)));
+        assertEquals(1.0, Machine.otherCores(new long[] {1000, 50}, new long[] {1300, 150}, 2.0), 1e-12);
+        assertEquals(0.0, Machine.otherCores(new long[] {1000, 50}, new long[] {1100, 160}, 1.0), 1e-12);
+        assertTrue(Double.isNaN(Machine.otherCores(null, new long[] {1, 1}, 1.0)));
     }
 
     @Test
     void argsAreNameValuePairsAndAnythingElseIsRefused() {
-        assertEquals(Map.of("threads", "2", "steps", "8"), Args.parse(new String[]{"--threads", "2", "--steps", "8"}));
-        var e = assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[]{"--threads"}));
+        assertEquals(Map.of("threads", "2", "steps", "8"), Args.parse(new String[] {"--threads", "2", "--steps", "8"}));
+        var e = assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[] {"--threads"}));
         assertTrue(e.getMessage().contains("expected --name value pairs, got [--threads]"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[]{"threads", "2"}));
+        assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[] {"threads", "2"}));
     }
 }

@@ -12,7 +12,8 @@ record CardPeaks(String card, double fp32, double tf32, double fp16) {
     /** The peaks for {@code nvidia-smi}'s card name, or null for a card not in the table. */
     static CardPeaks forCard(String name) {
         String n = name.toUpperCase(Locale.ROOT);
-        if (n.contains("H200") || (n.contains("H100") && !n.contains("PCIE"))) return new CardPeaks(name, 67.0, 494.7, 989.4);
+        if (n.contains("H200") || (n.contains("H100") && !n.contains("PCIE")))
+            return new CardPeaks(name, 67.0, 494.7, 989.4);
         if (n.contains("H100")) return new CardPeaks(name, 51.0, 378.0, 756.0);
         if (n.contains("A100")) return new CardPeaks(name, 19.5, 156.0, 312.0);
         return null;

@@ -1,5 +1,13 @@
 package org.sefonnx.bench.gpu;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
@@ -13,15 +21,6 @@ import org.sefonnx.train.run.LossScaler;
 import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Random;
-
 /**
  * The Java side of bench/gpu/run.sh: sef-onnx's training throughput for ResNet-50 + SEF at 448 px, batch 32, in fp32
  * (each cuDNN algorithm search mode) and fp16; CPU against CUDA with TF32 off for 20 steps (demo spec, ResNet-50 at
@@ -33,6 +32,7 @@ import java.util.Random;
 public final class GpuBench {
     /** Relative tolerance of the CPU-vs-CUDA check (issue 11): every loss term at every step. */
     static final double EQUIVALENCE_TOLERANCE = 1e-3;
+
     static final int EQUIVALENCE_STEPS = 20;
     /** The demo runs of the last section must agree to this many top-1 percentage points. */
     static final double TOP1_POINTS = 1.0;
@@ -61,20 +61,26 @@ public final class GpuBench {
                 case "--work" -> work = Path.of(args[++i]);
                 case "--card" -> card = args[++i];
                 case "--torch-rows" -> torchRows = Path.of(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; usage: GpuBench [--dry-run] --work DIR --card NAME [--torch-rows FILE]");
+                default ->
+                    throw new IllegalArgumentException("unknown argument " + args[i]
+                            + "; usage: GpuBench [--dry-run] --work DIR --card NAME [--torch-rows FILE]");
             }
         }
         Files.createDirectories(work);
         ModelSpec throughputSpec = dryRun ? ModelSpec.of("bench-r50-64", 50, 200, 4, 64) : ShippedSpecs.byId("cub-r50");
         Table table = new Table(card, TrainingFlops.perImage(throughputSpec), dryRun);
         try (PrintStream log = new PrintStream(Files.newOutputStream(work.resolve("gpu-bench.log")), true);
-             OrtAdapter ort = OrtAdapter.create("gpu-bench")) {
+                OrtAdapter ort = OrtAdapter.create("gpu-bench")) {
             log.println("providers: " + ort.availableProviders());
             GpuBench b = new GpuBench(dryRun, work, log, ort, table);
             table.torchRows(torchRows);
             b.throughput(throughputSpec);
             b.attempt("equivalence", "demo-r18", () -> b.equivalence(ShippedSpecs.demo()));
-            b.attempt("equivalence", "cub-r50 at 64 px", () -> b.equivalence(ShippedSpecs.byId("cub-r50").withImageSize(64).withId("cub-r50-64")));
+            b.attempt(
+                    "equivalence",
+                    "cub-r50 at 64 px",
+                    () -> b.equivalence(
+                            ShippedSpecs.byId("cub-r50").withImageSize(64).withId("cub-r50-64")));
             b.attempt("2-epoch demo", "fp32 on CUDA", b::demoEpochs);
         }
         table.print(System.out);
@@ -101,20 +107,40 @@ public final class GpuBench {
         int batch = dryRun ? 4 : 32, warmup = dryRun ? 1 : 5, timed = dryRun ? 2 : 25;
         List<HostTensor[]> batches = batches(fp32Spec, batch, 4, 7);
         if (dryRun) {
-            table.row("sef-onnx", "fp32 on the CPU (dry run; cuDNN modes need CUDA)", rate(fp32Spec, cpu(), batches, warmup, timed), "fp32");
+            table.row(
+                    "sef-onnx",
+                    "fp32 on the CPU (dry run; cuDNN modes need CUDA)",
+                    rate(fp32Spec, cpu(), batches, warmup, timed),
+                    "fp32");
             table.skipped("sef-onnx", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
             return;
         }
         for (CudaOptions.ConvAlgorithmSearch mode : CudaOptions.ConvAlgorithmSearch.values()) {
             CudaOptions cuda = CudaOptions.defaults().withConvAlgorithmSearch(mode);
             String name = "fp32 (TF32 on), cuDNN " + mode;
-            attempt("sef-onnx", name, () -> table.row("sef-onnx", name, rate(fp32Spec, cudaConfig(cuda), batches, warmup, timed), "tf32"));
+            attempt(
+                    "sef-onnx",
+                    name,
+                    () -> table.row(
+                            "sef-onnx", name, rate(fp32Spec, cudaConfig(cuda), batches, warmup, timed), "tf32"));
         }
         ModelSpec half = fp32Spec.withPrecision(ModelSpec.Precision.FP16).withId(fp32Spec.id() + "-fp16");
-        for (CudaOptions.ConvAlgorithmSearch mode : List.of(CudaOptions.ConvAlgorithmSearch.HEURISTIC, CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)) {
+        for (CudaOptions.ConvAlgorithmSearch mode :
+                List.of(CudaOptions.ConvAlgorithmSearch.HEURISTIC, CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)) {
             String name = "fp16 mixed precision, cuDNN " + mode;
-            attempt("sef-onnx", name, () -> table.row("sef-onnx", name,
-                    rate(half, cudaConfig(CudaOptions.defaults().withConvAlgorithmSearch(mode)), batches, warmup, timed), "fp16"));
+            attempt(
+                    "sef-onnx",
+                    name,
+                    () -> table.row(
+                            "sef-onnx",
+                            name,
+                            rate(
+                                    half,
+                                    cudaConfig(CudaOptions.defaults().withConvAlgorithmSearch(mode)),
+                                    batches,
+                                    warmup,
+                                    timed),
+                            "fp16"));
         }
     }
 
@@ -122,27 +148,48 @@ public final class GpuBench {
     record Throughput(double imagesPerSecond, String note) {}
 
     /** img/s over {@code timed} steps after {@code warmup} (the first steps pay the cuDNN search and allocations). */
-    private Throughput rate(ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches, int warmup, int timed) throws IOException {
+    private Throughput rate(
+            ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches, int warmup, int timed)
+            throws IOException {
         Path dir = artifacts(spec);
         long t0 = System.nanoTime();
         try (OrtAdapter.Training t = open(dir, cfg)) {
-            log.printf(Locale.ROOT, "[%s] session (%s, %s) in %.1f s%n", spec.id(), cfg.device(), cfg.effectiveCuda().describe(), (System.nanoTime() - t0) / 1e9);
+            log.printf(
+                    Locale.ROOT,
+                    "[%s] session (%s, %s) in %.1f s%n",
+                    spec.id(),
+                    cfg.device(),
+                    cfg.effectiveCuda().describe(),
+                    (System.nanoTime() - t0) / 1e9);
             t.setLearningRate((float) spec.learningRate());
             LossScaler scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
-            int finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE), skipped = 0;
+            int finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE),
+                    skipped = 0;
             long start = 0;
             for (int s = 0; s < warmup + timed; s++) {
                 if (s == warmup) start = System.nanoTime();
                 HostTensor[] b = batches.get(s % batches.size());
-                List<HostTensor> in = scaler == null ? List.of(b[0], b[1]) : List.of(b[0], b[1], HostTensor.floats(new float[]{scaler.scale()}));
+                List<HostTensor> in = scaler == null
+                        ? List.of(b[0], b[1])
+                        : List.of(b[0], b[1], HostTensor.floats(new float[] {scaler.scale()}));
                 List<HostTensor> out = t.trainStep(in);
                 boolean step = scaler == null || scaler.update(out.get(finiteAt).flag());
-                if (step) t.optimizerStep(); else skipped++;
+                if (step) t.optimizerStep();
+                else skipped++;
                 t.lazyResetGrad();
-                if (s < 2 || s == warmup + timed - 1) log.printf(Locale.ROOT, "[%s] step %d loss %.5f%s%n", spec.id(), s, out.get(0).scalar(), step ? "" : " (skipped)");
+                if (s < 2 || s == warmup + timed - 1)
+                    log.printf(
+                            Locale.ROOT,
+                            "[%s] step %d loss %.5f%s%n",
+                            spec.id(),
+                            s,
+                            out.get(0).scalar(),
+                            step ? "" : " (skipped)");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            String note = scaler == null ? "" : skipped + " of " + (warmup + timed) + " steps skipped, final loss scale " + (long) scaler.scale();
+            String note = scaler == null
+                    ? ""
+                    : skipped + " of " + (warmup + timed) + " steps skipped, final loss scale " + (long) scaler.scale();
             return new Throughput(timed * (double) batches.get(0)[0].shape()[0] / seconds, note);
         }
     }
@@ -154,7 +201,8 @@ public final class GpuBench {
         ModelSpec s = dryRun ? spec.withImageSize(32) : spec;
         List<HostTensor[]> batches = batches(s, batch, steps, 11);
         List<float[]> reference = terms(s, cpu(), batches);
-        OrtAdapter.SessionConfig other = dryRun ? cpu() : cudaConfig(CudaOptions.defaults().withTf32(false));
+        OrtAdapter.SessionConfig other =
+                dryRun ? cpu() : cudaConfig(CudaOptions.defaults().withTf32(false));
         List<float[]> compared = terms(s, other, batches);
         double worst = 0;
         int worstStep = 0;
@@ -163,17 +211,45 @@ public final class GpuBench {
             for (int i = 0; i < TensorNames.LOSS_TERMS.size(); i++) {
                 float a = reference.get(step)[i], b = compared.get(step)[i];
                 double rel = Math.abs(a - b) / Math.max(1e-6, Math.abs(a));
-                log.printf(Locale.ROOT, "[%s] step %d %s cpu %.7f %s %.7f%n", s.id(), step, TensorNames.LOSS_TERMS.get(i), a, dryRun ? "cpu" : "cuda", b);
-                if (rel > worst) { worst = rel; worstStep = step; worstTerm = TensorNames.LOSS_TERMS.get(i); }
+                log.printf(
+                        Locale.ROOT,
+                        "[%s] step %d %s cpu %.7f %s %.7f%n",
+                        s.id(),
+                        step,
+                        TensorNames.LOSS_TERMS.get(i),
+                        a,
+                        dryRun ? "cpu" : "cuda",
+                        b);
+                if (rel > worst) {
+                    worst = rel;
+                    worstStep = step;
+                    worstTerm = TensorNames.LOSS_TERMS.get(i);
+                }
             }
         }
-        String what = String.format(Locale.ROOT, "%s (%s, %d px), %d steps, %s", dryRun ? "CPU vs CPU (dry run)" : "CPU vs CUDA, TF32 off",
-                s.id(), s.imageSize(), steps, worst <= EQUIVALENCE_TOLERANCE ? "PASS" : "FAIL");
-        table.check("equivalence", what, String.format(Locale.ROOT, "worst %.2e relative (%s, step %d); limit %.0e", worst, worstTerm, worstStep, EQUIVALENCE_TOLERANCE));
+        String what = String.format(
+                Locale.ROOT,
+                "%s (%s, %d px), %d steps, %s",
+                dryRun ? "CPU vs CPU (dry run)" : "CPU vs CUDA, TF32 off",
+                s.id(),
+                s.imageSize(),
+                steps,
+                worst <= EQUIVALENCE_TOLERANCE ? "PASS" : "FAIL");
+        table.check(
+                "equivalence",
+                what,
+                String.format(
+                        Locale.ROOT,
+                        "worst %.2e relative (%s, step %d); limit %.0e",
+                        worst,
+                        worstTerm,
+                        worstStep,
+                        EQUIVALENCE_TOLERANCE));
     }
 
     /** The five loss terms of each step, trained from the same initial checkpoint on the same batches. */
-    private List<float[]> terms(ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches) throws IOException {
+    private List<float[]> terms(ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches)
+            throws IOException {
         List<float[]> r = new ArrayList<>();
         try (OrtAdapter.Training t = open(artifacts(spec), cfg)) {
             t.setLearningRate((float) spec.learningRate());
@@ -194,7 +270,10 @@ public final class GpuBench {
     private void demoEpochs() throws IOException {
         ModelSpec demo = ShippedSpecs.demo();
         double full = demoTop1(demo, "demo-fp32");
-        table.check("2-epoch demo", "fp32" + (dryRun ? " on the CPU, 3 batches per epoch (dry run)" : " on CUDA"), String.format(Locale.ROOT, "test top-1 %.2f%%", 100 * full));
+        table.check(
+                "2-epoch demo",
+                "fp32" + (dryRun ? " on the CPU, 3 batches per epoch (dry run)" : " on CUDA"),
+                String.format(Locale.ROOT, "test top-1 %.2f%%", 100 * full));
         if (dryRun) {
             table.check("2-epoch demo", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
             return;
@@ -202,8 +281,15 @@ public final class GpuBench {
         attempt("2-epoch demo", "fp16 on CUDA", () -> {
             double half = demoTop1(demo.withPrecision(ModelSpec.Precision.FP16).withId("demo-r18-fp16"), "demo-fp16");
             double points = 100 * Math.abs(half - full);
-            table.check("2-epoch demo", "fp16 on CUDA, " + (points <= TOP1_POINTS ? "PASS" : "FAIL"),
-                    String.format(Locale.ROOT, "test top-1 %.2f%%, %.2f points from fp32 (limit %.0f)", 100 * half, points, TOP1_POINTS));
+            table.check(
+                    "2-epoch demo",
+                    "fp16 on CUDA, " + (points <= TOP1_POINTS ? "PASS" : "FAIL"),
+                    String.format(
+                            Locale.ROOT,
+                            "test top-1 %.2f%%, %.2f points from fp32 (limit %.0f)",
+                            100 * half,
+                            points,
+                            TOP1_POINTS));
         });
     }
 
@@ -214,8 +300,12 @@ public final class GpuBench {
                 for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
             }
         }
-        TrainOptions o = TrainOptions.builder(spec, out).epochs(2).device(dryRun ? TrainOptions.Device.CPU : TrainOptions.Device.CUDA)
-                .threads(dryRun ? Runtime.getRuntime().availableProcessors() : 1).maxBatchesPerEpoch(dryRun ? 3 : 0).build();
+        TrainOptions o = TrainOptions.builder(spec, out)
+                .epochs(2)
+                .device(dryRun ? TrainOptions.Device.CPU : TrainOptions.Device.CUDA)
+                .threads(dryRun ? Runtime.getRuntime().availableProcessors() : 1)
+                .maxBatchesPerEpoch(dryRun ? 3 : 0)
+                .build();
         Trainer.Result r = new Trainer(o, log).train();
         return r.metrics().get(r.metrics().size() - 1).testTop1();
     }
@@ -232,8 +322,12 @@ public final class GpuBench {
     }
 
     private OrtAdapter.Training open(Path dir, OrtAdapter.SessionConfig cfg) {
-        return ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(ArtifactLayout.TRAINING_MODEL),
-                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg);
+        return ort.openTraining(
+                dir.resolve(ArtifactLayout.CHECKPOINT),
+                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(ArtifactLayout.EVAL_MODEL),
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                cfg);
     }
 
     private static OrtAdapter.SessionConfig cpu() {
@@ -241,7 +335,10 @@ public final class GpuBench {
     }
 
     private static OrtAdapter.SessionConfig cudaConfig(CudaOptions cuda) {
-        return OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA).intraOpThreads(1).cuda(cuda).build();
+        return OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
+                .intraOpThreads(1)
+                .cuda(cuda)
+                .build();
     }
 
     /** Seeded synthetic batches: N(0,1) images (ImageNet-normalised scale) and uniform labels. */
@@ -254,7 +351,7 @@ public final class GpuBench {
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             long[] y = new long[batch];
             for (int i = 0; i < batch; i++) y[i] = r.nextInt(spec.numClasses());
-            list.add(new HostTensor[]{HostTensor.floats(x, batch, 3, side, side), HostTensor.longs(y, batch)});
+            list.add(new HostTensor[] {HostTensor.floats(x, batch, 3, side, side), HostTensor.longs(y, batch)});
         }
         return list;
     }

@@ -25,14 +25,16 @@ final class TrainingFlops {
                     Shape w = n.input(1).requireShape(), y = n.output(0).requireShape();
                     macs += (double) w.size(0) * w.size(1) * w.size(2) * w.size(3) * y.size(2) * y.size(3);
                 }
-                case "Gemm" -> macs += (double) n.input(0).requireShape().size(1) * n.output(0).requireShape().size(1);
+                case "Gemm" ->
+                    macs += (double) n.input(0).requireShape().size(1)
+                            * n.output(0).requireShape().size(1);
                 case "MatMul" -> {
                     Shape y = n.output(0).requireShape(), a = n.input(0).requireShape();
                     double perImage = a.size(a.rank() - 1);
-                    for (int i = 1; i < y.rank(); i++) perImage *= y.size(i);   // dimension 0 is the batch
+                    for (int i = 1; i < y.rank(); i++) perImage *= y.size(i); // dimension 0 is the batch
                     macs += perImage;
                 }
-                default -> { }
+                default -> {}
             }
         }
         return 3 * 2 * macs;

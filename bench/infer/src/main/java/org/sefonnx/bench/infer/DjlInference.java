@@ -11,9 +11,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
-import org.sefonnx.bench.common.DjlResNet18;
-
 import java.nio.FloatBuffer;
+import org.sefonnx.bench.common.DjlResNet18;
 
 /**
  * DJL 0.36 + PyTorch 2.7.1 (CPU) inference of a torchvision-layout ResNet-18 ({@link DjlResNet18}, random weights), in
@@ -40,10 +39,16 @@ final class DjlInference implements AutoCloseable {
     /** Sets DJL's start-up properties (offline, threads) unless given on the command line; before any DJL class runs. */
     static void configure(int threads) {
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
-        System.setProperty("ai.djl.pytorch.num_threads", System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads)));
-        System.setProperty("ai.djl.pytorch.num_interop_threads", System.getProperty("ai.djl.pytorch.num_interop_threads", "1"));
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
-        System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils",
+        System.setProperty(
+                "ai.djl.pytorch.num_threads",
+                System.getProperty("ai.djl.pytorch.num_threads", Integer.toString(threads)));
+        System.setProperty(
+                "ai.djl.pytorch.num_interop_threads", System.getProperty("ai.djl.pytorch.num_interop_threads", "1"));
+        System.setProperty(
+                "org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty(
+                "org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils",
                 System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"));
     }
 
@@ -55,8 +60,13 @@ final class DjlInference implements AutoCloseable {
         model.getBlock().freezeParameters(true);
         DjlInference d = new DjlInference(model, threads);
         d.enterThread();
-        System.out.printf("DJL %s, engine %s %s, intra-op threads %d, inter-op threads %d, ai.djl.offline=%s%n", Engine.getDjlVersion(),
-                engine.getEngineName(), engine.getVersion(), JniUtils.getNumThreads(), JniUtils.getNumInteropThreads(),
+        System.out.printf(
+                "DJL %s, engine %s %s, intra-op threads %d, inter-op threads %d, ai.djl.offline=%s%n",
+                Engine.getDjlVersion(),
+                engine.getEngineName(),
+                engine.getVersion(),
+                JniUtils.getNumThreads(),
+                JniUtils.getNumInteropThreads(),
                 System.getProperty("ai.djl.offline"));
         return d;
     }
@@ -65,7 +75,8 @@ final class DjlInference implements AutoCloseable {
     void enterThread() {
         JniUtils.setNumThreads(threads);
         JniUtils.setGradMode(false);
-        if (JniUtils.getNumThreads() != threads) throw new IllegalStateException("PyTorch kept " + JniUtils.getNumThreads() + " threads");
+        if (JniUtils.getNumThreads() != threads)
+            throw new IllegalStateException("PyTorch kept " + JniUtils.getNumThreads() + " threads");
     }
 
     /** One forward of {@code input} (shape {@code shape}); returns the number of logits read back. */
@@ -82,7 +93,8 @@ final class DjlInference implements AutoCloseable {
         try (NDManager m = model.getNDManager().newSubManager()) {
             NDArray x = m.create(input.duplicate(), new Shape(shape));
             NDArray logits = block.forward(parameters, new NDList(x), false).singletonOrThrow();
-            return "output " + logits.getShape() + ", grad mode " + JniUtils.isGradMode() + ", output requires grad " + logits.hasGradient();
+            return "output " + logits.getShape() + ", grad mode " + JniUtils.isGradMode() + ", output requires grad "
+                    + logits.hasGradient();
         }
     }
 

@@ -4,17 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import org.sefonnx.bench.common.Args;
-import org.sefonnx.bench.common.Machine;
-import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.imaging.PreprocessingSpec;
-import org.sefonnx.infer.SefClassifier;
-
-import javax.imageio.ImageIO;
 import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
@@ -36,6 +25,16 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.imageio.ImageIO;
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.infer.SefClassifier;
 
 /**
  * runtime-infer against a bare {@code OrtSession.run} on the same model in the same JVM: single-image latency (p50,
@@ -63,28 +62,44 @@ public final class InferenceBenchmark {
         int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
         if (djl) DjlInference.configure(threads);
         String loadAtStart = Machine.loadAverage();
-        Path export = a.containsKey("model") ? Path.of(a.get("model"))
-                : buildExport(depth, Integer.parseInt(a.getOrDefault("size", "32")),
-                Integer.parseInt(a.getOrDefault("classes", "10")));
-        System.out.printf(Locale.ROOT, "model %s, %d intra-op threads, %d CPUs, %s%n", export, threads,
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        Path export = a.containsKey("model")
+                ? Path.of(a.get("model"))
+                : buildExport(
+                        depth,
+                        Integer.parseInt(a.getOrDefault("size", "32")),
+                        Integer.parseInt(a.getOrDefault("classes", "10")));
+        System.out.printf(
+                Locale.ROOT,
+                "model %s, %d intra-op threads, %d CPUs, %s%n",
+                export,
+                threads,
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         System.out.println("load average at start: " + loadAtStart);
 
         SefClassifier.Options options = SefClassifier.Options.defaults().withIntraOpThreads(threads);
         try (SefClassifier classifier = SefClassifier.open(export, options);
-             OrtSession.SessionOptions bareOptions = new OrtSession.SessionOptions()) {
+                OrtSession.SessionOptions bareOptions = new OrtSession.SessionOptions()) {
             bareOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             bareOptions.setIntraOpNumThreads(threads);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession bare = env.createSession(export.resolve(ExportLayout.MODEL).toString(), bareOptions);
-                 DjlInference torch = djl ? DjlInference.open(threads, classifier.numClasses(), classifier.preprocessing().cropHeight(),
-                         classifier.preprocessing().cropWidth()) : null) {
+            try (OrtSession bare =
+                            env.createSession(export.resolve(ExportLayout.MODEL).toString(), bareOptions);
+                    DjlInference torch = djl
+                            ? DjlInference.open(
+                                    threads,
+                                    classifier.numClasses(),
+                                    classifier.preprocessing().cropHeight(),
+                                    classifier.preprocessing().cropWidth())
+                            : null) {
                 if (torch != null && (a.containsKey("model") || depth != 18)) {
-                    System.out.println("note: the DJL side is always ResNet-18; the ORT model is " + (a.containsKey("model") ? "an export given by --model" : "ResNet-" + depth));
+                    System.out.println("note: the DJL side is always ResNet-18; the ORT model is "
+                            + (a.containsKey("model") ? "an export given by --model" : "ResNet-" + depth));
                 }
                 PreprocessingSpec spec = classifier.preprocessing();
                 int per = spec.floatsPerImage();
-                byte[] jpeg = pictureJpeg(Math.max(64, spec.resizeWidth() * 3 / 2), Math.max(48, spec.resizeHeight() * 9 / 8));
+                byte[] jpeg = pictureJpeg(
+                        Math.max(64, spec.resizeWidth() * 3 / 2), Math.max(48, spec.resizeHeight() * 9 / 8));
                 Path picture = Files.createTempFile("bench-picture", ".jpg");
                 Files.write(picture, jpeg);
                 picture.toFile().deleteOnExit();
@@ -92,7 +107,8 @@ public final class InferenceBenchmark {
                 SplittableRandom random = new SplittableRandom(1);
                 for (int i = 0; i < batch.length; i++) batch[i] = (float) random.nextGaussian();
                 System.arraycopy(batch, 0, one, 0, per);
-                long[] shapeOne = {1, 3, spec.cropHeight(), spec.cropWidth()}, shapeBatch = {BATCH, 3, spec.cropHeight(), spec.cropWidth()};
+                long[] shapeOne = {1, 3, spec.cropHeight(), spec.cropWidth()},
+                        shapeBatch = {BATCH, 3, spec.cropHeight(), spec.cropWidth()};
 
                 FloatBuffer directOne = direct(one), directBatch = direct(batch);
                 Runnable bareOne = () -> bareRun(env, bare, directOne, shapeOne);
@@ -133,9 +149,15 @@ public final class InferenceBenchmark {
                 report("  SefClassifier.logitsOfPreprocessed    ", latency[1]);
                 report("  SefClassifier.predict(jpeg file)      ", latency[2]);
                 if (djlLatency != null) report("  DJL/PyTorch forward (preprocessed)    ", djlLatency);
-                System.out.println("  load average before the ORT phase: " + loadSingle + ", others' CPU during it: " + othersSingle + " cores"
-                        + (djlLatency == null ? "" : "; before the DJL phase: " + loadDjlSingle + ", others' CPU: " + othersDjlSingle + " cores"));
-                System.out.printf(Locale.ROOT, "  overhead of runtime-infer at p50: %+.1f %%%n",
+                System.out.println("  load average before the ORT phase: " + loadSingle + ", others' CPU during it: "
+                        + othersSingle + " cores"
+                        + (djlLatency == null
+                                ? ""
+                                : "; before the DJL phase: " + loadDjlSingle + ", others' CPU: " + othersDjlSingle
+                                        + " cores"));
+                System.out.printf(
+                        Locale.ROOT,
+                        "  overhead of runtime-infer at p50: %+.1f %%%n",
                         100.0 * (percentile(latency[1], 50) - percentile(latency[0], 50)) / percentile(latency[0], 50));
 
                 List<Path> pictures = new ArrayList<>();
@@ -171,29 +193,64 @@ public final class InferenceBenchmark {
                     for (int i = 0; i < batchRounds; i++) djlBatchTimes[i] = time(djlBatch);
                     othersDjlBatch = othersCores(cpu0, phase0);
                 }
-                System.out.println("\nbatch of " + BATCH + ", throughput over " + batchRounds + " batches (images/s, from the median batch time)");
-                double bareRate = BATCH / (percentile(batchTimes[0], 50) / 1e9), inferRate = BATCH / (percentile(batchTimes[1], 50) / 1e9);
+                System.out.println("\nbatch of " + BATCH + ", throughput over " + batchRounds
+                        + " batches (images/s, from the median batch time)");
+                double bareRate = BATCH / (percentile(batchTimes[0], 50) / 1e9),
+                        inferRate = BATCH / (percentile(batchTimes[1], 50) / 1e9);
                 System.out.printf(Locale.ROOT, "  bare OrtSession.run (preprocessed)     %8.1f%n", bareRate);
-                System.out.printf(Locale.ROOT, "  SefClassifier.logitsOfPreprocessed     %8.1f  (%+.1f %%)%n", inferRate, 100 * (inferRate - bareRate) / bareRate);
-                System.out.printf(Locale.ROOT, "  SefClassifier.predictBatch(jpeg files) %8.1f%n", BATCH / (percentile(batchTimes[2], 50) / 1e9));
+                System.out.printf(
+                        Locale.ROOT,
+                        "  SefClassifier.logitsOfPreprocessed     %8.1f  (%+.1f %%)%n",
+                        inferRate,
+                        100 * (inferRate - bareRate) / bareRate);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  SefClassifier.predictBatch(jpeg files) %8.1f%n",
+                        BATCH / (percentile(batchTimes[2], 50) / 1e9));
                 double djlRate = djlBatchTimes == null ? Double.NaN : BATCH / (percentile(djlBatchTimes, 50) / 1e9);
                 if (djlBatchTimes != null) {
-                    System.out.printf(Locale.ROOT, "  DJL/PyTorch forward (preprocessed)     %8.1f  (%+.1f %% vs bare ORT)%n", djlRate, 100 * (djlRate - bareRate) / bareRate);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "  DJL/PyTorch forward (preprocessed)     %8.1f  (%+.1f %% vs bare ORT)%n",
+                            djlRate,
+                            100 * (djlRate - bareRate) / bareRate);
                 }
-                System.out.println("  load average before the ORT phase: " + loadBatch + ", others' CPU during it: " + othersBatch + " cores"
-                        + (djlBatchTimes == null ? "" : "; before the DJL phase: " + loadDjlBatch + ", others' CPU: " + othersDjlBatch + " cores"));
+                System.out.println("  load average before the ORT phase: " + loadBatch + ", others' CPU during it: "
+                        + othersBatch + " cores"
+                        + (djlBatchTimes == null
+                                ? ""
+                                : "; before the DJL phase: " + loadDjlBatch + ", others' CPU: " + othersDjlBatch
+                                        + " cores"));
 
-                System.out.printf(Locale.ROOT, "%nsummary, preprocessed input, %d intra-op threads (%s, %dx%d, K=%d)%n", threads,
-                        a.containsKey("model") ? "export " + export : "ResNet-" + depth, spec.cropWidth(), spec.cropHeight(), classifier.numClasses());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%nsummary, preprocessed input, %d intra-op threads (%s, %dx%d, K=%d)%n",
+                        threads,
+                        a.containsKey("model") ? "export " + export : "ResNet-" + depth,
+                        spec.cropWidth(),
+                        spec.cropHeight(),
+                        classifier.numClasses());
                 System.out.println("| runtime | 1 image p50 (ms) | 1 image p99 (ms) | batch 32 (images/s) |");
                 System.out.println("| --- | ---: | ---: | ---: |");
-                System.out.printf(Locale.ROOT, "| ORT 1.23.2, bare `OrtSession.run` | %.3f | %.3f | %.1f |%n",
-                        percentile(latency[0], 50) / 1e6, percentile(latency[0], 99) / 1e6, bareRate);
-                System.out.printf(Locale.ROOT, "| runtime-infer `logitsOfPreprocessed` | %.3f | %.3f | %.1f |%n",
-                        percentile(latency[1], 50) / 1e6, percentile(latency[1], 99) / 1e6, inferRate);
+                System.out.printf(
+                        Locale.ROOT,
+                        "| ORT 1.23.2, bare `OrtSession.run` | %.3f | %.3f | %.1f |%n",
+                        percentile(latency[0], 50) / 1e6,
+                        percentile(latency[0], 99) / 1e6,
+                        bareRate);
+                System.out.printf(
+                        Locale.ROOT,
+                        "| runtime-infer `logitsOfPreprocessed` | %.3f | %.3f | %.1f |%n",
+                        percentile(latency[1], 50) / 1e6,
+                        percentile(latency[1], 99) / 1e6,
+                        inferRate);
                 if (djlLatency != null) {
-                    System.out.printf(Locale.ROOT, "| DJL 0.36.0 + PyTorch 2.7.1, block forward (random weights) | %.3f | %.3f | %.1f |%n",
-                            percentile(djlLatency, 50) / 1e6, percentile(djlLatency, 99) / 1e6, djlRate);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "| DJL 0.36.0 + PyTorch 2.7.1, block forward (random weights) | %.3f | %.3f | %.1f |%n",
+                            percentile(djlLatency, 50) / 1e6,
+                            percentile(djlLatency, 99) / 1e6,
+                            djlRate);
                 }
 
                 soak(classifier, picture, callers, soakSeconds, warmUpSeconds);
@@ -201,22 +258,29 @@ public final class InferenceBenchmark {
         }
     }
 
-    private static void soak(SefClassifier classifier, Path picture, int callers, int seconds, int warmUpSeconds) throws InterruptedException {
-        System.out.printf(Locale.ROOT, "%n%d concurrent callers of predict(jpeg file) for %d s (VmRSS every 5 s)%n", callers, seconds);
+    private static void soak(SefClassifier classifier, Path picture, int callers, int seconds, int warmUpSeconds)
+            throws InterruptedException {
+        System.out.printf(
+                Locale.ROOT,
+                "%n%d concurrent callers of predict(jpeg file) for %d s (VmRSS every 5 s)%n",
+                callers,
+                seconds);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong calls = new AtomicLong(), errors = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < callers; t++) {
-            Thread thread = new Thread(() -> {
-                while (!stop.get()) {
-                    try {
-                        if (classifier.predict(picture).isEmpty()) errors.incrementAndGet();
-                        calls.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        if (errors.incrementAndGet() == 1) e.printStackTrace();
-                    }
-                }
-            }, "caller-" + t);
+            Thread thread = new Thread(
+                    () -> {
+                        while (!stop.get()) {
+                            try {
+                                if (classifier.predict(picture).isEmpty()) errors.incrementAndGet();
+                                calls.incrementAndGet();
+                            } catch (RuntimeException e) {
+                                if (errors.incrementAndGet() == 1) e.printStackTrace();
+                            }
+                        }
+                    },
+                    "caller-" + t);
             threads.add(thread);
             thread.start();
         }
@@ -227,14 +291,29 @@ public final class InferenceBenchmark {
             lastRss = vmRssKb();
             if (s >= warmUpSeconds && warmRss < 0) warmRss = lastRss;
             if (warmRss >= 0) maxAfterWarm = Math.max(maxAfterWarm, lastRss);
-            System.out.printf(Locale.ROOT, "  t=%3ds  calls %8d  errors %d  VmRSS %7.1f MB%n", s, calls.get(), errors.get(), lastRss / 1024.0);
+            System.out.printf(
+                    Locale.ROOT,
+                    "  t=%3ds  calls %8d  errors %d  VmRSS %7.1f MB%n",
+                    s,
+                    calls.get(),
+                    errors.get(),
+                    lastRss / 1024.0);
         }
         stop.set(true);
         for (Thread thread : threads) thread.join();
         double elapsed = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "  %d calls in %.1f s = %.1f images/s, %d errors; VmRSS after %d s warm-up %.1f MB, max afterwards %.1f MB (%+.1f %%), final %.1f MB%n",
-                calls.get(), elapsed, calls.get() / elapsed, errors.get(), warmUpSeconds, warmRss / 1024.0, maxAfterWarm / 1024.0,
-                100.0 * (maxAfterWarm - warmRss) / warmRss, lastRss / 1024.0);
+        System.out.printf(
+                Locale.ROOT,
+                "  %d calls in %.1f s = %.1f images/s, %d errors; VmRSS after %d s warm-up %.1f MB, max afterwards %.1f MB (%+.1f %%), final %.1f MB%n",
+                calls.get(),
+                elapsed,
+                calls.get() / elapsed,
+                errors.get(),
+                warmUpSeconds,
+                warmRss / 1024.0,
+                maxAfterWarm / 1024.0,
+                100.0 * (maxAfterWarm - warmRss) / warmRss,
+                lastRss / 1024.0);
     }
 
     /** Cores used by other processes since {@code before} / {@code startNanos}. */
@@ -244,14 +323,17 @@ public final class InferenceBenchmark {
     }
 
     private static FloatBuffer direct(float[] values) {
-        FloatBuffer buffer = ByteBuffer.allocateDirect(values.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer buffer = ByteBuffer.allocateDirect(values.length * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         return buffer.put(values).rewind();
     }
 
     /** The best an embedder can do by hand: the input already in a direct buffer (no copy), a tensor, run, read the logits. */
     private static void bareRun(OrtEnvironment env, OrtSession session, FloatBuffer input, long[] shape) {
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
-             OrtSession.Result result = session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(TensorNames.LOGITS))) {
+                OrtSession.Result result =
+                        session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(TensorNames.LOGITS))) {
             FloatBuffer logits = ((OnnxTensor) result.get(0)).getFloatBuffer();
             if (logits.capacity() % shape[0] != 0) throw new IllegalStateException("bad output");
         } catch (OrtException e) {
@@ -273,7 +355,8 @@ public final class InferenceBenchmark {
     }
 
     private static void report(String what, long[] nanos) {
-        System.out.printf(Locale.ROOT, "%s %8.3f %8.3f%n", what, percentile(nanos, 50) / 1e6, percentile(nanos, 99) / 1e6);
+        System.out.printf(
+                Locale.ROOT, "%s %8.3f %8.3f%n", what, percentile(nanos, 50) / 1e6, percentile(nanos, 99) / 1e6);
     }
 
     private static long vmRssKb() {
@@ -291,12 +374,18 @@ public final class InferenceBenchmark {
     private static Path buildExport(int depth, int size, int classes) throws IOException {
         ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
         Path dir = Files.createTempDirectory("sef-bench-export");
-        InferenceGraph.write(spec, InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)), dir.resolve(ExportLayout.MODEL));
+        InferenceGraph.write(
+                spec,
+                InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)),
+                dir.resolve(ExportLayout.MODEL));
         List<String> labels = new ArrayList<>();
         for (int k = 0; k < classes; k++) labels.add("class-" + k);
         Files.write(dir.resolve(ExportLayout.LABELS), labels, StandardCharsets.UTF_8);
-        java.nio.file.Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
-        for (String f : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING)) dir.resolve(f).toFile().deleteOnExit();
+        java.nio.file.Files.writeString(
+                dir.resolve(ExportLayout.PREPROCESSING),
+                PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
+        for (String f : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING))
+            dir.resolve(f).toFile().deleteOnExit();
         dir.toFile().deleteOnExit();
         return dir;
     }

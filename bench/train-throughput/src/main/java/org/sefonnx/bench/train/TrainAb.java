@@ -1,12 +1,5 @@
 package org.sefonnx.bench.train;
 
-import org.sefonnx.bench.common.Args;
-import org.sefonnx.bench.common.Machine;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +8,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * A/B timing of two or more generated CPU training graphs in one JVM, rounds interleaved, so that a change to the
@@ -44,10 +43,16 @@ public final class TrainAb {
             System.out.println("wrote the artifacts of " + spec.id() + " into " + dir);
             return;
         }
-        List<Path> dirs = Arrays.stream(a.getOrDefault("dirs", "").split(",")).filter(s -> !s.isBlank()).map(Path::of).toList();
-        if (dirs.size() < 2) throw new IllegalArgumentException("--dirs: expected two or more artifact folders, got " + dirs);
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "4")), steps = Integer.parseInt(a.getOrDefault("steps", "10"));
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2")), warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
+        List<Path> dirs = Arrays.stream(a.getOrDefault("dirs", "").split(","))
+                .filter(s -> !s.isBlank())
+                .map(Path::of)
+                .toList();
+        if (dirs.size() < 2)
+            throw new IllegalArgumentException("--dirs: expected two or more artifact folders, got " + dirs);
+        int rounds = Integer.parseInt(a.getOrDefault("rounds", "4")),
+                steps = Integer.parseInt(a.getOrDefault("steps", "10"));
+        int threads = Integer.parseInt(a.getOrDefault("threads", "2")),
+                warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
         int batch = spec.batchSize();
         List<float[]> images = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
@@ -61,20 +66,40 @@ public final class TrainAb {
             labels.add(y);
         }
         System.out.println(Machine.describe());
-        System.out.printf(Locale.ROOT, "%s, batch %d, %d threads, %d steps a cell, best of %d interleaved rounds%n", spec.id(), batch, threads, steps, rounds);
+        System.out.printf(
+                Locale.ROOT,
+                "%s, batch %d, %d threads, %d steps a cell, best of %d interleaved rounds%n",
+                spec.id(),
+                batch,
+                threads,
+                steps,
+                rounds);
         OrtAdapter ort = OrtAdapter.create("sef-onnx-ab");
         TrainThroughput.Config config = new TrainThroughput.Config(spec.id(), spec, steps);
         double[] best = new double[dirs.size()];
         for (int round = 1; round <= rounds; round++) {
             for (int d = 0; d < dirs.size(); d++) {
-                TrainThroughput.Cell cell = TrainThroughput.sef(ort, config, dirs.get(d), threads, ConvLowering.GEMM, batch, images, labels, warmup);
+                TrainThroughput.Cell cell = TrainThroughput.sef(
+                        ort, config, dirs.get(d), threads, ConvLowering.GEMM, batch, images, labels, warmup);
                 best[d] = Math.max(best[d], cell.imagesPerSecond());
-                System.out.printf(Locale.ROOT, "  round %d  %-40s %7.1f img/s (median step %.1f ms), loss %.4f -> %.4f%n", round, dirs.get(d),
-                        cell.imagesPerSecond(), 1000 * cell.medianStepSeconds(), cell.firstLoss(), cell.lastLoss());
+                System.out.printf(
+                        Locale.ROOT,
+                        "  round %d  %-40s %7.1f img/s (median step %.1f ms), loss %.4f -> %.4f%n",
+                        round,
+                        dirs.get(d),
+                        cell.imagesPerSecond(),
+                        1000 * cell.medianStepSeconds(),
+                        cell.firstLoss(),
+                        cell.lastLoss());
             }
         }
         for (int d = 0; d < dirs.size(); d++) {
-            System.out.printf(Locale.ROOT, "%-40s best %7.1f img/s  (%.3fx the first)%n", dirs.get(d), best[d], best[d] / best[0]);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-40s best %7.1f img/s  (%.3fx the first)%n",
+                    dirs.get(d),
+                    best[d],
+                    best[d] / best[0]);
         }
     }
 }

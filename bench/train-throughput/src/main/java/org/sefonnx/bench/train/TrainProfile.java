@@ -1,16 +1,5 @@
 package org.sefonnx.bench.train;
 
-import org.sefonnx.bench.common.Args;
-import org.sefonnx.bench.common.Machine;
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +13,15 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * Where a CPU training step's time goes: runs a few training steps of one spec with ORT's per-node profiler on and
@@ -37,6 +35,7 @@ import java.util.stream.Stream;
 public final class TrainProfile {
     /** One line of ORT's Chrome-trace profile per node execution: {@code "dur" : 123, ... "name" : "x_kernel_time", "args" : {... "op_name" : "Conv"}}. */
     private static final Pattern DURATION = Pattern.compile("\"dur\"\\s*:\\s*(\\d+)");
+
     private static final Pattern NAME = Pattern.compile("\"name\"\\s*:\\s*\"([^\"]*)\"");
     private static final Pattern OP = Pattern.compile("\"op_name\"\\s*:\\s*\"([^\"]*)\"");
     private static final Pattern PROVIDER = Pattern.compile("\"provider\"\\s*:\\s*\"([^\"]*)\"");
@@ -52,29 +51,44 @@ public final class TrainProfile {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "2"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         int top = Integer.parseInt(a.getOrDefault("top", "25"));
-        ConvLowering graph = ConvLowering.valueOf(a.getOrDefault("graph", "gemm").toUpperCase(Locale.ROOT));
+        ConvLowering graph =
+                ConvLowering.valueOf(a.getOrDefault("graph", "gemm").toUpperCase(Locale.ROOT));
         List<ModelSpec> specs = new ArrayList<>();
         for (String c : a.getOrDefault("config", "demo,r18-64").split(",")) {
-            specs.add(switch (c) {
-                case "r18-32" -> TrainThroughput.R18_32;
-                case "demo", "r18-48" -> org.sefonnx.generator.ShippedSpecs.demo();
-                case "r18-64" -> TrainThroughput.R18_64;
-                default -> throw new IllegalArgumentException("--config: expected r18-32, demo (48 px) or r18-64, got " + c);
-            });
+            specs.add(
+                    switch (c) {
+                        case "r18-32" -> TrainThroughput.R18_32;
+                        case "demo", "r18-48" -> org.sefonnx.generator.ShippedSpecs.demo();
+                        case "r18-64" -> TrainThroughput.R18_64;
+                        default ->
+                            throw new IllegalArgumentException(
+                                    "--config: expected r18-32, demo (48 px) or r18-64, got " + c);
+                    });
         }
         System.out.println(Machine.describe());
-        System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), training graph " + graph.trainingModelFile() + ", " + threads + " intra-op threads, batch "
-                + batch + ", " + warmup + " warm-up + " + steps + " profiled steps");
+        System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), training graph "
+                + graph.trainingModelFile() + ", " + threads + " intra-op threads, batch " + batch + ", " + warmup
+                + " warm-up + " + steps + " profiled steps");
         Path tmp = Files.createTempDirectory("sef-train-profile");
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-profile")) {
-            for (ModelSpec spec : specs) profile(ort, spec, tmp.resolve(spec.id()), threads, graph, batch, warmup, steps, top);
+            for (ModelSpec spec : specs)
+                profile(ort, spec, tmp.resolve(spec.id()), threads, graph, batch, warmup, steps, top);
         } finally {
             TrainThroughput.deleteTree(tmp);
         }
     }
 
-    static void profile(OrtAdapter ort, ModelSpec spec, Path dir, int threads, ConvLowering graph, int batch, int warmup,
-                        int steps, int top) throws IOException {
+    static void profile(
+            OrtAdapter ort,
+            ModelSpec spec,
+            Path dir,
+            int threads,
+            ConvLowering graph,
+            int batch,
+            int warmup,
+            int steps,
+            int top)
+            throws IOException {
         Files.createDirectories(dir);
         ArtifactWriter.generate(spec, dir, 1L);
 
@@ -87,8 +101,12 @@ public final class TrainProfile {
         Path prefix = dir.resolve("profile");
         OrtAdapter.SessionConfig cfg = OrtAdapter.SessionConfig.cpu(threads).withProfiling(prefix);
         double stepSeconds;
-        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(graph.trainingModelFile()),
-                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), cfg)) {
+        try (OrtAdapter.Training s = ort.openTraining(
+                dir.resolve(ArtifactLayout.CHECKPOINT),
+                dir.resolve(graph.trainingModelFile()),
+                dir.resolve(ArtifactLayout.EVAL_MODEL),
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+                cfg)) {
             s.setLearningRate(TrainThroughput.LR);
             HostTensor[] in = new HostTensor[2];
             in[s.trainInputNames().indexOf(TensorNames.IMAGES)] = HostTensor.floats(x, batch, 3, size, size);
@@ -102,7 +120,10 @@ public final class TrainProfile {
         // the training API's sessions write their profiles when released; the warm-up steps are in them too
         List<Path> files;
         try (Stream<Path> l = Files.list(dir)) {
-            files = l.filter(p -> p.getFileName().toString().startsWith("profile") && p.toString().endsWith(".json")).sorted().toList();
+            files = l.filter(p -> p.getFileName().toString().startsWith("profile")
+                            && p.toString().endsWith(".json"))
+                    .sorted()
+                    .toList();
         }
         Map<String, OpTime> byOp = new TreeMap<>();
         Map<String, Long> byNode = new java.util.HashMap<>();
@@ -114,11 +135,15 @@ public final class TrainProfile {
                 if (!n.find() || !n.group(1).endsWith("_kernel_time")) continue;
                 Matcher d = DURATION.matcher(line), o = OP.matcher(line), p = PROVIDER.matcher(line);
                 if (!d.find() || !o.find()) continue;
-                String key = o.group(1) + (p.find() && !p.group(1).equals("CPUExecutionProvider") ? " [" + p.group(1).replace("ExecutionProvider", "") + "]" : "");
+                String key = o.group(1)
+                        + (p.find() && !p.group(1).equals("CPUExecutionProvider")
+                                ? " [" + p.group(1).replace("ExecutionProvider", "") + "]"
+                                : "");
                 long us = Long.parseLong(d.group(1));
                 total += us;
                 String node = n.group(1);
-                byNode.merge(o.group(1) + " " + node.substring(0, node.length() - "_kernel_time".length()), us, Long::sum);
+                byNode.merge(
+                        o.group(1) + " " + node.substring(0, node.length() - "_kernel_time".length()), us, Long::sum);
                 byOp.merge(key, new OpTime(us, 1, new java.util.HashSet<>(java.util.Set.of(node))), (u, v) -> {
                     u.nodes().addAll(v.nodes());
                     return new OpTime(u.micros() + v.micros(), u.executions() + v.executions(), u.nodes());
@@ -126,29 +151,56 @@ public final class TrainProfile {
             }
         }
         int profiled = warmup + steps;
-        System.out.printf(Locale.ROOT, "%n[%s: ResNet-%d, K=%d, G=%d, %d px] step %.1f ms (%.1f img/s) without the profiler's own cost; "
-                        + "node time in the profile %.1f ms per step over %d steps%n", spec.id(), spec.depth(), spec.numClasses(), spec.groups(), size,
-                stepSeconds * 1e3, batch / stepSeconds, total / 1e3 / profiled, profiled);
+        System.out.printf(
+                Locale.ROOT,
+                "%n[%s: ResNet-%d, K=%d, G=%d, %d px] step %.1f ms (%.1f img/s) without the profiler's own cost; "
+                        + "node time in the profile %.1f ms per step over %d steps%n",
+                spec.id(),
+                spec.depth(),
+                spec.numClasses(),
+                spec.groups(),
+                size,
+                stepSeconds * 1e3,
+                batch / stepSeconds,
+                total / 1e3 / profiled,
+                profiled);
         System.out.printf(Locale.ROOT, "%-40s %7s %12s %7s%n", "op type [provider]", "share", "ms per step", "nodes");
         List<Map.Entry<String, OpTime>> rows = new ArrayList<>(byOp.entrySet());
-        rows.sort(Comparator.comparingLong((Map.Entry<String, OpTime> e) -> e.getValue().micros()).reversed());
+        rows.sort(Comparator.comparingLong(
+                        (Map.Entry<String, OpTime> e) -> e.getValue().micros())
+                .reversed());
         long shown = 0;
         for (int i = 0; i < rows.size(); i++) {
             var e = rows.get(i);
             if (i < top) {
-                System.out.printf(Locale.ROOT, "%-40s %6.1f%% %12.2f %7d%n", e.getKey(), 100.0 * e.getValue().micros() / total,
-                        e.getValue().micros() / 1e3 / profiled, e.getValue().nodes().size());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-40s %6.1f%% %12.2f %7d%n",
+                        e.getKey(),
+                        100.0 * e.getValue().micros() / total,
+                        e.getValue().micros() / 1e3 / profiled,
+                        e.getValue().nodes().size());
                 shown += e.getValue().micros();
             }
         }
         if (rows.size() > top) {
-            System.out.printf(Locale.ROOT, "%-40s %6.1f%% %12.2f%n", "(" + (rows.size() - top) + " other op types)", 100.0 * (total - shown) / total,
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-40s %6.1f%% %12.2f%n",
+                    "(" + (rows.size() - top) + " other op types)",
+                    100.0 * (total - shown) / total,
                     (total - shown) / 1e3 / profiled);
         }
         System.out.println("slowest nodes (ms per step):");
-        byNode.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
-                .forEach(e -> System.out.printf(Locale.ROOT, "  %8.2f  %s%n", e.getValue() / 1e3 / profiled, e.getKey()));
-        long memcpy = rows.stream().filter(e -> e.getKey().startsWith("Memcpy")).mapToLong(e -> e.getValue().nodes().size()).sum();
+        byNode.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(top)
+                .forEach(e ->
+                        System.out.printf(Locale.ROOT, "  %8.2f  %s%n", e.getValue() / 1e3 / profiled, e.getKey()));
+        long memcpy = rows.stream()
+                .filter(e -> e.getKey().startsWith("Memcpy"))
+                .mapToLong(e -> e.getValue().nodes().size())
+                .sum();
         System.out.println("Memcpy nodes: " + memcpy);
     }
 

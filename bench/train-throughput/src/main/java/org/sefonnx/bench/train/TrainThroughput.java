@@ -1,5 +1,11 @@
 package org.sefonnx.bench.train;
 
+import static org.sefonnx.bench.common.Args.parse;
+import static org.sefonnx.bench.common.DjlResNet18.torchvisionResNet18;
+import static org.sefonnx.bench.common.Machine.cpuTicks;
+import static org.sefonnx.bench.common.Machine.loadAverage;
+import static org.sefonnx.bench.common.Machine.otherCores;
+
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -14,16 +20,6 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
-import org.sefonnx.bench.common.Machine;
-import org.sefonnx.contract.ArtifactLayout;
-import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
-import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,12 +35,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static org.sefonnx.bench.common.Args.parse;
-import static org.sefonnx.bench.common.DjlResNet18.torchvisionResNet18;
-import static org.sefonnx.bench.common.Machine.cpuTicks;
-import static org.sefonnx.bench.common.Machine.loadAverage;
-import static org.sefonnx.bench.common.Machine.otherCores;
+import org.sefonnx.bench.common.Machine;
+import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.TensorNames;
+import org.sefonnx.generator.ShippedSpecs;
+import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.ort.HostTensor;
+import org.sefonnx.train.ort.OrtAdapter;
 
 /**
  * Training throughput, in one JVM: sef-onnx (the SEF training graph on ONNX Runtime's training API, CPU) next to
@@ -71,13 +70,24 @@ public final class TrainThroughput {
     static final ModelSpec R18_32 = ShippedSpecs.demo().withImageSize(32).withId("r18-32");
 
     record Config(String name, ModelSpec spec, int steps) {
-        int size() { return spec.imageSize(); }
+        int size() {
+            return spec.imageSize();
+        }
     }
 
     /** One measured cell. */
-    record Cell(double seconds, int steps, int batch, double medianStepSeconds, float firstLoss, float lastLoss, long peakRssKb,
-                double otherCores) {
-        double imagesPerSecond() { return steps * (double) batch / seconds; }
+    record Cell(
+            double seconds,
+            int steps,
+            int batch,
+            double medianStepSeconds,
+            float firstLoss,
+            float lastLoss,
+            long peakRssKb,
+            double otherCores) {
+        double imagesPerSecond() {
+            return steps * (double) batch / seconds;
+        }
     }
 
     private TrainThroughput() {}
@@ -90,32 +100,50 @@ public final class TrainThroughput {
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "3"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         String only = a.getOrDefault("only", "");
-        int[] threads = Arrays.stream(a.getOrDefault("threads", "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
+        int[] threads = Arrays.stream(a.getOrDefault("threads", "1,2").split(","))
+                .mapToInt(Integer::parseInt)
+                .toArray();
         boolean runSef = !only.equals("djl"), runDjl = !only.equals("sef");
-        List<ConvLowering> graphs = Arrays.stream(a.getOrDefault("graphs", "conv,gemm").split(","))
-                .map(k -> ConvLowering.valueOf(k.trim().toUpperCase(Locale.ROOT))).toList();
+        List<ConvLowering> graphs = Arrays.stream(
+                        a.getOrDefault("graphs", "conv,gemm").split(","))
+                .map(k -> ConvLowering.valueOf(k.trim().toUpperCase(Locale.ROOT)))
+                .toList();
 
         int steps48 = Integer.parseInt(a.getOrDefault("steps48", String.valueOf(steps32)));
         List<Config> all = List.of(
                 new Config("ResNet-18 K=10 G=2, 32 px", R18_32, steps32),
                 new Config("demo spec: ResNet-18 K=10 G=2, 48 px", ShippedSpecs.demo(), steps48),
                 new Config("ResNet-18 K=10 G=2, 64 px", R18_64, steps64));
-        List<String> wanted = Arrays.asList(a.getOrDefault("configs", "32,48,64").split(","));
-        List<Config> configs = all.stream().filter(c -> wanted.contains(String.valueOf(c.size()))).toList();
-        if (configs.isEmpty()) throw new IllegalArgumentException("--configs: expected a list of 32, 48, 64, got " + wanted);
+        List<String> wanted =
+                Arrays.asList(a.getOrDefault("configs", "32,48,64").split(","));
+        List<Config> configs = all.stream()
+                .filter(c -> wanted.contains(String.valueOf(c.size())))
+                .toList();
+        if (configs.isEmpty())
+            throw new IllegalArgumentException("--configs: expected a list of 32, 48, 64, got " + wanted);
 
         System.out.println(Machine.describe() + ", load average at start: " + loadAverage());
-        System.out.printf(Locale.ROOT, "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 48 px, %d at 64 px, rounds %d, threads %s%n",
-                batch, warmup, steps32, steps48, steps64, rounds, Arrays.toString(threads));
+        System.out.printf(
+                Locale.ROOT,
+                "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 48 px, %d at 64 px, rounds %d, threads %s%n",
+                batch,
+                warmup,
+                steps32,
+                steps48,
+                steps64,
+                rounds,
+                Arrays.toString(threads));
 
         Path tmp = Files.createTempDirectory("sef-train-bench");
         OrtAdapter ort = runSef ? OrtAdapter.create("sef-onnx-bench") : null;
-        if (ort != null) System.out.println("sef-onnx: ONNX Runtime " + OrtAdapter.version() + " (bytedeco, training API), CPU");
+        if (ort != null)
+            System.out.println("sef-onnx: ONNX Runtime " + OrtAdapter.version() + " (bytedeco, training API), CPU");
         if (runDjl) {
             Engine e = Engine.getEngine("PyTorch");
             System.out.println("DJL " + Engine.getDjlVersion() + ", engine " + e.getEngineName() + " " + e.getVersion()
                     + ", inter-op threads " + JniUtils.getNumInteropThreads() + " (ai.djl.pytorch.num_interop_threads="
-                    + System.getProperty("ai.djl.pytorch.num_interop_threads") + ", ai.djl.offline=" + System.getProperty("ai.djl.offline") + ")");
+                    + System.getProperty("ai.djl.pytorch.num_interop_threads") + ", ai.djl.offline="
+                    + System.getProperty("ai.djl.offline") + ")");
         }
 
         // results[config][threads] -> best cell per framework
@@ -140,7 +168,11 @@ public final class TrainThroughput {
                     long t0 = System.nanoTime();
                     Files.createDirectories(dir);
                     ArtifactWriter.generate(c.spec(), dir, 1L);
-                    System.out.printf(Locale.ROOT, "%n[%s] sef-onnx artifacts + initial checkpoint generated in %.1f s%n", c.name(), (System.nanoTime() - t0) / 1e9);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%n[%s] sef-onnx artifacts + initial checkpoint generated in %.1f s%n",
+                            c.name(),
+                            (System.nanoTime() - t0) / 1e9);
                 }
                 for (int round = 1; round <= rounds; round++) {
                     for (int t : threads) {
@@ -167,46 +199,89 @@ public final class TrainThroughput {
         }
 
         System.out.println();
-        System.out.println("Training throughput, batch " + batch + ", images/s (higher is better)" + (rounds > 1 ? ", best of " + rounds + " rounds" : ""));
+        System.out.println("Training throughput, batch " + batch + ", images/s (higher is better)"
+                + (rounds > 1 ? ", best of " + rounds + " rounds" : ""));
         String fmt = "%-34s %7s %-9s %9s %9s %8s %13s %13s %12s  %s%n";
-        System.out.printf(Locale.ROOT, fmt, "config", "threads", "graph", "sef-onnx", "DJL", "sef/DJL", "sef peak RSS", "DJL peak RSS",
-                "others' CPU", "load avg before cell (per round)");
+        System.out.printf(
+                Locale.ROOT,
+                fmt,
+                "config",
+                "threads",
+                "graph",
+                "sef-onnx",
+                "DJL",
+                "sef/DJL",
+                "sef peak RSS",
+                "DJL peak RSS",
+                "others' CPU",
+                "load avg before cell (per round)");
         for (Config c : configs) {
             for (int t : threads) {
                 String key = c.name() + "|" + t;
                 Cell d = djlBest.get(key);
                 for (ConvLowering k : runSef ? graphs : java.util.Collections.<ConvLowering>singletonList(null)) {
                     Cell s = k == null ? null : sefBest.get(key + "|" + k);
-                    System.out.printf(Locale.ROOT, fmt, c.name(), t, k == null ? "-" : k.name().toLowerCase(Locale.ROOT),
+                    System.out.printf(
+                            Locale.ROOT,
+                            fmt,
+                            c.name(),
+                            t,
+                            k == null ? "-" : k.name().toLowerCase(Locale.ROOT),
                             s == null ? "-" : String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()),
                             d == null ? "-" : String.format(Locale.ROOT, "%.1f", d.imagesPerSecond()),
-                            s == null || d == null ? "-" : String.format(Locale.ROOT, "%.2fx", s.imagesPerSecond() / d.imagesPerSecond()),
-                            s == null ? "-" : mib(s.peakRssKb()), d == null ? "-" : mib(d.peakRssKb()),
-                            String.format(Locale.ROOT, "%s/%s", s == null ? "-" : String.format(Locale.ROOT, "%.2f", s.otherCores()),
-                                    d == null ? "-" : String.format(Locale.ROOT, "%.2f", d.otherCores())), loads.get(key));
+                            s == null || d == null
+                                    ? "-"
+                                    : String.format(Locale.ROOT, "%.2fx", s.imagesPerSecond() / d.imagesPerSecond()),
+                            s == null ? "-" : mib(s.peakRssKb()),
+                            d == null ? "-" : mib(d.peakRssKb()),
+                            String.format(
+                                    Locale.ROOT,
+                                    "%s/%s",
+                                    s == null ? "-" : String.format(Locale.ROOT, "%.2f", s.otherCores()),
+                                    d == null ? "-" : String.format(Locale.ROOT, "%.2f", d.otherCores())),
+                            loads.get(key));
                 }
             }
         }
-        System.out.println("sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
-        System.out.println("(entropy, distillation, and the grouping loss over the 512-channel features), with SGD momentum 0.9. Graph 'conv': the");
-        System.out.println("training graph with ORT's Conv/ConvGrad kernels (what CUDA runs); 'gemm': the CPU training graph sef-onnx trains with on a CPU.");
-        System.out.println("DJL trains plain torchvision ResNet-18 with softmax cross-entropy only, SGD momentum 0.9 lr 0.01: it does less work per step.");
-        System.out.println("others' CPU: cores used by other processes during the kept sef-onnx/DJL cell (/proc/stat minus this JVM).");
-        System.out.println("Peak RSS per cell: VmHWM of this JVM after the cell, the high-water mark reset (/proc/self/clear_refs) before it,");
-        System.out.println("so it includes the JVM and whatever the other framework still holds. Process peak over all cells: " + mib(maxPeak)
-                + "; load average at end: " + loadAverage());
+        System.out.println(
+                "sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
+        System.out.println(
+                "(entropy, distillation, and the grouping loss over the 512-channel features), with SGD momentum 0.9. Graph 'conv': the");
+        System.out.println(
+                "training graph with ORT's Conv/ConvGrad kernels (what CUDA runs); 'gemm': the CPU training graph sef-onnx trains with on a CPU.");
+        System.out.println(
+                "DJL trains plain torchvision ResNet-18 with softmax cross-entropy only, SGD momentum 0.9 lr 0.01: it does less work per step.");
+        System.out.println(
+                "others' CPU: cores used by other processes during the kept sef-onnx/DJL cell (/proc/stat minus this JVM).");
+        System.out.println(
+                "Peak RSS per cell: VmHWM of this JVM after the cell, the high-water mark reset (/proc/self/clear_refs) before it,");
+        System.out.println(
+                "so it includes the JVM and whatever the other framework still holds. Process peak over all cells: "
+                        + mib(maxPeak) + "; load average at end: " + loadAverage());
     }
 
     // ---- sef-onnx ---------------------------------------------------------------------------------------------------
 
-    static Cell sef(OrtAdapter ort, Config c, Path dir, int threads, ConvLowering graph, int batch, List<float[]> images,
-                    List<long[]> labels, int warmup) {
+    static Cell sef(
+            OrtAdapter ort,
+            Config c,
+            Path dir,
+            int threads,
+            ConvLowering graph,
+            int batch,
+            List<float[]> images,
+            List<long[]> labels,
+            int warmup) {
         resetPeakRss();
-        try (OrtAdapter.Training s = ort.openTraining(dir.resolve(ArtifactLayout.CHECKPOINT), dir.resolve(graph.trainingModelFile()),
-                dir.resolve(ArtifactLayout.EVAL_MODEL), dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
+        try (OrtAdapter.Training s = ort.openTraining(
+                dir.resolve(ArtifactLayout.CHECKPOINT),
+                dir.resolve(graph.trainingModelFile()),
+                dir.resolve(ArtifactLayout.EVAL_MODEL),
+                dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 OrtAdapter.SessionConfig.cpu(threads))) {
             s.setLearningRate(LR);
-            int imagesAt = s.trainInputNames().indexOf(TensorNames.IMAGES), labelsAt = s.trainInputNames().indexOf(TensorNames.LABELS);
+            int imagesAt = s.trainInputNames().indexOf(TensorNames.IMAGES),
+                    labelsAt = s.trainInputNames().indexOf(TensorNames.LABELS);
             if (imagesAt < 0 || labelsAt < 0 || s.trainInputNames().size() != 2) {
                 throw new IllegalStateException("unexpected training inputs " + s.trainInputNames());
             }
@@ -232,18 +307,24 @@ public final class TrainThroughput {
     static Cell djl(Config c, int threads, int batch, List<float[]> images, List<long[]> labels, int warmup) {
         resetPeakRss();
         JniUtils.setNumThreads(threads);
-        if (JniUtils.getNumThreads() != threads) throw new IllegalStateException("PyTorch kept " + JniUtils.getNumThreads() + " threads");
+        if (JniUtils.getNumThreads() != threads)
+            throw new IllegalStateException("PyTorch kept " + JniUtils.getNumThreads() + " threads");
         try (Model model = Model.newInstance("resnet18-tv", Device.cpu(), "PyTorch")) {
             model.setBlock(torchvisionResNet18(CLASSES));
             DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(LR)).optMomentum(MOMENTUM).build())
-                    .optDevices(new Device[]{Device.cpu()});
+                    .optOptimizer(Optimizer.sgd()
+                            .setLearningRateTracker(Tracker.fixed(LR))
+                            .optMomentum(MOMENTUM)
+                            .build())
+                    .optDevices(new Device[] {Device.cpu()});
             try (Trainer trainer = model.newTrainer(cfg)) {
                 NDManager root = trainer.getManager();
                 trainer.initialize(new Shape(batch, 3, c.size(), c.size()));
                 List<FloatBuffer> xs = new ArrayList<>();
                 for (float[] x : images) {
-                    FloatBuffer fb = ByteBuffer.allocateDirect(4 * x.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                    FloatBuffer fb = ByteBuffer.allocateDirect(4 * x.length)
+                            .order(ByteOrder.nativeOrder())
+                            .asFloatBuffer();
                     fb.put(x).rewind();
                     xs.add(fb);
                 }
@@ -288,7 +369,8 @@ public final class TrainThroughput {
             long t0 = System.nanoTime();
             last = s.run(warmup + i);
             each[i] = (System.nanoTime() - t0) / 1e9;
-            if (!Float.isFinite(last)) throw new IllegalStateException("loss became " + last + " at step " + (warmup + i));
+            if (!Float.isFinite(last))
+                throw new IllegalStateException("loss became " + last + " at step " + (warmup + i));
         }
         double total = (System.nanoTime() - start) / 1e9;
         long[] cpu1 = cpuTicks();
@@ -303,10 +385,24 @@ public final class TrainThroughput {
     }
 
     static void report(String who, Config c, int threads, int round, Cell cell) {
-        System.out.printf(Locale.ROOT, "  round %d  %-8s %-34s threads %d: %6.1f img/s (%d steps in %.2f s, median step %.3f s = %.1f img/s), "
+        System.out.printf(
+                Locale.ROOT,
+                "  round %d  %-8s %-34s threads %d: %6.1f img/s (%d steps in %.2f s, median step %.3f s = %.1f img/s), "
                         + "loss %.3f -> %.3f, peak RSS %s, other processes %.2f cores, load %s%n",
-                round, who, c.name(), threads, cell.imagesPerSecond(), cell.steps(), cell.seconds(), cell.medianStepSeconds(),
-                cell.batch() / cell.medianStepSeconds(), cell.firstLoss(), cell.lastLoss(), mib(cell.peakRssKb()), cell.otherCores(), loadAverage());
+                round,
+                who,
+                c.name(),
+                threads,
+                cell.imagesPerSecond(),
+                cell.steps(),
+                cell.seconds(),
+                cell.medianStepSeconds(),
+                cell.batch() / cell.medianStepSeconds(),
+                cell.firstLoss(),
+                cell.lastLoss(),
+                mib(cell.peakRssKb()),
+                cell.otherCores(),
+                loadAverage());
     }
 
     /** Resets VmHWM to the current RSS (Linux ≥ 4.0); silently does nothing elsewhere. */
@@ -320,7 +416,10 @@ public final class TrainThroughput {
 
     static long peakRssKb() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/status"))) {
-            return lines.filter(l -> l.startsWith("VmHWM:")).mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", ""))).findFirst().orElse(-1);
+            return lines.filter(l -> l.startsWith("VmHWM:"))
+                    .mapToLong(l -> Long.parseLong(l.replaceAll("[^0-9]", "")))
+                    .findFirst()
+                    .orElse(-1);
         } catch (IOException | RuntimeException e) {
             return -1;
         }
