@@ -87,6 +87,59 @@ class TrainingGraphStructureTest {
                         .count());
     }
 
+    /**
+     * Momentum SGD's μ·m: in the CPU graph every lowered convolution whose weight gradient is an untransposed Gemm
+     * reads its momentum buffer as that Gemm's C with beta μ (and gets no Mul/Add of its own); every other parameter,
+     * and every parameter of the CUDA graph, has the Mul (μ·m) and Add (+ gradient).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"demo-r18", "cub-r50"})
+    void momentumIsAddedOncePerParameterByAGemmOrAMulAndAdd(String id) {
+        TrainingArtifacts.Models m = build(id);
+        float mu = (float) m.spec().momentum();
+        for (GraphProto g : trainingGraphs(m)) {
+            boolean cpu = g == m.cpuTraining().getGraph();
+            Map<String, String> producer = new HashMap<>();
+            for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n.getOpType());
+            Set<String> byGemm = new HashSet<>(), byMul = new HashSet<>();
+            for (NodeProto n : g.getNodeList()) {
+                // (a Gemm with C and no beta is a linear layer's bias)
+                if (n.getOpType().equals("Gemm")
+                        && n.getInputCount() == 3
+                        && n.getAttributeList().stream()
+                                .anyMatch(a -> a.getName().equals("beta"))) {
+                    String c = n.getInput(2);
+                    assertEquals("Reshape", producer.get(c), n.getName() + ": C is the reshaped momentum buffer");
+                    String buffer = g.getNodeList().stream()
+                            .filter(r -> r.getOutputList().contains(c))
+                            .findFirst()
+                            .orElseThrow()
+                            .getInput(0);
+                    assertTrue(buffer.endsWith(CheckpointTensor.MOMENTUM_SUFFIX), n.getName() + " reads " + buffer);
+                    float beta = n.getAttributeList().stream()
+                            .filter(a -> a.getName().equals("beta"))
+                            .findFirst()
+                            .orElseThrow()
+                            .getF();
+                    assertEquals(mu, beta, n.getName());
+                    byGemm.add(buffer);
+                }
+                if (n.getOpType().equals("Mul")
+                        && n.getOutput(0).endsWith(CheckpointTensor.MOMENTUM_SUFFIX + ".scaled"))
+                    byMul.add(n.getInput(0));
+            }
+            Set<String> overlap = new HashSet<>(byGemm);
+            overlap.retainAll(byMul);
+            assertTrue(overlap.isEmpty(), "μ·m added twice for " + overlap);
+            long momenta = m.checkpointTensors().stream()
+                    .filter(t -> t.role() == CheckpointTensor.Role.MOMENTUM)
+                    .count();
+            assertEquals(momenta, byGemm.size() + byMul.size(), "every momentum buffer read once for μ·m");
+            if (cpu) assertTrue(byGemm.size() >= 16, id + ": " + byGemm.size() + " momenta folded into Gemms");
+            else assertEquals(0, byGemm.size(), "the CUDA graph keeps ConvGrad and the Mul + Add");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"demo-r18", "cub-r50", "adamw"})
     void everyParameterHasOneAccumulatorAndEveryStateOneWriteBack(String id) {

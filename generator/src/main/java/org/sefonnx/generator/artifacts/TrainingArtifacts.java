@@ -2,6 +2,7 @@ package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.sefonnx.contract.StepSignature;
@@ -178,8 +179,19 @@ public final class TrainingArtifacts {
         for (CheckpointTensor t : tensors)
             if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
         LossScaling scaling = arithmetic.lossScaling() ? new LossScaling(g, ops, loss) : null;
-        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard())
-                .gradients(g, scaling == null ? loss : scaling.scaledLoss, params);
+        boolean momentumSgd = spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM;
+        // the CPU graph lets the convolutions' weight-gradient Gemms add μ·m themselves (no loss scaling: its
+        // gradients must be unscaled and checked first); the CUDA graph keeps ConvGrad and the Mul + Add below
+        Map<Value, Autodiff.Addend> addends = new LinkedHashMap<>();
+        if (lowering == ConvLowering.GEMM && momentumSgd && scaling == null) {
+            for (Value p : params) {
+                Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
+                addends.put(p, new Autodiff.Addend(momentum, spec.momentum()));
+            }
+        }
+        Autodiff.Result differentiated = new Autodiff(GradientRegistry.standard())
+                .gradients(g, scaling == null ? loss : scaling.scaledLoss, params, addends);
+        Map<Value, Value> grads = differentiated.gradients();
         Value finite = scaling == null ? null : scaling.unscale(grads);
 
         Value overwrite = g.constant(DType.BOOL, Shape.fixed(1), 1);
@@ -187,19 +199,22 @@ public final class TrainingArtifacts {
         for (Value p : params) {
             Value grad = grads.get(p);
             Value update = grad;
-            if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
+            if (momentumSgd) {
                 // PyTorch SGD: d = g + wd·p; m = μ·m + d; the optimizer graph then does p -= lr·m. The momentum
                 // buffer is a frozen checkpoint tensor overwritten in place; its only reader (μ·m) is upstream of m'.
+                // Where the gradient's Gemm already added μ·m (withAddend), it is g + μ·m and only wd·p is left.
                 if (spec.weightDecay() != 0)
                     update = ops.add(
                             p.name() + ".decayed_grad",
                             grad,
                             ops.mul(p.name() + ".decay", p, g.scalar(DType.FLOAT, spec.weightDecay())));
                 Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
-                Value next = ops.add(
-                        momentum.name() + ".next",
-                        ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())),
-                        update);
+                Value next = differentiated.withAddend().contains(p)
+                        ? update
+                        : ops.add(
+                                momentum.name() + ".next",
+                                ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())),
+                                update);
                 // a skipped step (GradScaler found inf/NaN) writes the old momentum back: the buffer keeps its value
                 if (finite != null) next = ops.where(momentum.name() + ".kept_if_skipped", finite, next, momentum);
                 writeBack(g, ops, momentum, next, overwrite);

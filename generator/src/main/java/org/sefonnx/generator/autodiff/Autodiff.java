@@ -29,7 +29,25 @@ public final class Autodiff {
      * that order (a value that does not influence the loss is an error: it would silently never train).
      */
     public Map<Value, Value> gradients(Graph graph, Value loss, List<Value> wrt) {
+        return gradients(graph, loss, wrt, Map.of()).gradients();
+    }
+
+    /**
+     * A term to add to one value's gradient: {@code scale·value} (momentum SGD's μ·m). A rule whose kernel can add it
+     * for free takes it ({@link GradContext#addend}: a Gemm's C input); the caller adds the others itself.
+     */
+    public record Addend(Value value, double scale) {}
+
+    /** Gradients, and which of them already include their {@link Addend}. */
+    public record Result(Map<Value, Value> gradients, Set<Value> withAddend) {}
+
+    /** {@link #gradients(Graph, Value, List)} with addends offered to the rules. */
+    public Result gradients(Graph graph, Value loss, List<Value> wrt, Map<Value, Addend> addends) {
         Ops ops = new Ops(graph);
+        Map<String, Addend> offered = new HashMap<>();
+        for (Map.Entry<Value, Addend> e : addends.entrySet())
+            offered.put(e.getKey().name(), e.getValue());
+        Set<String> taken = new HashSet<>();
         List<Node> forward = graph.differentiableNodes();
 
         // values that depend on a differentiated input
@@ -75,7 +93,7 @@ public final class Autodiff {
             GradientRule rule = registry.rule(n);
             if (rule == null)
                 throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
-            GradContext c = new GradContext(n, ops, outputGrads, need);
+            GradContext c = new GradContext(n, ops, outputGrads, need, offered, taken);
             rule.build(c);
             for (int i = 0; i < need.length; i++) {
                 if (need[i] && !c.handled[i]) {
@@ -90,13 +108,15 @@ public final class Autodiff {
         }
 
         Map<Value, Value> result = new LinkedHashMap<>();
+        Set<Value> withAddend = new HashSet<>();
         for (Value v : wrt) {
             Value g = sum(ops, v, contributions.remove(v.name()));
             if (g == null)
                 throw new IllegalStateException("'" + v.name() + "' does not influence the loss " + loss.name());
             result.put(v, g);
+            if (taken.contains(v.name())) withAddend.add(v);
         }
-        return result;
+        return new Result(result, withAddend);
     }
 
     private static Value sum(Ops ops, Value of, List<Value> parts) {

@@ -1,7 +1,10 @@
 package org.sefonnx.generator.autodiff;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.MsOp;
@@ -19,13 +22,40 @@ public final class GradContext {
     final Value[] inputGrads;
     final boolean[] handled;
 
+    private final Map<String, Autodiff.Addend> offered;
+    private final Set<String> taken;
+
     GradContext(Node node, Ops ops, List<Value> outputGrads, boolean[] needed) {
+        this(node, ops, outputGrads, needed, Map.of(), new HashSet<>());
+    }
+
+    GradContext(
+            Node node,
+            Ops ops,
+            List<Value> outputGrads,
+            boolean[] needed,
+            Map<String, Autodiff.Addend> offered,
+            Set<String> taken) {
         this.node = node;
         this.ops = ops;
         this.outputGrads = outputGrads;
         this.needed = needed;
         this.inputGrads = new Value[node.inputs.size()];
         this.handled = new boolean[node.inputs.size()];
+        this.offered = offered;
+        this.taken = taken;
+    }
+
+    /**
+     * The addend the caller asked to have added to input i's gradient, if it is still to be added; the rule that
+     * calls this takes it: the gradient it then gives for input i must include it (at most one rule takes each).
+     */
+    public Autodiff.Addend addend(int i) {
+        Value in = node.input(i);
+        if (in == null || !needs(i) || taken.contains(in.name())) return null;
+        Autodiff.Addend a = offered.get(in.name());
+        if (a != null) taken.add(in.name());
+        return a;
     }
 
     public Node node() {

@@ -234,6 +234,11 @@ public final class Ops {
 
     /** Gemm with alpha = beta = 1: Y = op(A) op(B) + C. */
     public Value gemm(String hint, Value a, Value b, Value c, boolean transA, boolean transB) {
+        return gemm(hint, a, b, c, 1.0, transA, transB);
+    }
+
+    /** A·B + beta·C (with A, B transposed as asked); beta 1 is ONNX's default and then not written. */
+    public Value gemm(String hint, Value a, Value b, Value c, double beta, boolean transA, boolean transB) {
         Shape as = a.requireShape(), bs = b.requireShape();
         Dim m = transA ? as.dim(1) : as.dim(0);
         Dim n = transB ? bs.dim(0) : bs.dim(1);
@@ -246,8 +251,13 @@ public final class Ops {
                 in,
                 a.dtype(),
                 Shape.of(m, n),
-                Attr.i("transA", transA ? 1 : 0),
-                Attr.i("transB", transB ? 1 : 0));
+                beta == 1.0
+                        ? new AttributeProto[] {Attr.i("transA", transA ? 1 : 0), Attr.i("transB", transB ? 1 : 0)}
+                        : new AttributeProto[] {
+                            Attr.i("transA", transA ? 1 : 0),
+                            Attr.i("transB", transB ? 1 : 0),
+                            Attr.f("beta", (float) beta)
+                        });
     }
 
     /** Batched matrix product with numpy broadcasting of the leading dimensions. */
