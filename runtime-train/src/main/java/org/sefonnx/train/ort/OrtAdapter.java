@@ -274,11 +274,6 @@ public final class OrtAdapter implements AutoCloseable {
         return r;
     }
 
-    /** Seeds ORT's own random numbers (none of our graphs draw any; kept for reproducibility of future ops). */
-    public void seed(long seed) {
-        check(trainingApi.SetSeed(seed), "SetSeed");
-    }
-
     static void check(OrtStatus status, String what) {
         if (status != null && !status.isNull()) {
             String message = api.GetErrorMessage().call(status).getString();
