@@ -35,8 +35,6 @@ public record TransformSpec(
     public static final int BIRDS_AIRCRAFT_RESIZE = 600;
     /** Crop side for CUB/Aircraft, and the resize side for Cars/Dogs (docs/sef-method.md, "Training recipe"). */
     public static final int NETWORK_INPUT = 448;
-    /** Tiny size of the CPU demo on IDX data. */
-    public static final int DEMO_SIZE = 32;
 
     public TransformSpec {
         if (resizeWidth <= 0 || resizeHeight <= 0 || cropWidth <= 0 || cropHeight <= 0) {
@@ -61,18 +59,6 @@ public record TransformSpec(
     /** Square resize, then a square crop. */
     public static TransformSpec resizeAndCrop(int resize, int crop, Crop placement, boolean randomFlip) {
         return new TransformSpec(resize, resize, crop, crop, placement, randomFlip);
-    }
-
-    /** The authors' recipe for {@code layout} (docs/sef-method.md, "Training recipe"); IDX gets the CPU-demo size without flips. */
-    public static TransformSpec forLayout(Layout layout, boolean training) {
-        return switch (layout) {
-            case CUB, AIRCRAFT ->
-                training
-                        ? resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.RANDOM, true)
-                        : resizeAndCrop(BIRDS_AIRCRAFT_RESIZE, NETWORK_INPUT, Crop.CENTER, false);
-            case CARS, DOGS, IMAGEFOLDER -> resize(NETWORK_INPUT, training);
-            case IDX -> resize(DEMO_SIZE, false);
-        };
     }
 
     /** Output image height (tensor H). */

@@ -12,6 +12,7 @@ import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
 import org.sefonnx.imaging.RgbImage;
+import org.sefonnx.train.run.Trainer;
 
 /** Training-time evaluation and the exported model's preprocessing must feed the network the same floats. */
 class EvaluationPreprocessingTest {
@@ -28,25 +29,28 @@ class EvaluationPreprocessingTest {
     void evaluationTransformsMapToTheirPreprocessingSpecs() {
         assertEquals(
                 PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
-                TransformSpec.forLayout(Layout.CUB, false).toPreprocessingSpec());
+                Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, false)
+                        .toPreprocessingSpec());
         // a training transform's evaluation form: the random crop becomes the centre crop, the flip goes
         assertEquals(
                 PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
-                TransformSpec.forLayout(Layout.AIRCRAFT, true).toPreprocessingSpec());
+                Trainer.transform(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, true)
+                        .toPreprocessingSpec());
         assertEquals(
                 PreprocessingSpec.resize(448),
-                TransformSpec.forLayout(Layout.DOGS, false).toPreprocessingSpec());
+                Trainer.transform(Layout.DOGS, TransformSpec.NETWORK_INPUT, false)
+                        .toPreprocessingSpec());
         assertEquals(
                 PreprocessingSpec.resize(32),
-                TransformSpec.forLayout(Layout.IDX, false).toPreprocessingSpec());
+                Trainer.transform(Layout.IDX, 32, false).toPreprocessingSpec());
     }
 
     @Test
     void trainingEvaluationPathAndPreprocessorGiveBitIdenticalFloats() {
         List<TransformSpec> recipes = List.of(
-                TransformSpec.forLayout(Layout.CUB, false),
-                TransformSpec.forLayout(Layout.CARS, false),
-                TransformSpec.forLayout(Layout.IDX, false),
+                Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, false),
+                Trainer.transform(Layout.CARS, TransformSpec.NETWORK_INPUT, false),
+                Trainer.transform(Layout.IDX, 32, false),
                 TransformSpec.resizeAndCrop(40, 28, TransformSpec.Crop.CENTER, false),
                 new TransformSpec(57, 33, 21, 30, TransformSpec.Crop.CENTER, false));
         int compared = 0;
