@@ -89,10 +89,8 @@ public final class BatchNorm {
      * [N, C, D] input.
      */
     public static Value apply(Forward f, String prefix, Value x) {
-        if (!f.isBatchLast(x))
-            return applyChannelsSecond(
-                    f, prefix, x, x, x.requireShape().size(2) * x.requireShape().size(3));
         long[] chw = f.chw(x);
+        if (!f.isBatchLast(x)) return applyChannelsSecond(f, prefix, x, x, chw[1] * chw[2]);
         Value flat = f.ops.reshape(prefix + ".in_1cl", x, 1, chw[0], -1);
         Value y = applyChannelsSecond(f, prefix, flat, x, chw[1] * chw[2]);
         return f.sameLayoutAs(

@@ -69,8 +69,8 @@ public final class Forward {
     /**
      * A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. A lowered one takes
      * and gives the batch-last layout [C, H, W, N] ({@link Im2colConv#applyBatchLast}); the map stays in it through
-     * BatchNorm, ReLU and the residual Add ({@link #relu}, {@link #add}), so that ResNet-18 at 64 px runs 6 layout
-     * transposes a step instead of 4 per convolution. Which values are batch-last is known only here.
+     * BatchNorm, ReLU and the residual Add ({@link #relu}, {@link #add}), so that ResNet-18 at 64 px runs 10 layout
+     * transposes a step (around the stem's max-pool, the images and the last map, forward and backward) instead of 76. Which values are batch-last is known only here.
      */
     public Value conv(String name, Value x, Value w, int stride, int pad) {
         long[] chw = chw(x);
@@ -95,16 +95,12 @@ public final class Forward {
 
     /** ReLU in the layout of its input. */
     public Value relu(String name, Value x) {
-        Value y = ops.relu(name, x);
-        return isBatchLast(x) ? markBatchLast(y) : y;
+        return sameLayoutAs(x, ops.relu(name, x));
     }
 
     /** a + b in batch-last layout when either is (the other is transposed once). */
     public Value add(String name, Value a, Value b) {
-        if (isBatchLast(a) == isBatchLast(b)) {
-            Value y = ops.add(name, a, b);
-            return isBatchLast(a) ? markBatchLast(y) : y;
-        }
+        if (isBatchLast(a) == isBatchLast(b)) return sameLayoutAs(a, ops.add(name, a, b));
         return markBatchLast(ops.add(name, batchLast(a), batchLast(b)));
     }
 

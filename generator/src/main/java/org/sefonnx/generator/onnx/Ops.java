@@ -244,20 +244,10 @@ public final class Ops {
         Dim n = transB ? bs.dim(0) : bs.dim(1);
         List<Value> in = new ArrayList<>(List.of(a, b));
         if (c != null) in.add(c);
-        return single(
-                "Gemm",
-                "",
-                hint,
-                in,
-                a.dtype(),
-                Shape.of(m, n),
-                beta == 1.0
-                        ? new AttributeProto[] {Attr.i("transA", transA ? 1 : 0), Attr.i("transB", transB ? 1 : 0)}
-                        : new AttributeProto[] {
-                            Attr.i("transA", transA ? 1 : 0),
-                            Attr.i("transB", transB ? 1 : 0),
-                            Attr.f("beta", (float) beta)
-                        });
+        List<AttributeProto> attrs =
+                new ArrayList<>(List.of(Attr.i("transA", transA ? 1 : 0), Attr.i("transB", transB ? 1 : 0)));
+        if (beta != 1.0) attrs.add(Attr.f("beta", (float) beta));
+        return single("Gemm", "", hint, in, a.dtype(), Shape.of(m, n), attrs.toArray(new AttributeProto[0]));
     }
 
     /** Batched matrix product with numpy broadcasting of the leading dimensions. */

@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -56,15 +55,7 @@ public final class TrainAb {
         int batch = spec.batchSize();
         List<float[]> images = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
-        Random r = new Random(42);
-        for (int i = 0; i < TrainThroughput.DISTINCT_BATCHES; i++) {
-            float[] x = new float[batch * 3 * spec.imageSize() * spec.imageSize()];
-            for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
-            long[] y = new long[batch];
-            for (int j = 0; j < batch; j++) y[j] = r.nextInt(TrainThroughput.CLASSES);
-            images.add(x);
-            labels.add(y);
-        }
+        TrainThroughput.fixedBatches(batch, spec.imageSize(), images, labels);
         System.out.println(Machine.describe());
         System.out.printf(
                 Locale.ROOT,

@@ -155,15 +155,7 @@ public final class TrainThroughput {
                 Path dir = tmp.resolve(c.spec().id());
                 List<float[]> images = new ArrayList<>();
                 List<long[]> labels = new ArrayList<>();
-                Random r = new Random(42);
-                for (int i = 0; i < DISTINCT_BATCHES; i++) {
-                    float[] x = new float[batch * 3 * c.size() * c.size()];
-                    for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
-                    long[] y = new long[batch];
-                    for (int j = 0; j < batch; j++) y[j] = r.nextInt(CLASSES);
-                    images.add(x);
-                    labels.add(y);
-                }
+                fixedBatches(batch, c.size(), images, labels);
                 if (runSef) {
                     long t0 = System.nanoTime();
                     Files.createDirectories(dir);
@@ -258,6 +250,19 @@ public final class TrainThroughput {
         System.out.println(
                 "so it includes the JVM and whatever the other framework still holds. Process peak over all cells: "
                         + mib(maxPeak) + "; load average at end: " + loadAverage());
+    }
+
+    /** The {@link #DISTINCT_BATCHES} fixed random batches (seed 42) both frameworks train on, into images and labels. */
+    static void fixedBatches(int batch, int size, List<float[]> images, List<long[]> labels) {
+        Random r = new Random(42);
+        for (int i = 0; i < DISTINCT_BATCHES; i++) {
+            float[] x = new float[batch * 3 * size * size];
+            for (int j = 0; j < x.length; j++) x[j] = (float) r.nextGaussian();
+            long[] y = new long[batch];
+            for (int j = 0; j < batch; j++) y[j] = r.nextInt(CLASSES);
+            images.add(x);
+            labels.add(y);
+        }
     }
 
     // ---- sef-onnx ---------------------------------------------------------------------------------------------------
