@@ -54,7 +54,7 @@ class TrainingGraphStructureTest {
     /**
      * The CPU graph keeps Conv/ConvGrad exactly for the convolutions whose output map is larger than
      * {@link ConvLowering#GEMM_MAX_MAP_CELLS} (none at 32 px; at 448 px ResNet-50's stem and first two stages) and
-     * lowers the rest to Gemms; the CUDA graph keeps every one.
+     * lowers the rest to Gemms (im2col, or Winograd's F(2×2, 3×3)); the CUDA graph keeps every one.
      */
     @ParameterizedTest
     @ValueSource(strings = {"demo-r18", "cub-r50"})
@@ -79,12 +79,17 @@ class TrainingGraphStructureTest {
             assertTrue(
                     cpuGrads > 0 && cpuGrads < convs,
                     id + ": " + cpuGrads + " of " + convs + " convolutions kept (448 px maps above 32×32)");
-        assertEquals(
-                convs - cpuGrads,
-                m.cpuTraining().getGraph().getNodeList().stream()
-                        .filter(n ->
-                                n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat"))
-                        .count());
+        long im2col = m.cpuTraining().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat"))
+                .count();
+        long winograd = m.cpuTraining().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("MatMul") && n.getOutput(0).endsWith(".out.m"))
+                .count();
+        assertEquals(convs - cpuGrads, im2col + winograd);
+        // Winograd takes the 3×3 stride-1 ones on lowered maps of 3×3 and up: demo (48 px) layer1 12×12 (4), layer2
+        // 6×6 (3; its first conv has stride 2), layer3 3×3 (3), not layer4's 2×2; ResNet-50 at 448 px the stride-1
+        // conv2 of layer3 (28×28, 5 of 6) and layer4 (14×14, 2 of 3)
+        assertEquals(id.equals("demo-r18") ? 10 : 7, winograd, id + ": Winograd convolutions");
     }
 
     /**

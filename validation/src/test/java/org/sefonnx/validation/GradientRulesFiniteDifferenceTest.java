@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.BatchNorm;
 import org.sefonnx.generator.model.Im2colConv;
+import org.sefonnx.generator.model.WinogradConv;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
@@ -163,6 +164,32 @@ class GradientRulesFiniteDifferenceTest {
                         DOUBLE,
                         List.of(g(2, 2, 9, 9), g(3, 2, 7, 7)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 3)),
+                // Winograd F(2x2,3x3): float32, its backward's batched products being FusedMatMul (float only);
+                // even, odd (a padded last tile) and one-tile maps, and enough channels for MLAS's packed kernels
+                new Case(
+                        WinogradConv.RULE,
+                        "winograd_conv_even",
+                        FLOAT,
+                        List.of(g(2, 3, 4, 6), g(4, 3, 3, 3)),
+                        (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1), WinogradConv.Tile.F2)),
+                new Case(
+                        WinogradConv.RULE,
+                        "winograd_conv_odd",
+                        FLOAT,
+                        List.of(g(2, 3, 5, 3), g(4, 3, 3, 3)),
+                        (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1), WinogradConv.Tile.F2)),
+                new Case(
+                        WinogradConv.RULE,
+                        "winograd_conv_2x2_map",
+                        FLOAT,
+                        List.of(g(3, 2, 2, 2), g(3, 2, 3, 3)),
+                        (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1), WinogradConv.Tile.F2)),
+                new Case(
+                        WinogradConv.RULE,
+                        "winograd_conv_16ch",
+                        FLOAT,
+                        List.of(g(2, 16, 6, 6), g(16, 16, 3, 3)),
+                        (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1), WinogradConv.Tile.F2)),
                 new Case(
                         BatchNorm.TRAINING_RULE,
                         "batchnorm_training",

@@ -2,6 +2,7 @@ package org.sefonnx.generator.autodiff;
 
 import java.util.List;
 import org.sefonnx.generator.model.Im2colConv;
+import org.sefonnx.generator.model.WinogradConv;
 import org.sefonnx.generator.onnx.Dim;
 import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Ops;
@@ -22,6 +23,7 @@ final class ConvRules {
                 c -> c.GI(
                         c.kernel(MsOp.CONV_GRAD, List.of(c.GO(0), c.I(0), c.I(1)), c.slotsIfNeeded("dx", "dw", "db"))));
         r.register(Im2colConv.RULE, ConvRules::im2colConv);
+        r.register(WinogradConv.RULE, ConvRules::winogradConv);
     }
 
     /**
@@ -87,6 +89,68 @@ final class ConvRules {
         Value dcols = ops.gemm(c.hint("dcols"), wMat, dySource, null, true, false);
         Value cells =
                 Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, batch, zeroColumn);
+        c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
+    }
+
+    /**
+     * The backward of {@link WinogradConv}'s composite (inputs X [C, H, W, N], W [Co, C, 3, 3], the forward's
+     * transformed tiles V [P, C, T·N] and weights U [P, Co, C], P tile positions; dY [Co, H, W, N]): each linear step
+     * of the forward transposed. dM [P, Co, T·N] = (Aᵀ⊗Aᵀ)ᵀ · dY's blocks; dW = dU·(G⊗G) with dU = dM·Vᵀ (batched, V
+     * transposed inside the kernel), momentum's μ·m added by the same Gemm as in {@link #im2colConv}; dX folds
+     * (Bᵀ⊗Bᵀ)ᵀ · Uᵀ·dM back onto the cells each tile read (at most four per cell).
+     */
+    private static void winogradConv(GradContext c) {
+        Ops ops = c.ops();
+        Value x = c.I(0), w = c.I(1), v = c.I(2), u = c.I(3), dy = c.GO(0);
+        Shape xs = x.requireShape(), ws = w.requireShape();
+        long channels = xs.size(0), h = xs.size(1), wd = xs.size(2), outChannels = ws.size(0);
+        WinogradConv.Tile tile = WinogradConv.Tile.ofBlock(c.node().attrInt(WinogradConv.BLOCK_ATTR, 0));
+        long tiles = tile.blocks(h) * tile.blocks(wd), positions = tile.positions;
+        Dim batch = xs.dim(3);
+        c.skip(2);
+        c.skip(3);
+        Value blocks = WinogradConv.toBlocks(ops, c.hint("dy"), dy, tile, outChannels, h, wd, batch);
+        Value dm = ops.reshape(
+                c.hint("dm"),
+                ops.gemm(c.hint("dm_mat"), tile.outputTransform(c.graph(), dy.dtype()), blocks, null, true, false),
+                positions,
+                outChannels,
+                -1);
+        if (c.needs(1)) {
+            Value du = ops.reshape(
+                    c.hint("du_mat"),
+                    ops.fusedMatMul(c.hint("du"), dm, v, false, true),
+                    positions,
+                    outChannels * channels);
+            Value transform = tile.weightTransform(c.graph(), dy.dtype());
+            Autodiff.Addend addend = c.addend(1);
+            Value dwMat = addend == null
+                    ? ops.gemm(c.hint("dw_mat"), du, transform, null, true, false)
+                    : ops.gemm(
+                            c.hint("dw_mat"),
+                            du,
+                            transform,
+                            ops.reshape(c.hint("addend_mat"), addend.value(), outChannels * channels, 9),
+                            addend.scale(),
+                            true,
+                            false);
+            c.GI(1, ops.reshape(c.hint("dw"), dwMat, outChannels, channels, 3, 3));
+        }
+        if (!c.needs(0)) return;
+        Value dv = ops.fusedMatMul(c.hint("dv"), u, dm, true, false);
+        Value dtiles = ops.gemm(
+                c.hint("dtiles"),
+                tile.inputTransform(c.graph(), dy.dtype()),
+                ops.reshape(c.hint("dv_mat"), dv, positions, -1),
+                null,
+                true,
+                false);
+        Value byChannel = ops.transpose(
+                c.hint("dtiles_c"), ops.reshape(c.hint("dtiles3"), dtiles, positions, channels, -1), 1, 0, 2);
+        Value dcols = ops.reshape(c.hint("dcols"), byChannel, channels * positions, -1);
+        long[] fold = tile.foldIndex(h, wd);
+        Value cells = Im2colConv.col2im(
+                ops, c.hint("dx"), dcols, channels, positions, tiles, fold, fold.length / (h * wd), batch, false);
         c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 }

@@ -75,7 +75,11 @@ public final class Forward {
     public Value conv(String name, Value x, Value w, int stride, int pad) {
         long[] chw = chw(x);
         long k = w.requireShape().size(2);
-        if (convLowering.lowersToGemm((chw[1] + 2L * pad - k) / stride + 1, (chw[2] + 2L * pad - k) / stride + 1)) {
+        long outH = (chw[1] + 2L * pad - k) / stride + 1, outW = (chw[2] + 2L * pad - k) / stride + 1;
+        if (convLowering.lowersToWinograd(k, stride, pad, outH, outW)) {
+            return markBatchLast(WinogradConv.applyBatchLast(ops, name, batchLast(x), w, WinogradConv.Tile.F2));
+        }
+        if (convLowering.lowersToGemm(outH, outW)) {
             return markBatchLast(Im2colConv.applyBatchLast(ops, name, batchLast(x), w, stride, pad));
         }
         return ops.conv(name, nchw(x), w, null, stride, pad);

@@ -150,6 +150,24 @@ public final class Im2colConv {
             long[] index,
             Dim batch,
             boolean zeroCellIncluded) {
+        return col2im(ops, name, dcols, channels, taps, outCells, index, taps, batch, zeroCellIncluded);
+    }
+
+    /**
+     * {@link #col2im} with an index of {@code slots} rows instead of one per tap: row s holds, for each input cell,
+     * the s-th column that read it ({@link #compactFold}), so a cell that only a few taps read sums only those.
+     */
+    public static Value col2im(
+            Ops ops,
+            String name,
+            Value dcols,
+            long channels,
+            long taps,
+            long outCells,
+            long[] index,
+            long slots,
+            Dim batch,
+            boolean zeroCellIncluded) {
         long perTapCells = zeroCellIncluded ? outCells + 1 : outCells;
         Value perTap = ops.node(
                         "Reshape",
@@ -160,7 +178,7 @@ public final class Im2colConv {
                                 dcols.dtype(),
                                 Shape.of(Dim.of(channels), Dim.of(taps * perTapCells), batch))))
                 .get(0);
-        boolean identity = taps == 1 && index.length == outCells && !zeroCellIncluded;
+        boolean identity = taps == 1 && slots == 1 && index.length == outCells && !zeroCellIncluded;
         for (int i = 0; identity && i < index.length; i++) identity = index[i] == i;
         if (identity) return ops.reshape(name + ".cells", perTap, channels, -1);
         Value source = perTap;
@@ -180,9 +198,33 @@ public final class Im2colConv {
                     Shape.of(Dim.of(channels), Dim.of(taps * outCells + 1), batch));
         }
         Value gathered = ops.gather(name + ".gather", source, ops.graph().longs(gatherIndex), 1);
-        if (taps == 1) return ops.reshape(name + ".cells", gathered, channels, -1);
-        Value byTap = ops.reshape(name + ".by_tap", gathered, channels, taps, -1);
+        if (slots == 1) return ops.reshape(name + ".cells", gathered, channels, -1);
+        Value byTap = ops.reshape(name + ".by_tap", gathered, channels, slots, -1);
         return ops.reduceSum(name + ".cells", byTap, new long[] {1}, false);
+    }
+
+    /**
+     * A {@link #col2imIndex} map ([taps][cells], mostly {@link #ZERO} when few taps read each cell) packed into
+     * [slots][cells]: row s holds each cell's s-th reading column, {@link #ZERO} past its last; slots is the most
+     * readings any cell has (4 for Winograd's 4×4 tiles at stride 2, against 16 taps).
+     */
+    public static long[] compactFold(long[] index, long taps, long cells) {
+        int slots = 0;
+        for (int cell = 0; cell < cells; cell++) {
+            int n = 0;
+            for (int t = 0; t < taps; t++) if (index[(int) (t * cells) + cell] != ZERO) n++;
+            slots = Math.max(slots, n);
+        }
+        long[] packed = new long[(int) (slots * cells)];
+        java.util.Arrays.fill(packed, ZERO);
+        for (int cell = 0; cell < cells; cell++) {
+            int n = 0;
+            for (int t = 0; t < taps; t++) {
+                long column = index[(int) (t * cells) + cell];
+                if (column != ZERO) packed[(int) (n++ * cells) + cell] = column;
+            }
+        }
+        return packed;
     }
 
     /** Whether an index map reads zero padding anywhere. */

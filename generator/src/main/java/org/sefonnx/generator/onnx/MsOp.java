@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The com.microsoft ops sef-onnx emits, as their schemas in ONNX Runtime's training_op_defs.cc declare them: how many
+ * The com.microsoft ops sef-onnx emits, as their schemas in ONNX Runtime's training_op_defs.cc (FusedMatMul:
+ * contrib_defs.cc) declare them: how many
  * inputs and outputs it requires and takes at most (the optional ones come last; a null entry omits one) and which
  * attributes, of which type.
  * {@link Ops#ms} checks every such node against this table, so a misspelt attribute or a missing input fails while the
@@ -50,6 +51,14 @@ public enum MsOp {
             "SoftmaxCrossEntropyLossGrad", 3, 4, 1, 1, Map.of("reduction", STRING, "ignore_index", INT)),
     /** dY, X, scale, batch mean, 1/sqrt(batch variance + ε) → dX, dScale, dBias, through the batch statistics. */
     BATCH_NORMALIZATION_GRAD("BatchNormalizationGrad", 5, 5, 3, 3, Map.of("epsilon", FLOAT)),
+    /** A, B → op(A)·op(B), batched like MatMul, either side transposed in MLAS's kernel (contrib_defs.cc). */
+    FUSED_MAT_MUL(
+            "FusedMatMul",
+            2,
+            2,
+            1,
+            1,
+            Map.of("alpha", FLOAT, "transA", INT, "transB", INT, "transBatchA", INT, "transBatchB", INT)),
     /** buffer, value [, overwrite] → updated flag [, buffer]: buffer ← value (overwrite) or buffer + value, in place. */
     IN_PLACE_ACCUMULATOR_V2("InPlaceAccumulatorV2", 2, 3, 1, 2, Map.of()),
     /** lr, params, gradients [, update signal] → done [, params]: plain w ← w − lr·g over sequences. */

@@ -265,6 +265,27 @@ public final class Ops {
         return single("MatMul", "", hint, List.of(a, b), a.dtype(), Shape.of(dims));
     }
 
+    /**
+     * com.microsoft FusedMatMul: MatMul of [.., M, K]-shaped operands with either one's last two axes transposed
+     * inside the kernel (no Transpose node, no copy).
+     */
+    public Value fusedMatMul(String hint, Value a, Value b, boolean transA, boolean transB) {
+        Shape as = a.requireShape(), bs = b.requireShape();
+        if (as.rank() != bs.rank() || as.rank() < 2)
+            throw new IllegalArgumentException("FusedMatMul needs operands of one rank >= 2: " + a + ", " + b);
+        List<Dim> dims = new ArrayList<>(as.dims().subList(0, as.rank() - 2));
+        dims.add(transA ? as.dim(-1) : as.dim(-2));
+        dims.add(transB ? bs.dim(-2) : bs.dim(-1));
+        Value out = out(hint, a.dtype(), Shape.of(dims));
+        return ms(
+                        MsOp.FUSED_MAT_MUL,
+                        List.of(a, b),
+                        List.of(out),
+                        Attr.i("transA", transA ? 1 : 0),
+                        Attr.i("transB", transB ? 1 : 0))
+                .get(0);
+    }
+
     public Value transpose(String hint, Value x, long... perm) {
         Shape xs = x.requireShape();
         List<Dim> dims = new ArrayList<>();
