@@ -138,19 +138,21 @@ final class ConvRules {
         }
         if (!c.needs(0)) return;
         Value dv = ops.fusedMatMul(c.hint("dv"), u, dm, true, false);
+        // P + 1 tile positions, the last one zero: the fold's zero cell (see inputTransformTransposedWithZeroRow)
         Value dtiles = ops.gemm(
                 c.hint("dtiles"),
-                tile.inputTransform(c.graph(), dy.dtype()),
+                tile.inputTransformTransposedWithZeroRow(c.graph(), dy.dtype()),
                 ops.reshape(c.hint("dv_mat"), dv, positions, -1),
                 null,
-                true,
+                false,
                 false);
         Value byChannel = ops.transpose(
-                c.hint("dtiles_c"), ops.reshape(c.hint("dtiles3"), dtiles, positions, channels, -1), 1, 0, 2);
-        Value dcols = ops.reshape(c.hint("dcols"), byChannel, channels * positions, -1);
+                c.hint("dtiles_c"), ops.reshape(c.hint("dtiles3"), dtiles, positions + 1, channels, -1), 1, 0, 2);
+        Value dcols = ops.reshape(c.hint("dcols"), byChannel, channels * (positions + 1), -1);
         long[] fold = tile.foldIndex(h, wd);
+        for (int i = 0; i < fold.length; i++) if (fold[i] == Im2colConv.ZERO) fold[i] = positions * tiles;
         Value cells = Im2colConv.col2im(
-                ops, c.hint("dx"), dcols, channels, positions, tiles, fold, fold.length / (h * wd), batch, false);
+                ops, c.hint("dx"), dcols, channels, positions + 1, tiles, fold, fold.length / (h * wd), batch, false);
         c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 }

@@ -22,7 +22,7 @@ public final class Im2colConv {
     /** The composite's gradient-rule name. */
     public static final String RULE = "Im2colConv";
     /** Index-map entry for "this tap reads zero padding". */
-    static final long ZERO = -1;
+    public static final long ZERO = -1;
 
     private Im2colConv() {}
 

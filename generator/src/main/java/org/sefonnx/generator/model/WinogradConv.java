@@ -86,6 +86,18 @@ public final class WinogradConv {
             return g.constant(dtype, Shape.fixed(positions, positions), kron(bt, bt));
         }
 
+        /**
+         * (Bᵀ⊗Bᵀ)ᵀ [P + 1, P], its last row zero: dX's tiles from dV, followed by one tile position that is zero
+         * everywhere — the zero cell the fold of dX reads for cells with fewer readings, produced by the Gemm itself
+         * instead of by a Pad copying all P positions to append it.
+         */
+        public Value inputTransformTransposedWithZeroRow(Graph g, DType dtype) {
+            double[] forward = kron(bt, bt), rows = new double[(positions + 1) * positions];
+            for (int r = 0; r < positions; r++)
+                for (int c = 0; c < positions; c++) rows[r * positions + c] = forward[c * positions + r];
+            return g.constant(dtype, Shape.fixed(positions + 1, positions), rows);
+        }
+
         /** G⊗G [P, 9]: U[(a, b)] = Σ G[a][u]·G[b][v]·w[u][v]. */
         public Value weightTransform(Graph graph, DType dtype) {
             return graph.constant(dtype, Shape.fixed(positions, 9), kron(g, g));
