@@ -87,8 +87,8 @@ final class ConvRules {
         }
         Value wMat = ops.reshape(c.hint("w_mat"), w, outChannels, channels * k * k);
         Value dcols = ops.gemm(c.hint("dcols"), wMat, dySource, null, true, false);
-        Value cells =
-                Im2colConv.col2im(ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, batch, zeroColumn);
+        Value cells = Im2colConv.col2im(
+                ops, c.hint("dx"), dcols, channels, k * k, outH * outW, index, k * k, batch, zeroColumn);
         c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 

@@ -40,7 +40,8 @@ public enum ConvLowering {
      * Whether a convolution is lowered to {@link WinogradConv}: a 3×3, stride-1, pad-1 one that {@link #GEMM} lowers,
      * on a map of at least 3×3 cells. A 2×2 map is one tile per image, so the batched products are [Co, C]·[C, N]
      * and the weight transforms (16/9 of the weights, each way) cost more than the 2.25× fewer multiplications save
-     * (ResNet-18 at 64 px: 1.33× the im2col graph with its last stage in Winograd, 1.40× without; bench/README.md).
+     * (ResNet-18's last stage at 64 px: 27–39 ms a step per convolution in Winograd, ~27 ms in im2col;
+     * bench/README.md).
      */
     public boolean lowersToWinograd(long kernel, int stride, int pad, long outputHeight, long outputWidth) {
         return lowersToGemm(outputHeight, outputWidth)

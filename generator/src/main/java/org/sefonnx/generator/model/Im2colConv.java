@@ -135,27 +135,11 @@ public final class Im2colConv {
 
     /**
      * col2im: dcols [C·k·k, P'·N] (the gradient of {@link #columns}' output) summed back onto the input cells,
-     * [C, cells·N]: a Gather by {@link #col2imIndex} puts every tap's contribution to a cell side by side,
-     * [C, k·k, cells·N], and a ReduceSum over the taps adds them. Where the index reads zeros, they come from a zero
-     * cell: either one that dcols already carries after each tap's P cells ({@code zeroCellIncluded}, P' = P + 1:
-     * the caller multiplied a zero column of dY) or one appended here.
-     */
-    public static Value col2im(
-            Ops ops,
-            String name,
-            Value dcols,
-            long channels,
-            long taps,
-            long outCells,
-            long[] index,
-            Dim batch,
-            boolean zeroCellIncluded) {
-        return col2im(ops, name, dcols, channels, taps, outCells, index, taps, batch, zeroCellIncluded);
-    }
-
-    /**
-     * {@link #col2im} with an index of {@code slots} rows instead of one per tap: row s holds, for each input cell,
-     * the s-th column that read it ({@link #compactFold}), so a cell that only a few taps read sums only those.
+     * [C, cells·N]: a Gather by an index of {@code slots} rows — {@link #col2imIndex} (one per tap), or its
+     * {@link #compactFold} (row s holds each cell's s-th reading column, so a cell that few taps read sums only those)
+     * — puts the contributions to a cell side by side, [C, slots, cells·N], and a ReduceSum over them adds them. Where
+     * the index reads zeros, they come from a zero cell: either one that dcols already carries after each tap's P
+     * cells ({@code zeroCellIncluded}, P' = P + 1: the caller multiplied a zero column of dY) or one appended here.
      */
     public static Value col2im(
             Ops ops,
