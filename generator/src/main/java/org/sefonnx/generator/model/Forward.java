@@ -67,10 +67,13 @@ public final class Forward {
     }
 
     /**
-     * A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. A lowered one takes
-     * and gives the batch-last layout [C, H, W, N] ({@link Im2colConv#applyBatchLast}); the map stays in it through
+     * A bias-free, group-1, square-kernel convolution, lowered as {@link #lowerConvolutions} chose. A lowered one
+     * ({@link WinogradConv#applyBatchLast} where {@link ConvLowering#lowersToWinograd}, else
+     * {@link Im2colConv#applyBatchLast}) takes and gives the batch-last layout [C, H, W, N]; the map stays in it through
      * BatchNorm, ReLU and the residual Add ({@link #relu}, {@link #add}), so that ResNet-18 at 64 px runs 10 layout
-     * transposes a step (around the stem's max-pool, the images and the last map, forward and backward) instead of 76. Which values are batch-last is known only here.
+     * transposes a step between its layers (around the stem's max-pool, the images and the last map, forward and
+     * backward; Winograd's tile transposes are inside its composites) instead of 76. Which values are batch-last is
+     * known only here.
      */
     public Value conv(String name, Value x, Value w, int stride, int pad) {
         long[] chw = chw(x);
