@@ -11,6 +11,8 @@ import java.util.Random;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.sefonnx.generator.autodiff.Autodiff;
+import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.Im2colConv;
 import org.sefonnx.generator.model.WinogradConv;
 import org.sefonnx.generator.onnx.DType;
@@ -33,6 +35,9 @@ import org.sefonnx.train.ort.OrtAdapter;
  * for Winograd (its transforms only add, subtract and halve). F(4×4, 3×3), tried and dropped, was at 4e-6.
  */
 class LoweredConvolutionTest {
+    /** ORT's Conv (and ConvGrad), and the CPU graph's two lowerings. */
+    static final List<String> FORMS = List.of("conv", "im2col", "winograd");
+
     /** 20-50x the worst seen (Winograd, the least exact: 3e-7 forward, 6.5e-7 for dW). */
     static final double TOLERANCE = 1.5e-5;
 
@@ -54,24 +59,18 @@ class LoweredConvolutionTest {
         int batch = 3;
         Random r = new Random(channels * 31L + h);
         double[] x = gaussian(r, batch * channels * h * w), k = gaussian(r, outChannels * channels * 9);
-        double[] reference = directConv(x, k, batch, channels, outChannels, h, w);
+        double[] reference = direct(x, k, null, batch, channels, outChannels, h, w)[0];
 
         Graph g = new Graph("lowered_conv_forward");
         Ops ops = new Ops(g);
         Value xv = g.input("x", DType.FLOAT, Shape.of(Dim.sym("N"), channels, h, w));
         Value wv = g.input("w", DType.FLOAT, Shape.fixed(outChannels, channels, 3, 3));
-        List<String> forms = List.of("conv", "im2col", "winograd");
         List<String> outs = new ArrayList<>();
-        outs.add(g.output(ops.conv("conv", xv, wv, null, 1, 1), "conv").name());
-        outs.add(g.output(Im2colConv.apply(ops, "im2col", xv, wv, 1, 1), "im2col")
-                .name());
-        outs.add(g.output(WinogradConv.apply(ops, "winograd", xv, wv, WinogradConv.Tile.F2), "winograd")
-                .name());
+        for (String form : FORMS)
+            outs.add(g.output(lowered(form, ops, form, xv, wv), form).name());
         Path model = dir.resolve("conv_" + channels + "_" + outChannels + "_" + h + "x" + w + ".onnx");
         Files.write(model, g.toModel("test", "lowered conv forward").toByteArray());
 
-        double scale = 0;
-        for (double v : reference) scale = Math.max(scale, Math.abs(v));
         try (OrtAdapter.Inference s = Ort.ADAPTER.openInference(model, Ort.CPU)) {
             List<HostTensor> o = s.run(
                     List.of("x", "w"),
@@ -79,19 +78,16 @@ class LoweredConvolutionTest {
                             HostTensor.floats(floats(x), batch, channels, h, w),
                             HostTensor.floats(floats(k), outChannels, channels, 3, 3)),
                     outs);
-            for (int f = 0; f < forms.size(); f++) {
+            for (int f = 0; f < FORMS.size(); f++) {
                 HostTensor y = o.get(f);
-                assertArrayEquals(new long[] {batch, outChannels, h, w}, y.shape(), forms.get(f));
-                float[] got = y.toFloats();
-                double worst = 0;
-                for (int i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - reference[i]));
-                double relative = worst / scale;
+                assertArrayEquals(new long[] {batch, outChannels, h, w}, y.shape(), FORMS.get(f));
+                double relative = worstRelative(y.toFloats(), reference);
                 System.out.printf(
                         "[conv forward] %-8s C=%d Co=%d %dx%d: worst %.2e of the largest output%n",
-                        forms.get(f), channels, outChannels, h, w, relative);
+                        FORMS.get(f), channels, outChannels, h, w, relative);
                 assertTrue(
                         relative < TOLERANCE,
-                        forms.get(f) + " differs from the direct convolution by " + relative
+                        FORMS.get(f) + " differs from the direct convolution by " + relative
                                 + " of its largest output");
             }
         }
@@ -108,24 +104,17 @@ class LoweredConvolutionTest {
         Random r = new Random(channels * 17L + h);
         double[] x = gaussian(r, batch * channels * h * w), k = gaussian(r, outChannels * channels * 9);
         double[] weights = gaussian(r, batch * outChannels * h * w);
-        double[][] reference = directGradients(x, k, weights, batch, channels, outChannels, h, w);
-        List<String> forms = List.of("conv", "im2col", "winograd");
-        for (String form : forms) {
+        double[][] reference = direct(x, k, weights, batch, channels, outChannels, h, w);
+        for (String form : FORMS) {
             Graph g = new Graph("lowered_conv_backward");
             Ops ops = new Ops(g);
             Value xv = g.input("x", DType.FLOAT, Shape.of(Dim.sym("N"), channels, h, w));
             Value wv = g.input("w", DType.FLOAT, Shape.fixed(outChannels, channels, 3, 3));
-            Value y = switch (form) {
-                case "conv" -> ops.conv("y", xv, wv, null, 1, 1);
-                case "im2col" -> Im2colConv.apply(ops, "y", xv, wv, 1, 1);
-                default -> WinogradConv.apply(ops, "y", xv, wv, WinogradConv.Tile.F2);
-            };
+            Value y = lowered(form, ops, "y", xv, wv);
             Value rv = g.input("r", DType.FLOAT, Shape.of(Dim.sym("N"), outChannels, h, w));
             Value loss = ops.reduceSum("loss", ops.mul("weighted", y, rv), Ops.allAxes(y), false);
             g.output(loss);
-            var grads = new org.sefonnx.generator.autodiff.Autodiff(
-                            org.sefonnx.generator.autodiff.GradientRegistry.standard())
-                    .gradients(g, loss, List.of(xv, wv));
+            var grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, List.of(xv, wv));
             String dx = g.output(grads.get(xv), "dx").name(),
                     dw = g.output(grads.get(wv), "dw").name();
             Path model = dir.resolve("conv_bwd_" + form + "_" + channels + "_" + h + ".onnx");
@@ -140,7 +129,7 @@ class LoweredConvolutionTest {
                         List.of(dx, dw));
                 String[] what = {"dX", "dW"};
                 for (int t = 0; t < 2; t++) {
-                    double relative = worstRelative(o.get(t).toFloats(), reference[t]);
+                    double relative = worstRelative(o.get(t).toFloats(), reference[t + 1]);
                     System.out.printf(
                             "[conv backward] %-8s %s C=%d Co=%d %dx%d: worst %.2e of the largest entry%n",
                             form, what[t], channels, outChannels, h, w, relative);
@@ -159,15 +148,29 @@ class LoweredConvolutionTest {
         return worst / scale;
     }
 
-    /** {dX, dW} of Σ conv(x, w) ⊙ r, in double. */
-    static double[][] directGradients(
+    /** The 3×3, stride-1, pad-1 convolution of {@code x} by {@code w} in one of {@link #FORMS}. */
+    static Value lowered(String form, Ops ops, String name, Value x, Value w) {
+        return switch (form) {
+            case "conv" -> ops.conv(name, x, w, null, 1, 1);
+            case "im2col" -> Im2colConv.apply(ops, name, x, w, 1, 1);
+            case "winograd" -> WinogradConv.apply(ops, name, x, w);
+            default -> throw new IllegalArgumentException(form);
+        };
+    }
+
+    /**
+     * In double: y = conv(x, w) (y[n][o][i][j] = Σ_c Σ_u Σ_v x[n][c][i+u−1][j+v−1]·w[o][c][u][v], zero padding) and,
+     * when {@code r} is given, dX and dW of Σ y ⊙ r; returns {y, dX, dW}.
+     */
+    static double[][] direct(
             double[] x, double[] w, double[] r, int batch, int channels, int outChannels, int h, int wd) {
-        double[] dx = new double[x.length], dw = new double[w.length];
+        double[] y = new double[batch * outChannels * h * wd], dx = new double[x.length], dw = new double[w.length];
         for (int n = 0; n < batch; n++)
             for (int o = 0; o < outChannels; o++)
                 for (int i = 0; i < h; i++)
                     for (int j = 0; j < wd; j++) {
-                        double g = r[((n * outChannels + o) * h + i) * wd + j];
+                        int yi = ((n * outChannels + o) * h + i) * wd + j;
+                        double g = r == null ? 0 : r[yi];
                         for (int c = 0; c < channels; c++)
                             for (int u = 0; u < 3; u++)
                                 for (int v = 0; v < 3; v++) {
@@ -175,32 +178,12 @@ class LoweredConvolutionTest {
                                     if (a < 0 || a >= h || b < 0 || b >= wd) continue;
                                     int xi = ((n * channels + c) * h + a) * wd + b,
                                             wi = ((o * channels + c) * 3 + u) * 3 + v;
+                                    y[yi] += x[xi] * w[wi];
                                     dx[xi] += g * w[wi];
                                     dw[wi] += g * x[xi];
                                 }
                     }
-        return new double[][] {dx, dw};
-    }
-
-    /** y[n][o][i][j] = Σ_c Σ_u Σ_v x[n][c][i+u−1][j+v−1]·w[o][c][u][v], zero padding, in double. */
-    static double[] directConv(double[] x, double[] w, int batch, int channels, int outChannels, int h, int wd) {
-        double[] y = new double[batch * outChannels * h * wd];
-        for (int n = 0; n < batch; n++)
-            for (int o = 0; o < outChannels; o++)
-                for (int i = 0; i < h; i++)
-                    for (int j = 0; j < wd; j++) {
-                        double sum = 0;
-                        for (int c = 0; c < channels; c++)
-                            for (int u = 0; u < 3; u++)
-                                for (int v = 0; v < 3; v++) {
-                                    int a = i + u - 1, b = j + v - 1;
-                                    if (a < 0 || a >= h || b < 0 || b >= wd) continue;
-                                    sum += x[((n * channels + c) * h + a) * wd + b]
-                                            * w[((o * channels + c) * 3 + u) * 3 + v];
-                                }
-                        y[((n * outChannels + o) * h + i) * wd + j] = sum;
-                    }
-        return y;
+        return new double[][] {y, dx, dw};
     }
 
     private static double[] gaussian(Random r, int n) {

@@ -94,8 +94,8 @@ final class ConvRules {
 
     /**
      * The backward of {@link WinogradConv}'s composite (inputs X [C, H, W, N], W [Co, C, 3, 3], the forward's
-     * transformed tiles V [P, C, T·N] and weights U [P, Co, C], P tile positions; dY [Co, H, W, N]): each linear step
-     * of the forward transposed. dM [P, Co, T·N] = (Aᵀ⊗Aᵀ)ᵀ · dY's blocks; dW = dU·(G⊗G) with dU = dM·Vᵀ (batched, V
+     * transformed tiles V [P, C, T·N] and weights U [P, Co, C], P = 16 tile positions; dY [Co, H, W, N]): each linear
+     * step of the forward transposed. dM [P, Co, T·N] = (Aᵀ⊗Aᵀ)ᵀ · dY's blocks; dW = dU·(G⊗G) with dU = dM·Vᵀ (batched, V
      * transposed inside the kernel), momentum's μ·m added by the same Gemm as in {@link #im2colConv}; dX folds
      * (Bᵀ⊗Bᵀ)ᵀ · Uᵀ·dM back onto the cells each tile read (at most four per cell).
      */
@@ -104,15 +104,20 @@ final class ConvRules {
         Value x = c.I(0), w = c.I(1), v = c.I(2), u = c.I(3), dy = c.GO(0);
         Shape xs = x.requireShape(), ws = w.requireShape();
         long channels = xs.size(0), h = xs.size(1), wd = xs.size(2), outChannels = ws.size(0);
-        WinogradConv.Tile tile = WinogradConv.Tile.ofBlock(c.node().attrInt(WinogradConv.BLOCK_ATTR, 0));
-        long tiles = tile.blocks(h) * tile.blocks(wd), positions = tile.positions;
+        long tiles = WinogradConv.blocks(h) * WinogradConv.blocks(wd), positions = WinogradConv.POSITIONS;
         Dim batch = xs.dim(3);
         c.skip(2);
         c.skip(3);
-        Value blocks = WinogradConv.toBlocks(ops, c.hint("dy"), dy, tile, outChannels, h, wd, batch);
+        Value blocks = WinogradConv.toBlocks(ops, c.hint("dy"), dy, outChannels, h, wd, batch);
         Value dm = ops.reshape(
                 c.hint("dm"),
-                ops.gemm(c.hint("dm_mat"), tile.outputTransform(c.graph(), dy.dtype()), blocks, null, true, false),
+                ops.gemm(
+                        c.hint("dm_mat"),
+                        WinogradConv.outputTransform(c.graph(), dy.dtype()),
+                        blocks,
+                        null,
+                        true,
+                        false),
                 positions,
                 outChannels,
                 -1);
@@ -122,7 +127,7 @@ final class ConvRules {
                     ops.fusedMatMul(c.hint("du"), dm, v, false, true),
                     positions,
                     outChannels * channels);
-            Value transform = tile.weightTransform(c.graph(), dy.dtype());
+            Value transform = WinogradConv.weightTransform(c.graph(), dy.dtype());
             Autodiff.Addend addend = c.addend(1);
             Value dwMat = addend == null
                     ? ops.gemm(c.hint("dw_mat"), du, transform, null, true, false)
@@ -138,10 +143,11 @@ final class ConvRules {
         }
         if (!c.needs(0)) return;
         Value dv = ops.fusedMatMul(c.hint("dv"), u, dm, true, false);
-        // P + 1 tile positions, the last one zero: the fold's zero cell (see inputTransformTransposedWithZeroRow)
+        // P + 1 tile positions, the last one zero: the fold's zero cell (see
+        // WinogradConv.inputTransformTransposedWithZeroRow)
         Value dtiles = ops.gemm(
                 c.hint("dtiles"),
-                tile.inputTransformTransposedWithZeroRow(c.graph(), dy.dtype()),
+                WinogradConv.inputTransformTransposedWithZeroRow(c.graph(), dy.dtype()),
                 ops.reshape(c.hint("dv_mat"), dv, positions, -1),
                 null,
                 false,
@@ -149,7 +155,7 @@ final class ConvRules {
         Value byChannel = ops.transpose(
                 c.hint("dtiles_c"), ops.reshape(c.hint("dtiles3"), dtiles, positions + 1, channels, -1), 1, 0, 2);
         Value dcols = ops.reshape(c.hint("dcols"), byChannel, channels * (positions + 1), -1);
-        long[] fold = tile.foldIndex(h, wd);
+        long[] fold = WinogradConv.foldIndex(h, wd);
         for (int i = 0; i < fold.length; i++) if (fold[i] == Im2colConv.ZERO) fold[i] = positions * tiles;
         Value cells = Im2colConv.col2im(
                 ops, c.hint("dx"), dcols, channels, positions + 1, tiles, fold, fold.length / (h * wd), batch, false);

@@ -12,13 +12,13 @@ public enum ConvLowering {
     CONV(ArtifactLayout.TRAINING_MODEL),
     /**
      * For CPU training: a convolution whose output map has at most {@link #GEMM_MAX_MAP_CELLS} cells becomes whole-batch
-     * matrix products: a 3×3 stride-1 one on a map of 3×3 or more Winograd's F(m×m, 3×3) ({@link WinogradConv}), any
+     * matrix products: a 3×3 stride-1 one on a map of 3×3 or more Winograd's F(2×2, 3×3) ({@link WinogradConv}), any
      * other im2col (one Gather of every kernel tap's cells) and a single Gemm ({@link Im2colConv}); each is one autodiff
-     * composite whose rule is more whole-batch products and the taps or tiles folded back. ORT's CPU Conv and ConvGrad multiply image by
-     * image, so on small maps their inner dimension is the map size (4 cells in ResNet-18's last stage at 64 px) and a
-     * 2×2-map 3×3 conv ran at 17 GFLOP/s where one batched Gemm runs at several times that (bench/README.md). Larger
-     * maps keep Conv/ConvGrad: there a per-image multiply is already large, and the stacked taps would cost
-     * k² × the input's memory.
+     * composite whose rule is more whole-batch products and the taps or tiles folded back. ORT's CPU Conv and ConvGrad
+     * multiply image by image, so on small maps their inner dimension is the map size (4 cells in ResNet-18's last
+     * stage at 64 px) and a 2×2-map 3×3 conv ran at 17 GFLOP/s where one batched Gemm runs at several times that
+     * (bench/README.md). Larger maps keep Conv/ConvGrad: there a per-image multiply is already large, and the stacked
+     * taps would cost k² × the input's memory.
      */
     GEMM(ArtifactLayout.CPU_TRAINING_MODEL);
 

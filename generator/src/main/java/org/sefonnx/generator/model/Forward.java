@@ -80,7 +80,7 @@ public final class Forward {
         long k = w.requireShape().size(2);
         long outH = (chw[1] + 2L * pad - k) / stride + 1, outW = (chw[2] + 2L * pad - k) / stride + 1;
         if (convLowering.lowersToWinograd(k, stride, pad, outH, outW)) {
-            return markBatchLast(WinogradConv.applyBatchLast(ops, name, batchLast(x), w, WinogradConv.Tile.F2));
+            return markBatchLast(WinogradConv.applyBatchLast(ops, name, batchLast(x), w));
         }
         if (convLowering.lowersToGemm(outH, outW)) {
             return markBatchLast(Im2colConv.applyBatchLast(ops, name, batchLast(x), w, stride, pad));

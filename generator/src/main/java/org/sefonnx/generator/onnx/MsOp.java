@@ -13,9 +13,8 @@ import java.util.Map;
 
 /**
  * The com.microsoft ops sef-onnx emits, as their schemas in ONNX Runtime's training_op_defs.cc (FusedMatMul:
- * contrib_defs.cc) declare them: how many
- * inputs and outputs it requires and takes at most (the optional ones come last; a null entry omits one) and which
- * attributes, of which type.
+ * contrib_defs.cc) declare them: how many inputs and outputs it requires and takes at most (the optional ones come
+ * last; a null entry omits one) and which attributes, of which type.
  * {@link Ops#ms} checks every such node against this table, so a misspelt attribute or a missing input fails while the
  * graph is built rather than when ORT loads it.
  */
