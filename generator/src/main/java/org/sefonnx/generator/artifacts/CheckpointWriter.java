@@ -17,8 +17,9 @@ import org.sefonnx.contract.AtomicFiles;
 public final class CheckpointWriter {
     /** ORT 1.24.1 accepts exactly version 2 (measured: 1 and 3 are refused). */
     public static final int CHECKPOINT_VERSION = 2;
-
+    /** The flatbuffer's file identifier (the schema's file_identifier). */
     public static final String FILE_IDENTIFIER = "ODTC";
+    /** The schema's TensorDataType of float32 tensors, the only type our checkpoints hold. */
     static final int TENSOR_TYPE_FLOAT = 1;
 
     private CheckpointWriter() {}

@@ -73,9 +73,9 @@ public record ModelSpec(
         }
     }
 
-    /** BatchNorm ε and momentum as torch.nn.BatchNorm2d's defaults. */
+    /** BatchNorm's ε, torch.nn.BatchNorm2d's default. */
     public static final double BN_EPSILON = 1e-5;
-
+    /** BatchNorm's running-statistics momentum, torch.nn.BatchNorm2d's default: r' = (1 − 0.1)·r + 0.1·batch. */
     public static final double BN_MOMENTUM = 0.1;
     /** ε in n_i = X_i / (‖X_i‖ + ε): float32 machine epsilon, as the authors' code. */
     public static final double GROUPING_EPSILON = 1.1920929e-07;

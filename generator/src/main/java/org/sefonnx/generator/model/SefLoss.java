@@ -74,15 +74,6 @@ public final class SefLoss {
         return ops.mul(TensorNames.DISTILLATION, sum, f.scalar(-1.0 / groupLogits.size()));
     }
 
-    /**
-     * Grouping loss on the post-ReLU map X (C x HW per sample): n_i = X_i / (‖X_i‖ + ε), Q = (n nᵀ)². Every term of
-     * the authors' code is a weighted sum of block sums of Q, so Q is reduced to the G x G block sums
-     * S[g,h] = mean_b Σ_{i∈g, j∈h} Q_b[i,j] and weighted by a G x G constant. S is computed whichever way is cheaper
-     * (equal up to float rounding): through Q itself (C²·HW multiply-adds per sample), or, when the map has fewer
-     * cells than channels, through each group's HW x HW Gram matrix M_g = Σ_{i∈g} n_i n_iᵀ, since
-     * Σ_{i∈g, j∈h} (n_i·n_j)² = ⟨M_g, M_h⟩_F (C·HW² multiply-adds: 128x fewer for ResNet-18 at 64 px, and at 32 px,
-     * where HW = 1, no C x C matrix at all).
-     */
     /** S = mean_b(Aᵀ Q_b A) with A the C x G one-hot group membership. */
     private static Value blockSumsByCosines(Forward f, Value n, int[] starts, int[] channels, int c) {
         Ops ops = f.ops;
@@ -118,6 +109,15 @@ public final class SefLoss {
         return ops.reduceMean("grouping.block_sums", blockSums, new long[] {0}, false);
     }
 
+    /**
+     * Grouping loss on the post-ReLU map X (C x HW per sample): n_i = X_i / (‖X_i‖ + ε), Q = (n nᵀ)². Every term of
+     * the authors' code is a weighted sum of block sums of Q, so Q is reduced to the G x G block sums
+     * S[g,h] = mean_b Σ_{i∈g, j∈h} Q_b[i,j] and weighted by a G x G constant. S is computed whichever way is cheaper
+     * (equal up to float rounding): through Q itself (C²·HW multiply-adds per sample), or, when the map has fewer
+     * cells than channels, through each group's HW x HW Gram matrix M_g = Σ_{i∈g} n_i n_iᵀ, since
+     * Σ_{i∈g, j∈h} (n_i·n_j)² = ⟨M_g, M_h⟩_F (C·HW² multiply-adds: 128x fewer for ResNet-18 at 64 px, and at 32 px,
+     * where HW = 1, no C x C matrix at all).
+     */
     static Grouping groupingLoss(Forward f, ModelSpec spec, Value featureMap) {
         Ops ops = f.ops;
         int c = spec.featureChannels(), groups = spec.groups();

@@ -32,16 +32,12 @@ public final class Ops {
 
     // ---- generic --------------------------------------------------------------------------------------------------
 
-    /**
-     * Any standard-domain node with caller-declared outputs (null entries stand for omitted optional outputs). A null
-     * {@code attrs} counts as none: a call written for the former signature, which took a gradient-rule name there,
-     * passes null.
-     */
+    /** Any standard-domain node with caller-declared outputs (null entries stand for omitted optional outputs). */
     public List<Value> node(String op, String domain, List<Value> in, List<Value> outs, AttributeProto... attrs) {
         if (domain.equals(Graph.MS_DOMAIN)) {
             throw new IllegalArgumentException(op + ": com.microsoft ops are built by Ops.ms from their MsOp schema");
         }
-        return declared(op, domain, in, outs, attrs == null ? List.of() : List.of(attrs));
+        return declared(op, domain, in, outs, List.of(attrs));
     }
 
     /** A com.microsoft node, checked against {@code op}'s schema (arity, attribute names and types). */

@@ -32,18 +32,21 @@ import org.sefonnx.generator.model.SefModel;
  * Hugging Face transformers' {@code ResNetModel}), and pickled {@code .pth} files.
  */
 public final class PretrainedImport {
-    /** Property-bag keys recording where the initial weights came from. */
+    /** Checkpoint property: the file name the initial weights came from. */
     public static final String PROP_PRETRAINED_FILE = "pretrained_file";
-
+    /** Checkpoint property: that file's SHA-256. */
     public static final String PROP_PRETRAINED_SHA256 = "pretrained_sha256";
-    /** Set only when the file's names carried a prefix. */
+    /** Checkpoint property: the prefix the file's names carried, set only when they carried one. */
     public static final String PROP_PRETRAINED_PREFIX = "pretrained_prefix";
 
     /** How many names of each kind the mismatch message lists before summarising. */
     static final int LISTED_PER_KIND = 12;
 
+    /** A torchvision backbone tensor's name. */
     private static final Pattern BACKBONE_NAME = Pattern.compile("^(conv1|bn1|layer\\d+)\\..*");
+    /** A block convolution's weight: layer, block and convolution. */
     private static final Pattern BLOCK = Pattern.compile("^layer(\\d+)\\.(\\d+)\\.(conv\\d+)\\.weight$");
+    /** The suffix of PyTorch's BatchNorm step counter, which the checkpoint has no tensor for. */
     private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
 
     /** Which file tensor feeds which checkpoint tensor, and what was left aside. */

@@ -24,16 +24,19 @@ import org.sefonnx.generator.model.SefModel;
  * the counter only for BatchNorm2d(momentum=None), which torchvision's ResNets do not use.
  */
 public final class SafeTensorsExport {
-    /** Metadata keys (besides the checkpoint's own property bag, copied as text). */
+    /** Metadata key of the tensor format (the checkpoint's own property bag is copied besides, as text). */
     public static final String META_FORMAT = "format";
-
+    /** Metadata key of the spec's id. */
     public static final String META_MODEL_ID = ArtifactWriter.PROP_MODEL_ID;
+    /** Metadata key of the spec as {@code key=value} lines. */
     public static final String META_SPEC = ArtifactWriter.PROP_SPEC;
+    /** Metadata key saying whether the group heads were written. */
     public static final String META_GROUP_HEADS = "group_heads";
     /** safetensors.torch writes "pt"; Hugging Face loaders check for it. */
     static final String FORMAT_PT = "pt";
-
+    /** The suffix of PyTorch's BatchNorm step counter, written next to each BatchNorm's running mean. */
     static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
+    /** The suffix that marks a BatchNorm's tensors (one per BatchNorm). */
     private static final String RUNNING_MEAN = ".running_mean";
 
     private SafeTensorsExport() {}
