@@ -34,7 +34,9 @@ import org.sefonnx.generator.onnx.Graph;
  * makes of our eval graph. The eval forward (BatchNorm on running statistics) is pruned by walking back from
  * {@link ExportLayout#MODEL_OUTPUTS}, which leaves the backbone and the global head only (no group heads, no
  * loss, no {@code labels} input); every checkpoint tensor that survives becomes an initializer holding its value.
- * Input {@code images} [batch, 3, S, S]; outputs {@code logits} and {@code probabilities} [batch, K].
+ * Input {@code images} [batch, 3, S, S]; outputs {@code logits} and {@code probabilities} [batch, K]. Test support,
+ * through the generator's test-jar, for the modules that need an export without a training run (runtime-infer,
+ * runtime-spark, validation, bench/infer, bench/spark); it sits in this package to share the eval graph's helpers.
  */
 public final class InferenceGraph {
     private InferenceGraph() {}
