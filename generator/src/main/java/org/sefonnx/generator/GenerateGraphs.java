@@ -8,6 +8,7 @@ import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.codegen.ModelClassEmitter;
 import org.sefonnx.generator.model.ModelSpec;
 
@@ -36,8 +37,13 @@ public final class GenerateGraphs {
             throw new IllegalArgumentException("usage: --sources DIR --resources DIR [--package NAME]");
         ModelClassEmitter emitter = new ModelClassEmitter(pkg);
         List<ModelSpec> specs = ShippedSpecs.all();
-        StringBuilder report = new StringBuilder(
-                "spec\tgenerate_ms\ttraining_nodes\teval_nodes\ttraining_bytes\teval_bytes\toptimizer_bytes\ttrainable_params\n");
+        StringBuilder report = new StringBuilder("spec\tgenerate_ms");
+        for (TrainingTarget target : TrainingTarget.values())
+            report.append("\t").append(target.label() + "_training_nodes");
+        report.append("\teval_nodes");
+        for (TrainingTarget target : TrainingTarget.values())
+            report.append("\t").append(target.label() + "_training_bytes");
+        report.append("\teval_bytes\toptimizer_bytes\ttrainable_params\n");
         for (ModelSpec spec : specs) {
             long t0 = System.nanoTime();
             TrainingArtifacts.Models m = TrainingArtifacts.build(spec);
@@ -46,16 +52,15 @@ public final class GenerateGraphs {
             emitter.emit(m).writeTo(sources);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             long params = m.trainable().stream().mapToLong(t -> t.numel()).sum();
-            report.append(String.format(
-                    "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d%n",
-                    spec.id(),
-                    ms,
-                    m.trainingNodeCount(),
-                    m.evalNodeCount(),
-                    Files.size(dir.resolve(ArtifactLayout.TRAINING_MODEL)),
-                    Files.size(dir.resolve(ArtifactLayout.EVAL_MODEL)),
-                    Files.size(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL)),
-                    params));
+            report.append(spec.id()).append('\t').append(ms);
+            for (TrainingTarget target : TrainingTarget.values())
+                report.append('\t').append(m.trainingNodeCount(target));
+            report.append('\t').append(m.evalNodeCount());
+            for (TrainingTarget target : TrainingTarget.values())
+                report.append('\t').append(Files.size(dir.resolve(target.modelFile())));
+            report.append('\t').append(Files.size(dir.resolve(ArtifactLayout.EVAL_MODEL)));
+            report.append('\t').append(Files.size(dir.resolve(ArtifactLayout.OPTIMIZER_MODEL)));
+            report.append('\t').append(params).append('\n');
         }
         emitter.emitRegistry(specs).writeTo(sources);
         AtomicFiles.writeString(

@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
-import org.sefonnx.generator.model.BatchNorm;
+import org.sefonnx.generator.composite.BatchNormTraining;
 import org.sefonnx.generator.onnx.Attr;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
@@ -73,17 +73,15 @@ class ComMicrosoftKernelsTest {
         Ops ops = new Ops(g);
         Value x = g.input("x", DType.FLOAT, Shape.of(3, 4, 2, 2));
         Value scale = g.input("scale", DType.FLOAT, Shape.of(4)), bias = g.input("bias", DType.FLOAT, Shape.of(4));
-        Value y = BatchNorm.training(ops, "bn", x, scale, bias, 1e-3f).output();
+        Value y = BatchNormTraining.apply(ops, "bn", x, scale, bias, 1e-3f).output();
+        List<Node> applications = g.nodes().stream()
+                .filter(n -> n.opType.equals(BatchNormTraining.NAME))
+                .toList();
+        assertEquals(1, applications.size());
         assertEquals(
-                1,
-                g.differentiableNodes().stream()
-                        .filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE))
-                        .count());
-        assertEquals(
-                0,
-                g.nodes().stream()
-                        .filter(n -> n.opType.equals(BatchNorm.TRAINING_RULE))
-                        .count());
+                List.of("BatchNormalization"),
+                applications.get(0).body().stream().map(n -> n.opType).toList());
+        assertEquals(0, nodes(g, BatchNormTraining.NAME).size(), "the serialised graph holds the body");
         new Autodiff(GradientRegistry.standard()).gradients(g, lossOf(ops, y), List.of(x, scale, bias));
         assertEquals(1, nodes(g, "BatchNormalization").size());
         List<NodeProto> grads = nodes(g, "BatchNormalizationGrad");

@@ -18,6 +18,7 @@ import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.onnx.DType;
@@ -123,7 +124,7 @@ class MixedPrecisionGraphTest {
     }
 
     static Graph training(ModelSpec spec) {
-        return TrainingArtifacts.trainingGraph(spec, TrainingArtifacts.Arithmetic.of(spec));
+        return TrainingArtifacts.trainingGraph(spec, TrainingArtifacts.Arithmetic.of(spec), TrainingTarget.CUDA);
     }
 
     static Map<String, Long> countByOp(Graph g, List<String> ops) {

@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.passes.LowerSmallConvolutions;
 
 /** The artifact contract of docs/ort-training.md, checked on the generated protos. */
 class TrainingGraphStructureTest {
@@ -33,9 +34,11 @@ class TrainingGraphStructureTest {
                         : ShippedSpecs.byId(id));
     }
 
-    /** Both training graphs, CUDA's (ConvGrad) and the CPU's (small-map convolutions as Gemms): the contract holds for each. */
+    /** Every target's training graph, CUDA's (ConvGrad) and the CPU's (small-map convolutions as Gemms). */
     static List<GraphProto> trainingGraphs(TrainingArtifacts.Models m) {
-        return List.of(m.training().getGraph(), m.cpuTraining().getGraph());
+        return List.of(
+                m.training(TrainingTarget.CUDA).getGraph(),
+                m.training(TrainingTarget.CPU).getGraph());
     }
 
     @ParameterizedTest
@@ -53,7 +56,7 @@ class TrainingGraphStructureTest {
 
     /**
      * The CPU graph keeps Conv/ConvGrad exactly for the convolutions whose output map is larger than
-     * {@link ConvLowering#GEMM_MAX_MAP_CELLS} (none at 32 px; at 448 px ResNet-50's stem and first two stages) and
+     * {@link LowerSmallConvolutions#MAX_MAP_CELLS} (none at 32 px; at 448 px ResNet-50's stem and first two stages) and
      * lowers the rest to Gemms (im2col, or Winograd's F(2×2, 3×3)); the CUDA graph keeps every one.
      */
     @ParameterizedTest
@@ -63,13 +66,13 @@ class TrainingGraphStructureTest {
         long convs = m.eval().getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("Conv"))
                 .count();
-        long cudaGrads = m.training().getGraph().getNodeList().stream()
+        long cudaGrads = m.training(TrainingTarget.CUDA).getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("ConvGrad"))
                 .count();
-        long cpuConvs = m.cpuTraining().getGraph().getNodeList().stream()
+        long cpuConvs = m.training(TrainingTarget.CPU).getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("Conv"))
                 .count();
-        long cpuGrads = m.cpuTraining().getGraph().getNodeList().stream()
+        long cpuGrads = m.training(TrainingTarget.CPU).getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("ConvGrad"))
                 .count();
         assertEquals(convs, cudaGrads);
@@ -79,10 +82,10 @@ class TrainingGraphStructureTest {
             assertTrue(
                     cpuGrads > 0 && cpuGrads < convs,
                     id + ": " + cpuGrads + " of " + convs + " convolutions kept (448 px maps above 32×32)");
-        long im2col = m.cpuTraining().getGraph().getNodeList().stream()
+        long im2col = m.training(TrainingTarget.CPU).getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("Gemm") && n.getOutput(0).endsWith(".y_mat"))
                 .count();
-        long winograd = m.cpuTraining().getGraph().getNodeList().stream()
+        long winograd = m.training(TrainingTarget.CPU).getGraph().getNodeList().stream()
                 .filter(n -> n.getOpType().equals("MatMul") && n.getOutput(0).endsWith(".out.m"))
                 .count();
         assertEquals(convs - cpuGrads, im2col + winograd);
@@ -103,7 +106,7 @@ class TrainingGraphStructureTest {
         TrainingArtifacts.Models m = build(id);
         float mu = (float) m.spec().momentum();
         for (GraphProto g : trainingGraphs(m)) {
-            boolean cpu = g == m.cpuTraining().getGraph();
+            boolean cpu = g == m.training(TrainingTarget.CPU).getGraph();
             Map<String, String> producer = new HashMap<>();
             for (NodeProto n : g.getNodeList()) for (String o : n.getOutputList()) producer.put(o, n.getOpType());
             Set<String> byGemm = new HashSet<>(), byMul = new HashSet<>();
@@ -173,12 +176,12 @@ class TrainingGraphStructureTest {
         TrainingArtifacts.Models m = build(id);
         List<String> expected =
                 m.checkpointTensors().stream().map(CheckpointTensor::name).toList();
-        List<String> train = m.training().getGraph().getInputList().stream()
+        List<String> train = m.training(TrainingTarget.CUDA).getGraph().getInputList().stream()
                 .map(ValueInfoProto::getName)
                 .toList();
         assertEquals(
                 train,
-                m.cpuTraining().getGraph().getInputList().stream()
+                m.training(TrainingTarget.CPU).getGraph().getInputList().stream()
                         .map(ValueInfoProto::getName)
                         .toList());
         List<String> eval = m.eval().getGraph().getInputList().stream()
@@ -187,7 +190,7 @@ class TrainingGraphStructureTest {
         assertEquals(expected, train.subList(2, 2 + expected.size()));
         assertEquals(expected, eval.subList(2, eval.size()));
         Set<String> names = new HashSet<>(expected);
-        for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval())) {
+        for (ModelProto p : List.of(m.training(TrainingTarget.CUDA), m.training(TrainingTarget.CPU), m.eval())) {
             for (TensorProto init : p.getGraph().getInitializerList())
                 assertFalse(names.contains(init.getName()), init.getName());
         }
@@ -198,7 +201,8 @@ class TrainingGraphStructureTest {
     @ValueSource(strings = {"demo-r18", "cub-r50"})
     void opsetsAndOutputsFollowTheContract(String id) {
         TrainingArtifacts.Models m = build(id);
-        for (ModelProto p : List.of(m.training(), m.cpuTraining(), m.eval(), m.optimizer())) {
+        for (ModelProto p :
+                List.of(m.training(TrainingTarget.CUDA), m.training(TrainingTarget.CPU), m.eval(), m.optimizer())) {
             assertEquals(8, p.getIrVersion());
             for (var o : p.getOpsetImportList())
                 assertEquals(o.getDomain().isEmpty() ? 17 : 1, o.getVersion(), o.getDomain());

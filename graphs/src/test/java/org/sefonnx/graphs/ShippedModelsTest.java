@@ -15,6 +15,7 @@ import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ComputedDescriptor;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 
 /** The generated typed classes agree with the graphs packed next to them and with the generator's computed descriptor. */
@@ -26,8 +27,8 @@ class ShippedModelsTest {
                 ShippedModels.ALL.stream().map(ModelDescriptor::modelId).toList());
         for (ModelDescriptor d : ShippedModels.ALL) {
             assertEquals(ShippedSpecs.byId(d.modelId()), ModelSpec.parse(d.specProperties(), d.modelId()));
-            ModelProto training = load(d, ArtifactLayout.TRAINING_MODEL);
-            ModelProto cpuTraining = load(d, ArtifactLayout.CPU_TRAINING_MODEL);
+            ModelProto training = load(d, TrainingTarget.CUDA.modelFile());
+            ModelProto cpuTraining = load(d, TrainingTarget.CPU.modelFile());
             assertEquals(
                     inputNames(training),
                     inputNames(cpuTraining),
@@ -90,7 +91,7 @@ class ShippedModelsTest {
         assertEquals(List.of(-1L, 3L, 48L, 48L), DemoR18Model.IMAGES_SHAPE);
         List<String> checkpoint = new ArrayList<>(DemoR18Model.TRAINABLE_NAMES);
         checkpoint.addAll(DemoR18Model.FROZEN_NAMES);
-        List<String> inputs = inputNames(load(DemoR18Model.INSTANCE, ArtifactLayout.TRAINING_MODEL));
+        List<String> inputs = inputNames(load(DemoR18Model.INSTANCE, TrainingTarget.CUDA.modelFile()));
         assertEquals(
                 checkpoint,
                 inputs.subList(2, 2 + checkpoint.size()),

@@ -10,8 +10,8 @@ import java.util.Map;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
 import org.sefonnx.generator.artifacts.InitialWeights;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -23,20 +23,20 @@ final class GradientGraphSession implements AutoCloseable {
     final OrtAdapter.Inference session;
 
     GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs) throws IOException {
-        this(spec, dir, extraOutputs, ConvLowering.CONV);
+        this(spec, dir, extraOutputs, TrainingTarget.CUDA);
     }
 
-    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering)
+    GradientGraphSession(ModelSpec spec, Path dir, List<String> extraOutputs, TrainingTarget target)
             throws IOException {
-        this(spec, dir, extraOutputs, lowering, Ort.CPU);
+        this(spec, dir, extraOutputs, target, Ort.CPU);
     }
 
     GradientGraphSession(
-            ModelSpec spec, Path dir, List<String> extraOutputs, ConvLowering lowering, OrtAdapter.SessionConfig config)
+            ModelSpec spec, Path dir, List<String> extraOutputs, TrainingTarget target, OrtAdapter.SessionConfig config)
             throws IOException {
         this.spec = spec;
-        this.built = GradientCheckGraph.build(spec, extraOutputs, lowering);
-        Path model = dir.resolve("gradcheck_" + spec.id() + "_" + lowering + ".onnx");
+        this.built = GradientCheckGraph.build(spec, extraOutputs, target);
+        Path model = dir.resolve("gradcheck_" + spec.id() + "_" + target.label() + ".onnx");
         Files.write(model, built.model().toByteArray());
         this.session = Ort.ADAPTER.openInference(model, config);
     }

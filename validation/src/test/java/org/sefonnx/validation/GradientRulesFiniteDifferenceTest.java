@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sefonnx.generator.autodiff.GradientRegistry;
-import org.sefonnx.generator.model.BatchNorm;
-import org.sefonnx.generator.model.Im2colConv;
-import org.sefonnx.generator.model.WinogradConv;
+import org.sefonnx.generator.composite.BatchNormTraining;
+import org.sefonnx.generator.composite.Im2colConv;
+import org.sefonnx.generator.composite.WinogradConv;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
@@ -117,49 +117,49 @@ class GradientRulesFiniteDifferenceTest {
                 // im2col + Gemm convolutions: every op of forward and backward has a float64 kernel, so checked in
                 // float64
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_3x3_s1_p1",
                         DOUBLE,
                         List.of(g(2, 3, 5, 5), g(4, 3, 3, 3)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 1)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_3x3_s2_p1_odd",
                         DOUBLE,
                         List.of(g(2, 3, 7, 7), g(4, 3, 3, 3)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_3x3_s2_p1_even",
                         DOUBLE,
                         List.of(g(2, 2, 6, 6), g(3, 2, 3, 3)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_1x1_s1",
                         DOUBLE,
                         List.of(g(2, 3, 4, 4), g(5, 3, 1, 1)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 0)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_1x1_s2",
                         DOUBLE,
                         List.of(g(2, 3, 6, 6), g(4, 3, 1, 1)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 0)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_3x3_s2_p1_16ch",
                         DOUBLE,
                         List.of(g(2, 16, 6, 6), g(4, 16, 3, 3)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 2, 1)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_1x1_s1_16ch",
                         DOUBLE,
                         List.of(g(2, 16, 3, 3), g(5, 16, 1, 1)),
                         (o, x) -> Im2colConv.apply(o, "y", x.get(0), x.get(1), 1, 0)),
                 new Case(
-                        Im2colConv.RULE,
+                        Im2colConv.NAME,
                         "im2col_conv_7x7_s2_p3",
                         DOUBLE,
                         List.of(g(2, 2, 9, 9), g(3, 2, 7, 7)),
@@ -167,35 +167,35 @@ class GradientRulesFiniteDifferenceTest {
                 // Winograd F(2x2,3x3): float32, its backward's batched products being FusedMatMul (float only);
                 // even, odd (a padded last tile) and one-tile maps, and enough channels for MLAS's packed kernels
                 new Case(
-                        WinogradConv.RULE,
+                        WinogradConv.NAME,
                         "winograd_conv_even",
                         FLOAT,
                         List.of(g(2, 3, 4, 6), g(4, 3, 3, 3)),
                         (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1))),
                 new Case(
-                        WinogradConv.RULE,
+                        WinogradConv.NAME,
                         "winograd_conv_odd",
                         FLOAT,
                         List.of(g(2, 3, 5, 3), g(4, 3, 3, 3)),
                         (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1))),
                 new Case(
-                        WinogradConv.RULE,
+                        WinogradConv.NAME,
                         "winograd_conv_2x2_map",
                         FLOAT,
                         List.of(g(3, 2, 2, 2), g(3, 2, 3, 3)),
                         (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1))),
                 new Case(
-                        WinogradConv.RULE,
+                        WinogradConv.NAME,
                         "winograd_conv_16ch",
                         FLOAT,
                         List.of(g(2, 16, 6, 6), g(16, 16, 3, 3)),
                         (o, x) -> WinogradConv.apply(o, "y", x.get(0), x.get(1))),
                 new Case(
-                        BatchNorm.TRAINING_RULE,
+                        BatchNormTraining.NAME,
                         "batchnorm_training",
                         FLOAT,
                         List.of(g(3, 4, 3, 3), in(Draw.POSITIVE, 4), g(4)),
-                        (o, x) -> BatchNorm.training(o, "bn", x.get(0), x.get(1), x.get(2), 1e-5f)
+                        (o, x) -> BatchNormTraining.apply(o, "bn", x.get(0), x.get(1), x.get(2), 1e-5f)
                                 .output()),
                 new Case(
                         "MaxPool",
@@ -338,10 +338,15 @@ class GradientRulesFiniteDifferenceTest {
         assertTrue(r.relativeError() < tol, c.label() + ": relative error " + r.relativeError() + " >= " + tol);
     }
 
+    /** The composites the generator ships, each differentiated by its own backward. */
+    static final List<String> COMPOSITES = List.of(Im2colConv.NAME, WinogradConv.NAME, BatchNormTraining.NAME);
+
     @Test
-    void everyRegisteredRuleHasAFiniteDifferenceCase() {
+    void everyRegisteredRuleAndEveryCompositeHasAFiniteDifferenceCase() {
         Set<String> covered = cases().stream().map(Case::rule).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(new TreeSet<>(GradientRegistry.standard().ops()), covered);
+        Set<String> rules = new TreeSet<>(GradientRegistry.standard().ops());
+        rules.addAll(COMPOSITES);
+        assertEquals(rules, covered);
     }
 
     @AfterAll

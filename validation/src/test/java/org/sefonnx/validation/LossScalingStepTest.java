@@ -16,6 +16,7 @@ import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.onnx.DType;
@@ -40,7 +41,7 @@ class LossScalingStepTest {
         ArtifactWriter.writeInitialCheckpoint(SPEC, 42L, d);
         OrtAdapter.Training t = Ort.ADAPTER.openTraining(
                 d.resolve(ArtifactLayout.CHECKPOINT),
-                d.resolve(ArtifactLayout.TRAINING_MODEL),
+                d.resolve(TrainingTarget.CUDA.modelFile()),
                 d.resolve(ArtifactLayout.EVAL_MODEL),
                 d.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 Ort.CPU);

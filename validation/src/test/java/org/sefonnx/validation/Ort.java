@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -23,7 +24,7 @@ final class Ort {
         ArtifactWriter.generate(spec, dir, seed);
         return ADAPTER.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
-                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(TrainingTarget.CUDA.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 CPU);

@@ -47,7 +47,7 @@ final class RuleCheck {
     }
 
     /**
-     * @param rule    the registry rule it covers
+     * @param rule    the registry rule, or the composite, it covers
      * @param dtype   DOUBLE where ORT's CPU kernels (forward and backward) have a double version, else FLOAT
      * @param build   builds the op on the given inputs
      */

@@ -9,6 +9,7 @@ import java.util.Random;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -125,7 +126,7 @@ public final class GpuCheck {
     static OrtAdapter.Training open(OrtAdapter ort, Path dir, OrtAdapter.SessionConfig cfg) {
         return ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
-                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(TrainingTarget.CUDA.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 cfg);

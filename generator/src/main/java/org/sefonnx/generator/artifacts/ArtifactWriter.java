@@ -9,29 +9,30 @@ import java.util.Map;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 
 /** Writes one spec's artifact directory ({@link ArtifactLayout}): the models, the spec, and (on demand) an initial checkpoint. */
 public final class ArtifactWriter {
-    /** Property-bag keys of our checkpoints. */
+    /** Checkpoint property: the spec's id. */
     public static final String PROP_MODEL_ID = "model_id";
-
+    /** Checkpoint property: the spec as {@code key=value} lines. */
     public static final String PROP_SPEC = "spec";
+    /** Checkpoint property: K. */
     public static final String PROP_NUM_CLASSES = "num_classes";
+    /** Checkpoint property: G. */
     public static final String PROP_GROUPS = "groups";
+    /** Checkpoint property: the seed the initial values were drawn from. */
     public static final String PROP_INIT_SEED = "init_seed";
-    /** Written for mixed-precision specs only, so float32 checkpoints stay as they were. */
+    /** Checkpoint property: the precision, for mixed-precision specs only (float32 checkpoints stay as they were). */
     public static final String PROP_PRECISION = "precision";
 
     private ArtifactWriter() {}
 
+    /** Writes every target's training model, the eval and optimizer models and the spec into {@code dir}. */
     public static void writeModels(TrainingArtifacts.Models m, Path dir) throws IOException {
-        AtomicFiles.write(
-                dir.resolve(ConvLowering.CONV.trainingModelFile()), m.training().toByteArray());
-        AtomicFiles.write(
-                dir.resolve(ConvLowering.GEMM.trainingModelFile()),
-                m.cpuTraining().toByteArray());
+        for (TrainingTarget target : TrainingTarget.values())
+            AtomicFiles.write(
+                    dir.resolve(target.modelFile()), m.training(target).toByteArray());
         AtomicFiles.write(dir.resolve(ArtifactLayout.EVAL_MODEL), m.eval().toByteArray());
         AtomicFiles.write(
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL), m.optimizer().toByteArray());
@@ -57,6 +58,7 @@ public final class ArtifactWriter {
         return new Checkpoint(trainable, frozen, ints, Map.of(), strings);
     }
 
+    /** Writes {@link #initialCheckpoint} into {@code dir}. */
     public static void writeInitialCheckpoint(ModelSpec spec, long seed, Path dir) throws IOException {
         CheckpointWriter.write(initialCheckpoint(spec, seed), dir.resolve(ArtifactLayout.CHECKPOINT));
     }

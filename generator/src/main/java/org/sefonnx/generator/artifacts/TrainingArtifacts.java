@@ -2,7 +2,7 @@ package org.sefonnx.generator.artifacts;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.sefonnx.contract.StepSignature;
@@ -10,7 +10,6 @@ import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.Forward;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
@@ -22,6 +21,7 @@ import org.sefonnx.generator.onnx.MsOp;
 import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
+import org.sefonnx.generator.passes.GraphPass;
 
 /**
  * The three ONNX models of ORT's training API for one spec (docs/ort-training.md): the training model (forward, backward,
@@ -31,30 +31,48 @@ import org.sefonnx.generator.onnx.Value;
 public final class TrainingArtifacts {
     /** Input flag ORT feeds to the gradient accumulators: true = overwrite, false = add. */
     public static final String LAZY_RESET_GRAD = "lazy_reset_grad";
-    /** ORT recognises gradient buffers and hides accumulator outputs by these suffixes. */
+    /** The suffix by which ORT recognises a parameter's gradient buffer among the inputs. */
     public static final String GRAD_BUFFER_SUFFIX = "_grad.accumulation.buffer";
-
+    /** The suffix by which ORT hides an accumulator's output from TrainStep's outputs. */
     public static final String GRAD_OUT_SUFFIX = "_grad.accumulation.out";
 
     /**
-     * The built models and what they were built from: {@code training} with {@link ConvLowering#CONV} (for CUDA),
-     * {@code cpuTraining} with {@link ConvLowering#GEMM} (for the CPU); both read and write the same checkpoint tensors.
+     * The built models and what they were built from: one training model per {@link TrainingTarget}, all reading and
+     * writing the same checkpoint tensors.
      */
     public record Models(
             ModelSpec spec,
-            ModelProto training,
-            ModelProto cpuTraining,
+            Map<TrainingTarget, ModelProto> training,
             ModelProto eval,
             ModelProto optimizer,
-            List<CheckpointTensor> checkpointTensors,
-            int trainingNodeCount,
-            int evalNodeCount) {
+            List<CheckpointTensor> checkpointTensors) {
+        public Models {
+            training = Map.copyOf(training);
+        }
+
+        /** The training model for {@code target}. */
+        public ModelProto training(TrainingTarget target) {
+            return training.get(target);
+        }
+
+        /** The node count of {@code target}'s training graph. */
+        public int trainingNodeCount(TrainingTarget target) {
+            return training(target).getGraph().getNodeCount();
+        }
+
+        /** The node count of the eval graph. */
+        public int evalNodeCount() {
+            return eval.getGraph().getNodeCount();
+        }
+
+        /** The trainable checkpoint tensors (parameters), in graph order. */
         public List<CheckpointTensor> trainable() {
             return checkpointTensors.stream()
                     .filter(CheckpointTensor::trainable)
                     .toList();
         }
 
+        /** The frozen checkpoint tensors (BatchNorm running statistics, momentum buffers), in graph order. */
         public List<CheckpointTensor> frozen() {
             return checkpointTensors.stream().filter(t -> !t.trainable()).toList();
         }
@@ -98,6 +116,7 @@ public final class TrainingArtifacts {
         return all;
     }
 
+    /** The artifacts of {@code spec} in its own arithmetic. */
     public static Models build(ModelSpec spec) {
         return build(spec, Arithmetic.of(spec));
     }
@@ -108,7 +127,11 @@ public final class TrainingArtifacts {
      */
     public static Models build(ModelSpec spec, Arithmetic arithmetic) {
         List<CheckpointTensor> tensors = checkpointTensors(spec);
-        ModelProto training = trainingModel(spec, arithmetic, ConvLowering.CONV);
+        // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
+        // the files and their inputs and outputs uniform across specs
+        Map<TrainingTarget, ModelProto> training = new EnumMap<>(TrainingTarget.class);
+        for (TrainingTarget target : TrainingTarget.values())
+            training.put(target, trainingModel(spec, arithmetic, target));
         SefModel.Built eval = SefModel.forward(spec, "sef_eval_" + spec.id(), false, DType.FLOAT, tensors);
         Graph eg = eval.graph();
         eg.output(eval.terms().total(), TensorNames.LOSS);
@@ -123,17 +146,8 @@ public final class TrainingArtifacts {
         eg.output(eval.terms().groupBlockSums(), TensorNames.GROUP_BLOCK_SUMS);
         eg.output(eval.featureMap(), TensorNames.FEATURE_MAP);
         String doc = "sef-onnx " + spec.id() + "\n" + spec.toProperties();
-        // an fp16 spec trains on CUDA only (the CPU has no fp16 kernels); its CPU graph, in the same arithmetic, keeps
-        // the four files and their inputs and outputs uniform across specs
         return new Models(
-                spec,
-                training,
-                trainingModel(spec, arithmetic, ConvLowering.GEMM),
-                eg.toModel(version(), doc),
-                optimizerGraph(spec).toModel(version(), doc),
-                tensors,
-                training.getGraph().getNodeCount(),
-                eg.nodeCount());
+                spec, training, eg.toModel(version(), doc), optimizerGraph(spec).toModel(version(), doc), tensors);
     }
 
     /** [batch, K] per group to one [batch, G, K] tensor, group order kept. */
@@ -151,22 +165,21 @@ public final class TrainingArtifacts {
         return v == null ? "dev" : v;
     }
 
-    /** The training model for one arithmetic and one convolution lowering. */
-    private static ModelProto trainingModel(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
-        return trainingGraph(spec, arithmetic, lowering)
+    /** The training model for one arithmetic and one target. */
+    private static ModelProto trainingModel(ModelSpec spec, Arithmetic arithmetic, TrainingTarget target) {
+        return trainingGraph(spec, arithmetic, target)
                 .toModel(version(), "sef-onnx training graph " + spec.id() + "\n" + spec.toProperties());
     }
 
-    /** The training graph (ConvGrad convolutions) before serialisation, every value with its element type (what the structure tests audit). */
-    public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic) {
-        return trainingGraph(spec, arithmetic, ConvLowering.CONV);
-    }
-
-    /** The same with the convolutions lowered for a target device. */
-    public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic, ConvLowering lowering) {
+    /**
+     * The training graph for {@code target} before serialisation, every value with its element type (what the
+     * structure tests audit): the forward, the target's forward passes, autodiff, the optimizer's wiring, the target's
+     * training passes.
+     */
+    public static Graph trainingGraph(ModelSpec spec, Arithmetic arithmetic, TrainingTarget target) {
         List<CheckpointTensor> tensors = checkpointTensors(spec);
-        SefModel.Built fwd = SefModel.forward(
-                spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors, lowering);
+        SefModel.Built fwd =
+                SefModel.forward(spec, "sef_training_" + spec.id(), true, DType.FLOAT, arithmetic.compute(), tensors);
         Graph g = fwd.graph();
         Ops ops = new Ops(g);
         Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
@@ -178,20 +191,12 @@ public final class TrainingArtifacts {
         List<Value> params = new ArrayList<>();
         for (CheckpointTensor t : tensors)
             if (t.trainable()) params.add(fwd.forward().params.value(t.name()));
+        target.apply(GraphPass.Phase.FORWARD, g);
         LossScaling scaling = arithmetic.lossScaling() ? new LossScaling(g, ops, loss) : null;
         boolean momentumSgd = spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM;
-        // the CPU graph lets the convolutions' weight-gradient Gemms add μ·m themselves (no loss scaling: its
-        // gradients must be unscaled and checked first); the CUDA graph keeps ConvGrad and the Mul + Add below
-        Map<Value, Autodiff.Addend> addends = new LinkedHashMap<>();
-        if (lowering == ConvLowering.GEMM && momentumSgd && scaling == null) {
-            for (Value p : params) {
-                Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
-                addends.put(p, new Autodiff.Addend(momentum, spec.momentum()));
-            }
-        }
-        Autodiff.Result differentiated = new Autodiff(GradientRegistry.standard())
-                .gradients(g, scaling == null ? loss : scaling.scaledLoss, params, addends);
-        Map<Value, Value> grads = differentiated.gradients();
+        Map<Value, Value> grads = new Autodiff(GradientRegistry.standard())
+                .gradients(g, scaling == null ? loss : scaling.scaledLoss, params);
+        g.inlineComposites();
         Value finite = scaling == null ? null : scaling.unscale(grads);
 
         Value overwrite = g.constant(DType.BOOL, Shape.fixed(1), 1);
@@ -202,19 +207,16 @@ public final class TrainingArtifacts {
             if (momentumSgd) {
                 // PyTorch SGD: d = g + wd·p; m = μ·m + d; the optimizer graph then does p -= lr·m. The momentum
                 // buffer is a frozen checkpoint tensor overwritten in place; its only reader (μ·m) is upstream of m'.
-                // Where the gradient's Gemm already added μ·m (withAddend), it is g + μ·m and only wd·p is left.
                 if (spec.weightDecay() != 0)
                     update = ops.add(
                             p.name() + ".decayed_grad",
                             grad,
                             ops.mul(p.name() + ".decay", p, g.scalar(DType.FLOAT, spec.weightDecay())));
                 Value momentum = fwd.forward().params.value(p.name() + CheckpointTensor.MOMENTUM_SUFFIX);
-                Value next = differentiated.withAddend().contains(p)
-                        ? update
-                        : ops.add(
-                                momentum.name() + ".next",
-                                ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())),
-                                update);
+                Value next = ops.add(
+                        momentum.name() + ".next",
+                        ops.mul(momentum.name() + ".scaled", momentum, g.scalar(DType.FLOAT, spec.momentum())),
+                        update);
                 // a skipped step (GradScaler found inf/NaN) writes the old momentum back: the buffer keeps its value
                 if (finite != null) next = ops.where(momentum.name() + ".kept_if_skipped", finite, next, momentum);
                 writeBack(g, ops, momentum, next, overwrite);
@@ -241,6 +243,7 @@ public final class TrainingArtifacts {
                     .get(0);
             g.output(out);
         }
+        target.apply(GraphPass.Phase.TRAINING, g);
         return g;
     }
 

@@ -15,11 +15,13 @@ import org.sefonnx.generator.onnx.Value;
 
 /**
  * Reverse-mode differentiation of a forward graph: walks the nodes backwards from a scalar loss and appends, for
- * every node on a path from a differentiated input to the loss, the nodes its {@link GradientRule} emits.
+ * every node on a path from a differentiated input to the loss, the nodes its {@link GradientRule} emits (for a
+ * composite application, its composite's backward).
  */
 public final class Autodiff {
     private final GradientRegistry registry;
 
+    /** Differentiates with the rules of {@code registry}. */
     public Autodiff(GradientRegistry registry) {
         this.registry = registry;
     }
@@ -29,26 +31,8 @@ public final class Autodiff {
      * that order (a value that does not influence the loss is an error: it would silently never train).
      */
     public Map<Value, Value> gradients(Graph graph, Value loss, List<Value> wrt) {
-        return gradients(graph, loss, wrt, Map.of()).gradients();
-    }
-
-    /**
-     * A term to add to one value's gradient: {@code scale·value} (momentum SGD's μ·m). A rule whose kernel can add it
-     * for free takes it ({@link GradContext#addend}: a Gemm's C input); the caller adds the others itself.
-     */
-    public record Addend(Value value, double scale) {}
-
-    /** Gradients, and which of them already include their {@link Addend}. */
-    public record Result(Map<Value, Value> gradients, Set<Value> withAddend) {}
-
-    /** {@link #gradients(Graph, Value, List)} with addends offered to the rules. */
-    public Result gradients(Graph graph, Value loss, List<Value> wrt, Map<Value, Addend> addends) {
         Ops ops = new Ops(graph);
-        Map<String, Addend> offered = new HashMap<>();
-        for (Map.Entry<Value, Addend> e : addends.entrySet())
-            offered.put(e.getKey().name(), e.getValue());
-        Set<String> taken = new HashSet<>();
-        List<Node> forward = graph.differentiableNodes();
+        List<Node> forward = graph.nodes();
 
         // values that depend on a differentiated input
         Set<String> dependent = new HashSet<>();
@@ -90,11 +74,15 @@ public final class Autodiff {
                 anyNeed |= need[i];
             }
             if (!anyNeed) continue;
-            GradientRule rule = registry.rule(n);
-            if (rule == null)
-                throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
-            GradContext c = new GradContext(n, ops, outputGrads, need, offered, taken);
-            rule.build(c);
+            GradContext c = new GradContext(n, ops, outputGrads, need);
+            if (n.composite() != null) {
+                n.composite().backward(c);
+            } else {
+                GradientRule rule = registry.rule(n);
+                if (rule == null)
+                    throw new IllegalStateException("no gradient rule for op " + n.opType + " (node " + n.name + ")");
+                rule.build(c);
+            }
             for (int i = 0; i < need.length; i++) {
                 if (need[i] && !c.handled[i]) {
                     throw new IllegalStateException(
@@ -108,15 +96,13 @@ public final class Autodiff {
         }
 
         Map<Value, Value> result = new LinkedHashMap<>();
-        Set<Value> withAddend = new HashSet<>();
         for (Value v : wrt) {
             Value g = sum(ops, v, contributions.remove(v.name()));
             if (g == null)
                 throw new IllegalStateException("'" + v.name() + "' does not influence the loss " + loss.name());
             result.put(v, g);
-            if (taken.contains(v.name())) withAddend.add(v);
         }
-        return new Result(result, withAddend);
+        return result;
     }
 
     private static Value sum(Ops ops, Value of, List<Value> parts) {

@@ -1,10 +1,8 @@
 package org.sefonnx.generator.autodiff;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import org.sefonnx.generator.onnx.Composite;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.MsOp;
@@ -13,8 +11,11 @@ import org.sefonnx.generator.onnx.Ops;
 import org.sefonnx.generator.onnx.Shape;
 import org.sefonnx.generator.onnx.Value;
 
-/** What a {@link GradientRule} sees of one forward node, and where it leaves the input gradients. */
-public final class GradContext {
+/**
+ * What a {@link GradientRule}, or a composite's backward, sees of one forward node, and where it leaves the input
+ * gradients.
+ */
+public final class GradContext implements Composite.Gradients {
     final Node node;
     final Ops ops;
     private final List<Value> outputGrads;
@@ -22,46 +23,20 @@ public final class GradContext {
     final Value[] inputGrads;
     final boolean[] handled;
 
-    private final Map<String, Autodiff.Addend> offered;
-    private final Set<String> taken;
-
     GradContext(Node node, Ops ops, List<Value> outputGrads, boolean[] needed) {
-        this(node, ops, outputGrads, needed, Map.of(), new HashSet<>());
-    }
-
-    GradContext(
-            Node node,
-            Ops ops,
-            List<Value> outputGrads,
-            boolean[] needed,
-            Map<String, Autodiff.Addend> offered,
-            Set<String> taken) {
         this.node = node;
         this.ops = ops;
         this.outputGrads = outputGrads;
         this.needed = needed;
         this.inputGrads = new Value[node.inputs.size()];
         this.handled = new boolean[node.inputs.size()];
-        this.offered = offered;
-        this.taken = taken;
-    }
-
-    /**
-     * The addend the caller asked to have added to input i's gradient, if it is still to be added; the rule that
-     * calls this takes it: the gradient it then gives for input i must include it (at most one rule takes each).
-     */
-    public Autodiff.Addend addend(int i) {
-        Value in = node.input(i);
-        if (in == null || !needs(i) || taken.contains(in.name())) return null;
-        Autodiff.Addend a = offered.get(in.name());
-        if (a != null) taken.add(in.name());
-        return a;
     }
 
     public Node node() {
         return node;
     }
 
+    @Override
     public Ops ops() {
         return ops;
     }
@@ -71,6 +46,7 @@ public final class GradContext {
     }
 
     /** Forward input i (null if omitted). */
+    @Override
     public Value I(int i) {
         return node.input(i);
     }
@@ -81,16 +57,19 @@ public final class GradContext {
     }
 
     /** Gradient of the loss w.r.t. output i, or null when no gradient flows into it. */
+    @Override
     public Value GO(int i) {
         return i < outputGrads.size() ? outputGrads.get(i) : null;
     }
 
     /** True when the loss gradient w.r.t. input i must be produced. */
+    @Override
     public boolean needs(int i) {
         return i < needed.length && needed[i];
     }
 
     /** Hands back the gradient w.r.t. input i. */
+    @Override
     public void GI(int i, Value grad) {
         if (!needs(i)) return;
         inputGrads[i] = grad;
@@ -135,11 +114,13 @@ public final class GradContext {
      * Declares that input i gets no separate gradient because the rule already accounted for it (batch statistics
      * inside BatchNormalizationGrad, or a repeated input whose gradient was folded into another slot).
      */
+    @Override
     public void skip(int i) {
         handled[i] = true;
     }
 
     /** Name hint for a value of this rule. */
+    @Override
     public String hint(String suffix) {
         Value o = node.output(0);
         return "grad." + (o == null ? node.name : o.name()) + "." + suffix;

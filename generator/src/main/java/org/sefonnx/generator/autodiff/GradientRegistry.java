@@ -6,8 +6,9 @@ import java.util.TreeMap;
 import org.sefonnx.generator.onnx.Node;
 
 /**
- * The table of gradient rules, one per forward op: keyed by the op type of a standard-domain node, or by the name a
- * {@link org.sefonnx.generator.onnx.Graph#composite} declares (Im2colConv, training-mode BatchNorm).
+ * The table of gradient rules, one per standard-domain op type, grouped by kind in the {@code *Rules} classes. (A
+ * composite application, {@link org.sefonnx.generator.onnx.Graph#composite}, is differentiated by its composite's own
+ * backward and has no entry here.)
  */
 public final class GradientRegistry {
     private final Map<String, GradientRule> rules = new TreeMap<>();
@@ -17,7 +18,6 @@ public final class GradientRegistry {
         GradientRegistry r = new GradientRegistry();
         ElementwiseRules.register(r);
         ConvRules.register(r);
-        NormRules.register(r);
         PoolingRules.register(r);
         ReduceRules.register(r);
         ShapeRules.register(r);
@@ -26,10 +26,12 @@ public final class GradientRegistry {
         return r;
     }
 
+    /** Adds the rule of op type {@code op}; a second rule for one op is an error. */
     public void register(String op, GradientRule rule) {
         if (rules.putIfAbsent(op, rule) != null) throw new IllegalStateException("two gradient rules for " + op);
     }
 
+    /** The rule of op type {@code op}, or null. */
     public GradientRule rule(String op) {
         return rules.get(op);
     }
@@ -39,6 +41,7 @@ public final class GradientRegistry {
         return node.domain.isEmpty() ? rules.get(node.opType) : null;
     }
 
+    /** The op types that have a rule. */
     public Set<String> ops() {
         return rules.keySet();
     }

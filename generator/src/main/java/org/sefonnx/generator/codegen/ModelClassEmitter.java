@@ -25,6 +25,7 @@ import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ComputedDescriptor;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 
@@ -178,7 +179,12 @@ public final class ModelClassEmitter {
         long trainableCount =
                 m.trainable().stream().mapToLong(CheckpointTensor::numel).sum();
         constant(t, "TRAINABLE_PARAMETER_COUNT", long.class, "$LL", trainableCount);
-        constant(t, "TRAINING_GRAPH_NODES", int.class, "$L", m.trainingNodeCount());
+        for (TrainingTarget target : TrainingTarget.values()) {
+            t.addField(FieldSpec.builder(int.class, target.name() + "_TRAINING_GRAPH_NODES", CONSTANT)
+                    .addJavadoc("Nodes of the training graph for $L ($L).\n", target.label(), target.modelFile())
+                    .initializer("$L", m.trainingNodeCount(target))
+                    .build());
+        }
         t.addField(FieldSpec.builder(STRING_LIST, "TRAINABLE_NAMES", CONSTANT)
                 .addJavadoc("Trainable parameters in graph order.\n")
                 .initializer(strings(

@@ -23,8 +23,8 @@ public final class ResNet {
         boolean bottleneck = depth == 50;
         int expansion = bottleneck ? 4 : 1;
         Value x = conv(f, "conv1", f.toCompute(images), 64, 7, 2, 3);
-        x = f.relu("relu", BatchNorm.apply(f, "bn1", x));
-        x = f.ops.maxPoolWithIndices("maxpool", f.nchw(x), 3, 2, 1).get(0);
+        x = f.ops.relu("relu", BatchNorm.apply(f, "bn1", x));
+        x = f.ops.maxPoolWithIndices("maxpool", x, 3, 2, 1).get(0);
         int inplanes = 64;
         int[] blocks = layers(depth);
         for (int stage = 0; stage < 4; stage++) {
@@ -38,23 +38,24 @@ public final class ResNet {
                 inplanes = planes * expansion;
             }
         }
-        return f.nchw(x);
+        return x;
     }
 
     static Value basicBlock(Forward f, String p, Value x, int inplanes, int planes, int stride) {
-        Value out =
-                f.relu(p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 3, stride, 1)));
+        Value out = f.ops.relu(
+                p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 3, stride, 1)));
         out = BatchNorm.apply(f, p + ".bn2", conv(f, p + ".conv2", out, planes, 3, 1, 1));
         Value identity = downsample(f, p, x, inplanes, planes, stride);
-        return f.relu(p + ".relu2", f.add(p + ".residual", out, identity));
+        return f.ops.relu(p + ".relu2", f.ops.add(p + ".residual", out, identity));
     }
 
     static Value bottleneck(Forward f, String p, Value x, int inplanes, int planes, int stride) {
-        Value out = f.relu(p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 1, 1, 0)));
-        out = f.relu(p + ".relu2", BatchNorm.apply(f, p + ".bn2", conv(f, p + ".conv2", out, planes, 3, stride, 1)));
+        Value out = f.ops.relu(p + ".relu1", BatchNorm.apply(f, p + ".bn1", conv(f, p + ".conv1", x, planes, 1, 1, 0)));
+        out = f.ops.relu(
+                p + ".relu2", BatchNorm.apply(f, p + ".bn2", conv(f, p + ".conv2", out, planes, 3, stride, 1)));
         out = BatchNorm.apply(f, p + ".bn3", conv(f, p + ".conv3", out, planes * 4, 1, 1, 0));
         Value identity = downsample(f, p, x, inplanes, planes * 4, stride);
-        return f.relu(p + ".relu3", f.add(p + ".residual", out, identity));
+        return f.ops.relu(p + ".relu3", f.ops.add(p + ".residual", out, identity));
     }
 
     static Value downsample(Forward f, String p, Value x, int inplanes, int outChannels, int stride) {
@@ -64,7 +65,7 @@ public final class ResNet {
 
     /** Bias-free conv (every ResNet conv is followed by BN); kaiming-normal fan_out init. */
     static Value conv(Forward f, String name, Value x, int outChannels, int kernel, int stride, int pad) {
-        long inChannels = f.chw(x)[0];
+        long inChannels = x.requireShape().size(1);
         Value w = f.toCompute(f.params.parameter(
                 name + ".weight",
                 TensorInit.kaimingNormalFanOut((long) outChannels * kernel * kernel),
@@ -72,6 +73,6 @@ public final class ResNet {
                 inChannels,
                 kernel,
                 kernel));
-        return f.conv(name + ".out", x, w, stride, pad);
+        return f.ops.conv(name + ".out", x, w, null, stride, pad);
     }
 }

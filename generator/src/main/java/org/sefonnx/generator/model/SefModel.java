@@ -44,18 +44,7 @@ public final class SefModel {
      */
     public static Built forward(
             ModelSpec spec, String graphName, boolean training, DType dtype, List<CheckpointTensor> declared) {
-        return forward(spec, graphName, training, dtype, dtype, declared, ConvLowering.CONV);
-    }
-
-    /** The same with the convolutions lowered for a target device (training graphs; eval graphs keep Conv). */
-    public static Built forward(
-            ModelSpec spec,
-            String graphName,
-            boolean training,
-            DType dtype,
-            List<CheckpointTensor> declared,
-            ConvLowering lowering) {
-        return forward(spec, graphName, training, dtype, dtype, declared, lowering);
+        return forward(spec, graphName, training, dtype, dtype, declared);
     }
 
     /** The same with the backbone and heads computed in {@code computeDtype} (mixed precision when it differs). */
@@ -66,31 +55,19 @@ public final class SefModel {
             DType dtype,
             DType computeDtype,
             List<CheckpointTensor> declared) {
-        return forward(spec, graphName, training, dtype, computeDtype, declared, ConvLowering.CONV);
-    }
-
-    /** Mixed precision and lowered convolutions together. */
-    public static Built forward(
-            ModelSpec spec,
-            String graphName,
-            boolean training,
-            DType dtype,
-            DType computeDtype,
-            List<CheckpointTensor> declared,
-            ConvLowering lowering) {
         Graph g = new Graph(graphName);
         Value images = g.input(
                 TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
         Parameters p = Parameters.declareAll(g, dtype, declared);
-        return build(g, spec, p, training, dtype, computeDtype, images, labels, declared, lowering);
+        return build(g, spec, p, training, dtype, computeDtype, images, labels, declared);
     }
 
     private static void build(Graph g, ModelSpec spec, Parameters p, boolean training, DType dtype) {
         Value images = g.input(
                 TensorNames.IMAGES, dtype, Shape.of(BATCH, 3L, (long) spec.imageSize(), (long) spec.imageSize()));
         Value labels = g.input(TensorNames.LABELS, DType.INT64, Shape.of(BATCH));
-        build(g, spec, p, training, dtype, dtype, images, labels, List.of(), ConvLowering.CONV);
+        build(g, spec, p, training, dtype, dtype, images, labels, List.of());
     }
 
     private static Built build(
@@ -102,10 +79,8 @@ public final class SefModel {
             DType computeDtype,
             Value images,
             Value labels,
-            List<CheckpointTensor> declared,
-            ConvLowering lowering) {
+            List<CheckpointTensor> declared) {
         Forward f = new Forward(new Ops(g), p, training, dtype, computeDtype);
-        f.lowerConvolutions(lowering);
         Value featureMap = ResNet.backbone(f, spec.depth(), images);
         SefHeads.Logits logits = SefHeads.apply(f, spec, featureMap);
         SefLoss.Terms terms = SefLoss.apply(f, spec, logits, labels, featureMap);

@@ -14,20 +14,24 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * A mutable ONNX graph under construction: typed graph inputs, nodes in topological order (every builder appends
- * after its inputs exist), constant initializers and outputs. Parameters are always graph inputs, never
- * initializers, because ORT's training API feeds them from the checkpoint.
+ * after its inputs exist, and a pass's {@link #rewrite} keeps it so), constant initializers and outputs. Parameters
+ * are always graph inputs, never initializers, because ORT's training API feeds them from the checkpoint.
  */
 public final class Graph {
-    /** IR version 8 with opsets ""=17 and com.microsoft=1: what ORT 1.24.1's training API was measured with. */
+    /** ONNX IR version 8: what ORT 1.24.1's training API was measured with, as are the two opsets below. */
     public static final long IR_VERSION = 8;
-
+    /** The standard domain's opset. */
     public static final int ONNX_OPSET = 17;
+    /** The domain of ORT's contrib kernels (gradients, optimizers, accumulators), imported at version 1. */
     public static final String MS_DOMAIN = "com.microsoft";
 
     private final String name;
@@ -39,7 +43,7 @@ public final class Graph {
     private final Map<String, Value> values = new HashMap<>();
     private final Map<String, Integer> nameCounters = new HashMap<>();
     private final Map<String, double[]> constantData = new HashMap<>();
-    private final java.util.Set<String> sequenceInputs = new java.util.HashSet<>();
+    private final Set<String> sequenceInputs = new HashSet<>();
 
     public Graph(String name) {
         this.name = name;
@@ -57,6 +61,7 @@ public final class Graph {
         return List.copyOf(outputs);
     }
 
+    /** The nodes in order, a composite application as one node (what autodiff and the forward passes see). */
     public List<Node> nodes() {
         return List.copyOf(nodes);
     }
@@ -68,8 +73,9 @@ public final class Graph {
         return v;
     }
 
+    /** The number of nodes of the serialised graph (composite applications counted by their bodies). */
     public int nodeCount() {
-        return nodes.size();
+        return flattened().size();
     }
 
     public boolean isConstant(Value v) {
@@ -144,52 +150,116 @@ public final class Graph {
     }
 
     /**
-     * A run of nodes that autodiff differentiates as one node, {@code asOne}, whose gradient rule sees only the run's
-     * inputs and outputs (as a custom autograd Function does in PyTorch): the run is the forward, the rule chooses
-     * a backward that the ops' own rules would not find (see {@code Im2colConv}). A run of one node is how a node gets
-     * another rule than its op type's (training-mode {@code BatchNorm}): autodiff finds rules by op type, and a
-     * composite's op type is its rule's name.
+     * Applies {@code composite} to {@code compositeInputs}: runs its forward, whose nodes become the body of one node
+     * that stands for them (autodiff differentiates that node by the composite's backward; the serialised graph holds
+     * the body). Returns the application's outputs, named after {@code valueName}.
      */
-    public record Composite(int firstNode, int endNode, Node asOne) {}
-
-    private final List<Composite> composites = new ArrayList<>();
-
-    /** The index the next node will get: where a composite run starts. */
-    public int nextNodeIndex() {
-        return nodes.size();
+    public List<Value> composite(Composite composite, String valueName, List<Value> compositeInputs) {
+        int first = nodes.size();
+        Composite.Applied applied = composite.forward(new Ops(this), valueName, compositeInputs);
+        List<Node> body = new ArrayList<>(nodes.subList(first, nodes.size()));
+        nodes.subList(first, nodes.size()).clear();
+        List<Value> in = new ArrayList<>(compositeInputs);
+        in.addAll(applied.saved());
+        nodes.add(new Node(freshName("composite:" + composite.name()), composite, in, applied.outputs(), body));
+        return applied.outputs();
     }
 
-    /** Declares the nodes from {@code firstNode} to the last one added as one composite node for autodiff. */
-    public void composite(
-            int firstNode, String gradientRule, List<Value> inputs, List<Value> outputs, List<AttributeProto> attrs) {
-        int start =
-                composites.isEmpty() ? 0 : composites.get(composites.size() - 1).endNode();
-        if (firstNode < start || firstNode >= nodes.size())
-            throw new IllegalArgumentException("composite " + gradientRule + ": bad node range");
-        composites.add(new Composite(
-                firstNode,
-                nodes.size(),
-                new Node(
-                        gradientRule,
-                        "",
-                        freshName("composite:" + gradientRule),
-                        new ArrayList<>(inputs),
-                        outputs,
-                        attrs)));
+    /** Replaces every composite application by its nodes: once differentiated, a composite is what it computes. */
+    public void inlineComposites() {
+        List<Node> flat = flattened();
+        nodes.clear();
+        nodes.addAll(flat);
     }
 
-    /** The nodes as autodiff sees them: each composite's run replaced, at its end, by its one node. */
-    public List<Node> differentiableNodes() {
-        if (composites.isEmpty()) return nodes();
-        List<Node> r = new ArrayList<>();
-        int next = 0;
-        for (Composite c : composites) {
-            r.addAll(nodes.subList(next, c.firstNode()));
-            r.add(c.asOne());
-            next = c.endNode();
+    private List<Node> flattened() {
+        List<Node> flat = new ArrayList<>();
+        for (Node n : nodes) addFlattened(n, flat);
+        return flat;
+    }
+
+    private static void addFlattened(Node n, List<Node> into) {
+        if (n.composite() == null) into.add(n);
+        else for (Node b : n.body()) addFlattened(b, into);
+    }
+
+    /**
+     * Rebuilds the node list for a graph pass: {@code pass} sees each node in order, its inputs already rewired by the
+     * {@link Rewrite#replace}s made so far, and keeps it or emits other nodes in its place; a replaced graph output is
+     * defined as an Identity of its replacement, so that the outputs keep their names. Afterwards every node reads only
+     * values defined before it, and constants nothing reads are gone.
+     */
+    public void rewrite(BiConsumer<Node, Rewrite> pass) {
+        List<Node> old = new ArrayList<>(nodes);
+        nodes.clear();
+        Rewrite r = new Rewrite(this);
+        for (Node n : old) pass.accept(n.withInputs(r::current), r);
+        // a replaced graph output keeps its name, which is part of the graph's contract
+        for (Value v : outputs) {
+            Value now = r.current(v);
+            if (now != v) r.define("Identity", "", List.of(now), List.of(v), List.of());
         }
-        r.addAll(nodes.subList(next, nodes.size()));
-        return r;
+        Set<String> read = new HashSet<>();
+        for (Node n : flattened()) for (Value v : n.inputs) if (v != null) read.add(v.name());
+        for (Value v : outputs) read.add(v.name());
+        initializers.keySet().retainAll(read);
+        constantData.keySet().retainAll(read);
+        constantsByKey.values().removeIf(v -> !read.contains(v.name()));
+        values.keySet().retainAll(requireTopologicalOrder());
+    }
+
+    /** Checks that each node reads values defined before it and defines its outputs once; returns what is defined. */
+    private Set<String> requireTopologicalOrder() {
+        Set<String> defined = new HashSet<>(initializers.keySet());
+        for (Value v : inputs) defined.add(v.name());
+        for (Node n : flattened()) {
+            for (Value v : n.inputs)
+                if (v != null && !defined.contains(v.name()))
+                    throw new IllegalStateException(
+                            "graph " + name + ": " + n.name + " reads " + v.name() + " before it is defined");
+            for (Value v : n.outputs)
+                if (v != null && !defined.add(v.name()))
+                    throw new IllegalStateException("graph " + name + ": " + v.name() + " is defined twice");
+        }
+        for (Value v : outputs)
+            if (!defined.contains(v.name()))
+                throw new IllegalStateException("graph " + name + ": output " + v.name() + " is not defined");
+        return defined;
+    }
+
+    /** Appends a node whose outputs are values of this graph already (a pass's replacement). */
+    void append(Node n) {
+        nodes.add(n);
+    }
+
+    /** The registered value of that name is {@code v} itself. */
+    boolean isRegistered(Value v) {
+        return values.get(v.name()) == v;
+    }
+
+    /** A new value like {@code hint}, under a fresh name derived from its name. */
+    Value declare(Value hint) {
+        return register(new Value(freshName(hint.name()), hint.dtype(), hint.shape()));
+    }
+
+    /**
+     * Removes every node none of whose outputs is read by a later node or is a graph output (what a pass left
+     * behind), and the constants only they read.
+     */
+    public void removeUnreadNodes() {
+        Set<String> read = new HashSet<>();
+        for (Value v : outputs) read.add(v.name());
+        Set<String> live = new HashSet<>();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            if (n.outputs.stream().noneMatch(o -> o != null && read.contains(o.name()))) continue;
+            live.add(n.name);
+            for (Value v : n.inputs) if (v != null) read.add(v.name());
+        }
+        if (live.size() == nodes.size()) return;
+        rewrite((n, r) -> {
+            if (live.contains(n.name)) r.keep(n);
+        });
     }
 
     /**
@@ -286,7 +356,7 @@ public final class Graph {
         for (Value v : inputs) g.addInput(sequenceInputs.contains(v.name()) ? sequenceInfo(v) : valueInfo(v));
         for (Value v : outputs) g.addOutput(valueInfo(v));
         g.addAllInitializer(initializers.values());
-        for (Node n : nodes) {
+        for (Node n : flattened()) {
             var nb = ai.onnx.proto.OnnxMl.NodeProto.newBuilder()
                     .setOpType(n.opType)
                     .setName(n.name)
@@ -300,7 +370,7 @@ public final class Graph {
     }
 
     public ModelProto toModel(String producerVersion, String docString) {
-        boolean usesMs = nodes.stream().anyMatch(n -> n.domain.equals(MS_DOMAIN));
+        boolean usesMs = flattened().stream().anyMatch(n -> n.domain.equals(MS_DOMAIN));
         ModelProto.Builder m = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .setProducerName("sef-onnx")

@@ -1,12 +1,15 @@
 package org.sefonnx.generator.onnx;
 
 import ai.onnx.proto.OnnxMl.AttributeProto;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
- * One operator application. A null input stands for an omitted optional input. (Autodiff finds a node's gradient
- * rule by its op type; a run that must be differentiated otherwise is declared a {@link Graph#composite}.)
+ * One operator application. A null input stands for an omitted optional input. Autodiff finds a node's gradient rule
+ * by its op type, except for the application of a {@link Composite} ({@link Graph#composite}): a node that stands for
+ * the nodes of its {@link #body()} and is differentiated by the composite's own backward.
  */
 public final class Node {
     public final String opType;
@@ -16,6 +19,9 @@ public final class Node {
     public final List<Value> outputs;
     public final List<AttributeProto> attributes;
 
+    private final Composite composite;
+    private final List<Node> body;
+
     Node(
             String opType,
             String domain,
@@ -23,12 +29,59 @@ public final class Node {
             List<Value> inputs,
             List<Value> outputs,
             List<AttributeProto> attributes) {
+        this(opType, domain, name, inputs, outputs, attributes, null, List.of());
+    }
+
+    /** The application of {@code composite}: its inputs and saved values, its outputs, the nodes it stands for. */
+    Node(String name, Composite composite, List<Value> inputs, List<Value> outputs, List<Node> body) {
+        this(composite.name(), "", name, inputs, outputs, List.of(), composite, body);
+    }
+
+    private Node(
+            String opType,
+            String domain,
+            String name,
+            List<Value> inputs,
+            List<Value> outputs,
+            List<AttributeProto> attributes,
+            Composite composite,
+            List<Node> body) {
         this.opType = opType;
         this.domain = domain;
         this.name = name;
         this.inputs = Collections.unmodifiableList(inputs);
-        this.outputs = Collections.unmodifiableList(new java.util.ArrayList<>(outputs));
+        this.outputs = Collections.unmodifiableList(new ArrayList<>(outputs));
         this.attributes = List.copyOf(attributes);
+        this.composite = composite;
+        this.body = List.copyOf(body);
+    }
+
+    /** The composite this node applies, or null for an operator node. */
+    public Composite composite() {
+        return composite;
+    }
+
+    /** The nodes a composite application stands for, in order (none for an operator node). */
+    public List<Node> body() {
+        return body;
+    }
+
+    /** This node reading {@code replace.apply(v)} for every input v, in its body too. */
+    Node withInputs(UnaryOperator<Value> replace) {
+        List<Value> in = new ArrayList<>();
+        boolean changed = false;
+        for (Value v : inputs) {
+            Value r = v == null ? null : replace.apply(v);
+            in.add(r);
+            changed |= r != v;
+        }
+        List<Node> rebuilt = new ArrayList<>();
+        for (Node n : body) {
+            Node r = n.withInputs(replace);
+            rebuilt.add(r);
+            changed |= r != n;
+        }
+        return changed ? new Node(opType, domain, name, in, outputs, attributes, composite, rebuilt) : this;
     }
 
     public Value input(int i) {

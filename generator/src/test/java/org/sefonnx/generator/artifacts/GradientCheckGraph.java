@@ -8,12 +8,12 @@ import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
 import org.sefonnx.generator.autodiff.GradientRegistry;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Graph;
 import org.sefonnx.generator.onnx.Value;
+import org.sefonnx.generator.passes.GraphPass;
 
 /**
  * A plain (inference-session) model of the training-mode forward and its backward: parameters are inputs, and the
@@ -34,17 +34,18 @@ public final class GradientCheckGraph {
 
     private GradientCheckGraph() {}
 
+    /** The graph as the CUDA target computes it: the model as built, Conv and ConvGrad. */
     public static Built build(ModelSpec spec, List<String> extraOutputs) {
-        return build(spec, extraOutputs, ConvLowering.CONV);
+        return build(spec, extraOutputs, TrainingTarget.CUDA);
     }
 
-    /** The same with the convolutions lowered as a training graph for one device lowers them. */
-    public static Built build(ModelSpec spec, List<String> extraOutputs, ConvLowering lowering) {
+    /** The same computed as {@code target}'s training graph computes it: after that target's passes. */
+    public static Built build(ModelSpec spec, List<String> extraOutputs, TrainingTarget target) {
         List<CheckpointTensor> tensors = SefModel.modelTensors(spec);
         List<CheckpointTensor> params =
                 tensors.stream().filter(CheckpointTensor::trainable).toList();
         // running statistics are inputs too: the training-mode forward computes their next values (unused here)
-        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors, lowering);
+        SefModel.Built fwd = SefModel.forward(spec, "sef_gradcheck_" + spec.id(), true, DType.FLOAT, tensors);
         Graph g = fwd.graph();
         List<String> outputs = new ArrayList<>();
         Value loss = g.output(fwd.terms().total(), TensorNames.LOSS);
@@ -70,11 +71,14 @@ public final class GradientCheckGraph {
         }
         List<Value> paramValues =
                 params.stream().map(t -> fwd.forward().params.value(t.name())).toList();
+        target.apply(GraphPass.Phase.FORWARD, g);
         Map<Value, Value> grads = new Autodiff(GradientRegistry.standard()).gradients(g, loss, paramValues);
+        g.inlineComposites();
         for (Value p : paramValues) {
             g.output(grads.get(p), p.name() + GRAD_SUFFIX);
             outputs.add(p.name() + GRAD_SUFFIX);
         }
+        target.apply(GraphPass.Phase.TRAINING, g);
         return new Built(
                 g.toModel(TrainingArtifacts.version(), "gradient check " + spec.id()), params, tensors, outputs);
     }

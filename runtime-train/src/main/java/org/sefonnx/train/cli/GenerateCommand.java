@@ -1,13 +1,16 @@
 package org.sefonnx.train.cli;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.weights.PretrainedImport;
 import picocli.CommandLine;
@@ -65,14 +68,16 @@ public final class GenerateCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf(
                 Locale.ROOT,
-                "%s: ResNet-%d, K=%d, G=%d, %d px; %d trainable parameters; training graph %d nodes; written to %s in %.1f s%n",
+                "%s: ResNet-%d, K=%d, G=%d, %d px; %d trainable parameters; training graphs %s; written to %s in %.1f s%n",
                 spec.id(),
                 spec.depth(),
                 spec.numClasses(),
                 spec.groups(),
                 spec.imageSize(),
                 m.trainable().stream().mapToLong(t -> t.numel()).sum(),
-                m.trainingNodeCount(),
+                Arrays.stream(TrainingTarget.values())
+                        .map(t -> t.label() + " " + m.trainingNodeCount(t) + " nodes")
+                        .collect(Collectors.joining(", ")),
                 out,
                 seconds);
         if (imported != null) {

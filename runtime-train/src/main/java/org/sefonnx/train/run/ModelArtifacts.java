@@ -3,15 +3,20 @@ package org.sefonnx.train.run;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 
-/** Puts a spec's training models (CUDA's and the CPU's), eval and optimizer models into a run's artifact directory: from the graphs jar, or generated. */
+/**
+ * Puts a spec's models (a training model per {@link TrainingTarget}, the eval and optimizer models) into a run's
+ * artifact directory: from the graphs jar, or generated.
+ */
 public final class ModelArtifacts {
     private ModelArtifacts() {}
 
@@ -19,11 +24,11 @@ public final class ModelArtifacts {
     public static String materialize(ModelSpec spec, ModelDescriptor d, Path dir) throws IOException {
         if (SpecDescriptor.isShipped(d)) {
             String resources = ArtifactLayout.resourceDirectory(d.modelId());
-            for (String file : List.of(
-                    ArtifactLayout.TRAINING_MODEL,
-                    ArtifactLayout.CPU_TRAINING_MODEL,
-                    ArtifactLayout.EVAL_MODEL,
-                    ArtifactLayout.OPTIMIZER_MODEL)) {
+            List<String> files = new ArrayList<>();
+            for (TrainingTarget target : TrainingTarget.values()) files.add(target.modelFile());
+            files.add(ArtifactLayout.EVAL_MODEL);
+            files.add(ArtifactLayout.OPTIMIZER_MODEL);
+            for (String file : files) {
                 try (InputStream in = ModelArtifacts.class.getClassLoader().getResourceAsStream(resources + file)) {
                     if (in == null) throw new IllegalStateException("graphs jar lacks " + resources + file);
                     AtomicFiles.write(dir.resolve(file), in.readAllBytes());
@@ -48,7 +53,7 @@ public final class ModelArtifacts {
      */
     public static Path float32Twin(ModelSpec spec, Path artifacts) throws IOException {
         Path dir = artifacts.resolve(FLOAT32_TWIN_DIR);
-        if (!java.nio.file.Files.exists(dir.resolve(ArtifactLayout.TRAINING_MODEL))) {
+        if (!java.nio.file.Files.exists(dir.resolve(TrainingTarget.CUDA.modelFile()))) {
             java.nio.file.Files.createDirectories(dir);
             ArtifactWriter.writeModels(TrainingArtifacts.build(spec.withPrecision(ModelSpec.Precision.FP32)), dir);
         }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -57,10 +58,14 @@ public final class Sessions {
             int threads,
             OrtAdapter.CudaOptions cudaOptions,
             PrintStream log) {
-        return bound(d, artifacts, openOnDevice(ort, d, artifacts, checkpoint, device, threads, cudaOptions, log));
+        Opened opened = openOnDevice(ort, d, artifacts, checkpoint, device, threads, cudaOptions, log);
+        return bound(d, artifacts, opened);
     }
 
-    private static OrtAdapter.Training openOnDevice(
+    /** A training session and the training model it runs. */
+    private record Opened(OrtAdapter.Training session, Path trainingModel) {}
+
+    private static Opened openOnDevice(
             OrtAdapter ort,
             ModelDescriptor d,
             Path artifacts,
@@ -69,57 +74,74 @@ public final class Sessions {
             int threads,
             OrtAdapter.CudaOptions cudaOptions,
             PrintStream log) {
-        Path train = artifacts.resolve(ArtifactLayout.TRAINING_MODEL),
-                eval = artifacts.resolve(ArtifactLayout.EVAL_MODEL),
+        Path eval = artifacts.resolve(ArtifactLayout.EVAL_MODEL),
                 optimizer = artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL);
-        // run folders made before the CPU graph existed hold only the ConvGrad graph, which trains the same weights
-        Path cpuTrain = artifacts.resolve(ArtifactLayout.CPU_TRAINING_MODEL);
-        if (!Files.exists(cpuTrain)) cpuTrain = train;
+        Path cpuTrain = trainingModel(artifacts, TrainingTarget.CPU);
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
         boolean halfPrecision = d.precision().equals(ModelSpec.Precision.FP16.label());
         if (halfPrecision && device == TrainOptions.Device.CPU)
             throw new IllegalStateException(FP16_NEEDS_CUDA + " (--device cpu)");
         if (device == TrainOptions.Device.CPU) {
-            log.println("device: CPU (--device cpu), " + threads + " intra-op threads, " + cpuTrain.getFileName());
-            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
+            log.println("device: CPU (--device cpu), " + threads + " intra-op threads, " + describe(cpuTrain));
+            return new Opened(ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu), cpuTrain);
         }
         boolean hasCuda = ort.availableProviders().contains(CUDA_PROVIDER);
         if (!hasCuda) {
             String why = NO_CUDA_PROVIDER;
             if (device == TrainOptions.Device.CUDA) throw new IllegalStateException("--device cuda: " + why);
             if (halfPrecision) throw new IllegalStateException(FP16_NEEDS_CUDA + ": " + why);
-            log.println(
-                    "device: CPU, because " + why + "; " + threads + " intra-op threads, " + cpuTrain.getFileName());
-            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
+            log.println("device: CPU, because " + why + "; " + threads + " intra-op threads, " + describe(cpuTrain));
+            return new Opened(ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu), cpuTrain);
         }
         OrtAdapter.SessionConfig cuda = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
                 .intraOpThreads(threads)
                 .cuda(cudaOptions)
                 .build();
+        Path cudaTrain = trainingModel(artifacts, TrainingTarget.CUDA);
         try {
-            OrtAdapter.Training t = ort.openTraining(checkpoint, train, eval, optimizer, cuda);
-            log.println("device: CUDA (device 0, " + cudaOptions.describe() + ")");
-            return t;
+            OrtAdapter.Training t = ort.openTraining(checkpoint, cudaTrain, eval, optimizer, cuda);
+            log.println("device: CUDA (device 0, " + cudaOptions.describe() + "), " + describe(cudaTrain));
+            return new Opened(t, cudaTrain);
         } catch (OrtAdapter.OrtException e) {
             if (device == TrainOptions.Device.CUDA || halfPrecision) throw e;
             log.println("device: CPU, because the CUDA provider could not start: "
                     + e.getMessage().lines().findFirst().orElse("") + "; " + threads + " intra-op threads, "
-                    + cpuTrain.getFileName());
-            return ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu);
+                    + describe(cpuTrain));
+            return new Opened(ort.openTraining(checkpoint, cpuTrain, eval, optimizer, cpu), cpuTrain);
         }
+    }
+
+    /**
+     * The training model of {@code target} in {@code artifacts}; for the CPU, in run folders made before the CPU graph
+     * existed, the CUDA one, which trains the same weights.
+     */
+    static Path trainingModel(Path artifacts, TrainingTarget target) {
+        Path file = artifacts.resolve(target.modelFile());
+        return target == TrainingTarget.CPU && !Files.exists(file)
+                ? artifacts.resolve(TrainingTarget.CUDA.modelFile())
+                : file;
+    }
+
+    /** The training graph a session runs, as the run log names it: its target and its file. */
+    static String describe(Path trainingModel) {
+        String file = trainingModel.getFileName().toString();
+        for (TrainingTarget t : TrainingTarget.values())
+            if (t.modelFile().equals(file)) return "training graph " + t.label() + " (" + file + ")";
+        return "training graph " + file;
     }
 
     /**
      * The session, once its TrainStep and EvalStep take and return what the descriptor says (ModelSteps binds by those
      * names); graphs of another sef-onnx version are refused, saying how to regenerate them, and the session closed.
      */
-    private static OrtAdapter.Training bound(ModelDescriptor d, Path artifacts, OrtAdapter.Training session) {
+    private static OrtAdapter.Training bound(ModelDescriptor d, Path artifacts, Opened opened) {
+        OrtAdapter.Training session = opened.session();
         try {
             d.trainStep()
                     .requireMatches(
                             session.trainInputNames(),
                             session.trainOutputNames(),
-                            artifacts.resolve(ArtifactLayout.TRAINING_MODEL).toString());
+                            opened.trainingModel().toString());
             d.evalStep()
                     .requireMatches(
                             session.evalInputNames(),

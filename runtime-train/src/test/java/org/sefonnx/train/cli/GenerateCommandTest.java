@@ -19,6 +19,7 @@ import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.weights.Fixtures;
 import org.sefonnx.generator.weights.PretrainedImport;
@@ -72,7 +73,8 @@ class GenerateCommandTest {
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(weights)));
         assertEquals(sha256, ck.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256));
         assertNotNull(ck.tensor("fc.weight.momentum"));
-        assertTrue(Files.exists(out.resolve(ArtifactLayout.TRAINING_MODEL)));
+        for (TrainingTarget t : TrainingTarget.values())
+            assertTrue(Files.exists(out.resolve(t.modelFile())), t.modelFile());
     }
 
     @Test

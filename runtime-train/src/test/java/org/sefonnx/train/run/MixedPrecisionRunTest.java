@@ -23,6 +23,7 @@ import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.graphs.DemoR18Model;
 import org.sefonnx.train.ort.HostTensor;
@@ -145,8 +146,8 @@ class MixedPrecisionRunTest {
                     DemoData.CLASS_NAMES,
                     dir.resolve("export-fp32"),
                     QUIET);
-            assertTrue(
-                    Files.exists(half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(ArtifactLayout.TRAINING_MODEL)));
+            assertTrue(Files.exists(
+                    half.resolve(ModelArtifacts.FLOAT32_TWIN_DIR).resolve(TrainingTarget.CUDA.modelFile())));
             assertArrayEquals(
                     Files.readAllBytes(b.resolve(ExportLayout.MODEL)),
                     Files.readAllBytes(a.resolve(ExportLayout.MODEL)),

@@ -62,42 +62,8 @@ class ModelStepsTest {
         // a descriptor from a version whose eval graph had no explain outputs
         List<String> older = new ArrayList<>(DemoR18Model.EVAL_STEP.outputs());
         older.remove(TensorNames.FEATURE_MAP);
-        ModelDescriptor other = new ModelDescriptor() {
-            @Override
-            public String modelId() {
-                return DemoR18Model.MODEL_ID;
-            }
-
-            @Override
-            public String specProperties() {
-                return DemoR18Model.SPEC_PROPERTIES;
-            }
-
-            @Override
-            public int numClasses() {
-                return DemoR18Model.NUM_CLASSES;
-            }
-
-            @Override
-            public int[] groupChannels() {
-                return DemoR18Model.INSTANCE.groupChannels();
-            }
-
-            @Override
-            public String precision() {
-                return DemoR18Model.PRECISION;
-            }
-
-            @Override
-            public StepSignature trainStep() {
-                return DemoR18Model.TRAIN_STEP;
-            }
-
-            @Override
-            public StepSignature evalStep() {
-                return new StepSignature("EvalStep", DemoR18Model.EVAL_STEP.inputs(), older);
-            }
-        };
+        ModelDescriptor other = DemoDescriptor.withSteps(
+                DemoR18Model.TRAIN_STEP, new StepSignature("EvalStep", DemoR18Model.EVAL_STEP.inputs(), older));
         try (OrtAdapter ort = OrtAdapter.create("steps")) {
             InvalidRunException e = assertThrows(
                     InvalidRunException.class,

@@ -32,6 +32,7 @@ import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.SefModel;
 import org.sefonnx.train.ort.HostTensor;
@@ -96,7 +97,7 @@ class InferenceExportTest {
                 checkpoint);
         training = ADAPTER.openTraining(
                 checkpoint,
-                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(TrainingTarget.CUDA.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 OrtAdapter.SessionConfig.cpu(1));

@@ -24,8 +24,8 @@ import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.GradientCheckGraph;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
-import org.sefonnx.generator.model.ConvLowering;
 import org.sefonnx.generator.weights.SafeTensors;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -87,11 +87,11 @@ class TorchReferenceTest {
         assertEquals(Integer.toString(STEPS), golden.metadata().get("steps"));
     }
 
-    @ParameterizedTest(name = "convolutions {0}")
-    @EnumSource(ConvLowering.class)
-    void logitsLossTermsAndGradientsMatchPyTorchFloat64(ConvLowering lowering) throws Exception {
+    @ParameterizedTest(name = "{0} graph")
+    @EnumSource(TrainingTarget.class)
+    void logitsLossTermsAndGradientsMatchPyTorchFloat64(TrainingTarget target) throws Exception {
         SafeTensors.Contents golden = golden();
-        GradientCheckGraph.Built built = GradientCheckGraph.build(SPEC, List.of(), lowering);
+        GradientCheckGraph.Built built = GradientCheckGraph.build(SPEC, List.of(), target);
         Path model = dir.resolve("gradcheck.onnx");
         Files.write(model, built.model().toByteArray());
         Map<String, float[]> weights = TorchReferenceInputs.weights();
@@ -122,12 +122,12 @@ class TorchReferenceTest {
             float[] ours = results.get(i++).toFloats();
             report.compare(key, ours, STEP0_TOLERANCE);
         }
-        report.finish("step 0 (" + lowering + " graph): logits, loss terms, gradients");
+        report.finish("step 0 (" + target.label() + " graph): logits, loss terms, gradients");
     }
 
     @ParameterizedTest(name = "training graph for {0}")
-    @EnumSource(ConvLowering.class)
-    void threeMomentumSgdStepsMatchPyTorchFloat64(ConvLowering lowering) throws Exception {
+    @EnumSource(TrainingTarget.class)
+    void threeMomentumSgdStepsMatchPyTorchFloat64(TrainingTarget target) throws Exception {
         SafeTensors.Contents golden = golden();
         Path artifacts = dir.resolve("artifacts");
         ArtifactWriter.generate(SPEC, artifacts, TorchReferenceInputs.SEED); // the same seeded weights the inputs carry
@@ -142,7 +142,7 @@ class TorchReferenceTest {
         }
         try (OrtAdapter.Training t = ORT.openTraining(
                 artifacts.resolve(ArtifactLayout.CHECKPOINT),
-                artifacts.resolve(lowering.trainingModelFile()),
+                artifacts.resolve(target.modelFile()),
                 artifacts.resolve(ArtifactLayout.EVAL_MODEL),
                 artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 OrtAdapter.SessionConfig.cpu(1))) {
@@ -166,8 +166,7 @@ class TorchReferenceTest {
                     e.getValue(),
                     isStem(key) && !e.getKey().contains("running_") ? STEPPED_STEM_TOLERANCE : STEPPED_TOLERANCE);
         }
-        report.finish(STEPS + " momentum-SGD steps (" + lowering.trainingModelFile()
-                + "): parameters and running statistics");
+        report.finish(STEPS + " momentum-SGD steps (" + target.modelFile() + "): parameters and running statistics");
     }
 
     /** conv1 and bn1 (the stem): behind every BatchNorm backward of the net, and the largest relative updates. */

@@ -13,6 +13,7 @@ import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -324,7 +325,7 @@ public final class GpuBench {
     private OrtAdapter.Training open(Path dir, OrtAdapter.SessionConfig cfg) {
         return ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
-                dir.resolve(ArtifactLayout.TRAINING_MODEL),
+                dir.resolve(TrainingTarget.CUDA.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 cfg);

@@ -10,7 +10,7 @@ import java.util.Map;
 import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -71,7 +71,7 @@ public final class TrainAb {
         for (int round = 1; round <= rounds; round++) {
             for (int d = 0; d < dirs.size(); d++) {
                 TrainThroughput.Cell cell = TrainThroughput.sef(
-                        ort, config, dirs.get(d), threads, ConvLowering.GEMM, batch, images, labels, warmup);
+                        ort, config, dirs.get(d), threads, TrainingTarget.CPU, batch, images, labels, warmup);
                 best[d] = Math.max(best[d], cell.imagesPerSecond());
                 System.out.printf(
                         Locale.ROOT,

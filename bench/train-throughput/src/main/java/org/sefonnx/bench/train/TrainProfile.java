@@ -18,7 +18,7 @@ import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -29,8 +29,8 @@ import org.sefonnx.train.ort.OrtAdapter;
  * and the step time, so an optimisation can be aimed at what costs and checked afterwards.
  *
  * <p>Arguments: {@code --config r18-32|demo|r18-64} (demo: the 48 px demo spec; default demo,r18-64), {@code --threads N} (2), {@code --steps N} (5 profiled
- * steps after {@code --warmup N}, 2), {@code --batch B} (32), {@code --graph gemm|conv} (the CPU training graph, or
- * the ConvGrad one; default gemm), {@code --top N} (25: op types and slowest nodes listed).
+ * steps after {@code --warmup N}, 2), {@code --batch B} (32), {@code --graph cpu|cuda} (the CPU training graph, or
+ * the CUDA one, Conv/ConvGrad; default cpu), {@code --top N} (25: op types and slowest nodes listed).
  */
 public final class TrainProfile {
     /** One line of ORT's Chrome-trace profile per node execution: {@code "dur" : 123, ... "name" : "x_kernel_time", "args" : {... "op_name" : "Conv"}}. */
@@ -51,8 +51,8 @@ public final class TrainProfile {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "2"));
         int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
         int top = Integer.parseInt(a.getOrDefault("top", "25"));
-        ConvLowering graph =
-                ConvLowering.valueOf(a.getOrDefault("graph", "gemm").toUpperCase(Locale.ROOT));
+        TrainingTarget graph =
+                TrainingTarget.valueOf(a.getOrDefault("graph", "cpu").toUpperCase(Locale.ROOT));
         List<ModelSpec> specs = new ArrayList<>();
         for (String c : a.getOrDefault("config", "demo,r18-64").split(",")) {
             specs.add(
@@ -67,7 +67,7 @@ public final class TrainProfile {
         }
         System.out.println(Machine.describe());
         System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), training graph "
-                + graph.trainingModelFile() + ", " + threads + " intra-op threads, batch " + batch + ", " + warmup
+                + graph.modelFile() + ", " + threads + " intra-op threads, batch " + batch + ", " + warmup
                 + " warm-up + " + steps + " profiled steps");
         Path tmp = Files.createTempDirectory("sef-train-profile");
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-profile")) {
@@ -83,7 +83,7 @@ public final class TrainProfile {
             ModelSpec spec,
             Path dir,
             int threads,
-            ConvLowering graph,
+            TrainingTarget graph,
             int batch,
             int warmup,
             int steps,
@@ -103,7 +103,7 @@ public final class TrainProfile {
         double stepSeconds;
         try (OrtAdapter.Training s = ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
-                dir.resolve(graph.trainingModelFile()),
+                dir.resolve(graph.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 cfg)) {

@@ -40,7 +40,7 @@ import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.model.ConvLowering;
+import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -104,9 +104,9 @@ public final class TrainThroughput {
                 .mapToInt(Integer::parseInt)
                 .toArray();
         boolean runSef = !only.equals("djl"), runDjl = !only.equals("sef");
-        List<ConvLowering> graphs = Arrays.stream(
-                        a.getOrDefault("graphs", "conv,gemm").split(","))
-                .map(k -> ConvLowering.valueOf(k.trim().toUpperCase(Locale.ROOT)))
+        List<TrainingTarget> graphs = Arrays.stream(
+                        a.getOrDefault("graphs", "cuda,cpu").split(","))
+                .map(k -> TrainingTarget.valueOf(k.trim().toUpperCase(Locale.ROOT)))
                 .toList();
 
         int steps48 = Integer.parseInt(a.getOrDefault("steps48", String.valueOf(steps32)));
@@ -170,9 +170,9 @@ public final class TrainThroughput {
                     for (int t : threads) {
                         String key = c.name() + "|" + t;
                         loads.merge(key, loadAverage(), (x, y) -> x + " / " + y);
-                        for (ConvLowering k : runSef ? graphs : List.<ConvLowering>of()) {
+                        for (TrainingTarget k : runSef ? graphs : List.<TrainingTarget>of()) {
                             Cell cell = sef(ort, c, dir, t, k, batch, images, labels, warmup);
-                            report("sef-onnx " + k, c, t, round, cell);
+                            report("sef-onnx " + k.label(), c, t, round, cell);
                             sefBest.merge(key + "|" + k, cell, TrainThroughput::better);
                             maxPeak = Math.max(maxPeak, cell.peakRssKb());
                         }
@@ -211,14 +211,14 @@ public final class TrainThroughput {
             for (int t : threads) {
                 String key = c.name() + "|" + t;
                 Cell d = djlBest.get(key);
-                for (ConvLowering k : runSef ? graphs : java.util.Collections.<ConvLowering>singletonList(null)) {
+                for (TrainingTarget k : runSef ? graphs : java.util.Collections.<TrainingTarget>singletonList(null)) {
                     Cell s = k == null ? null : sefBest.get(key + "|" + k);
                     System.out.printf(
                             Locale.ROOT,
                             fmt,
                             c.name(),
                             t,
-                            k == null ? "-" : k.name().toLowerCase(Locale.ROOT),
+                            k == null ? "-" : k.label(),
                             s == null ? "-" : String.format(Locale.ROOT, "%.1f", s.imagesPerSecond()),
                             d == null ? "-" : String.format(Locale.ROOT, "%.1f", d.imagesPerSecond()),
                             s == null || d == null
@@ -238,9 +238,9 @@ public final class TrainThroughput {
         System.out.println(
                 "sef-onnx trains the full SEF graph: ResNet-18 + K-way head + G group heads, and the loss CE + λ·E + γ·S + φ·grouping");
         System.out.println(
-                "(entropy, distillation, and the grouping loss over the 512-channel features), with SGD momentum 0.9. Graph 'conv': the");
+                "(entropy, distillation, and the grouping loss over the 512-channel features), with SGD momentum 0.9. Graph 'cuda': the");
         System.out.println(
-                "training graph with ORT's Conv/ConvGrad kernels (what CUDA runs); 'gemm': the CPU training graph sef-onnx trains with on a CPU.");
+                "training graph for CUDA (ORT's Conv/ConvGrad), run on the CPU here; 'cpu': the graph sef-onnx trains with on a CPU.");
         System.out.println(
                 "DJL trains plain torchvision ResNet-18 with softmax cross-entropy only, SGD momentum 0.9 lr 0.01: it does less work per step.");
         System.out.println(
@@ -272,7 +272,7 @@ public final class TrainThroughput {
             Config c,
             Path dir,
             int threads,
-            ConvLowering graph,
+            TrainingTarget graph,
             int batch,
             List<float[]> images,
             List<long[]> labels,
@@ -280,7 +280,7 @@ public final class TrainThroughput {
         resetPeakRss();
         try (OrtAdapter.Training s = ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
-                dir.resolve(graph.trainingModelFile()),
+                dir.resolve(graph.modelFile()),
                 dir.resolve(ArtifactLayout.EVAL_MODEL),
                 dir.resolve(ArtifactLayout.OPTIMIZER_MODEL),
                 OrtAdapter.SessionConfig.cpu(threads))) {

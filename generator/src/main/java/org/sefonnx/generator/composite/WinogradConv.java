@@ -1,6 +1,7 @@
-package org.sefonnx.generator.model;
+package org.sefonnx.generator.composite;
 
 import java.util.List;
+import org.sefonnx.generator.onnx.Composite;
 import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Dim;
 import org.sefonnx.generator.onnx.Graph;
@@ -20,18 +21,22 @@ import org.sefonnx.generator.onnx.Value;
  * <p>In the graph: one Gather picks the tiles ({@link Im2colConv#tapIndex} with k = 4, stride 2; cells past the
  * map read zero, so an odd side gets a padded last tile), a Transpose brings the tile position to
  * the front, V = (Bᵀ⊗Bᵀ) · tiles and U = (G⊗G) · Wᵀ are one Gemm each, M is one batched MatMul, Y's blocks =
- * (Aᵀ⊗Aᵀ) · M one more Gemm, and a Transpose lays the blocks back into the map. The run is one autodiff composite,
- * {@value #RULE}: its rule (autodiff's ConvRules) is the exact transpose of each linear step, so it computes the
- * gradient of what the forward computes (dX by the same tiles folded back, dW = (G⊗G)ᵀ · Σ dM·Vᵀ).
+ * (Aᵀ⊗Aᵀ) · M one more Gemm, and a Transpose lays the blocks back into the map. Its backward ({@link #backward}) is
+ * the exact transpose of each linear step, so it computes the gradient of what the forward computes (dX by the same
+ * tiles folded back, dW = (G⊗G)ᵀ · Σ dM·Vᵀ).
  *
  * <p>Rounding differs from the direct sum's (LoweredConvolutionTest measures it against a double-precision
  * convolution; the finite-difference, ConvGrad-graph and PyTorch-golden suites run on the graphs that use it).
  */
-public final class WinogradConv {
-    /** The composite's gradient-rule name. */
-    public static final String RULE = "WinogradConv";
-    /** Output block side, input tile side, and tile positions of F(2×2, 3×3). */
-    public static final int BLOCK = 2, TILE = 4, POSITIONS = TILE * TILE;
+public final class WinogradConv implements Composite {
+    /** The composite's name, the op type autodiff sees an application under. */
+    public static final String NAME = "WinogradConv";
+    /** Output block side of F(2×2, 3×3). */
+    static final int BLOCK = 2;
+    /** Input tile side of F(2×2, 3×3). */
+    static final int TILE = 4;
+    /** Tile positions: the element-wise products per tile, one batched product each. */
+    static final int POSITIONS = TILE * TILE;
 
     /*
      * Lavin and Gray's matrices, interpolation points 0, ±1. F(4×4, 3×3) (6×6 tiles, 36 products per 16 outputs) was
@@ -43,6 +48,8 @@ public final class WinogradConv {
     private static final double[][] G = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     private static final double[][] AT = {{1, 1, 1, 0}, {0, 1, -1, -1}};
 
+    private static final WinogradConv INSTANCE = new WinogradConv();
+
     private WinogradConv() {}
 
     /** Whether a convolution of these parameters is one this class computes. */
@@ -50,15 +57,27 @@ public final class WinogradConv {
         return kernel == 3 && stride == 1 && pad == 1;
     }
 
-    /** The convolution of an [N, C, H, W] map: {@link #applyBatchLast} between two transposes. */
+    /**
+     * The convolution of an [N, C, H, W] map by W [Co, C, 3, 3], returning [N, Co, H, W]: the composite on the
+     * batch-last map between two transposes (which the CPU graph's batch-last layout pass removes between two lowered
+     * convolutions).
+     */
     public static Value apply(Ops ops, String name, Value x, Value w) {
-        Value y = applyBatchLast(ops, name, ops.transpose(name + ".x_chwn", x, 1, 2, 3, 0), w);
-        return ops.transpose(name, y, 3, 0, 1, 2);
+        return Im2colConv.onNchwMap(ops, name, INSTANCE, x, w);
     }
 
-    /** The convolution of [C, H, W, N] by W [Co, C, 3, 3], returning [Co, H, W, N]. */
-    public static Value applyBatchLast(Ops ops, String name, Value x, Value w) {
-        int first = ops.graph().nextNodeIndex();
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /**
+     * Inputs X [C, H, W, N] and W [Co, C, 3, 3]; output Y [Co, H, W, N]; saved: the transformed tiles V [16, C, T·N]
+     * and weights U [16, Co, C].
+     */
+    @Override
+    public Applied forward(Ops ops, String name, List<Value> inputs) {
+        Value x = inputs.get(0), w = inputs.get(1);
         Shape xs = x.requireShape(), ws = w.requireShape();
         long channels = xs.size(0), h = xs.size(1), wd = xs.size(2), outChannels = ws.size(0);
         if (!fits(ws.size(2), 1, 1) || ws.size(3) != 3 || ws.size(1) != channels)
@@ -102,8 +121,60 @@ public final class WinogradConv {
                 false,
                 false);
         Value y = fromBlocks(ops, name + ".chwn", blocks, outChannels, h, wd, xs.dim(3));
-        g.composite(first, RULE, List.of(x, w, v, u), List.of(y), List.of());
-        return y;
+        return new Applied(List.of(y), List.of(v, u));
+    }
+
+    /**
+     * Inputs X [C, H, W, N], W [Co, C, 3, 3], the forward's V [P, C, T·N] and U [P, Co, C], P = 16 tile positions;
+     * dY [Co, H, W, N]: each linear step of the forward transposed. dM [P, Co, T·N] = (Aᵀ⊗Aᵀ)ᵀ · dY's blocks;
+     * dW = dU·(G⊗G) with dU = dM·Vᵀ (batched, V transposed inside the kernel); dX folds (Bᵀ⊗Bᵀ)ᵀ · Uᵀ·dM back onto
+     * the cells each tile read (at most four per cell).
+     */
+    @Override
+    public void backward(Gradients c) {
+        Ops ops = c.ops();
+        Graph g = ops.graph();
+        Value x = c.I(0), w = c.I(1), v = c.I(2), u = c.I(3), dy = c.GO(0);
+        Shape xs = x.requireShape(), ws = w.requireShape();
+        long channels = xs.size(0), h = xs.size(1), wd = xs.size(2), outChannels = ws.size(0);
+        long tiles = blocks(h) * blocks(wd);
+        Dim batch = xs.dim(3);
+        c.skip(2);
+        c.skip(3);
+        Value dyBlocks = toBlocks(ops, c.hint("dy"), dy, outChannels, h, wd, batch);
+        Value dm = ops.reshape(
+                c.hint("dm"),
+                ops.gemm(c.hint("dm_mat"), outputTransform(g, dy.dtype()), dyBlocks, null, true, false),
+                POSITIONS,
+                outChannels,
+                -1);
+        if (c.needs(1)) {
+            Value du = ops.reshape(
+                    c.hint("du_mat"),
+                    ops.fusedMatMul(c.hint("du"), dm, v, false, true),
+                    POSITIONS,
+                    outChannels * channels);
+            Value dwMat = ops.gemm(c.hint("dw_mat"), du, weightTransform(g, dy.dtype()), null, true, false);
+            c.GI(1, ops.reshape(c.hint("dw"), dwMat, outChannels, channels, 3, 3));
+        }
+        if (!c.needs(0)) return;
+        Value dv = ops.fusedMatMul(c.hint("dv"), u, dm, true, false);
+        // P + 1 tile positions, the last one zero: the fold's zero cell (see inputTransformTransposedWithZeroRow)
+        Value dtiles = ops.gemm(
+                c.hint("dtiles"),
+                inputTransformTransposedWithZeroRow(g, dy.dtype()),
+                ops.reshape(c.hint("dv_mat"), dv, POSITIONS, -1),
+                null,
+                false,
+                false);
+        Value byChannel = ops.transpose(
+                c.hint("dtiles_c"), ops.reshape(c.hint("dtiles3"), dtiles, POSITIONS + 1, channels, -1), 1, 0, 2);
+        Value dcols = ops.reshape(c.hint("dcols"), byChannel, channels * (POSITIONS + 1), -1);
+        long[] fold = foldIndex(h, wd);
+        for (int i = 0; i < fold.length; i++) if (fold[i] == Im2colConv.ZERO) fold[i] = POSITIONS * tiles;
+        Value cells = Im2colConv.col2im(
+                ops, c.hint("dx"), dcols, channels, POSITIONS + 1, tiles, fold, fold.length / (h * wd), batch, false);
+        c.GI(0, Im2colConv.toMap(ops, c.hint("dx"), cells, channels, h, wd, batch));
     }
 
     /**
@@ -122,7 +193,7 @@ public final class WinogradConv {
     }
 
     /** The inverse of {@link #fromBlocks}, for dY: [Co, H, W, N] → [4, Co·TH·TW·N] (zero where a block was cut off). */
-    public static Value toBlocks(Ops ops, String name, Value map, long channels, long h, long w, Dim batch) {
+    static Value toBlocks(Ops ops, String name, Value map, long channels, long h, long w, Dim batch) {
         long tilesH = blocks(h), tilesW = blocks(w);
         Value even = map;
         if (h != BLOCK * tilesH || w != BLOCK * tilesW) {
@@ -138,7 +209,7 @@ public final class WinogradConv {
     }
 
     /** Tiles (output blocks) along a side of n cells: ⌈n / 2⌉. */
-    public static long blocks(long n) {
+    static long blocks(long n) {
         return (n + BLOCK - 1) / BLOCK;
     }
 
@@ -148,7 +219,7 @@ public final class WinogradConv {
     }
 
     /** For dX: each input cell's (at most four) tile readings, {@link Im2colConv#compactFold} of the tiles' inverse. */
-    public static long[] foldIndex(long h, long w) {
+    static long[] foldIndex(long h, long w) {
         long[] inverse = Im2colConv.col2imIndex(h, w, TILE, BLOCK, 1, blocks(h), blocks(w));
         return Im2colConv.compactFold(inverse, POSITIONS, h * w);
     }
@@ -163,7 +234,7 @@ public final class WinogradConv {
      * everywhere — the zero cell the fold of dX reads for cells with fewer readings, produced by the Gemm itself
      * instead of by a Pad copying all 16 positions to append it.
      */
-    public static Value inputTransformTransposedWithZeroRow(Graph g, DType dtype) {
+    static Value inputTransformTransposedWithZeroRow(Graph g, DType dtype) {
         double[] forward = kron(BT, BT), rows = new double[(POSITIONS + 1) * POSITIONS];
         for (int r = 0; r < POSITIONS; r++)
             for (int c = 0; c < POSITIONS; c++) rows[r * POSITIONS + c] = forward[c * POSITIONS + r];
@@ -171,12 +242,12 @@ public final class WinogradConv {
     }
 
     /** G⊗G [16, 9]: U[(a, b)] = Σ G[a][u]·G[b][v]·w[u][v]. */
-    public static Value weightTransform(Graph g, DType dtype) {
+    static Value weightTransform(Graph g, DType dtype) {
         return g.constant(dtype, Shape.fixed(POSITIONS, 9), kron(G, G));
     }
 
     /** Aᵀ⊗Aᵀ [4, 16]: Y[(p, q)] = Σ Aᵀ[p][a]·Aᵀ[q][b]·M[(a, b)]. */
-    public static Value outputTransform(Graph g, DType dtype) {
+    static Value outputTransform(Graph g, DType dtype) {
         return g.constant(dtype, Shape.fixed(BLOCK * BLOCK, POSITIONS), kron(AT, AT));
     }
 
