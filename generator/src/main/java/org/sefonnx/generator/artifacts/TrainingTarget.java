@@ -14,7 +14,7 @@ import org.sefonnx.generator.passes.MomentumIntoGemm;
  * A device the generator builds a training graph for: its file in the artifact directory and the graph passes that
  * turn the plain NCHW model into the graph that device runs well. Every target's graph takes and returns the same
  * names and reads and writes the same checkpoint tensors; they differ in which ONNX Runtime kernels do the work
- * (docs/ort-training.md, "The artifact directory").
+ * (docs/ort-training.md, "One model, a training graph per target").
  */
 public enum TrainingTarget {
     /** CUDA sessions: ONNX Conv forward and com.microsoft ConvGrad backward, cuDNN's kernels; no pass. */
