@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ExportLayout;
@@ -75,6 +76,24 @@ class ExportBundleTest {
         IllegalStateException e =
                 assertThrows(IllegalStateException.class, () -> arrived.materialize(scratch, bundle.sha256()));
         assertTrue(e.getMessage().contains("expected SHA-256 " + bundle.sha256()), e.getMessage());
+    }
+
+    @Test
+    void aModelChangedAfterTheExportIsRefusedOnTheDriverUnlessTheCheckIsOff(@TempDir Path dir) throws IOException {
+        for (String file :
+                List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING, ExportLayout.MANIFEST))
+            Files.copy(TestExport.shared().resolve(file), dir.resolve(file));
+        Path model = dir.resolve(ExportLayout.MODEL);
+        byte[] bytes = Files.readAllBytes(model);
+        for (int i = bytes.length / 2; i < bytes.length / 2 + 4; i++) bytes[i] ^= (byte) 0xFF;
+        Files.write(model, bytes);
+        InvalidExportException e = assertThrows(
+                InvalidExportException.class,
+                () -> SparkClassifier.open(TestSpark.session(), dir, SparkClassifier.Options.defaults()));
+        assertEquals(model, e.file());
+        assertTrue(e.getMessage().contains("SHA256SUMS records"), e.getMessage());
+        ExportBundle unchecked = ExportBundle.read(dir, false);
+        assertNotEquals(ExportBundle.read(TestExport.shared()).sha256(), unchecked.sha256());
     }
 
     @Test
