@@ -110,8 +110,12 @@ public final class PredictCommand implements Callable<Integer> {
                 .withDevice(device)
                 .withVerifyManifest(!noVerifyManifest);
         int bad = 0, damaged = 0, done = 0;
+        boolean arrayOpen = false;
         try (SefClassifier classifier = SefClassifier.open(model, options)) {
-            if (json) out.print("[");
+            if (json) {
+                out.print("[");
+                arrayOpen = true;
+            }
             // a batch at a time, each printed when done: a later OutOfMemoryError costs only the batch it hit
             for (int from = 0; from < images.size(); from += options.maxBatch()) {
                 List<Path> batch = images.subList(from, Math.min(images.size(), from + options.maxBatch()));
@@ -127,19 +131,23 @@ public final class PredictCommand implements Callable<Integer> {
                 out.print(text);
                 out.flush();
             }
-            closeJson(out);
         } catch (InvalidExportException | IOException | IllegalStateException e) {
             // IllegalStateException: CUDA asked for but unavailable
             err.println("predict: " + e.getMessage());
             return EXIT_BAD_MODEL;
         } catch (OutOfMemoryError e) {
             // a valid image the heap cannot hold is not a bad image; what was classified before it is already printed
-            closeJson(out);
             err.println("predict: out of memory after " + done + " of " + images.size() + " images ("
                     + e.getMessage() + "; the JVM may use "
                     + (Runtime.getRuntime().maxMemory() >> 20)
                     + " MB): run java with a larger -Xmx");
             return EXIT_OUT_OF_MEMORY;
+        } finally {
+            // whatever stopped the run, what stdout holds is one whole JSON array
+            if (arrayOpen) {
+                out.print("\n]\n");
+                out.flush();
+            }
         }
         if (damaged > 0) {
             err.println("predict: the model gave non-finite scores for " + damaged + " of " + images.size()
@@ -148,13 +156,6 @@ public final class PredictCommand implements Callable<Integer> {
         }
         if (bad > 0) err.println("predict: " + bad + " of " + images.size() + " images could not be classified");
         return bad > 0 ? EXIT_BAD_IMAGE : 0;
-    }
-
-    /** Ends the JSON array begun before the first batch (only --json prints one). */
-    private void closeJson(PrintWriter out) {
-        if (!json) return;
-        out.print("\n]\n");
-        out.flush();
     }
 
     private static void appendText(StringBuilder text, String image, List<Prediction> predictions) {
