@@ -29,28 +29,6 @@ public final class ExportManifest {
     /** {@code sha256sum}'s line: 64 hex digits, a space, a space (text mode) or '*' (binary mode), the name. */
     private static final Pattern LINE = Pattern.compile("([0-9a-fA-F]{64}) [ *](.+)");
 
-    /** A manifest that cannot be read as sha256sum lines of plain file names. */
-    public static final class FormatException extends IllegalArgumentException {
-        private final transient Path file;
-        private final String problem;
-
-        FormatException(Path file, String problem, Throwable cause) {
-            super(file + ": " + problem, cause);
-            this.file = file;
-            this.problem = problem;
-        }
-
-        /** The manifest at fault. */
-        public Path file() {
-            return file;
-        }
-
-        /** What is wrong, without the file name. */
-        public String problem() {
-            return problem;
-        }
-    }
-
     private ExportManifest() {}
 
     /**
@@ -72,7 +50,7 @@ public final class ExportManifest {
 
     /**
      * The entries of {@code file}, name to lower-case SHA-256 hex, in file order. Refuses what is not sha256sum's
-     * output of plain file names (a path, a repeated name, a malformed line) with a {@link FormatException} naming the
+     * output of plain file names (a path, a repeated name, a malformed line) with a {@link FileFormatException} naming the
      * line.
      */
     public static Map<String, String> read(Path file) throws IOException {
@@ -83,9 +61,9 @@ public final class ExportManifest {
                     .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new FormatException(file, "is not UTF-8 text", e);
+            throw new FileFormatException(file, "is not UTF-8 text", e);
         } catch (NoSuchFileException e) {
-            throw new FormatException(file, "missing", e);
+            throw new FileFormatException(file, "missing", e);
         }
         Map<String, String> entries = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
@@ -94,14 +72,14 @@ public final class ExportManifest {
             Matcher m = LINE.matcher(lines[i]);
             String name = m.matches() ? m.group(2) : null;
             if (name == null || name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")) {
-                throw new FormatException(
+                throw new FileFormatException(
                         file,
                         "line " + (i + 1) + " is not '<64 hex digits>  <file name>' (what sha256sum prints for a "
                                 + "file of this directory)",
                         null);
             }
             if (entries.put(name, m.group(1).toLowerCase(java.util.Locale.ROOT)) != null)
-                throw new FormatException(file, "line " + (i + 1) + " lists " + name + " a second time", null);
+                throw new FileFormatException(file, "line " + (i + 1) + " lists " + name + " a second time", null);
         }
         return entries;
     }

@@ -49,15 +49,14 @@ class ExportManifestTest {
                 "0123  model.onnx\n",
                 hash + "model.onnx\n")) {
             Files.writeString(manifest, bad);
-            ExportManifest.FormatException e =
-                    assertThrows(ExportManifest.FormatException.class, () -> ExportManifest.read(manifest));
+            FileFormatException e = assertThrows(FileFormatException.class, () -> ExportManifest.read(manifest));
             assertEquals(manifest, e.file());
             assertTrue(e.problem().startsWith("line "), e.getMessage());
         }
         Files.delete(manifest);
         assertEquals(
                 "missing",
-                assertThrows(ExportManifest.FormatException.class, () -> ExportManifest.read(manifest))
+                assertThrows(FileFormatException.class, () -> ExportManifest.read(manifest))
                         .problem());
     }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.ExportManifest;
+import org.sefonnx.contract.FileFormatException;
 import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.TensorNames;
@@ -107,7 +108,7 @@ public final class ExportDirectory {
         Map<String, String> entries;
         try {
             entries = ExportManifest.read(manifestFile);
-        } catch (ExportManifest.FormatException e) {
+        } catch (FileFormatException e) {
             throw new InvalidExportException(e.file(), e.problem(), e);
         }
         for (String name : ExportLayout.REQUIRED_FILES) {
@@ -151,7 +152,7 @@ public final class ExportDirectory {
     private static List<String> readLabels(Path dir) throws IOException {
         try {
             return LabelFile.read(dir.resolve(ExportLayout.LABELS));
-        } catch (LabelFile.FormatException e) {
+        } catch (FileFormatException e) {
             throw new InvalidExportException(e.file(), e.problem(), e);
         }
     }

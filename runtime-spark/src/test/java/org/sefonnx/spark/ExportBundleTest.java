@@ -66,7 +66,7 @@ class ExportBundleTest {
         }
         byte[] wire = serialized.toByteArray();
         byte[] label = "albatross".getBytes(StandardCharsets.UTF_8);
-        int at = indexOf(wire, label);
+        int at = TestExport.indexOf(wire, label);
         assertTrue(at > 0, "labels.txt's bytes are in the serialized bundle");
         wire[at] = 'A'; // one flipped byte in transit
         ExportBundle arrived;
@@ -101,14 +101,5 @@ class ExportBundleTest {
         Files.copy(TestExport.shared().resolve("model.onnx"), dir.resolve("model.onnx"));
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> ExportBundle.read(dir));
         assertEquals(dir.resolve("labels.txt"), e.file());
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
-            return i;
-        }
-        return -1;
     }
 }

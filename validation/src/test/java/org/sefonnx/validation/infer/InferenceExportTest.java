@@ -185,16 +185,9 @@ class InferenceExportTest {
     @Test
     @Order(2)
     void theExportersModelAndTheExplainGraphGiveEvalStepsLogitsFeatureMapAndGroupLogits() throws IOException {
-        Path exported = dir.resolve("exported_golden.onnx");
-        training.exportForInference(exported, OUTPUTS);
-        Path generated = dir.resolve("inference_graph_explain_golden.onnx");
-        Files.write(
-                generated,
-                InferenceGraph.buildExplain(GoldenModel.SPEC, goldenTensors).toByteArray());
-        assertMatchesEvalStep(exported, generated, "golden checkpoint");
-
-        ModelProto ortExport = ModelProto.parseFrom(Files.readAllBytes(exported));
-        ModelProto ours = ModelProto.parseFrom(Files.readAllBytes(generated));
+        List<Path> models = assertExportsMatchEvalStep(goldenTensors, "golden");
+        ModelProto ortExport = ModelProto.parseFrom(Files.readAllBytes(models.get(0)));
+        ModelProto ours = ModelProto.parseFrom(Files.readAllBytes(models.get(1)));
         for (ModelProto model : List.of(ortExport, ours)) {
             assertEquals(
                     OUTPUTS,
@@ -242,21 +235,22 @@ class InferenceExportTest {
                         eval,
                         plainSessionOutput(
                                 dir.resolve("inference_graph_golden.onnx"), PREDICTION_OUTPUTS, TensorNames.LOGITS)));
-        Path exported = dir.resolve("exported_trained.onnx");
-        training.exportForInference(exported, OUTPUTS);
-        Path generated = dir.resolve("inference_graph_trained.onnx");
-        Files.write(
-                generated,
-                InferenceGraph.buildExplain(GoldenModel.SPEC, trained).toByteArray());
-        assertMatchesEvalStep(exported, generated, "after " + TRAINING_STEPS + " steps");
+        assertExportsMatchEvalStep(trained, "trained");
     }
 
     /**
-     * The outputs {@link #COMPARED} of the exporter's model and of the generator's explain graph against EvalStep's:
-     * the logits within {@link #EXPORT_TOLERANCE}, as always; the explain outputs, whose values reach beyond 1 (a
-     * post-ReLU map), within it times their largest magnitude.
+     * Exports the session's weights as the exporter does and builds the generator's explain graph of {@code tensors}
+     * (the same weights), then compares their outputs {@link #COMPARED} with EvalStep's: the logits within
+     * {@link #EXPORT_TOLERANCE}, as always; the explain outputs, whose values reach beyond 1 (a post-ReLU map), within
+     * it times their largest magnitude. Returns the two model files, ORT's first.
      */
-    private static void assertMatchesEvalStep(Path exported, Path generated, String when) {
+    private static List<Path> assertExportsMatchEvalStep(Map<String, float[]> tensors, String when) throws IOException {
+        Path exported = dir.resolve("exported_" + when + ".onnx");
+        training.exportForInference(exported, OUTPUTS);
+        Path generated = dir.resolve("inference_graph_explain_" + when + ".onnx");
+        Files.write(
+                generated,
+                InferenceGraph.buildExplain(GoldenModel.SPEC, tensors).toByteArray());
         for (String name : COMPARED) {
             float[][] eval = evalStepOutput(name);
             double tolerance =
@@ -274,6 +268,7 @@ class InferenceExportTest {
             assertTrue(exportedDiff <= tolerance, name + ": exported model vs EvalStep: " + exportedDiff);
             assertTrue(generatedDiff <= tolerance, name + ": InferenceGraph vs EvalStep: " + generatedDiff);
         }
+        return List.of(exported, generated);
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------
