@@ -13,7 +13,7 @@ public final class ExportLayout {
      * The backbone and both heads: {@link #MODEL_INPUT} in, {@link #MODEL_OUTPUTS} out. Prediction requests only
      * {@link #PREDICTION_OUTPUTS}; SefClassifier.explain also the {@link #EXPLAIN_OUTPUTS}. One file rather than a
      * second model with the same weights: the explain outputs add the group heads (G x C/G x K weights, 0.4 MB at
-     * ResNet-18, K=200) and, measured on a 2-core AMD EPYC with 2 ORT threads at 224 px, leave prediction's time
+     * ResNet-18, K=200) and, measured on a 2-core AMD EPYC (AVX-512) with 2 ORT threads at 224 px, leave prediction's time
      * unchanged (median 43.3 vs 43.2 ms at batch 1, 188.1 vs 187.7 ms at batch 8), while a second file doubled the
      * export (45 MB each at ResNet-18).
      */
