@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""PyTorch eager reference rows of sef-onnx's GPU bench (bench/gpu/run.sh).
+"""PyTorch eager rows of sef-onnx's GPU bench (bench/gpu/run.sh), on the same card and in the same run.
 
 The same SEF model as validation/torch-reference/sef_reference.py builds it (torchvision ResNet-50 + SEF heads + SEF
 loss, imported from there, not copied): 448 px, batch 32, K=200, G=4 (cub-r50), SGD lr 0.01 momentum 0.9, BatchNorm in
 training mode, synthetic N(0,1) images from pinned host memory copied each step (as a data loader hands them over).
-Four configurations: float32 with PyTorch's defaults (TF32 convolutions), AMP fp16 (autocast + GradScaler), each NCHW
-and channels_last. Under AMP the SEF loss terms run in float32 on float32 copies of the features and logits, as
-sef-onnx's mixed precision computes them. cudnn.benchmark stays at PyTorch's default (off).
+Eight configurations: float32 with PyTorch's defaults (TF32 convolutions; matmul TF32 as torch reports it) and AMP
+fp16 (autocast + GradScaler, the SEF loss in float32 as sef-onnx's mixed precision computes it), each in NCHW and
+channels_last, each with cudnn.benchmark off (PyTorch's default) and on (cuDNN times the algorithms, as sef-onnx's
+EXHAUSTIVE search does). Every configuration is timed twice after its warm-up; both numbers are printed.
 
-Writes one tab-separated row per configuration: configuration, img/s, arithmetic (tf32|fp16), note.
+Appends one tab-separated row per configuration, flushed as soon as it is measured, to the rows file that the Java
+sections append to: section, configuration, "rate1, rate2" img/s, arithmetic (tf32|fp16), note. A failing
+configuration is a FAILED row and the others go on; --budget stops starting new configurations in time.
 
-    python3 torch_bench.py --rows torch-rows.tsv
+    python3 torch_bench.py --rows rows.tsv [--budget SECONDS]
 """
 import argparse
 import os
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "validation", "torch-reference"))
 
@@ -24,9 +28,11 @@ from sef_reference import build_model, sef_forward, sef_loss  # noqa: E402
 
 LAMBDA, GAMMA, PHI = 1.0, 0.05, 1.0
 GROUPING_EPS = 1.1920929e-07
+SECTION = "torch"
 
 
-def bench(amp, channels_last, args):
+def bench(amp, channels_last, benchmark, args):
+    torch.backends.cudnn.benchmark = benchmark
     torch.manual_seed(0)
     net, slices = build_model(args.depth, args.classes, args.groups)
     net = net.cuda().train()
@@ -38,12 +44,10 @@ def bench(amp, channels_last, args):
     host = [(torch.randn(args.batch, 3, args.size, args.size, generator=gen).pin_memory(),
              torch.randint(0, args.classes, (args.batch,), generator=gen).pin_memory()) for _ in range(4)]
     skipped = 0
-    start = None
-    for step in range(args.warmup + args.steps):
-        if step == args.warmup:
-            torch.cuda.synchronize()
-            start = time.perf_counter()
-        x, y = host[step % len(host)]
+
+    def step(i):
+        nonlocal skipped
+        x, y = host[i % len(host)]
         x = x.cuda(non_blocking=True)
         y = y.cuda(non_blocking=True)
         if channels_last:
@@ -57,39 +61,75 @@ def bench(amp, channels_last, args):
         before = scaler.get_scale() if amp else 1.0
         scaler.step(opt)
         scaler.update()
-        if amp and step >= args.warmup and scaler.get_scale() < before:
+        if amp and scaler.get_scale() < before:
             skipped += 1
-    torch.cuda.synchronize()
-    rate = args.steps * args.batch / (time.perf_counter() - start)
+
+    for i in range(args.warmup):
+        step(i)
+    rates = []
+    for _ in range(2):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for i in range(args.steps):
+            step(i)
+        torch.cuda.synchronize()
+        rates.append(args.steps * args.batch / (time.perf_counter() - start))
     del net, opt
     torch.cuda.empty_cache()
-    return rate, skipped
+    return rates, skipped
+
+
+def append(rows, *fields):
+    line = "\t".join(str(f).replace("\t", " ").replace("\n", " ") for f in fields) + "\n"
+    with open(rows, "a") as out:
+        out.write(line)
+        out.flush()
+        os.fsync(out.fileno())
+    print("ROW | " + " | ".join(str(f) for f in fields), flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rows", required=True, help="tab-separated rows to write")
+    ap.add_argument("--rows", required=True, help="the tab-separated rows file to append to")
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--classes", type=int, default=200)
     ap.add_argument("--groups", type=int, default=4)
     ap.add_argument("--size", type=int, default=448)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=10)
-    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--budget", type=float, default=0, help="seconds; 0: no limit")
     args = ap.parse_args()
     if not torch.cuda.is_available():
-        sys.exit("torch_bench.py: no CUDA device; PyTorch's rows are GPU-only")
-    version = "torch %s, cuDNN %s" % (torch.__version__, torch.backends.cudnn.version())
-    with open(args.rows, "w") as out:
-        for amp in (False, True):
-            for channels_last in (False, True):
-                rate, skipped = bench(amp, channels_last, args)
-                name = ("AMP fp16 (autocast + GradScaler)" if amp else "fp32, PyTorch defaults (TF32 convolutions)") + \
-                       (", channels_last" if channels_last else ", NCHW")
-                note = version + ((", %d of %d timed steps skipped" % (skipped, args.steps)) if amp else "")
-                out.write("%s\t%.2f\t%s\t%s\n" % (name, rate, "fp16" if amp else "tf32", note))
-                out.flush()
-                print("%-60s %8.1f img/s  %s" % (name, rate, note), flush=True)
+        append(args.rows, SECTION, "all configurations", "-", "", "not run: no CUDA device visible to PyTorch")
+        return
+    begin = time.perf_counter()
+    tf32 = "cuDNN TF32 %s, matmul TF32 %s" % (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    version = "torch %s, CUDA %s, cuDNN %s" % (torch.__version__, torch.version.cuda, torch.backends.cudnn.version())
+    per_config = None
+    for amp in (False, True):
+        for channels_last in (False, True):
+            for benchmark in (False, True):
+                name = ("PyTorch AMP fp16 (autocast + GradScaler)" if amp else "PyTorch fp32 (TF32 convolutions)") + \
+                       (", channels_last" if channels_last else ", NCHW") + \
+                       (", cudnn.benchmark on" if benchmark else ", cudnn.benchmark off")
+                left = args.budget - (time.perf_counter() - begin)
+                if args.budget and per_config and left < 1.2 * per_config:
+                    append(args.rows, SECTION, name, "-", "", "skipped: out of time (%.0f s left, ~%.0f s each)" % (left, per_config))
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    rates, skipped = bench(amp, channels_last, benchmark, args)
+                    note = "%d px, batch %d, 2 x %d steps after %d warm-up; %s; %s" % (
+                        args.size, args.batch, args.steps, args.warmup, tf32, version)
+                    if amp:
+                        note += "; %d steps skipped by GradScaler" % skipped
+                    append(args.rows, SECTION, name, ", ".join("%.1f" % r for r in rates), "fp16" if amp else "tf32", note)
+                except Exception as e:  # a failure is a row, the other configurations go on
+                    traceback.print_exc()
+                    append(args.rows, SECTION, name, "-", "", "FAILED: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:200] if str(e) else ""))
+                    torch.cuda.empty_cache()
+                per_config = max(per_config or 0, time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

@@ -19,28 +19,6 @@ import java.util.List;
 public final class LabelFile {
     public static final String FILE_NAME = "labels.txt";
 
-    /** A labels file that cannot be read as one class name per line. */
-    public static final class FormatException extends IllegalArgumentException {
-        private final transient Path file;
-        private final String problem;
-
-        FormatException(Path file, String problem, Throwable cause) {
-            super(file + ": " + problem, cause);
-            this.file = file;
-            this.problem = problem;
-        }
-
-        /** The file at fault. */
-        public Path file() {
-            return file;
-        }
-
-        /** What is wrong, without the file name. */
-        public String problem() {
-            return problem;
-        }
-    }
-
     private LabelFile() {}
 
     /** Writes {@code classNames} atomically ({@link AtomicFiles}); a name the reader would refuse is refused here. */
@@ -64,7 +42,7 @@ public final class LabelFile {
     /**
      * The class names of {@code file}. Accepts what other tools write too: '\r\n' line ends, a UTF-8 byte-order mark,
      * a last line without '\n'. Refuses a missing file, bytes that are not UTF-8 and blank lines, with a
-     * {@link FormatException} saying which.
+     * {@link FileFormatException} saying which.
      */
     public static List<String> read(Path file) throws IOException {
         String text;
@@ -74,16 +52,16 @@ public final class LabelFile {
                     .decode(ByteBuffer.wrap(Files.readAllBytes(file)))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw new FormatException(file, "is not UTF-8 text", e);
+            throw new FileFormatException(file, "is not UTF-8 text", e);
         } catch (NoSuchFileException e) {
-            throw new FormatException(file, "missing", e);
+            throw new FileFormatException(file, "missing", e);
         }
         if (text.startsWith("\uFEFF")) text = text.substring(1);
         List<String> lines = new ArrayList<>(Arrays.asList(text.split("\r?\n", -1)));
         if (lines.get(lines.size() - 1).isEmpty()) lines.remove(lines.size() - 1);
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) {
-                throw new FormatException(
+                throw new FileFormatException(
                         file, "line " + (i + 1) + " is empty; expected one class name per line", null);
             }
         }

@@ -7,7 +7,10 @@
  *   <li>{@link org.sefonnx.contract.TensorNames} and {@link org.sefonnx.contract.StepSignature}: the graphs' input and
  *       output names and the order ONNX Runtime's TrainStep/EvalStep bind them in;</li>
  *   <li>{@link org.sefonnx.contract.ArtifactLayout} and {@link org.sefonnx.contract.ExportLayout}: the file names of a
- *       generated artifact directory and of an inference export;</li>
+ *       generated artifact directory and of an inference export; {@link org.sefonnx.contract.ExportManifest}: the
+ *       export's SHA-256 manifest, its one writer and reader;</li>
+ *   <li>{@link org.sefonnx.contract.GroupSplit} and {@link org.sefonnx.contract.Softmax}: SEF's channel groups and how a
+ *       group head's probability is computed, which the trainer's and the server's explain output must agree on;</li>
  *   <li>{@link org.sefonnx.contract.LabelFile}: labels.txt, its one reader and writer;</li>
  *   <li>{@link org.sefonnx.contract.AtomicFiles}: the one way sef-onnx writes a file.</li>
  * </ul>

@@ -32,7 +32,7 @@ class LabelFileTest {
     void blankLineIsRefusedNamingFileAndLine(@TempDir Path dir) throws IOException {
         Path file = dir.resolve(LabelFile.FILE_NAME);
         Files.writeString(file, "a\nb\n\nd\n", StandardCharsets.UTF_8);
-        LabelFile.FormatException e = assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file));
+        FileFormatException e = assertThrows(FileFormatException.class, () -> LabelFile.read(file));
         assertEquals(file, e.file());
         assertEquals("line 3 is empty; expected one class name per line", e.problem());
         assertEquals(file + ": line 3 is empty; expected one class name per line", e.getMessage());
@@ -40,7 +40,7 @@ class LabelFileTest {
         Files.writeString(file, "a\n   \n", StandardCharsets.UTF_8);
         assertEquals(
                 "line 2 is empty; expected one class name per line",
-                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                assertThrows(FileFormatException.class, () -> LabelFile.read(file))
                         .problem());
     }
 
@@ -49,12 +49,12 @@ class LabelFileTest {
         Path file = dir.resolve(LabelFile.FILE_NAME);
         assertEquals(
                 "missing",
-                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                assertThrows(FileFormatException.class, () -> LabelFile.read(file))
                         .problem());
         Files.write(file, new byte[] {'a', '\n', (byte) 0xff, '\n'});
         assertEquals(
                 "is not UTF-8 text",
-                assertThrows(LabelFile.FormatException.class, () -> LabelFile.read(file))
+                assertThrows(FileFormatException.class, () -> LabelFile.read(file))
                         .problem());
     }
 

@@ -37,8 +37,8 @@ public record PreprocessingSpec(
     public static final String INTERPOLATION = "pil-bilinear-antialias";
 
     public static final String LAYOUT = "NCHW";
-    /** The model outputs the export contract names, as {@value #KEY_OUTPUTS} lists them. */
-    private static final String OUTPUTS = String.join(",", ExportLayout.MODEL_OUTPUTS);
+    /** The model outputs a prediction reads, as {@value #KEY_OUTPUTS} lists them. */
+    private static final String OUTPUTS = String.join(",", ExportLayout.PREDICTION_OUTPUTS);
     /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect (package-private: arrays are mutable). */
     static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
 

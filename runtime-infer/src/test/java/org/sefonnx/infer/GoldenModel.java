@@ -6,9 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.golden.GoldenTensors;
 import org.sefonnx.imaging.PreprocessingSpec;
 
@@ -18,28 +16,26 @@ final class GoldenModel extends GoldenTensors {
 
     private GoldenModel() {}
 
-    /** Writes a complete export directory (model.onnx from {@link InferenceGraph}, labels, preprocessing) into {@code dir}. */
-    static Path writeExport(Path dir, Map<String, float[]> tensors) throws IOException {
-        InferenceGraph.write(SPEC, tensors, dir.resolve(ExportLayout.MODEL));
-        Files.write(dir.resolve(ExportLayout.LABELS), LABELS, StandardCharsets.UTF_8);
-        Files.writeString(dir.resolve(ExportLayout.PREPROCESSING), PREPROCESSING.toText());
-        return dir;
-    }
-
     private static Path sharedExport;
 
     /** One export directory of the golden model for the whole test JVM (building it takes ~3 s); do not modify it. */
     static synchronized Path sharedExport() throws IOException {
         if (sharedExport == null) {
             Path dir = Files.createTempDirectory("sef-golden-export");
-            writeExport(dir, tensors());
-            for (String file : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING)) {
+            writeExport(dir, tensors(), PREPROCESSING.toText());
+            for (String file : List.of(
+                    ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING, ExportLayout.MANIFEST)) {
                 dir.resolve(file).toFile().deleteOnExit();
             }
             dir.toFile().deleteOnExit();
             sharedExport = dir;
         }
         return sharedExport;
+    }
+
+    /** A copy of the shared export whose model gives NaN logits ({@link #copyWithNanWeight}). */
+    static Path withNanWeight(Path dir) throws IOException {
+        return copyWithNanWeight(sharedExport(), dir);
     }
 
     /** The committed golden file (see validation's InferenceExportTest for how it is made). */

@@ -76,16 +76,24 @@ class InferenceGraphTest {
                 .anyMatch(t -> t.getName().equals("layer4.1.bn2.running_var")));
     }
 
-    /** The generator's inference graph has exactly the input and outputs the export layout promises SefClassifier. */
+    /**
+     * The generator's graphs have exactly the input and outputs the export layout promises SefClassifier: the explain
+     * graph those of model.onnx, the plain one those of an older export's model.onnx (the prediction outputs).
+     */
     @Test
     void exportContractNamesAreTheGeneratedGraphsNames() {
-        ModelProto model = InferenceGraph.build(GoldenModel.SPEC, GoldenModel.tensors());
+        ModelProto model = InferenceGraph.buildExplain(GoldenModel.SPEC, GoldenModel.tensors());
         assertEquals(
                 List.of(ExportLayout.MODEL_INPUT),
                 model.getGraph().getInputList().stream().map(v -> v.getName()).toList());
         assertEquals(
                 ExportLayout.MODEL_OUTPUTS,
                 model.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
+        assertEquals(
+                ExportLayout.PREDICTION_OUTPUTS,
+                InferenceGraph.build(GoldenModel.SPEC, GoldenModel.tensors()).getGraph().getOutputList().stream()
+                        .map(v -> v.getName())
+                        .toList());
     }
 
     @Test

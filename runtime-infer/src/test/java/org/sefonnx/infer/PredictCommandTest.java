@@ -120,6 +120,61 @@ class PredictCommandTest {
     }
 
     @Test
+    void aModelWithANanWeightExitsThreeAndTheJsonStaysValid(@TempDir Path dir) throws IOException {
+        Path export = GoldenModel.withNanWeight(dir);
+        String bird = GoldenModel.image("bird_on_branch.jpg").toString(),
+                gull = GoldenModel.image("gull_grayscale.jpg").toString();
+        Outcome json = run("--model", export.toString(), "--json", bird, gull);
+        assertEquals(PredictCommand.EXIT_BAD_MODEL, json.exitCode(), json.err());
+        JsonSyntax.check(json.out());
+        assertTrue(json.out().contains("{\"image\": \"" + bird + "\", \"error\": \""), json.out());
+        assertTrue(json.err().contains("non-finite"), json.err());
+        Outcome text = run("--model", export.toString(), bird);
+        assertEquals(PredictCommand.EXIT_BAD_MODEL, text.exitCode(), text.err());
+        assertEquals("", text.out());
+    }
+
+    @Test
+    void resultsFinishedBeforeAnOutOfMemoryErrorArePrintedThenItExitsFour(@TempDir Path dir) throws Exception {
+        // a valid 6000 x 6000 PNG needs over 100 MB to decode: in a 64 MB JVM the 33rd image runs out of memory after
+        // the first batch of 32 was classified
+        Path huge = dir.resolve("huge.png");
+        javax.imageio.ImageIO.write(
+                new java.awt.image.BufferedImage(6000, 6000, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
+                "png",
+                huge.toFile());
+        String bird = GoldenModel.image("bird_on_branch.jpg").toString();
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                PredictCommand.class.getName(),
+                "--model",
+                GoldenModel.sharedExport().toString(),
+                "--json",
+                "--top-k",
+                "1"));
+        for (int i = 0; i < SefClassifier.Options.DEFAULT_MAX_BATCH; i++) command.add(bird);
+        command.add(huge.toString());
+        command.add(GoldenModel.image("finch_rgba.png").toString());
+        Process p = new ProcessBuilder(command)
+                .redirectError(dir.resolve("err.txt").toFile())
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = p.waitFor();
+        String err = Files.readString(dir.resolve("err.txt"));
+        assertEquals(PredictCommand.EXIT_OUT_OF_MEMORY, exit, err);
+        assertTrue(err.contains("out of memory"), err);
+        JsonSyntax.check(out);
+        assertEquals(
+                SefClassifier.Options.DEFAULT_MAX_BATCH,
+                out.lines().filter(l -> l.contains("\"label\": \"albatross\"")).count(),
+                out);
+        assertTrue(!out.contains("finch_rgba"), out);
+    }
+
+    @Test
     void negativeThreadsIsACommandLineErrorNotABadImage() throws IOException {
         Outcome r = run(
                 "--model",

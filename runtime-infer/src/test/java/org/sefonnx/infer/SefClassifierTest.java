@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,7 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.imaging.ImageDecodeException;
+import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
+import org.sefonnx.imaging.RgbImage;
 
 class SefClassifierTest {
 
@@ -234,6 +238,63 @@ class SefClassifierTest {
     }
 
     @Test
+    void predictImagesDecodesEachImageOnceEvenAfterABadOneAndReturnsTheSameRunsLogits() throws IOException {
+        byte[] bird = Files.readAllBytes(GoldenModel.image("bird_on_branch.jpg"));
+        Map<String, Integer> decodes = new HashMap<>();
+        List<ImageInput> inputs = new ArrayList<>();
+        for (String name : List.of("first", "empty", "second")) {
+            byte[] bytes = name.equals("empty") ? new byte[0] : bird;
+            inputs.add(new ImageInput() {
+                @Override
+                public String name() {
+                    return name;
+                }
+
+                @Override
+                public RgbImage decode(ImageDecoder decoder) {
+                    decodes.merge(name, 1, Integer::sum);
+                    return decoder.decode(bytes, name);
+                }
+            });
+        }
+        try (SefClassifier classifier = SefClassifier.open(GoldenModel.sharedExport())) {
+            List<SefClassifier.ImageResult> results = classifier.predictImages(inputs, true);
+            assertEquals(Map.of("first", 1, "empty", 1, "second", 1), decodes);
+            assertEquals("empty: file is empty", results.get(1).error().getMessage());
+            assertEquals(null, results.get(1).logits());
+            for (int i : new int[] {0, 2}) {
+                assertEquals(classifier.predict(bird), results.get(i).predictions());
+                assertArrayEquals(classifier.logits(bird), results.get(i).logits(), 0f);
+            }
+            assertEquals(
+                    null,
+                    classifier.predictImages(inputs.subList(0, 1), false).get(0).logits());
+        }
+    }
+
+    @Test
+    void nonFiniteLogitsAreRefusedNamingTheImageNeverReturned(@TempDir Path dir) throws IOException {
+        Path export = GoldenModel.withNanWeight(dir);
+        Path bird = GoldenModel.image("bird_on_branch.jpg");
+        try (SefClassifier classifier = SefClassifier.open(export)) {
+            NonFiniteOutputException e = assertThrows(NonFiniteOutputException.class, () -> classifier.predict(bird));
+            assertEquals(bird.toString(), e.image());
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(bird + ": model golden-r18 gave non-finite logits (1 of 5 values, e.g. NaN)"),
+                    e.getMessage());
+            assertThrows(NonFiniteOutputException.class, () -> classifier.logits(bird));
+            assertThrows(NonFiniteOutputException.class, () -> classifier.predictBatch(List.of(bird)));
+            assertThrows(NonFiniteOutputException.class, () -> classifier.explain(bird));
+            List<SefClassifier.ImageResult> each = classifier.predictEach(List.of(bird));
+            assertEquals(List.of(), each.get(0).predictions());
+            assertTrue(
+                    each.get(0).error() instanceof NonFiniteOutputException,
+                    each.get(0).error().toString());
+        }
+    }
+
+    @Test
     void predictEachReportsEveryBadImageAndClassifiesTheRest(@TempDir Path dir) throws IOException {
         Path bird = GoldenModel.image("bird_on_branch.jpg"), finch = GoldenModel.image("finch_rgba.png");
         Path broken = Files.write(dir.resolve("broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2});
@@ -244,7 +305,8 @@ class SefClassifierTest {
             assertEquals(4, results.size());
             assertEquals(classifier.predict(bird), results.get(0).predictions());
             assertEquals(classifier.predict(finch), results.get(2).predictions());
-            assertEquals(broken.toString(), results.get(1).error().source());
+            assertEquals(
+                    broken.toString(), ((ImageDecodeException) results.get(1).error()).source());
             assertTrue(
                     results.get(3).error().getMessage().endsWith("file does not exist"),
                     results.get(3).error().getMessage());

@@ -26,11 +26,14 @@ final class ExecutorClassifiers {
             if (classifier == null) {
                 try {
                     Path dir = bundle.get().materialize(scratch, sha256);
-                    // the cache does the batching and the truncation to each job's top-k: one session serves every job
+                    // the cache does the batching and the truncation to each job's top-k: one session serves every job;
+                    // the copy has no manifest to check: the driver checked the export, materialize the bytes in
+                    // transit
                     SefClassifier.Options options = SefClassifier.Options.defaults()
                             .withIntraOpThreads(intraOpThreads)
                             .withTopK(Integer.MAX_VALUE)
-                            .withMaxBatch(Integer.MAX_VALUE);
+                            .withMaxBatch(Integer.MAX_VALUE)
+                            .withVerifyManifest(false);
                     classifier = SefClassifier.open(dir, options);
                 } catch (IOException e) {
                     throw new UncheckedIOException(

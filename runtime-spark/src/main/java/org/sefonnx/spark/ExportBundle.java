@@ -5,18 +5,20 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.ExportManifest;
+import org.sefonnx.infer.ExportDirectory;
 import org.sefonnx.infer.InvalidExportException;
 
 /**
  * The three files of an export directory as bytes, with their SHA-256 identity: what the driver broadcasts so that
- * executors need no shared file system. The identity is the SHA-256 of the {@code sha256sum} listing of the files in
- * {@link ExportLayout#REQUIRED_FILES} order, so {@code sha256sum model.onnx labels.txt preprocessing.properties | sha256sum} reproduces it.
+ * executors need no shared file system. The directory is checked first by {@link ExportDirectory#open} (its manifest
+ * included), and the bytes read must hash to what the manifest records. The identity is the SHA-256 of the
+ * {@code sha256sum} listing of the files in {@link ExportLayout#REQUIRED_FILES} order, so
+ * {@code sha256sum model.onnx labels.txt preprocessing.properties | sha256sum} reproduces it (for an export of just
+ * those files, {@code sha256sum SHA256SUMS} does too).
  */
 public final class ExportBundle implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -29,16 +31,30 @@ public final class ExportBundle implements Serializable {
         this.sha256 = sha256;
     }
 
-    /** Reads the three files of {@code exportDir}; a missing one fails naming it. */
+    /** {@link #read(Path, boolean)} with the manifest check on. */
     public static ExportBundle read(Path exportDir) throws IOException {
+        return read(exportDir, true);
+    }
+
+    /**
+     * Checks {@code exportDir} ({@link ExportDirectory#open}; {@code verifyManifest} false skips its SHA-256 check, for
+     * an export edited on purpose) and reads its three files.
+     */
+    public static ExportBundle read(Path exportDir, boolean verifyManifest) throws IOException {
+        ExportDirectory export = ExportDirectory.open(exportDir, verifyManifest);
         LinkedHashMap<String, byte[]> files = new LinkedHashMap<>();
         for (String name : ExportLayout.REQUIRED_FILES) {
-            Path file = exportDir.resolve(name);
-            if (!Files.isRegularFile(file)) {
+            byte[] bytes = Files.readAllBytes(export.file(name));
+            String read = ExportManifest.sha256(bytes);
+            // the bytes that travel are the ones the manifest vouches for, not a later version of the file
+            if (export.recordedSha256(name)
+                    .filter(recorded -> !recorded.equals(read))
+                    .isPresent()) {
                 throw new InvalidExportException(
-                        file, "missing; an export directory holds " + String.join(", ", ExportLayout.REQUIRED_FILES));
+                        export.file(name),
+                        "changed while it was read (its SHA-256 is now " + read + "); read it again");
             }
-            files.put(name, Files.readAllBytes(file));
+            files.put(name, bytes);
         }
         return new ExportBundle(files, identity(files));
     }
@@ -74,23 +90,11 @@ public final class ExportBundle implements Serializable {
     private static String identity(Map<String, byte[]> files) {
         StringBuilder listing = new StringBuilder();
         for (Map.Entry<String, byte[]> file : files.entrySet()) {
-            listing.append(hex(sha256(file.getValue())))
+            listing.append(ExportManifest.sha256(file.getValue()))
                     .append("  ")
                     .append(file.getKey())
                     .append('\n');
         }
-        return hex(sha256(listing.toString().getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
-    }
-
-    private static String hex(byte[] digest) {
-        return HexFormat.of().formatHex(digest);
+        return ExportManifest.sha256(listing.toString().getBytes(StandardCharsets.UTF_8));
     }
 }

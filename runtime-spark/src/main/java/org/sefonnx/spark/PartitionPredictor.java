@@ -3,16 +3,12 @@ package org.sefonnx.spark;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.RawLocalFileSystem;
@@ -23,17 +19,16 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.LongAccumulator;
-import org.apache.spark.util.TaskCompletionListener;
-import org.sefonnx.imaging.ImageDecodeException;
-import org.sefonnx.imaging.ImageDecoder;
-import org.sefonnx.imaging.Preprocessor;
+import org.sefonnx.infer.ImageInput;
 import org.sefonnx.infer.Prediction;
 import org.sefonnx.infer.SefClassifier;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * The executor side of {@link SparkClassifier#transform}: pulls a partition's rows in batches, runs each batch through
- * this JVM's shared classifier and appends the prediction columns, lazily, so a partition never sits in memory whole.
+ * The executor side of {@link SparkClassifier#transform}: pulls a partition's rows in batches, hands each batch to
+ * this JVM's shared classifier ({@link SefClassifier#predictImages}: the image bytes as they are, each decoded once by
+ * the export's EXIF rule, a bad one an error of its own) and appends the prediction columns, lazily, so a partition
+ * never sits in memory whole.
  */
 final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
@@ -81,35 +76,29 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
         this.sessions = sessions;
     }
 
-    /** Where this JVM writes the model and the batches' image files: Spark's per-application scratch directory. */
+    /** Where this JVM writes the model: Spark's per-application scratch directory. */
     static Path scratchRoot() {
         return Path.of(SparkFiles.getRootDirectory()).toAbsolutePath();
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> rows) throws IOException {
+    public Iterator<Row> call(Iterator<Row> rows) {
         if (!rows.hasNext()) return rows; // an empty partition opens nothing
         SefClassifier classifier =
                 ExecutorClassifiers.get(sha256, intraOpThreads, bundle::value, scratchRoot(), () -> sessions.add(1));
-        Batches batches = new Batches(rows, classifier, Files.createTempDirectory(scratchRoot(), "sef-batch-"));
-        TaskContext task = TaskContext.get();
-        if (task != null) task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
-        return batches;
+        return new Batches(rows, classifier);
     }
 
-    /** The lazy output iterator of one partition, with the scratch files and decoder it owns. */
+    /** The lazy output iterator of one partition. */
     private final class Batches implements Iterator<Row> {
         private final Iterator<Row> rows;
         private final SefClassifier classifier;
-        private final Path scratch;
         private final ArrayDeque<Row> ready = new ArrayDeque<>();
-        private ImageDecoder decoder;
         private long rowsSeen;
 
-        Batches(Iterator<Row> rows, SefClassifier classifier, Path scratch) {
+        Batches(Iterator<Row> rows, SefClassifier classifier) {
             this.rows = rows;
             this.classifier = classifier;
-            this.scratch = scratch;
         }
 
         @Override
@@ -119,7 +108,6 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
                 while (batch.size() < batchSize && rows.hasNext()) batch.add(rows.next());
                 classify(batch);
             }
-            if (ready.isEmpty()) close();
             return !ready.isEmpty();
         }
 
@@ -129,35 +117,37 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
             return ready.poll();
         }
 
+        /** One predictImages call for the batch's readable rows; every row, read or not, gets its output row. */
         private void classify(List<Row> batch) {
             int n = batch.size();
-            String[] origins = new String[n];
-            Path[] files = new Path[n];
-            String[] errors = new String[n];
+            String[] unreadable = new String[n];
+            List<ImageInput> inputs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Row row = batch.get(i);
-                origins[i] = originIndex >= 0 && !row.isNullAt(originIndex)
+                String origin = originIndex >= 0 && !row.isNullAt(originIndex)
                         ? row.getString(originIndex)
                         : "row " + (rowsSeen + i) + " of partition " + partitionId();
                 try {
-                    files[i] = localFile(row, i);
+                    inputs.add(input(row, origin));
                 } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-                    errors[i] = origins[i] + ": cannot read: " + e.getMessage();
+                    unreadable[i] = origin + ": cannot read: " + e.getMessage();
                 }
             }
             rowsSeen += n;
-            List<Integer> good = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) if (errors[i] == null) good.add(i);
-            List<List<Prediction>> predictions = predict(good, files, errors, origins);
-            float[][] scores = logits ? logitsOf(good, files) : null;
+            Iterator<SefClassifier.ImageResult> results =
+                    classifier.predictImages(inputs, logits).iterator();
             long failed = 0;
-            for (int i = 0, g = 0; i < n; i++) {
-                Object[] values = new Object[batch.get(i).length() + (logits ? 5 : 4)];
-                for (int c = 0; c < batch.get(i).length(); c++)
-                    values[c] = batch.get(i).get(c);
-                int at = batch.get(i).length();
-                if (errors[i] == null) {
-                    List<Prediction> ranked = predictions.get(g);
+            for (int i = 0; i < n; i++) {
+                Row row = batch.get(i);
+                SefClassifier.ImageResult result = unreadable[i] == null ? results.next() : null;
+                String error = result == null
+                        ? unreadable[i]
+                        : result.ok() ? null : result.error().getMessage();
+                Object[] values = new Object[row.length() + (logits ? 5 : 4)];
+                for (int c = 0; c < row.length(); c++) values[c] = row.get(c);
+                int at = row.length();
+                if (error == null) {
+                    List<Prediction> ranked = result.predictions();
                     List<Row> top = new ArrayList<>(Math.min(topK, ranked.size()));
                     for (Prediction p : ranked.subList(0, Math.min(topK, ranked.size())))
                         top.add(RowFactory.create(p.label(), p.probability()));
@@ -165,118 +155,37 @@ final class PartitionPredictor implements MapPartitionsFunction<Row, Row> {
                     values[at + 1] = ranked.get(0).probability();
                     // Row's external type for an array column is a Scala Seq
                     values[at + 2] = CollectionConverters.asScala(top).toSeq();
-                    if (logits) values[at + 3] = scores[g];
-                    g++;
+                    if (logits) values[at + 3] = result.logits();
                 } else {
-                    values[values.length - 1] = errors[i];
+                    values[values.length - 1] = error;
                     failed++;
                 }
                 ready.add(RowFactory.create(values));
             }
             images.add(n);
             failures.add(failed);
-            for (Path file : files) {
-                if (file != null && file.startsWith(scratch)) deleteQuietly(file);
-            }
         }
 
         /**
-         * Predictions of the images {@code good}, which loses the ones that do not decode. SefClassifier.predictBatch
-         * fails as a whole on one bad image, so the usual case (all good) is settled by the batch itself; after a
-         * failure every image is decoded on its own to find all the bad ones, and the rest is batched again: a bad
-         * image costs its batch one extra decode of each image, never its batch-mates' predictions.
+         * The row's image: its bytes as they are, a local path as a file, a remote path's bytes read through Hadoop;
+         * named by {@code origin} in errors.
          */
-        private List<List<Prediction>> predict(List<Integer> good, Path[] files, String[] errors, String[] origins) {
-            try {
-                return classifier.predictBatch(paths(good, files));
-            } catch (ImageDecodeException batchFailed) {
-                for (Iterator<Integer> it = good.iterator(); it.hasNext(); ) {
-                    int i = it.next();
-                    try {
-                        decoder().decode(files[i]);
-                    } catch (ImageDecodeException e) {
-                        errors[i] = origins[i] + problem(e);
-                        it.remove();
-                    }
-                }
-                return classifier.predictBatch(paths(good, files));
-            }
-        }
-
-        private List<Path> paths(List<Integer> indices, Path[] files) {
-            List<Path> paths = new ArrayList<>(indices.size());
-            for (int i : indices) paths.add(files[i]);
-            return paths;
-        }
-
-        /** Logits of the good images in one ORT run, from the same decode and preprocessing as SefClassifier's. */
-        private float[][] logitsOf(List<Integer> good, Path[] files) {
-            if (good.isEmpty()) return new float[0][];
-            Preprocessor preprocessor = new Preprocessor(classifier.preprocessing());
-            int per = preprocessor.floatsPerImage();
-            float[] nchw = new float[good.size() * per];
-            for (int g = 0; g < good.size(); g++) {
-                System.arraycopy(preprocessor.apply(decoder().decode(files[good.get(g)])), 0, nchw, g * per, per);
-            }
-            return classifier.logitsOfPreprocessed(nchw);
-        }
-
-        /** The row's image as a local file: a path as it is, bytes or a remote path copied into the scratch directory. */
-        private Path localFile(Row row, int i) throws IOException {
+        private ImageInput input(Row row, String origin) throws IOException {
             if (row.isNullAt(inputIndex)) throw new IllegalArgumentException("image column is null");
-            Path file = scratch.resolve(i + ".img");
-            if (inputIsBytes) {
-                return Files.write(file, (byte[]) row.get(inputIndex));
-            }
+            if (inputIsBytes) return ImageInput.of((byte[]) row.get(inputIndex), origin);
             org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(row.getString(inputIndex));
             FileSystem fs = path.getFileSystem(hadoop.value().get());
             if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
-                return Path.of(fs.makeQualified(path).toUri());
+                return ImageInput.of(Path.of(fs.makeQualified(path).toUri()));
             }
             try (InputStream in = fs.open(path)) {
-                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            return file;
-        }
-
-        private ImageDecoder decoder() {
-            if (decoder == null) decoder = new ImageDecoder();
-            return decoder;
-        }
-
-        void close() {
-            if (decoder != null) {
-                decoder.close();
-                decoder = null;
-            }
-            if (Files.exists(scratch)) {
-                try (Stream<Path> left = Files.walk(scratch)) {
-                    left.sorted(Comparator.reverseOrder()).forEach(PartitionPredictor::deleteQuietly);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cleaning the scratch directory " + scratch, e);
-                }
+                return ImageInput.of(in.readAllBytes(), origin);
             }
         }
-    }
-
-    /** The exception's message without the (scratch) file name it starts with. */
-    private static String problem(ImageDecodeException e) {
-        String prefix = e.source() + ":";
-        return e.getMessage().startsWith(prefix)
-                ? e.getMessage().substring(e.source().length())
-                : ": " + e.getMessage();
     }
 
     private static int partitionId() {
         TaskContext task = TaskContext.get();
         return task == null ? -1 : task.partitionId();
-    }
-
-    private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // scratch space Spark removes with the application anyway; a leftover file is not worth failing a task
-        }
     }
 }

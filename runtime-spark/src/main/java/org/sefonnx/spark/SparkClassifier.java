@@ -22,9 +22,10 @@ import org.sefonnx.infer.SefClassifier;
  * Adds SEF predictions to any {@code Dataset<Row>} of images on Spark: encoded bytes (Spark's {@code binaryFile}
  * source: {@code path, modificationTime, length, content}) or file paths. Every executor JVM opens one ORT session
  * for the model (cached by its SHA-256, shared by the executor's tasks) from the export files' bytes, which travel
- * in a broadcast; rows go through {@link SefClassifier#predictBatch} in batches inside {@code mapPartitions}. An
- * image that cannot be decoded gives a row with only {@link #ERROR} set and is counted in {@link #failures()};
- * it never fails the job.
+ * in a broadcast; rows go through {@link SefClassifier#predictImages} in batches inside {@code mapPartitions}, each
+ * image decoded once, by the export's EXIF rule. An image that cannot be decoded (a zero-byte file included) or that
+ * the model scores NaN gives a row with only {@link #ERROR} set and is counted in {@link #failures()}; it never fails
+ * the job.
  *
  * <pre>{@code
  * try (SparkClassifier classifier = SparkClassifier.open(spark, Path.of("runs/cub/export"), SparkClassifier.Options.defaults())) {
@@ -54,13 +55,16 @@ public final class SparkClassifier implements AutoCloseable {
      *
      * @param topK           entries of {@link #TOP_K}
      * @param batchSize      images per ORT run inside a partition
-     * @param logits         whether to add {@link #LOGITS} (costs a second decode and forward pass of every image)
+     * @param logits         whether to add {@link #LOGITS} (from the same run as the predictions)
      * @param intraOpThreads ORT threads per call; 0 = {@code spark.task.cpus}, so that the executor's concurrent tasks
      *                       together use its cores
      * @param inputColumn    the image column, binary (encoded bytes) or string (a path any executor can read, through
      *                       Hadoop's file systems); null = {@link #CONTENT} if present, else {@link #PATH}
+     * @param verifyManifest check the export's files against its SHA256SUMS on the driver (true); false for an export
+     *                       edited on purpose
      */
-    public record Options(int topK, int batchSize, boolean logits, int intraOpThreads, String inputColumn) {
+    public record Options(
+            int topK, int batchSize, boolean logits, int intraOpThreads, String inputColumn, boolean verifyManifest) {
         public static final int DEFAULT_BATCH = SefClassifier.Options.DEFAULT_MAX_BATCH;
 
         public Options {
@@ -70,29 +74,33 @@ public final class SparkClassifier implements AutoCloseable {
                 throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
         }
 
-        /** Top 5, batches of 32, no logits, spark.task.cpus threads, column chosen from the schema. */
+        /** Top 5, batches of 32, no logits, spark.task.cpus threads, column chosen from the schema, manifest checked. */
         public static Options defaults() {
-            return new Options(SefClassifier.Options.DEFAULT_TOP_K, DEFAULT_BATCH, false, 0, null);
+            return new Options(SefClassifier.Options.DEFAULT_TOP_K, DEFAULT_BATCH, false, 0, null, true);
         }
 
         public Options withTopK(int k) {
-            return new Options(k, batchSize, logits, intraOpThreads, inputColumn);
+            return new Options(k, batchSize, logits, intraOpThreads, inputColumn, verifyManifest);
         }
 
         public Options withBatchSize(int images) {
-            return new Options(topK, images, logits, intraOpThreads, inputColumn);
+            return new Options(topK, images, logits, intraOpThreads, inputColumn, verifyManifest);
         }
 
         public Options withLogits(boolean withLogits) {
-            return new Options(topK, batchSize, withLogits, intraOpThreads, inputColumn);
+            return new Options(topK, batchSize, withLogits, intraOpThreads, inputColumn, verifyManifest);
         }
 
         public Options withIntraOpThreads(int threads) {
-            return new Options(topK, batchSize, logits, threads, inputColumn);
+            return new Options(topK, batchSize, logits, threads, inputColumn, verifyManifest);
         }
 
         public Options withInputColumn(String column) {
-            return new Options(topK, batchSize, logits, intraOpThreads, column);
+            return new Options(topK, batchSize, logits, intraOpThreads, column, verifyManifest);
+        }
+
+        public Options withVerifyManifest(boolean verify) {
+            return new Options(topK, batchSize, logits, intraOpThreads, inputColumn, verify);
         }
     }
 
@@ -118,12 +126,13 @@ public final class SparkClassifier implements AutoCloseable {
     }
 
     /**
-     * Reads {@code exportDir} on the driver, checks it by opening it there (an inconsistent export fails here with an
+     * Reads and checks {@code exportDir} on the driver ({@link ExportBundle#read}: its manifest, labels and transform),
+     * checks the model by opening it there (an inconsistent or damaged export fails here with an
      * {@code InvalidExportException} naming the file, not later in every task), and broadcasts its files. With a
      * {@code local} master the driver is the executor, and that session is the one the tasks use.
      */
     public static SparkClassifier open(SparkSession spark, Path exportDir, Options options) throws IOException {
-        ExportBundle exportBundle = ExportBundle.read(exportDir);
+        ExportBundle exportBundle = ExportBundle.read(exportDir, options.verifyManifest());
         int threads = options.intraOpThreads() > 0
                 ? options.intraOpThreads()
                 : Integer.parseInt(spark.sparkContext().getConf().get("spark.task.cpus", "1"));
@@ -136,7 +145,12 @@ public final class SparkClassifier implements AutoCloseable {
                     PartitionPredictor.scratchRoot(),
                     () -> classifier.sessions.add(1));
         } else {
-            SefClassifier.open(exportDir, SefClassifier.Options.defaults().withIntraOpThreads(1))
+            // its files were checked just now: the model's inputs and outputs are what is left to check
+            SefClassifier.open(
+                            exportDir,
+                            SefClassifier.Options.defaults()
+                                    .withIntraOpThreads(1)
+                                    .withVerifyManifest(false))
                     .close();
         }
         return classifier;

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ExportLayout;
@@ -65,7 +66,7 @@ class ExportBundleTest {
         }
         byte[] wire = serialized.toByteArray();
         byte[] label = "albatross".getBytes(StandardCharsets.UTF_8);
-        int at = indexOf(wire, label);
+        int at = TestExport.indexOf(wire, label);
         assertTrue(at > 0, "labels.txt's bytes are in the serialized bundle");
         wire[at] = 'A'; // one flipped byte in transit
         ExportBundle arrived;
@@ -78,18 +79,27 @@ class ExportBundleTest {
     }
 
     @Test
+    void aModelChangedAfterTheExportIsRefusedOnTheDriverUnlessTheCheckIsOff(@TempDir Path dir) throws IOException {
+        for (String file :
+                List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING, ExportLayout.MANIFEST))
+            Files.copy(TestExport.shared().resolve(file), dir.resolve(file));
+        Path model = dir.resolve(ExportLayout.MODEL);
+        byte[] bytes = Files.readAllBytes(model);
+        for (int i = bytes.length / 2; i < bytes.length / 2 + 4; i++) bytes[i] ^= (byte) 0xFF;
+        Files.write(model, bytes);
+        InvalidExportException e = assertThrows(
+                InvalidExportException.class,
+                () -> SparkClassifier.open(TestSpark.session(), dir, SparkClassifier.Options.defaults()));
+        assertEquals(model, e.file());
+        assertTrue(e.getMessage().contains("SHA256SUMS records"), e.getMessage());
+        ExportBundle unchecked = ExportBundle.read(dir, false);
+        assertNotEquals(ExportBundle.read(TestExport.shared()).sha256(), unchecked.sha256());
+    }
+
+    @Test
     void aMissingFileIsNamed(@TempDir Path dir) throws IOException {
         Files.copy(TestExport.shared().resolve("model.onnx"), dir.resolve("model.onnx"));
         InvalidExportException e = assertThrows(InvalidExportException.class, () -> ExportBundle.read(dir));
         assertEquals(dir.resolve("labels.txt"), e.file());
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
-            return i;
-        }
-        return -1;
     }
 }

@@ -169,6 +169,51 @@ class SparkClassifierTest {
     }
 
     @Test
+    void aZeroByteImageIsAnErrorRowAndTheCountsAddUpToTheInput(@TempDir Path dir) throws IOException {
+        List<Path> good = TestImages.write(dir, 3, 5L);
+        Path empty = java.nio.file.Files.createFile(dir.resolve("img-empty.jpg"));
+        Path cut = TestImages.truncated(good.get(0), dir.resolve("img-cut.jpg"));
+        Map<Path, Row> byFile = new HashMap<>();
+        try (SparkClassifier classifier =
+                SparkClassifier.open(TestSpark.session(), TestExport.shared(), SparkClassifier.Options.defaults())) {
+            for (Row row : classifier
+                    .transform(ImageFiles.read(TestSpark.session(), dir + "/*"))
+                    .drop(SparkClassifier.CONTENT)
+                    .collectAsList()) {
+                byFile.put(local(row.getAs(SparkClassifier.PATH)), row);
+            }
+            assertEquals(5, byFile.size(), byFile.keySet().toString());
+            assertEquals(5, classifier.images());
+            assertEquals(2, classifier.failures());
+        }
+        String error = byFile.get(empty).getAs(SparkClassifier.ERROR);
+        assertNotNull(error, "the empty file has an error");
+        assertTrue(error.endsWith(": file is empty"), error);
+        assertNull(byFile.get(empty).getAs(SparkClassifier.LABEL));
+        assertNotNull(byFile.get(cut).getAs(SparkClassifier.ERROR));
+        for (Path file : good) assertNull(byFile.get(file).getAs(SparkClassifier.ERROR), file.toString());
+    }
+
+    @Test
+    void nonFiniteScoresAreErrorRowsNeverPredictions(@TempDir Path exportDir) throws IOException {
+        Path export = TestExport.withNanWeight(exportDir);
+        try (SparkClassifier classifier = SparkClassifier.open(
+                TestSpark.session(), export, SparkClassifier.Options.defaults().withLogits(true))) {
+            List<Row> rows = classifier
+                    .transform(binaryFiles())
+                    .drop(SparkClassifier.CONTENT)
+                    .collectAsList();
+            assertEquals(IMAGES + 1, rows.size());
+            assertEquals(IMAGES + 1, classifier.failures());
+            for (Row row : rows) {
+                assertNull(row.getAs(SparkClassifier.LOGITS));
+                String error = row.getAs(SparkClassifier.ERROR);
+                assertTrue(error.contains("gave non-finite logits") || error.contains("image is truncated"), error);
+            }
+        }
+    }
+
+    @Test
     void aPathColumnGivesTheSamePredictionsAsTheBytes() throws IOException {
         SparkSession spark = TestSpark.session();
         List<String> paths = new ArrayList<>();

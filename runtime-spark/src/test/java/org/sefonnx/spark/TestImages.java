@@ -70,6 +70,53 @@ public final class TestImages {
         return Files.write(file, Arrays.copyOf(whole, whole.length / 3));
     }
 
+    /**
+     * A copy of {@code jpeg} whose EXIF orientation tag says {@code orientation} (1-8): an APP1 "Exif" segment with a
+     * one-entry big-endian IFD0 right after the SOI marker, as a camera writes it; the pixels stay as stored.
+     */
+    public static Path withExifOrientation(Path jpeg, int orientation, Path file) throws IOException {
+        byte[] plain = Files.readAllBytes(jpeg);
+        // TIFF header "MM", 42, IFD0 at 8; one entry: tag 0x0112 (Orientation), type SHORT, count 1, value; no next IFD
+        byte[] tiff = {
+            'M',
+            'M',
+            0,
+            42,
+            0,
+            0,
+            0,
+            8,
+            0,
+            1,
+            0x01,
+            0x12,
+            0,
+            3,
+            0,
+            0,
+            0,
+            1,
+            0,
+            (byte) orientation,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0
+        };
+        int length = 2 + 6 + tiff.length;
+        byte[] app1 = {(byte) 0xFF, (byte) 0xE1, (byte) (length >> 8), (byte) length, 'E', 'x', 'i', 'f', 0, 0};
+        byte[] tagged = new byte[plain.length + app1.length + tiff.length];
+        System.arraycopy(plain, 0, tagged, 0, 2);
+        System.arraycopy(app1, 0, tagged, 2, app1.length);
+        System.arraycopy(tiff, 0, tagged, 2 + app1.length, tiff.length);
+        System.arraycopy(plain, 2, tagged, 2 + app1.length + tiff.length, plain.length - 2);
+        return Files.write(file, tagged);
+    }
+
     private static BufferedImage scene(int width, int height, SplittableRandom random) {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_ARGB);
         Graphics2D g = image.createGraphics();

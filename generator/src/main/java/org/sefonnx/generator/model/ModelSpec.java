@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.sefonnx.contract.GroupSplit;
 
 /**
  * Everything that fixes the generated graphs and the recipe defaults of one SEF model.
@@ -295,21 +296,19 @@ public record ModelSpec(
         return featureChannels(depth);
     }
 
+    /** The channel groups of the last feature map: SEF's split, which the export records ({@link GroupSplit#even}). */
+    public GroupSplit groupSplit() {
+        return GroupSplit.even(featureChannels(), groups);
+    }
+
     /** Channels per group: floor(C/G) each, the last group also takes the remainder. */
     public int[] groupChannels() {
-        int c = featureChannels(), base = c / groups;
-        int[] r = new int[groups];
-        for (int i = 0; i < groups; i++) r[i] = base;
-        r[groups - 1] += c - base * groups;
-        return r;
+        return groupSplit().channels();
     }
 
     /** First channel of each group. */
     public int[] groupStarts() {
-        int[] s = new int[groups];
-        int[] ch = groupChannels();
-        for (int i = 1; i < groups; i++) s[i] = s[i - 1] + ch[i - 1];
-        return s;
+        return groupSplit().starts();
     }
 
     /** Spatial side of the last feature map. */

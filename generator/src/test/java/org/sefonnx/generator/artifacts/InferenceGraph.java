@@ -32,7 +32,7 @@ import org.sefonnx.generator.onnx.Graph;
 /**
  * The inference model of a trained checkpoint, built without ONNX Runtime: what ORT's ExportModelForInferencing
  * makes of our eval graph. The eval forward (BatchNorm on running statistics) is pruned by walking back from
- * {@link ExportLayout#MODEL_OUTPUTS}, which leaves the backbone and the global head only (no group heads, no
+ * {@link ExportLayout#PREDICTION_OUTPUTS}, which leaves the backbone and the global head only (no group heads, no
  * loss, no {@code labels} input); every checkpoint tensor that survives becomes an initializer holding its value.
  * Input {@code images} [batch, 3, S, S]; outputs {@code logits} and {@code probabilities} [batch, K]. Test support,
  * through the generator's test-jar, for the modules that need an export without a training run (runtime-infer,
@@ -55,7 +55,7 @@ public final class InferenceGraph {
     }
 
     /**
-     * The explain model (what the trainer exports as explain_model.onnx): the same with {@link ExportLayout#EXPLAIN_MODEL_OUTPUTS},
+     * The model the trainer exports as model.onnx (less the metadata recording its group split): the same with {@link ExportLayout#MODEL_OUTPUTS},
      * i.e. also the last feature map [batch, C, h, w] and the group heads' logits [batch, G, K].
      */
     public static ModelProto buildExplain(ModelSpec spec, Map<String, float[]> values) {

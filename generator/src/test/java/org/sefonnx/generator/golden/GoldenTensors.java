@@ -1,14 +1,23 @@
 package org.sefonnx.generator.golden;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.ExportManifest;
+import org.sefonnx.contract.LabelFile;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
@@ -56,6 +65,52 @@ public class GoldenTensors {
             }
         }
         return model;
+    }
+
+    /**
+     * Writes an export directory of {@link #SPEC} with {@code tensors} into {@code dir} as the trainer's exporter does:
+     * model.onnx with the prediction and explain outputs and the recorded group split, labels.txt, the given
+     * preprocessing.properties text, and the manifest last.
+     */
+    public static Path writeExport(Path dir, Map<String, float[]> tensors, String preprocessing) throws IOException {
+        ModelProto model = InferenceGraph.buildExplain(SPEC, tensors).toBuilder()
+                .addMetadataProps(StringStringEntryProto.newBuilder()
+                        .setKey(ExportLayout.GROUP_SPLIT_METADATA)
+                        .setValue(SPEC.groupSplit().toText()))
+                .build();
+        AtomicFiles.write(dir.resolve(ExportLayout.MODEL), model.toByteArray());
+        LabelFile.write(dir.resolve(ExportLayout.LABELS), LABELS);
+        AtomicFiles.writeString(dir.resolve(ExportLayout.PREPROCESSING), preprocessing);
+        ExportManifest.write(dir, ExportLayout.REQUIRED_FILES);
+        return dir;
+    }
+
+    /**
+     * A copy of {@code export}'s required files (no manifest, as an older export) into {@code into}, with 4 bytes of
+     * model.onnx changed: the global head's first weight set to a quiet NaN (found by the little-endian bytes of its
+     * first four values), so every image gets NaN logits while the file still loads.
+     */
+    public static Path copyWithNanWeight(Path export, Path into) throws IOException {
+        for (String file : ExportLayout.REQUIRED_FILES) Files.copy(export.resolve(file), into.resolve(file));
+        Path model = into.resolve(ExportLayout.MODEL);
+        byte[] bytes = Files.readAllBytes(model);
+        ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        head.asFloatBuffer().put(tensors().get("fc.weight"), 0, 4);
+        int at = indexOf(bytes, head.array());
+        if (at < 0) throw new IllegalStateException("fc.weight is not in " + model);
+        ByteBuffer.wrap(bytes, at, 4).order(ByteOrder.LITTLE_ENDIAN).putFloat(Float.NaN);
+        Files.write(model, bytes);
+        return into;
+    }
+
+    /** Where {@code needle} first occurs in {@code haystack}, or -1. */
+    public static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        return -1;
     }
 
     /** SHA-256 of the tensors' names and little-endian float bits, in map order. */

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.infer.InvalidExportException;
+import org.sefonnx.infer.NonFiniteOutputException;
 import org.sefonnx.infer.Prediction;
 import org.sefonnx.infer.SefClassifier;
 import picocli.CommandLine;
@@ -27,13 +28,16 @@ import picocli.CommandLine.Parameters;
             "0:every image classified",
             "1:one or more images could not be read or decoded (the others are printed)",
             "2:invalid command line",
-            "3:the export directory is missing or inconsistent",
-            "4:out of memory (raise -Xmx)"
+            "3:the export directory is missing, inconsistent or damaged (files that do not match its "
+                    + ExportLayout.MANIFEST + ", or NaN/infinite scores from the model)",
+            "4:out of memory (raise -Xmx; the images classified before are printed)"
         })
 public final class PredictCommand implements Callable<Integer> {
     public static final int EXIT_BAD_IMAGE = 1;
     public static final int EXIT_BAD_MODEL = 3;
     public static final int EXIT_OUT_OF_MEMORY = 4;
+    /** java.util.logging's one-line format property (SimpleFormatter). */
+    private static final String LOG_FORMAT = "java.util.logging.SimpleFormatter.format";
 
     @Option(
             names = "--model",
@@ -66,6 +70,12 @@ public final class PredictCommand implements Callable<Integer> {
             description = "CPU or CUDA (CUDA needs the onnxruntime_gpu jar; default: ${DEFAULT-VALUE}).")
     SefClassifier.Device device;
 
+    @Option(
+            names = "--no-verify-manifest",
+            description = "Load the export without checking its files against " + ExportLayout.MANIFEST
+                    + " (for an export edited on purpose).")
+    boolean noVerifyManifest;
+
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "JPEG or PNG files.")
     List<Path> images;
 
@@ -73,6 +83,8 @@ public final class PredictCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // the library's warnings (an export without a manifest) as one line on stderr, unless the user configured JUL
+        if (System.getProperty(LOG_FORMAT) == null) System.setProperty(LOG_FORMAT, "predict: %4$s: %5$s%n");
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
@@ -95,37 +107,58 @@ public final class PredictCommand implements Callable<Integer> {
         SefClassifier.Options options = SefClassifier.Options.defaults()
                 .withTopK(topK)
                 .withIntraOpThreads(threads)
-                .withDevice(device);
+                .withDevice(device)
+                .withVerifyManifest(!noVerifyManifest);
+        int bad = 0, damaged = 0, done = 0;
+        boolean arrayOpen = false;
         try (SefClassifier classifier = SefClassifier.open(model, options)) {
-            StringBuilder text = new StringBuilder(json ? "[" : "");
-            int bad = 0;
-            List<SefClassifier.ImageResult> results = classifier.predictEach(images);
-            for (int i = 0; i < results.size(); i++) {
-                SefClassifier.ImageResult r = results.get(i);
-                if (!r.ok()) {
-                    bad++;
-                    err.println("predict: " + r.error().getMessage());
-                }
-                if (json) appendJson(text.append(i == 0 ? "\n  " : ",\n  "), r);
-                else if (r.ok()) appendText(text, r.image(), r.predictions());
+            if (json) {
+                out.print("[");
+                arrayOpen = true;
             }
-            out.print(json ? text.append("\n]\n") : text);
-            out.flush();
-            if (bad > 0) err.println("predict: " + bad + " of " + results.size() + " images could not be classified");
-            return bad > 0 ? EXIT_BAD_IMAGE : 0;
+            // a batch at a time, each printed when done: a later OutOfMemoryError costs only the batch it hit
+            for (int from = 0; from < images.size(); from += options.maxBatch()) {
+                List<Path> batch = images.subList(from, Math.min(images.size(), from + options.maxBatch()));
+                StringBuilder text = new StringBuilder();
+                for (SefClassifier.ImageResult r : classifier.predictEach(batch)) {
+                    if (r.error() instanceof NonFiniteOutputException) damaged++;
+                    else if (!r.ok()) bad++;
+                    if (!r.ok()) err.println("predict: " + r.error().getMessage());
+                    if (json) appendJson(text.append(done == 0 ? "\n  " : ",\n  "), r);
+                    else if (r.ok()) appendText(text, r.image(), r.predictions());
+                    done++;
+                }
+                out.print(text);
+                out.flush();
+            }
         } catch (InvalidExportException | IOException | IllegalStateException e) {
             // IllegalStateException: CUDA asked for but unavailable
             err.println("predict: " + e.getMessage());
             return EXIT_BAD_MODEL;
         } catch (OutOfMemoryError e) {
-            // a valid image the heap cannot hold is not a bad image
-            err.println("predict: out of memory (" + e.getMessage() + "; the JVM may use "
-                    + (Runtime.getRuntime().maxMemory() >> 20) + " MB): run java with a larger -Xmx");
+            // a valid image the heap cannot hold is not a bad image; what was classified before it is already printed
+            err.println("predict: out of memory after " + done + " of " + images.size() + " images ("
+                    + e.getMessage() + "; the JVM may use "
+                    + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MB): run java with a larger -Xmx");
             return EXIT_OUT_OF_MEMORY;
+        } finally {
+            // whatever stopped the run, what stdout holds is one whole JSON array
+            if (arrayOpen) {
+                out.print("\n]\n");
+                out.flush();
+            }
         }
+        if (damaged > 0) {
+            err.println("predict: the model gave non-finite scores for " + damaged + " of " + images.size()
+                    + " images: the export is damaged");
+            return EXIT_BAD_MODEL;
+        }
+        if (bad > 0) err.println("predict: " + bad + " of " + images.size() + " images could not be classified");
+        return bad > 0 ? EXIT_BAD_IMAGE : 0;
     }
 
-    private static void appendText(StringBuilder text, Path image, List<Prediction> predictions) {
+    private static void appendText(StringBuilder text, String image, List<Prediction> predictions) {
         text.append(image).append('\n');
         for (int rank = 0; rank < predictions.size(); rank++) {
             Prediction p = predictions.get(rank);
@@ -135,7 +168,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     private static void appendJson(StringBuilder text, SefClassifier.ImageResult r) {
-        text.append("{\"image\": ").append(quote(r.image().toString()));
+        text.append("{\"image\": ").append(quote(r.image()));
         if (!r.ok()) {
             text.append(", \"error\": ").append(quote(r.error().getMessage())).append('}');
             return;

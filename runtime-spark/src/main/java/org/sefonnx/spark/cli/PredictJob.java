@@ -32,7 +32,8 @@ import picocli.CommandLine.Option;
         exitCodeList = {
             "0:every image classified or recorded as an error row",
             "2:invalid command line, input or output",
-            "3:the export directory is missing or inconsistent"
+            "3:the export directory is missing, inconsistent or damaged (files that do not match its "
+                    + ExportLayout.MANIFEST + ")"
         })
 public final class PredictJob implements Callable<Integer> {
     public static final int EXIT_USAGE = 2;
@@ -82,10 +83,14 @@ public final class PredictJob implements Callable<Integer> {
             description = "ONNX Runtime threads per task; 0 = spark.task.cpus (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(
-            names = "--logits",
-            description = "Also write the raw logits of every class (a second pass over each image).")
+    @Option(names = "--logits", description = "Also write the raw logits of every class.")
     boolean logits;
+
+    @Option(
+            names = "--no-verify-manifest",
+            description = "Load the export without checking its files against " + ExportLayout.MANIFEST
+                    + " (for an export edited on purpose).")
+    boolean noVerifyManifest;
 
     @Option(names = "--overwrite", description = "Replace --output if it exists.")
     boolean overwrite;
@@ -163,7 +168,8 @@ public final class PredictJob implements Callable<Integer> {
                 .withTopK(topK)
                 .withBatchSize(batch)
                 .withLogits(logits)
-                .withIntraOpThreads(threads);
+                .withIntraOpThreads(threads)
+                .withVerifyManifest(!noVerifyManifest);
         Dataset<Row> images;
         try {
             images = images();

@@ -19,7 +19,10 @@ import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.spark.SparkTestFixtures;
 
 class PredictJobTest {
-    private static final int IMAGES = 13;
+    /** 12 pictures, a truncated JPEG and a zero-byte file. */
+    private static final int IMAGES = 14;
+
+    private static final int FAILING = 2;
 
     @TempDir
     static Path work;
@@ -40,8 +43,9 @@ class PredictJobTest {
     @BeforeAll
     static void writeImages() throws IOException {
         images = work.resolve("images");
-        List<Path> files = SparkTestFixtures.images(images, IMAGES - 1, 3L);
+        List<Path> files = SparkTestFixtures.images(images, IMAGES - FAILING, 3L);
         SparkTestFixtures.truncated(files.get(0), images.resolve("cut.jpg"));
+        Files.createFile(images.resolve("empty.jpg"));
     }
 
     @Test
@@ -59,7 +63,8 @@ class PredictJobTest {
                 "--batch",
                 "5");
         assertEquals(0, outcome.exit(), outcome.err());
-        assertTrue(outcome.out().startsWith("sef-onnx-spark: 13 images, 1 failed, "), outcome.out());
+        // every file is counted, the zero-byte one included: the counts add up to the input
+        assertTrue(outcome.out().startsWith("sef-onnx-spark: 14 images, 2 failed, "), outcome.out());
         assertTrue(
                 outcome.out().contains(" images/s, ") && outcome.out().trim().endsWith("predictions in " + output),
                 outcome.out());
@@ -73,12 +78,14 @@ class PredictJobTest {
                 predictions.schema().catalogString());
         assertEquals(IMAGES, predictions.count());
         assertEquals(
-                1,
+                FAILING,
                 predictions
                         .filter("error IS NOT NULL AND label IS NULL AND top_k IS NULL")
                         .count());
         assertEquals(
-                IMAGES - 1,
+                1, predictions.filter("error LIKE '%empty.jpg: file is empty'").count());
+        assertEquals(
+                IMAGES - FAILING,
                 predictions
                         .filter("error IS NULL AND size(top_k) = 2 AND top_k[0].label = label "
                                 + "AND top_k[0].probability = probability AND probability >= top_k[1].probability")
@@ -101,7 +108,7 @@ class PredictJobTest {
                 "--logits");
         assertEquals(0, overwritten.exit(), overwritten.err());
         assertEquals(
-                IMAGES - 1,
+                IMAGES - FAILING,
                 spark.read().parquet(output).filter("size(logits) = 5").count());
     }
 
@@ -119,7 +126,7 @@ class PredictJobTest {
         Outcome outcome =
                 run("--model", SparkTestFixtures.export().toString(), "--input", "sef_photo_paths", "--output", output);
         assertEquals(0, outcome.exit(), outcome.err());
-        assertTrue(outcome.out().startsWith("sef-onnx-spark: 13 images, 1 failed, "), outcome.out());
+        assertTrue(outcome.out().startsWith("sef-onnx-spark: 14 images, 2 failed, "), outcome.out());
         assertEquals(
                 "struct<path:string,label:string,probability:float,top_k:array<struct<label:string,probability:float>>,error:string>",
                 spark.read().parquet(output).schema().catalogString());

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Softmax;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.imaging.ActivationMaps;
@@ -200,16 +202,16 @@ public final class Explainer {
         for (int i = 0; i < b.size(); i++) {
             int sample = b.sampleIndices()[i];
             correlation.add(features, i * c * cells, cells);
-            int predicted = argmax(softmax(probabilities, i * k, k));
+            int predicted = Softmax.argmax(Softmax.of(probabilities, i * k, k));
             int[] groupPredicted = new int[groups];
             double[] groupProbability = new double[groups];
             List<float[]> maps = new ArrayList<>();
-            int[] starts = spec.groupStarts(), channels = spec.groupChannels();
+            GroupSplit split = spec.groupSplit();
             for (int g = 0; g < groups; g++) {
-                double[] p = softmax(groupLogits, (i * groups + g) * k, k);
-                groupPredicted[g] = argmax(p);
+                double[] p = Softmax.of(groupLogits, (i * groups + g) * k, k);
+                groupPredicted[g] = Softmax.argmax(p);
                 groupProbability[g] = p[groupPredicted[g]];
-                maps.add(groupMap(features, i * c * cells, cells, starts[g], channels[g]));
+                maps.add(split.map(features, i * c * cells, cells, g));
             }
             BufferedImage input = images.picture(i);
             String truth = labelled ? " (true: " + classNames.get((int) b.labels()[i]) + ")" : "";
@@ -242,16 +244,6 @@ public final class Explainer {
                     groupPredicted,
                     groupProbability));
         }
-    }
-
-    /** Group g's activation map: the mean over its channels of the post-ReLU map, h x w. */
-    static float[] groupMap(float[] features, int offset, int cells, int start, int count) {
-        float[] map = new float[cells];
-        for (int ch = start; ch < start + count; ch++) {
-            for (int p = 0; p < cells; p++) map[p] += features[offset + ch * cells + p];
-        }
-        for (int p = 0; p < cells; p++) map[p] /= count;
-        return map;
     }
 
     /** The input, then one overlay per group, each with its caption; the title above. */
@@ -370,22 +362,6 @@ public final class Explainer {
         Path demo = run.root().resolve("demo-data");
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
-    }
-
-    private static double[] softmax(float[] logits, int offset, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < k; j++) max = Math.max(max, logits[offset + j]);
-        double[] p = new double[k];
-        double sum = 0;
-        for (int j = 0; j < k; j++) sum += p[j] = Math.exp(logits[offset + j] - max);
-        for (int j = 0; j < k; j++) p[j] /= sum;
-        return p;
-    }
-
-    private static int argmax(double[] p) {
-        int best = 0;
-        for (int j = 1; j < p.length; j++) if (p[j] > p[best]) best = j;
-        return best;
     }
 
     private static String safe(String name) {

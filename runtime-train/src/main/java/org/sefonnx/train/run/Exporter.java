@@ -1,11 +1,16 @@
 package org.sefonnx.train.run;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.ExportManifest;
+import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.model.ModelSpec;
@@ -13,9 +18,10 @@ import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.OrtAdapter;
 
 /**
- * The inference export ({@link ExportLayout}): ORT's ExportModelForInferencing of the eval graph pruned to logits and probabilities (the
- * backbone and the global head only; the group heads and losses fall away), the labels file, and the evaluation
- * preprocessing, so runtime-infer reproduces the test transform without retyping it.
+ * The inference export ({@link ExportLayout}): ORT's ExportModelForInferencing of the eval graph pruned to
+ * {@link ExportLayout#MODEL_OUTPUTS} (the backbone, the global head and the group heads; the losses fall away), with
+ * the group split recorded in its metadata, the labels file, the evaluation preprocessing (so runtime-infer reproduces
+ * the test transform without retyping it), and last the SHA-256 manifest of them all.
  */
 public final class Exporter {
     private Exporter() {}
@@ -72,8 +78,10 @@ public final class Exporter {
                 1,
                 false,
                 new PrintStream(PrintStream.nullOutputStream()))) {
-            t.exportForInference(outDir.resolve(ExportLayout.MODEL), ExportLayout.MODEL_OUTPUTS);
-            t.exportForInference(outDir.resolve(ExportLayout.EXPLAIN_MODEL), ExportLayout.EXPLAIN_MODEL_OUTPUTS);
+            AtomicFiles.writeVia(outDir.resolve(ExportLayout.MODEL), model -> {
+                t.exportForInference(model, ExportLayout.MODEL_OUTPUTS);
+                recordGroupSplit(model, new GroupSplit(d.groupChannels()));
+            });
         }
         LabelFile.write(outDir.resolve(ExportLayout.LABELS), classNames);
         AtomicFiles.writeString(
@@ -83,8 +91,23 @@ public final class Exporter {
                         .withModel(d.modelId(), d.numClasses())
                         .withExifOrientation(applyExifOrientation)
                         .toText());
-        log.println("export: " + outDir + " (" + ExportLayout.MODEL + " and " + ExportLayout.EXPLAIN_MODEL + " from "
-                + checkpoint.getFileName() + ", " + ExportLayout.LABELS + ", " + ExportLayout.PREPROCESSING + ")");
+        // an older export's second model: its outputs are model.onnx's now, and the manifest must not vouch for it
+        Files.deleteIfExists(outDir.resolve(ExportLayout.LEGACY_EXPLAIN_MODEL));
+        ExportManifest.write(outDir, ExportLayout.REQUIRED_FILES);
+        log.println("export: " + outDir + " (" + ExportLayout.MODEL + " from " + checkpoint.getFileName() + ", "
+                + ExportLayout.LABELS + ", " + ExportLayout.PREPROCESSING + ", " + ExportLayout.MANIFEST + ")");
         return outDir;
+    }
+
+    /** Adds the group split to {@code model}'s metadata ({@link ExportLayout#GROUP_SPLIT_METADATA}), in place. */
+    static void recordGroupSplit(Path model, GroupSplit split) throws IOException {
+        ModelProto.Builder m = ModelProto.parseFrom(Files.readAllBytes(model)).toBuilder();
+        for (int i = m.getMetadataPropsCount() - 1; i >= 0; i--) {
+            if (m.getMetadataProps(i).getKey().equals(ExportLayout.GROUP_SPLIT_METADATA)) m.removeMetadataProps(i);
+        }
+        m.addMetadataProps(StringStringEntryProto.newBuilder()
+                .setKey(ExportLayout.GROUP_SPLIT_METADATA)
+                .setValue(split.toText()));
+        Files.write(model, m.build().toByteArray());
     }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.ExportManifest;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.Checkpoint;
@@ -100,10 +101,27 @@ class TrainerTest {
     }
 
     @Test
-    void exportedModelGivesEvalStepsLogitsAndHoldsNoTrainingNodes(@TempDir Path dir) throws Exception {
+    void exportedModelGivesEvalStepsOutputsRecordsItsGroupsAndHoldsNoTrainingNodes(@TempDir Path dir) throws Exception {
         Trainer.Result r = new Trainer(SmallRun.options(data, dir.resolve("run"), 1, 0.02), QUIET).train();
         Path model = r.export().resolve(ExportLayout.MODEL);
         ModelProto proto = ModelProto.parseFrom(Files.readAllBytes(model));
+        assertEquals(
+                List.of(ExportLayout.GROUP_SPLIT_METADATA + "=256,256"),
+                proto.getMetadataPropsList().stream()
+                        .map(p -> p.getKey() + "=" + p.getValue())
+                        .toList());
+        // one model file, and the manifest written last vouches for the three
+        assertEquals(
+                ExportLayout.REQUIRED_FILES,
+                List.copyOf(ExportManifest.read(r.export().resolve(ExportLayout.MANIFEST))
+                        .keySet()));
+        for (String file : ExportLayout.REQUIRED_FILES) {
+            assertEquals(
+                    ExportManifest.sha256(r.export().resolve(file)),
+                    ExportManifest.read(r.export().resolve(ExportLayout.MANIFEST))
+                            .get(file));
+        }
+        assertFalse(Files.exists(r.export().resolve(ExportLayout.LEGACY_EXPLAIN_MODEL)));
         assertEquals(
                 List.of(ExportLayout.MODEL_INPUT),
                 proto.getGraph().getInputList().stream().map(v -> v.getName()).toList());
@@ -112,15 +130,15 @@ class TrainerTest {
                 proto.getGraph().getOutputList().stream().map(v -> v.getName()).toList());
         long params = 0;
         for (var init : proto.getGraph().getInitializerList()) {
-            assertFalse(init.getName().startsWith("group_fc") || init.getName().endsWith(".momentum"), init.getName());
+            assertFalse(init.getName().endsWith(".momentum"), init.getName());
             if (DemoR18Model.TRAINABLE_NAMES.contains(init.getName())) {
                 long n = 1;
                 for (long dim : init.getDimsList()) n *= dim;
                 params += n;
             }
         }
-        // torchvision resnet18 backbone + the global head only
-        assertEquals(11_176_512L + 512L * 10 + 10, params);
+        // torchvision resnet18 backbone + the global head + two group heads Linear(256, 10) for explain
+        assertEquals(11_176_512L + 512L * 10 + 10 + 2 * (256L * 10 + 10), params);
         for (var node : proto.getGraph().getNodeList()) {
             assertFalse(
                     node.getDomain().equals("com.microsoft")
@@ -148,12 +166,21 @@ class TrainerTest {
                 BatchLoader.Epoch it = loader.epoch(0);
                 Batch b = it.next()) {
             HostTensor x = HostTensor.view(b.images(), b.shape());
-            float[] eval = new ModelSteps(DemoR18Model.INSTANCE, t)
-                    .eval(x, HostTensor.longs(b.labels(), b.size()))
-                    .floats(TensorNames.LOGITS);
+            ModelSteps.Outputs evalOutputs =
+                    new ModelSteps(DemoR18Model.INSTANCE, t).eval(x, HostTensor.longs(b.labels(), b.size()));
+            float[] eval = evalOutputs.floats(TensorNames.LOGITS);
             float[] exported = inf.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS))
                     .get(0)
                     .toFloats();
+            List<HostTensor> explained =
+                    inf.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), ExportLayout.EXPLAIN_OUTPUTS);
+            for (int i = 0; i < ExportLayout.EXPLAIN_OUTPUTS.size(); i++) {
+                String name = ExportLayout.EXPLAIN_OUTPUTS.get(i);
+                float[] expected = evalOutputs.floats(name);
+                double size = 0;
+                for (float v : expected) size = Math.max(size, Math.abs(v));
+                assertEquals(0.0, maxAbsDiff(expected, explained.get(i).toFloats()), 2e-6 * Math.max(1, size), name);
+            }
             float[] optimized = fused.run(List.of(ExportLayout.MODEL_INPUT), List.of(x), List.of(TensorNames.LOGITS))
                     .get(0)
                     .toFloats();
@@ -166,6 +193,17 @@ class TrainerTest {
             // ORT folds each BatchNorm into its conv once the weights are constants: float32 rounding differs
             assertEquals(0.0, maxAbsDiff(eval, optimized), 1e-5 * Math.max(1, scale));
         }
+
+        // re-exporting over an older export replaces its second model (explain_model.onnx) by model.onnx's outputs
+        Path legacy = Files.writeString(r.export().resolve(ExportLayout.LEGACY_EXPLAIN_MODEL), "an older export's");
+        String[] cli = org.sefonnx.train.cli.SefOnnxCliTest.run(
+                "export", "--run", r.run().root().toString());
+        assertEquals("0", cli[0], cli[2]);
+        assertFalse(Files.exists(legacy));
+        assertEquals(
+                ExportLayout.REQUIRED_FILES,
+                List.copyOf(ExportManifest.read(r.export().resolve(ExportLayout.MANIFEST))
+                        .keySet()));
     }
 
     @Test

@@ -41,8 +41,10 @@ import org.sefonnx.train.ort.OrtAdapter;
 /**
  * The exported inference model against ORT's own training session: EvalStep on the golden checkpoint reproduces the
  * committed golden logits (which runtime-infer's tests reproduce with the official ORT), ORT's
- * ExportModelForInferencing and the generator's {@link InferenceGraph} give EvalStep's logits in a plain session,
- * before and after a few training steps, and the exported graph holds the backbone and global head only.
+ * ExportModelForInferencing and the generator's {@link InferenceGraph} give EvalStep's outputs in a plain session,
+ * before and after a few training steps: the export's model.onnx ({@link ExportLayout#MODEL_OUTPUTS}: the backbone,
+ * the global head and the group heads) and the prediction-only model of older exports (the backbone and global head
+ * only).
  *
  * <p>The golden file is runtime-infer's (its test resources, on this module's classpath through its test-jar). Run
  * with {@code -Dsef.regenerateGoldens=true} to write a new one from EvalStep into this module's
@@ -64,7 +66,15 @@ class InferenceExportTest {
     /** Small enough that 3 momentum steps on 4 pictures leave the logits of order 1 (0.05 sends them to 1e10). */
     static final float LEARNING_RATE = 0.001f;
 
+    /** What the exporter keeps for model.onnx. */
     static final List<String> OUTPUTS = ExportLayout.MODEL_OUTPUTS;
+    /** What older exports' model.onnx held (InferenceGraph.build). */
+    static final List<String> PREDICTION_OUTPUTS = ExportLayout.PREDICTION_OUTPUTS;
+    /** The model.onnx outputs EvalStep also returns and that are compared with it (probabilities follow the logits). */
+    static final List<String> COMPARED = List.of(TensorNames.LOGITS, TensorNames.FEATURE_MAP, TensorNames.GROUP_LOGITS);
+    /** Linear(256, K) for each of the spec's two groups. */
+    static final long GROUP_HEAD_PARAMETERS =
+            2L * (256 * GoldenModel.SPEC.numClasses() + GoldenModel.SPEC.numClasses());
 
     static final OrtAdapter ADAPTER = OrtAdapter.create("sef-onnx-validation-infer");
     static Path dir;
@@ -115,7 +125,7 @@ class InferenceExportTest {
     @Test
     @Order(1)
     void evalStepReproducesTheGoldenLogits() throws IOException {
-        float[][] logits = evalStepLogits();
+        float[][] logits = evalStepOutput(TensorNames.LOGITS);
         String sha = GoldenModel.sha256(goldenTensors);
         Properties golden;
         if (Boolean.getBoolean("sef.regenerateGoldens")) {
@@ -150,13 +160,13 @@ class InferenceExportTest {
     @Test
     @Order(2)
     void exportedModelAndInferenceGraphGiveEvalStepsLogits() throws IOException {
-        float[][] eval = evalStepLogits();
-        Path exported = dir.resolve("exported_golden.onnx");
-        training.exportForInference(exported, OUTPUTS);
+        float[][] eval = evalStepOutput(TensorNames.LOGITS);
+        Path exported = dir.resolve("exported_golden_prediction.onnx");
+        training.exportForInference(exported, PREDICTION_OUTPUTS);
         Path generated = dir.resolve("inference_graph_golden.onnx");
         InferenceGraph.write(GoldenModel.SPEC, goldenTensors, generated);
-        double exportedDiff = maxDiff(eval, plainSessionLogits(exported));
-        double generatedDiff = maxDiff(eval, plainSessionLogits(generated));
+        double exportedDiff = maxDiff(eval, plainSessionOutput(exported, PREDICTION_OUTPUTS, TensorNames.LOGITS));
+        double generatedDiff = maxDiff(eval, plainSessionOutput(generated, PREDICTION_OUTPUTS, TensorNames.LOGITS));
         System.out.printf(
                 Locale.ROOT,
                 "golden checkpoint: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g%n",
@@ -169,6 +179,31 @@ class InferenceExportTest {
         ModelProto ours = ModelProto.parseFrom(Files.readAllBytes(generated));
         assertBackboneAndGlobalHeadOnly(ortExport, "ORT export");
         assertBackboneAndGlobalHeadOnly(ours, "InferenceGraph");
+        assertEquals(parameterNames(ortExport), parameterNames(ours));
+        assertEquals(opTypeCounts(ortExport), opTypeCounts(ours));
+    }
+
+    @Test
+    @Order(2)
+    void theExportersModelAndTheExplainGraphGiveEvalStepsLogitsFeatureMapAndGroupLogits() throws IOException {
+        List<Path> models = assertExportsMatchEvalStep(goldenTensors, "golden");
+        ModelProto ortExport = ModelProto.parseFrom(Files.readAllBytes(models.get(0)));
+        ModelProto ours = ModelProto.parseFrom(Files.readAllBytes(models.get(1)));
+        for (ModelProto model : List.of(ortExport, ours)) {
+            assertEquals(
+                    OUTPUTS,
+                    model.getGraph().getOutputList().stream()
+                            .map(v -> v.getName())
+                            .toList());
+            int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();
+            assertEquals(
+                    RESNET18_BACKBONE_PARAMETERS + (long) c * k + k + GROUP_HEAD_PARAMETERS, parameterCount(model));
+            for (NodeProto n : model.getGraph().getNodeList()) {
+                assertFalse(
+                        n.getOpType().endsWith("Grad") || n.getOpType().equals("SoftmaxCrossEntropyLoss"),
+                        "training-only node " + n.getOpType());
+            }
+        }
         assertEquals(parameterNames(ortExport), parameterNames(ours));
         assertEquals(opTypeCounts(ortExport), opTypeCounts(ours));
     }
@@ -192,27 +227,54 @@ class InferenceExportTest {
                 "running statistics moved");
         assertFalse(java.util.Arrays.equals(goldenTensors.get("fc.weight"), trained.get("fc.weight")), "weights moved");
 
-        float[][] eval = evalStepLogits();
-        Path exported = dir.resolve("exported_trained.onnx");
-        training.exportForInference(exported, OUTPUTS);
-        Path generated = dir.resolve("inference_graph_trained.onnx");
-        InferenceGraph.write(GoldenModel.SPEC, trained, generated);
-        double exportedDiff = maxDiff(eval, plainSessionLogits(exported));
-        double generatedDiff = maxDiff(eval, plainSessionLogits(generated));
+        float[][] eval = evalStepOutput(TensorNames.LOGITS);
         System.out.printf(
                 Locale.ROOT,
-                "after %d steps: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g, logits moved by %.3g%n",
+                "after %d steps the logits moved by %.3g%n",
                 TRAINING_STEPS,
-                exportedDiff,
-                generatedDiff,
-                maxDiff(eval, plainSessionLogits(dir.resolve("inference_graph_golden.onnx"))));
-        assertTrue(exportedDiff <= EXPORT_TOLERANCE, "exported model vs EvalStep: " + exportedDiff);
-        assertTrue(generatedDiff <= EXPORT_TOLERANCE, "InferenceGraph vs EvalStep: " + generatedDiff);
+                maxDiff(
+                        eval,
+                        plainSessionOutput(
+                                dir.resolve("inference_graph_golden.onnx"), PREDICTION_OUTPUTS, TensorNames.LOGITS)));
+        assertExportsMatchEvalStep(trained, "trained");
+    }
+
+    /**
+     * Exports the session's weights as the exporter does and builds the generator's explain graph of {@code tensors}
+     * (the same weights), then compares their outputs {@link #COMPARED} with EvalStep's: the logits within
+     * {@link #EXPORT_TOLERANCE}, as always; the explain outputs, whose values reach beyond 1 (a post-ReLU map), within
+     * it times their largest magnitude. Returns the two model files, ORT's first.
+     */
+    private static List<Path> assertExportsMatchEvalStep(Map<String, float[]> tensors, String when) throws IOException {
+        Path exported = dir.resolve("exported_" + when + ".onnx");
+        training.exportForInference(exported, OUTPUTS);
+        Path generated = dir.resolve("inference_graph_explain_" + when + ".onnx");
+        Files.write(
+                generated,
+                InferenceGraph.buildExplain(GoldenModel.SPEC, tensors).toByteArray());
+        for (String name : COMPARED) {
+            float[][] eval = evalStepOutput(name);
+            double tolerance =
+                    name.equals(TensorNames.LOGITS) ? EXPORT_TOLERANCE : EXPORT_TOLERANCE * Math.max(1, maxAbs(eval));
+            double exportedDiff = maxDiff(eval, plainSessionOutput(exported, OUTPUTS, name));
+            double generatedDiff = maxDiff(eval, plainSessionOutput(generated, OUTPUTS, name));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s, %s: exported vs EvalStep %.3g, InferenceGraph vs EvalStep %.3g (tolerance %.3g)%n",
+                    when,
+                    name,
+                    exportedDiff,
+                    generatedDiff,
+                    tolerance);
+            assertTrue(exportedDiff <= tolerance, name + ": exported model vs EvalStep: " + exportedDiff);
+            assertTrue(generatedDiff <= tolerance, name + ": InferenceGraph vs EvalStep: " + generatedDiff);
+        }
+        return List.of(exported, generated);
     }
 
     // ---- helpers --------------------------------------------------------------------------------------------------
 
-    private static float[][] evalStepLogits() {
+    private static float[][] evalStepOutput(String output) {
         int n = GoldenModel.IMAGES.size(), size = GoldenModel.SPEC.imageSize();
         List<HostTensor> inputs = new ArrayList<>();
         for (String name : training.evalInputNames()) {
@@ -221,19 +283,23 @@ class InferenceExportTest {
             else throw new IllegalStateException("unexpected eval input " + name);
         }
         List<HostTensor> outputs = training.evalStep(inputs);
-        return rows(
-                outputs.get(training.evalOutputNames().indexOf(TensorNames.LOGITS))
-                        .toFloats(),
-                n);
+        return rows(outputs.get(training.evalOutputNames().indexOf(output)).toFloats(), n);
     }
 
-    private static float[][] plainSessionLogits(Path model) {
+    /** Output {@code name} of {@code model} (whose outputs are {@code outputs}) in a plain session, per image. */
+    private static float[][] plainSessionOutput(Path model, List<String> outputs, String name) {
         int n = GoldenModel.IMAGES.size(), size = GoldenModel.SPEC.imageSize();
         try (OrtAdapter.Inference session = ADAPTER.openInference(model, OrtAdapter.SessionConfig.cpu(1))) {
             List<HostTensor> out = session.run(
-                    List.of(TensorNames.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), OUTPUTS);
-            return rows(out.get(0).toFloats(), n);
+                    List.of(TensorNames.IMAGES), List.of(HostTensor.floats(images, n, 3, size, size)), outputs);
+            return rows(out.get(outputs.indexOf(name)).toFloats(), n);
         }
+    }
+
+    private static double maxAbs(float[][] a) {
+        double m = 0;
+        for (float[] row : a) for (float v : row) m = Math.max(m, Math.abs(v));
+        return m;
     }
 
     private static float[][] rows(float[] flat, int n) {
@@ -279,7 +345,7 @@ class InferenceExportTest {
                 model.getGraph().getInputList().stream().map(v -> v.getName()).toList(),
                 what + " inputs");
         assertEquals(
-                OUTPUTS,
+                PREDICTION_OUTPUTS,
                 model.getGraph().getOutputList().stream().map(v -> v.getName()).toList(),
                 what + " outputs");
         int c = GoldenModel.SPEC.featureChannels(), k = GoldenModel.SPEC.numClasses();

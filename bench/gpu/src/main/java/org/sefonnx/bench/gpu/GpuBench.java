@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -23,306 +24,339 @@ import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
 
 /**
- * The Java side of bench/gpu/run.sh: sef-onnx's training throughput for ResNet-50 + SEF at 448 px, batch 32, in fp32
- * (each cuDNN algorithm search mode) and fp16; CPU against CUDA with TF32 off for 20 steps (demo spec, ResNet-50 at
- * 64 px; every loss term within 1e-3 relative at every step); a 2-epoch demo run in fp16 next to fp32; then one table
- * with PyTorch's rows (written by torch_bench.py) and each throughput's share of the card's dense peak.
- * {@code --dry-run} runs the same code on the CPU at tiny shapes, fp32 only.
- * Usage: GpuBench [--dry-run] --work DIR --card NAME [--torch-rows FILE]
+ * The Java side of bench/gpu/run.sh: one section per JVM, so that a crash in one (a segfault in a provider, an
+ * out-of-memory kill) costs that section only. Every measurement becomes a row of the shared rows file the moment it
+ * is taken ({@link Rows}); every configuration runs inside {@link #attempt}, which turns any {@link Throwable} into a
+ * FAILED row and goes on. {@code --dry-run} runs the same code on the CPU at tiny shapes (fp32 only).
+ *
+ * <pre>
+ * GpuBench --section smoke|equivalence|throughput|profile|cudnn|kernels|kernels-summary|demo|table
+ *          --work DIR --rows FILE --card NAME [--report FILE] [--csv FILE] [--dry-run]
+ * </pre>
+ *
+ * {@code SEF_BENCH_FAIL=<section>} makes that section's first configuration throw, {@code SEF_BENCH_HALT=<section>}
+ * kills that section's JVM (run.sh's dry run checks that each is a row and the table goes on).
  */
 public final class GpuBench {
-    /** Relative tolerance of the CPU-vs-CUDA check (issue 11): every loss term at every step. */
-    static final double EQUIVALENCE_TOLERANCE = 1e-3;
+    static final List<String> SECTIONS = List.of(
+            "smoke", "equivalence", "throughput", "profile", "cudnn", "kernels", "kernels-summary", "demo", "table");
 
-    static final int EQUIVALENCE_STEPS = 20;
-    /** The demo runs of the last section must agree to this many top-1 percentage points. */
-    static final double TOP1_POINTS = 1.0;
+    final boolean dryRun;
+    final Path work;
+    final Rows rows;
+    final PrintStream log;
+    final OrtAdapter ort;
+    private final String failIn;
+    private boolean failed;
 
-    private final boolean dryRun;
-    private final Path work;
-    private final PrintStream log;
-    private final OrtAdapter ort;
-    private final Table table;
-
-    private GpuBench(boolean dryRun, Path work, PrintStream log, OrtAdapter ort, Table table) {
+    private GpuBench(boolean dryRun, Path work, Rows rows, PrintStream log, OrtAdapter ort) {
         this.dryRun = dryRun;
         this.work = work;
+        this.rows = rows;
         this.log = log;
         this.ort = ort;
-        this.table = table;
+        this.failIn = System.getenv().getOrDefault("SEF_BENCH_FAIL", "");
     }
 
     public static void main(String[] args) throws Exception {
         boolean dryRun = false;
-        Path work = Path.of("/tmp/sef-gpu-bench"), torchRows = null;
-        String card = "unknown card";
+        String section = null, card = "unknown card";
+        Path work = null, rowsFile = null, report = null, csv = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dry-run" -> dryRun = true;
-                case "--work" -> work = Path.of(args[++i]);
-                case "--card" -> card = args[++i];
-                case "--torch-rows" -> torchRows = Path.of(args[++i]);
-                default ->
-                    throw new IllegalArgumentException("unknown argument " + args[i]
-                            + "; usage: GpuBench [--dry-run] --work DIR --card NAME [--torch-rows FILE]");
+                case "--section" -> section = value(args, ++i);
+                case "--work" -> work = Path.of(value(args, ++i));
+                case "--rows" -> rowsFile = Path.of(value(args, ++i));
+                case "--card" -> card = value(args, ++i);
+                case "--report" -> report = Path.of(value(args, ++i));
+                case "--csv" -> csv = Path.of(value(args, ++i));
+                default -> usage("unknown argument " + args[i]);
             }
         }
+        if (section == null || !SECTIONS.contains(section)) usage("--section must be one of " + SECTIONS);
+        if (work == null || rowsFile == null) usage("--work and --rows are required");
         Files.createDirectories(work);
-        ModelSpec throughputSpec = dryRun ? ModelSpec.of("bench-r50-64", 50, 200, 4, 64) : ShippedSpecs.byId("cub-r50");
-        Table table = new Table(card, TrainingFlops.perImage(throughputSpec), dryRun);
-        try (PrintStream log = new PrintStream(Files.newOutputStream(work.resolve("gpu-bench.log")), true);
-                OrtAdapter ort = OrtAdapter.create("gpu-bench")) {
-            log.println("providers: " + ort.availableProviders());
-            GpuBench b = new GpuBench(dryRun, work, log, ort, table);
-            table.torchRows(torchRows);
-            b.throughput(throughputSpec);
-            b.attempt("equivalence", "demo-r18", () -> b.equivalence(ShippedSpecs.demo()));
-            b.attempt(
-                    "equivalence",
-                    "cub-r50 at 64 px",
-                    () -> b.equivalence(
-                            ShippedSpecs.byId("cub-r50").withImageSize(64).withId("cub-r50-64")));
-            b.attempt("2-epoch demo", "fp32 on CUDA", b::demoEpochs);
+        if (section.equals("table")) {
+            Rows.print(rowsFile, card, TrainingFlops.perImage(throughputSpec(dryRun)), dryRun, System.out);
+            return;
         }
-        table.print(System.out);
+        Rows rows = new Rows(rowsFile, System.out);
+        try (OrtAdapter ort = OrtAdapter.create("gpu-bench")) {
+            // the dry run's stand-in for a provider crashing the process: run.sh must make it a row and go on
+            if (section.equals(System.getenv("SEF_BENCH_HALT")))
+                Runtime.getRuntime().halt(134);
+            GpuBench b = new GpuBench(dryRun, work, rows, System.out, ort);
+            switch (section) {
+                case "smoke" -> b.smoke();
+                case "equivalence" -> new Equivalence(b).run();
+                case "throughput" -> b.throughput();
+                case "profile" -> new Profiles(b).profile(report);
+                case "cudnn" -> new Profiles(b).cudnnAlgorithms(report);
+                case "kernels" -> new Profiles(b).kernelWorkload();
+                case "kernels-summary" -> new Profiles(b).kernelSummary(csv, report);
+                case "demo" -> b.demo();
+                default -> throw new AssertionError(section);
+            }
+        } catch (Throwable t) {
+            // the ORT environment itself could not be made (natives missing, a broken install): still a row
+            t.printStackTrace();
+            rows.failed(section, "(section)", "FAILED: " + describe(t));
+        }
+        System.out.flush();
     }
 
-    private interface Part {
-        void run() throws IOException;
+    private static String value(String[] args, int i) {
+        if (i >= args.length) usage(args[i - 1] + " needs a value");
+        return args[i];
     }
 
-    /** Runs one part of the bench; a failure becomes a FAILED row (the stack trace goes to the log) and the run goes on. */
-    private void attempt(String section, String configuration, Part part) {
+    private static void usage(String why) {
+        System.err.println("GpuBench: " + why + "\nusage: GpuBench --section " + String.join("|", SECTIONS)
+                + " --work DIR --rows FILE --card NAME [--report FILE] [--csv FILE] [--dry-run]");
+        System.exit(2);
+    }
+
+    /** The model whose throughput the table reports: ResNet-50 + SEF at 448 px (cub-r50); 64 px in a dry run. */
+    static ModelSpec throughputSpec(boolean dryRun) {
+        return dryRun ? ModelSpec.of("bench-r50-64", 50, 200, 4, 64) : ShippedSpecs.byId("cub-r50");
+    }
+
+    interface Part {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs one configuration; whatever it throws, an {@link OutOfMemoryError} or an {@link UnsatisfiedLinkError}
+     * included, becomes a FAILED row (the stack trace goes to the log) and the section goes on.
+     */
+    boolean attempt(String section, String configuration, Part part) {
         try {
+            if (failIn.equals(section) && !failed) {
+                failed = true;
+                throw new IllegalStateException("forced failure (SEF_BENCH_FAIL=" + section + ")");
+            }
             part.run();
-        } catch (IOException | RuntimeException e) {
-            e.printStackTrace(log);
-            String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-            table.skipped(section, configuration, "FAILED: " + e.getClass().getSimpleName() + ": " + first);
+            return true;
+        } catch (Throwable t) {
+            t.printStackTrace(log);
+            rows.failed(section, configuration, "FAILED: " + describe(t));
+            return false;
         }
     }
 
-    // ---- sef-onnx throughput ---------------------------------------------------------------------------------------
+    static String describe(Throwable t) {
+        String first = String.valueOf(t.getMessage()).lines().findFirst().orElse("");
+        if (first.length() > 200) first = first.substring(0, 200) + "…";
+        return t.getClass().getSimpleName() + ": " + first;
+    }
 
-    private void throughput(ModelSpec fp32Spec) throws IOException {
-        int batch = dryRun ? 4 : 32, warmup = dryRun ? 1 : 5, timed = dryRun ? 2 : 25;
-        List<HostTensor[]> batches = batches(fp32Spec, batch, 4, 7);
+    // ---- smoke: < 30 s, and the run stops here if CUDA is unusable -------------------------------------------------
+
+    /** Providers, then 3 steps of the demo in fp32 and in fp16; {@code smoke.ok} in the work folder when fp32 ran. */
+    private void smoke() throws IOException {
+        rows.result("smoke", "ORT " + OrtAdapter.version() + " providers", String.join(", ", ort.availableProviders()));
+        ModelSpec demo = ShippedSpecs.demo();
+        List<HostTensor[]> batches = batches(demo, dryRun ? 4 : 32, 3, 5);
+        boolean fp32 = attempt("smoke", "demo-r18 fp32, 3 steps", () -> {
+            rows.result(
+                    "smoke",
+                    "demo-r18 fp32, 3 steps on " + device(),
+                    steps(demo, cuda(CudaOptions.defaults()), batches));
+            Files.writeString(work.resolve("smoke.ok"), "fp32\n");
+        });
         if (dryRun) {
-            table.row(
-                    "sef-onnx",
-                    "fp32 on the CPU (dry run; cuDNN modes need CUDA)",
-                    rate(fp32Spec, cpu(), batches, warmup, timed),
-                    "fp32");
-            table.skipped("sef-onnx", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
+            rows.failed("smoke", "demo-r18 fp16, 3 steps", "skipped: the CPU has no fp16 ConvGrad (dry run)");
+        } else if (fp32) {
+            attempt(
+                    "smoke",
+                    "demo-r18 fp16, 3 steps",
+                    () -> rows.result(
+                            "smoke",
+                            "demo-r18 fp16, 3 steps on CUDA",
+                            steps(fp16(demo), cuda(CudaOptions.defaults()), batches)));
+        }
+    }
+
+    /** Runs the batches as steps: each step's loss and time, refusing a non-finite loss. */
+    private String steps(ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches) throws IOException {
+        try (Stepper s = new Stepper(this, spec, cfg)) {
+            StringBuilder b = new StringBuilder();
+            for (HostTensor[] batch : batches) {
+                long t0 = System.nanoTime();
+                float loss = s.step(batch)[0];
+                if (!Float.isFinite(loss)) throw new IllegalStateException("non-finite loss " + loss + " at " + b);
+                b.append(String.format(
+                        Locale.ROOT,
+                        "%sloss %.5f in %.0f ms",
+                        b.isEmpty() ? "" : "; ",
+                        loss,
+                        (System.nanoTime() - t0) / 1e6));
+            }
+            return b + (s.scaler == null ? "" : "; " + s.skipped + " skipped, loss scale " + (long) s.scaler.scale());
+        }
+    }
+
+    // ---- throughput ------------------------------------------------------------------------------------------------
+
+    /** Each configuration timed twice in one session after its warm-up: both numbers are printed. */
+    private void throughput() throws IOException {
+        ModelSpec fp32 = throughputSpec(dryRun);
+        int batch = dryRun ? 4 : 32, warmup = dryRun ? 1 : 5, timed = dryRun ? 2 : 20;
+        List<HostTensor[]> batches = batches(fp32, batch, 4, 7);
+        if (dryRun) {
+            attempt(
+                    "throughput",
+                    "sef-onnx fp32 on the CPU (dry run)",
+                    () -> rate(
+                            "sef-onnx fp32 on the CPU (dry run; cuDNN modes need CUDA)",
+                            fp32,
+                            cpu(),
+                            batches,
+                            warmup,
+                            timed,
+                            "fp32"));
+            rows.failed("throughput", "sef-onnx fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
             return;
         }
         for (CudaOptions.ConvAlgorithmSearch mode : CudaOptions.ConvAlgorithmSearch.values()) {
-            CudaOptions cuda = CudaOptions.defaults().withConvAlgorithmSearch(mode);
-            String name = "fp32 (TF32 on), cuDNN " + mode;
+            String name = "sef-onnx fp32 (TF32 on), cuDNN " + mode;
             attempt(
-                    "sef-onnx",
+                    "throughput",
                     name,
-                    () -> table.row(
-                            "sef-onnx", name, rate(fp32Spec, cudaConfig(cuda), batches, warmup, timed), "tf32"));
+                    () -> rate(
+                            name,
+                            fp32,
+                            cuda(CudaOptions.defaults().withConvAlgorithmSearch(mode)),
+                            batches,
+                            warmup,
+                            timed,
+                            "tf32"));
         }
-        ModelSpec half = fp32Spec.withPrecision(ModelSpec.Precision.FP16).withId(fp32Spec.id() + "-fp16");
         for (CudaOptions.ConvAlgorithmSearch mode :
                 List.of(CudaOptions.ConvAlgorithmSearch.HEURISTIC, CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)) {
-            String name = "fp16 mixed precision, cuDNN " + mode;
+            String name = "sef-onnx fp16 mixed precision, cuDNN " + mode;
             attempt(
-                    "sef-onnx",
+                    "throughput",
                     name,
-                    () -> table.row(
-                            "sef-onnx",
+                    () -> rate(
                             name,
-                            rate(
-                                    half,
-                                    cudaConfig(CudaOptions.defaults().withConvAlgorithmSearch(mode)),
-                                    batches,
-                                    warmup,
-                                    timed),
+                            fp16(fp32),
+                            cuda(CudaOptions.defaults().withConvAlgorithmSearch(mode)),
+                            batches,
+                            warmup,
+                            timed,
                             "fp16"));
         }
     }
 
-    /** Images per second of one configuration, and what else its run showed (skipped fp16 steps). */
-    record Throughput(double imagesPerSecond, String note) {}
-
-    /** img/s over {@code timed} steps after {@code warmup} (the first steps pay the cuDNN search and allocations). */
-    private Throughput rate(
-            ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches, int warmup, int timed)
+    private void rate(
+            String name,
+            ModelSpec spec,
+            OrtAdapter.SessionConfig cfg,
+            List<HostTensor[]> batches,
+            int warmup,
+            int timed,
+            String arithmetic)
             throws IOException {
-        Path dir = artifacts(spec);
-        long t0 = System.nanoTime();
-        try (OrtAdapter.Training t = open(dir, cfg)) {
-            log.printf(
+        try (Stepper s = new Stepper(this, spec, cfg)) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < warmup; i++) s.step(batches.get(i % batches.size()));
+            double warm = (System.nanoTime() - t0) / 1e9;
+            List<Double> rates = new ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                long start = System.nanoTime();
+                for (int i = 0; i < timed; i++) s.step(batches.get(i % batches.size()));
+                rates.add(timed * (double) batches.get(0)[0].shape()[0] / ((System.nanoTime() - start) / 1e9));
+            }
+            String note = String.format(
                     Locale.ROOT,
-                    "[%s] session (%s, %s) in %.1f s%n",
-                    spec.id(),
-                    cfg.device(),
-                    cfg.effectiveCuda().describe(),
-                    (System.nanoTime() - t0) / 1e9);
-            t.setLearningRate((float) spec.learningRate());
-            LossScaler scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
-            int finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE),
-                    skipped = 0;
-            long start = 0;
-            for (int s = 0; s < warmup + timed; s++) {
-                if (s == warmup) start = System.nanoTime();
-                HostTensor[] b = batches.get(s % batches.size());
-                List<HostTensor> in = scaler == null
-                        ? List.of(b[0], b[1])
-                        : List.of(b[0], b[1], HostTensor.floats(new float[] {scaler.scale()}));
-                List<HostTensor> out = t.trainStep(in);
-                boolean step = scaler == null || scaler.update(out.get(finiteAt).flag());
-                if (step) t.optimizerStep();
-                else skipped++;
-                t.lazyResetGrad();
-                if (s < 2 || s == warmup + timed - 1)
-                    log.printf(
-                            Locale.ROOT,
-                            "[%s] step %d loss %.5f%s%n",
-                            spec.id(),
-                            s,
-                            out.get(0).scalar(),
-                            step ? "" : " (skipped)");
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            String note = scaler == null
-                    ? ""
-                    : skipped + " of " + (warmup + timed) + " steps skipped, final loss scale " + (long) scaler.scale();
-            return new Throughput(timed * (double) batches.get(0)[0].shape()[0] / seconds, note);
+                    "%d px, batch %d, 2 x %d steps after %d warm-up (%.1f s)%s",
+                    spec.imageSize(),
+                    batches.get(0)[0].shape()[0],
+                    timed,
+                    warmup,
+                    warm,
+                    s.scaler == null
+                            ? ""
+                            : "; " + s.skipped + " of " + s.count + " steps skipped, loss scale "
+                                    + (long) s.scaler.scale());
+            rows.throughput("throughput", name, rates, arithmetic, note);
         }
     }
 
-    // ---- CPU vs CUDA, TF32 off -------------------------------------------------------------------------------------
+    // ---- 2-epoch demo: fp32 twice (its spread), fp16 twice, judged against it ---------------------------------------
 
-    private void equivalence(ModelSpec spec) throws IOException {
-        int batch = dryRun ? 4 : 32, steps = dryRun ? 3 : EQUIVALENCE_STEPS;
-        ModelSpec s = dryRun ? spec.withImageSize(32) : spec;
-        List<HostTensor[]> batches = batches(s, batch, steps, 11);
-        List<float[]> reference = terms(s, cpu(), batches);
-        OrtAdapter.SessionConfig other =
-                dryRun ? cpu() : cudaConfig(CudaOptions.defaults().withTf32(false));
-        List<float[]> compared = terms(s, other, batches);
-        double worst = 0;
-        int worstStep = 0;
-        String worstTerm = TensorNames.LOSS_TERMS.get(0);
-        for (int step = 0; step < steps; step++) {
-            for (int i = 0; i < TensorNames.LOSS_TERMS.size(); i++) {
-                float a = reference.get(step)[i], b = compared.get(step)[i];
-                double rel = Math.abs(a - b) / Math.max(1e-6, Math.abs(a));
-                log.printf(
-                        Locale.ROOT,
-                        "[%s] step %d %s cpu %.7f %s %.7f%n",
-                        s.id(),
-                        step,
-                        TensorNames.LOSS_TERMS.get(i),
-                        a,
-                        dryRun ? "cpu" : "cuda",
-                        b);
-                if (rel > worst) {
-                    worst = rel;
-                    worstStep = step;
-                    worstTerm = TensorNames.LOSS_TERMS.get(i);
-                }
-            }
-        }
-        String what = String.format(
-                Locale.ROOT,
-                "%s (%s, %d px), %d steps, %s",
-                dryRun ? "CPU vs CPU (dry run)" : "CPU vs CUDA, TF32 off",
-                s.id(),
-                s.imageSize(),
-                steps,
-                worst <= EQUIVALENCE_TOLERANCE ? "PASS" : "FAIL");
-        table.check(
-                "equivalence",
-                what,
-                String.format(
-                        Locale.ROOT,
-                        "worst %.2e relative (%s, step %d); limit %.0e",
-                        worst,
-                        worstTerm,
-                        worstStep,
-                        EQUIVALENCE_TOLERANCE));
-    }
-
-    /** The five loss terms of each step, trained from the same initial checkpoint on the same batches. */
-    private List<float[]> terms(ModelSpec spec, OrtAdapter.SessionConfig cfg, List<HostTensor[]> batches)
-            throws IOException {
-        List<float[]> r = new ArrayList<>();
-        try (OrtAdapter.Training t = open(artifacts(spec), cfg)) {
-            t.setLearningRate((float) spec.learningRate());
-            for (HostTensor[] b : batches) {
-                List<HostTensor> out = t.trainStep(List.of(b[0], b[1]));
-                t.optimizerStep();
-                t.lazyResetGrad();
-                float[] f = new float[TensorNames.LOSS_TERMS.size()];
-                for (int i = 0; i < f.length; i++) f[i] = out.get(i).scalar();
-                r.add(f);
-            }
-        }
-        return r;
-    }
-
-    // ---- 2-epoch demo, fp16 next to fp32 ---------------------------------------------------------------------------
-
-    private void demoEpochs() throws IOException {
+    private void demo() {
         ModelSpec demo = ShippedSpecs.demo();
-        double full = demoTop1(demo, "demo-fp32");
-        table.check(
-                "2-epoch demo",
-                "fp32" + (dryRun ? " on the CPU, 3 batches per epoch (dry run)" : " on CUDA"),
-                String.format(Locale.ROOT, "test top-1 %.2f%%", 100 * full));
-        if (dryRun) {
-            table.check("2-epoch demo", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
-            return;
+        List<Double> full = new ArrayList<>(), half = new ArrayList<>();
+        for (int run = 1; run <= 2; run++) {
+            int r = run;
+            attempt("demo", "fp32 run " + r, () -> full.add(demoTop1(demo, "demo-fp32-" + r)));
         }
-        attempt("2-epoch demo", "fp16 on CUDA", () -> {
-            double half = demoTop1(demo.withPrecision(ModelSpec.Precision.FP16).withId("demo-r18-fp16"), "demo-fp16");
-            double points = 100 * Math.abs(half - full);
-            table.check(
-                    "2-epoch demo",
-                    "fp16 on CUDA, " + (points <= TOP1_POINTS ? "PASS" : "FAIL"),
-                    String.format(
-                            Locale.ROOT,
-                            "test top-1 %.2f%%, %.2f points from fp32 (limit %.0f)",
-                            100 * half,
-                            points,
-                            TOP1_POINTS));
-        });
+        if (dryRun) {
+            rows.failed("demo", "fp16", "skipped: the CPU has no fp16 ConvGrad (dry run)");
+        } else {
+            for (int run = 1; run <= 2; run++) {
+                int r = run;
+                attempt("demo", "fp16 run " + r, () -> half.add(demoTop1(fp16(demo), "demo-fp16-" + r)));
+            }
+        }
+        rows.result("demo", "verdict", DemoVerdict.of(full, half));
     }
 
     private double demoTop1(ModelSpec spec, String name) throws IOException {
         Path out = work.resolve(name);
-        if (Files.exists(out)) {
-            try (var files = Files.walk(out)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-            }
-        }
+        deleteTree(out);
         TrainOptions o = TrainOptions.builder(spec, out)
                 .epochs(2)
                 .device(dryRun ? TrainOptions.Device.CPU : TrainOptions.Device.CUDA)
                 .threads(dryRun ? Runtime.getRuntime().availableProcessors() : 1)
                 .maxBatchesPerEpoch(dryRun ? 3 : 0)
                 .build();
+        long t0 = System.nanoTime();
         Trainer.Result r = new Trainer(o, log).train();
-        return r.metrics().get(r.metrics().size() - 1).testTop1();
+        double top1 = r.metrics().get(r.metrics().size() - 1).testTop1();
+        rows.result(
+                "demo",
+                (spec.precision() == ModelSpec.Precision.FP16 ? "fp16" : "fp32") + " run "
+                        + name.charAt(name.length() - 1) + " on " + device() + ", 2 epochs"
+                        + (dryRun ? ", 3 batches each (dry run)" : ""),
+                String.format(
+                        Locale.ROOT,
+                        "test top-1 %.2f%% after epoch 2 (%.0f s)",
+                        100 * top1,
+                        (System.nanoTime() - t0) / 1e9));
+        return top1;
     }
 
     // ---- plumbing ---------------------------------------------------------------------------------------------------
 
-    private Path artifacts(ModelSpec spec) throws IOException {
+    String device() {
+        return dryRun ? "the CPU" : "CUDA";
+    }
+
+    static ModelSpec fp16(ModelSpec spec) {
+        return spec.withPrecision(ModelSpec.Precision.FP16).withId(spec.id() + "-fp16");
+    }
+
+    /** The spec's artifacts under the work folder, generated once (seed 42) and shared by the sections' JVMs. */
+    Path artifacts(ModelSpec spec) throws IOException {
         Path dir = work.resolve("artifacts").resolve(spec.id());
         if (!Files.exists(dir.resolve(ArtifactLayout.CHECKPOINT))) {
-            Files.createDirectories(dir);
-            ArtifactWriter.generate(spec, dir, 42L);
+            Path tmp = work.resolve("artifacts")
+                    .resolve(spec.id() + ".tmp-" + ProcessHandle.current().pid());
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            ArtifactWriter.generate(spec, tmp, 42L);
+            deleteTree(dir);
+            Files.move(tmp, dir);
         }
         return dir;
     }
 
-    private OrtAdapter.Training open(Path dir, OrtAdapter.SessionConfig cfg) {
+    /** The CUDA graph ({@code training_model.onnx}) on whichever device {@code cfg} names. */
+    OrtAdapter.Training open(Path dir, OrtAdapter.SessionConfig cfg) {
         return ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
                 dir.resolve(TrainingTarget.CUDA.modelFile()),
@@ -331,11 +365,13 @@ public final class GpuBench {
                 cfg);
     }
 
-    private static OrtAdapter.SessionConfig cpu() {
+    static OrtAdapter.SessionConfig cpu() {
         return OrtAdapter.SessionConfig.cpu(Runtime.getRuntime().availableProcessors());
     }
 
-    private static OrtAdapter.SessionConfig cudaConfig(CudaOptions cuda) {
+    /** A CUDA session with {@code cuda}'s settings; in a dry run, the CPU instead. */
+    OrtAdapter.SessionConfig cuda(CudaOptions cuda) {
+        if (dryRun) return cpu();
         return OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
                 .intraOpThreads(1)
                 .cuda(cuda)
@@ -355,5 +391,60 @@ public final class GpuBench {
             list.add(new HostTensor[] {HostTensor.floats(x, batch, 3, side, side), HostTensor.longs(y, batch)});
         }
         return list;
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (var files = Files.walk(p)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+    }
+
+    /**
+     * One training session driven as the trainer drives it: TrainStep, OptimizerStep (skipped on a non-finite fp16
+     * step, through the {@link LossScaler}), LazyResetGrad.
+     */
+    static final class Stepper implements AutoCloseable {
+        final OrtAdapter.Training session;
+        final LossScaler scaler;
+        private final int finiteAt;
+        int skipped, count;
+
+        Stepper(GpuBench b, ModelSpec spec, OrtAdapter.SessionConfig cfg) throws IOException {
+            Path dir = b.artifacts(spec);
+            long t0 = System.nanoTime();
+            session = b.open(dir, cfg);
+            b.log.printf(
+                    Locale.ROOT,
+                    "[%s] session on %s (%s) in %.1f s%n",
+                    spec.id(),
+                    cfg.device(),
+                    cfg.effectiveCuda().describe(),
+                    (System.nanoTime() - t0) / 1e9);
+            session.setLearningRate((float) spec.learningRate());
+            scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
+            finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE);
+        }
+
+        /** One step; returns the loss terms (loss, CE, E, S, L). */
+        float[] step(HostTensor[] batch) {
+            List<HostTensor> in = scaler == null
+                    ? List.of(batch[0], batch[1])
+                    : List.of(batch[0], batch[1], HostTensor.floats(new float[] {scaler.scale()}));
+            List<HostTensor> out = session.trainStep(in);
+            count++;
+            boolean apply = scaler == null || scaler.update(out.get(finiteAt).flag());
+            if (apply) session.optimizerStep();
+            else skipped++;
+            session.lazyResetGrad();
+            float[] terms = new float[TensorNames.LOSS_TERMS.size()];
+            for (int i = 0; i < terms.length; i++) terms[i] = out.get(i).scalar();
+            return terms;
+        }
+
+        @Override
+        public void close() {
+            session.close();
+        }
     }
 }
