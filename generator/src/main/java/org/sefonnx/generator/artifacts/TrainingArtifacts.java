@@ -294,6 +294,14 @@ public final class TrainingArtifacts {
         g.output(out);
     }
 
+    /**
+     * The optimizer's flag output as its kernel makes it: SGDOptimizerV2 and AdamWOptimizer allocate a scalar, and a
+     * declared shape {1} made ORT log a MergeShapeInfo warning ("Falling back to lenient merge") on every session.
+     */
+    private static Value updateCompleted() {
+        return new Value("update_completed", DType.BOOL, Shape.SCALAR);
+    }
+
     /** One com.microsoft optimizer node over the sequence inputs ORT feeds (one parameter group). */
     static Graph optimizerGraph(ModelSpec spec) {
         Graph o = new Graph("optimizer_" + spec.id());
@@ -307,17 +315,14 @@ public final class TrainingArtifacts {
         if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
             // plain w -= lr·g; the gradient buffer already holds the momentum m'. The moments input is required by
             // ORT's optimizer input check although SGDOptimizerV2 does not read it.
-            done = ops.ms(
-                            MsOp.SGD_OPTIMIZER_V2,
-                            List.of(lr, params, gradients),
-                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))))
+            done = ops.ms(MsOp.SGD_OPTIMIZER_V2, List.of(lr, params, gradients), List.of(updateCompleted()))
                     .get(0);
         } else {
             Value second = o.sequenceInput("second_order_moments", DType.FLOAT);
             done = ops.ms(
                             MsOp.ADAMW_OPTIMIZER,
                             List.of(lr, step, params, gradients, first, second),
-                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))),
+                            List.of(updateCompleted()),
                             Attr.f("alpha", 0.9f),
                             Attr.f("beta", 0.999f),
                             Attr.f("epsilon", 1e-8f),
