@@ -127,6 +127,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
 
+    @Option(
+            names = "--keep-initial-checkpoint",
+            description =
+                    "Keep artifacts/checkpoint (the initial weights, as large as an epoch's checkpoint) after the first epoch; by default it is deleted once epoch 1 is committed.")
+    boolean keepInitialCheckpoint;
+
     @Mixin
     ProtocolOptions protocol = new ProtocolOptions();
 
@@ -199,6 +205,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .cudnnExhaustiveSearch(cudnnExhaustive)
                 .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
                 .maxBatchesPerEpoch(maxBatches)
+                .keepInitialCheckpoint(keepInitialCheckpoint)
                 .pretrained(pretrained);
         // absent: the spec's recipe, the builder's default
         if (epochs != null) b.epochs(epochs);

@@ -367,7 +367,7 @@ public final class Explainer {
     /** The run's test split: the embedded demo (unpacked into the run once) or the run's --data. */
     static Dataset testData(RunDirectory run, TrainOptions o) throws IOException {
         if (o.layout() != null) return Datasets.open(o.layout(), o.dataRoot());
-        Path demo = run.root().resolve("demo-data");
+        Path demo = run.demoData();
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
     }

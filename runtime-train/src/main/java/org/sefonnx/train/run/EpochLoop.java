@@ -39,7 +39,7 @@ final class EpochLoop {
         this.protocol = run.protocol();
         this.d = run.descriptor();
         this.console = console;
-        this.commits = new RunCommits(run.dir(), hook);
+        this.commits = new RunCommits(run.dir(), hook, o.keepInitialCheckpoint());
     }
 
     boolean started() {

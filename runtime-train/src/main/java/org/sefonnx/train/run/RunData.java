@@ -36,7 +36,7 @@ final class RunData {
 
     /** The embedded demo, unpacked into the run folder once. */
     static Dataset demo(RunDirectory run) throws IOException {
-        Path demo = run.root().resolve("demo-data");
+        Path demo = run.demoData();
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
     }

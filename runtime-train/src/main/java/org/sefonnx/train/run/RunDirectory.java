@@ -4,12 +4,23 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.LabelFile;
 
 /** Where a run keeps its files; every writer goes through a temp file and an atomic rename (AtomicFiles). */
 public record RunDirectory(Path root) {
     public Path artifacts() {
         return root.resolve("artifacts");
+    }
+
+    /** The initial weights a new run starts from (ArtifactLayout.CHECKPOINT); deleted after epoch 1 unless kept. */
+    public Path initialCheckpoint() {
+        return artifacts().resolve(ArtifactLayout.CHECKPOINT);
+    }
+
+    /** The embedded demo's IDX files, unpacked into a demo run's folder. */
+    public Path demoData() {
+        return root.resolve("demo-data");
     }
 
     public Path checkpoints() {

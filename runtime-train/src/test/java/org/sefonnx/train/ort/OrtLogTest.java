@@ -46,7 +46,7 @@ class OrtLogTest {
                             ort,
                             SpecDescriptor.of(spec),
                             artifacts,
-                            artifacts.resolve("checkpoint"),
+                            artifacts.resolve(org.sefonnx.contract.ArtifactLayout.CHECKPOINT),
                             TrainOptions.Device.CPU,
                             1,
                             false,
