@@ -90,6 +90,12 @@ public final class AblateCommand implements Callable<Integer> {
                     "Seed of the initial weights, shuffling, augmentation and the validation split (the same for every row).")
     long seed;
 
+    @Option(
+            names = "--force-rows",
+            description =
+                    "Keep finished or half-done rows trained with another --seed, --batch-size or --max-batches-per-epoch (refused otherwise); the table states each row's settings.")
+    boolean forceRows;
+
     @Mixin
     ComputeOptions compute = new ComputeOptions();
 
@@ -112,7 +118,7 @@ public final class AblateCommand implements Callable<Integer> {
             if (epochs != null) b.epochs(epochs);
             if (batchSize != null) b.batchSize(batchSize);
             TrainOptions template = b.build();
-            new Ablation(template, protocol.resolve(), System.out).run(Ablation.rows(rows));
+            new Ablation(template, protocol.resolve(), forceRows, System.out).run(Ablation.rows(rows));
             return 0;
         } catch (OutOfMemoryError e) {
             throw OutOfMemory.advice(e, compute.workers);
