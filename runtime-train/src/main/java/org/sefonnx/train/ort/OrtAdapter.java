@@ -476,7 +476,7 @@ public final class OrtAdapter implements AutoCloseable {
             api.ReleaseSessionOptions(so);
             throw e;
         }
-        return new Training(so, state, session);
+        return new Training(so, state, session, cfg.device());
     }
 
     /** A training session and the checkpoint state it trains. */
@@ -485,9 +485,12 @@ public final class OrtAdapter implements AutoCloseable {
         private final OrtCheckpointState state;
         private final OrtTrainingSession session;
         private final List<String> trainInputs, trainOutputs, evalInputs, evalOutputs;
+        private final Device device;
         private boolean closed;
 
-        private Training(OrtSessionOptions options, OrtCheckpointState state, OrtTrainingSession session) {
+        private Training(
+                OrtSessionOptions options, OrtCheckpointState state, OrtTrainingSession session, Device device) {
+            this.device = device;
             this.options = options;
             this.state = state;
             this.session = session;
@@ -512,6 +515,11 @@ public final class OrtAdapter implements AutoCloseable {
                     n.get(),
                     (i, p) -> trainingApi.TrainingSessionGetEvalModelOutputName(session, i, allocator, p),
                     "EvalModelOutputName");
+        }
+
+        /** Where the session runs. */
+        public Device device() {
+            return device;
         }
 
         /** User inputs of TrainStep, in the order it takes them. */
