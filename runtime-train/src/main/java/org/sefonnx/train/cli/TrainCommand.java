@@ -163,11 +163,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try {
-            return run();
-        } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, compute.workers);
-        }
+        return OutOfMemory.guard(this::run, compute.workers);
     }
 
     private Integer run() throws Exception {
