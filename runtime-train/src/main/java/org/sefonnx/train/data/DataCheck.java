@@ -77,9 +77,7 @@ public final class DataCheck {
 
     private static void requireClasses(Dataset data, List<Sample> train, List<Sample> test, PrintStream warnings) {
         if (train.isEmpty()) throw new IllegalArgumentException(data.description() + ": the train split has no images");
-        if (test.isEmpty())
-            throw new IllegalArgumentException(
-                    data.description() + ": the test split has no images (top-1 would be undefined)");
+        requireTestImages(data, test);
         int[] trainCounts = counts(train, data.classCount()), testCounts = counts(test, data.classCount());
         List<String> noTrain = new ArrayList<>(), noTest = new ArrayList<>();
         for (int c = 0; c < data.classCount(); c++) {
@@ -96,6 +94,14 @@ public final class DataCheck {
             warnings.println("warning: " + data.description() + ": " + noTest.size()
                     + " classes have no test images, so their accuracy is not measured: " + String.join(", ", noTest));
         }
+    }
+
+    /** A test split with no image: top-1 would be undefined (eval and explain score it without a full check). */
+    public static void requireTestImages(Dataset data, List<Sample> test) {
+        if (test.isEmpty())
+            throw new IllegalArgumentException(data.description()
+                    + ": the test split has no images (top-1 would be undefined); put each class's test images in the"
+                    + " data set's test split as distributed");
     }
 
     private static int[] counts(List<Sample> samples, int classes) {
