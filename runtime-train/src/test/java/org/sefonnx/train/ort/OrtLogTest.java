@@ -31,8 +31,9 @@ class OrtLogTest {
     }
 
     @Test
-    void openingTheTrainingEvalAndOptimizerSessionsLogsNoWarning(@TempDir Path dir) throws Exception {
-        // the shipped demo (SGD) and a generated AdamW spec: both optimizer graphs declare what their op makes
+    void trainingStepsAndOptimizerStepsLogNoWarning(@TempDir Path dir) throws Exception {
+        // the shipped demo (SGD) and a generated AdamW spec: both optimizer graphs declare what their op makes, at
+        // load (shape inference) and at every step (ORT checks each graph output against its declared shape)
         ModelSpec adamw = ModelSpec.of("log-adamw", 18, 2, 2, 32).withOptimizer(ModelSpec.Optimizer.ADAMW, 0.9, 1e-4);
         for (ModelSpec spec : List.of(ShippedSpecs.demo(), adamw)) {
             Path artifacts = dir.resolve(spec.id());
@@ -52,6 +53,14 @@ class OrtLogTest {
                             false,
                             new PrintStream(PrintStream.nullOutputStream()))) {
                 session.setLearningRate(0.01f);
+                int batch = 2, size = spec.imageSize();
+                HostTensor images = HostTensor.floats(new float[batch * 3 * size * size], batch, 3, size, size),
+                        labels = HostTensor.longs(new long[] {0, 1}, batch);
+                for (int step = 0; step < 2; step++) {
+                    session.trainStep(List.of(images, labels));
+                    session.optimizerStep();
+                    session.lazyResetGrad();
+                }
             } finally {
                 OrtAdapter.routeLog(previous);
             }
