@@ -129,12 +129,8 @@ public final class Ablation {
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") continues in " + run.root());
                 Trainer.resume(run.root(), o.epochs(), false, protocol, log);
             } else {
-                if (Files.isDirectory(run.root())) {
-                    // a kill during a row's start leaves files but no run state; the folder is the ablation's own
-                    log.println("ablate: row " + row.name() + ": " + run.root()
-                            + " holds an unfinished start and no run state; starting it again");
-                    StartChecks.removeFailedStart(run, true, new IOException("cleanup of " + run.root()));
-                }
+                // a row whose start was killed before its first run state is begun again by the trainer, which
+                // deletes that start's own files and nothing else (UnfinishedStart)
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") in " + run.root());
                 new Trainer(o, protocol, log).train();
             }

@@ -157,7 +157,8 @@ class BadInputIsRefusedBeforeWorkTest {
         return root;
     }
 
-    private static final String[] TINY_SPEC = {
+    /** A 3-class ImageFolder spec, ResNet-18 at 32 px, one epoch on one CPU thread. */
+    static final String[] TINY_SPEC = {
         "--layout",
         "imagefolder",
         "--id",

@@ -30,36 +30,10 @@ class ExplainAndEvalInputTest {
     static void train() throws Exception {
         data = BadInputIsRefusedBeforeWorkTest.imageFolder(shared.resolve("data"), 2, 1);
         run = shared.resolve("run");
-        String[] r = quietly(
-                "train",
-                "--out",
-                run.toString(),
-                "--data",
-                data.toString(),
-                "--layout",
-                "imagefolder",
-                "--id",
-                "tiny",
-                "--depth",
-                "18",
-                "--classes",
-                "3",
-                "--groups",
-                "2",
-                "--image-size",
-                "32",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "4",
-                "--threads",
-                "1",
-                "--workers",
-                "1",
-                "--device",
-                "cpu",
-                "--max-batches-per-epoch",
-                "1");
+        List<String> args = new ArrayList<>(
+                List.of("train", "--out", run.toString(), "--data", data.toString(), "--max-batches-per-epoch", "1"));
+        args.addAll(List.of(BadInputIsRefusedBeforeWorkTest.TINY_SPEC));
+        String[] r = quietly(args.toArray(new String[0]));
         assertEquals("0", r[0], r[2]);
     }
 

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.model.ModelSpec;
@@ -42,7 +43,8 @@ class AblationTest {
                 .build();
     }
 
-    private static final List<String> ABLATE = List.of(
+    /** {@link #template}'s options on the command line. */
+    private static final List<String> TEMPLATE_ARGS = List.of(
             "ablate",
             "--layout",
             "imagefolder",
@@ -66,12 +68,13 @@ class AblationTest {
             "1",
             "--workers",
             "1",
-            "--rows",
-            "baseline,sef",
-            "--val-fraction",
-            "0.5",
-            "--select-on",
-            "val");
+            "--seed",
+            "42");
+
+    private static final List<String> ABLATE = Stream.concat(
+                    TEMPLATE_ARGS.stream(),
+                    Stream.of("--rows", "baseline,sef", "--val-fraction", "0.5", "--select-on", "val"))
+            .toList();
 
     @Test
     void aKilledAblationContinuesWithoutRedoingTheFinishedRow(@TempDir Path dir) throws Exception {
@@ -90,6 +93,10 @@ class AblationTest {
         long checkpointTime = Files.getLastModifiedTime(baseline.resolve("checkpoints/epoch-0001.ckpt"))
                 .toMillis();
         assertTrue(!Files.exists(out.resolve("sef")), "the kill came before row two started");
+        // ... or, as here, just after row two's start wrote its marker and part of its graphs
+        Files.createDirectories(out.resolve("sef/artifacts"));
+        Files.writeString(out.resolve("sef/" + UnfinishedStart.MARKER), "");
+        Files.write(out.resolve("sef/artifacts/training_model.onnx"), new byte[] {8, 1});
 
         // the same ablation again, from the command line: it must pick up the folder the killed one left
         List<String> args = new java.util.ArrayList<>(ABLATE);
@@ -106,6 +113,7 @@ class AblationTest {
         assertEquals("0", r[0], r[2]);
         String printed = log.toString(StandardCharsets.UTF_8);
         assertTrue(printed.contains("row baseline (λ=0 γ=0 φ=0) finished earlier"), printed);
+        assertTrue(printed.contains("holds a start that was stopped before its first epoch"), printed);
         assertTrue(printed.contains("| sef | λ=1 γ=0.05 φ=1 |"), "the table is printed: " + printed);
         assertArrayEquals(stateBefore, Files.readAllBytes(baseline.resolve("checkpoints/state.properties")));
         assertEquals(
@@ -212,38 +220,8 @@ class AblationTest {
 
     /** `sef-onnx ablate` of the baseline row with {@link #template}'s options, then {@code extra}. */
     private static String[] ablate(Path out, String... extra) throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of(
-                "ablate",
-                "--data",
-                data().toString(),
-                "--out",
-                out.toString(),
-                "--layout",
-                "imagefolder",
-                "--depth",
-                "18",
-                "--classes",
-                "2",
-                "--groups",
-                "2",
-                "--image-size",
-                "32",
-                "--batch-size",
-                "2",
-                "--epochs",
-                "1",
-                "--max-batches-per-epoch",
-                "1",
-                "--device",
-                "cpu",
-                "--threads",
-                "1",
-                "--workers",
-                "1",
-                "--rows",
-                "baseline",
-                "--seed",
-                "42"));
+        List<String> args = new java.util.ArrayList<>(TEMPLATE_ARGS);
+        args.addAll(List.of("--data", data().toString(), "--out", out.toString(), "--rows", "baseline"));
         for (int i = 0; i < extra.length; i++) {
             int at = args.indexOf(extra[i]);
             if (at >= 0 && i + 1 < extra.length && !extra[i + 1].startsWith("--")) args.set(at + 1, extra[++i]);

@@ -63,6 +63,10 @@ class TamperedRunStateTest {
         return run;
     }
 
+    /** epochsCompleted 2 -> 1 and its metrics row gone, as a user rolling a run back by hand would edit it. */
+    private static final UnaryOperator<List<String>> ROLLED_BACK_BY_HAND = lines -> set("epochsCompleted", "1")
+            .apply(lines.stream().filter(l -> !l.startsWith("metrics.2=")).toList());
+
     private static UnaryOperator<List<String>> set(String key, String value) {
         return lines -> {
             List<String> out = new ArrayList<>();
@@ -106,16 +110,7 @@ class TamperedRunStateTest {
     void anEditedStateIsNamedAsAnEditOfTheStateFile(@TempDir Path dir) throws Exception {
         String edited = "was changed after sef-onnx wrote it";
         // epochsCompleted 2 -> 1, as a user rolling a run back by hand
-        assertRefused(
-                tampered(
-                        dir,
-                        "epochs",
-                        lines -> set("epochsCompleted", "1")
-                                .apply(lines.stream()
-                                        .filter(l -> !l.startsWith("metrics.2="))
-                                        .toList()),
-                        false),
-                edited);
+        assertRefused(tampered(dir, "epochs", ROLLED_BACK_BY_HAND, false), edited);
         // the last checkpoint's recorded hash: the state is blamed, not the checkpoint file
         String sha = value(two, "last.sha256");
         String flipped = (sha.charAt(0) == 'a' ? "b" : "a") + sha.substring(1);
@@ -133,14 +128,7 @@ class TamperedRunStateTest {
         String contradicts = "contradicts itself";
         // epochsCompleted 2 -> 1 while last still names epoch 2's checkpoint
         assertRefused(
-                tampered(
-                        dir,
-                        "epochs",
-                        lines -> set("epochsCompleted", "1")
-                                .apply(lines.stream()
-                                        .filter(l -> !l.startsWith("metrics.2="))
-                                        .toList()),
-                        true),
+                tampered(dir, "epochs", ROLLED_BACK_BY_HAND, true),
                 "last=checkpoints/epoch-0002.ckpt but the checkpoint after epochsCompleted=1 is checkpoints/epoch-0001.ckpt");
         // more correct than scored
         long total = Long.parseLong(value(two, "best.total"));
