@@ -99,9 +99,8 @@ public final class DataCheck {
     /** A test split with no image: top-1 would be undefined (eval and explain score it without a full check). */
     public static void requireTestImages(Dataset data, List<Sample> test) {
         if (test.isEmpty())
-            throw new IllegalArgumentException(data.description()
-                    + ": the test split has no images (top-1 would be undefined); put each class's test images in the"
-                    + " data set's test split as distributed");
+            throw new IllegalArgumentException(
+                    data.description() + ": the test split has no images (top-1 would be undefined)");
     }
 
     private static int[] counts(List<Sample> samples, int classes) {
