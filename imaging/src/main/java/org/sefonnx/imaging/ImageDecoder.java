@@ -108,6 +108,7 @@ public final class ImageDecoder implements AutoCloseable {
                     } catch (ImageDecodeException e) {
                         throw e;
                     } catch (IOException | RuntimeException e) {
+                        rethrowOutOfMemory(e);
                         // e.g. a broken ICC profile the JDK reader chokes on; TwelveMonkeys is more forgiving
                         warnings.clear();
                     }
@@ -122,12 +123,27 @@ public final class ImageDecoder implements AutoCloseable {
             throw e;
         } catch (IOException | RuntimeException | StackOverflowError e) {
             // Corrupt data surfaces as IIOException, but also as AIOOBE, NegativeArraySize or CMMException from the
-            // codecs.
-            // OutOfMemoryError is deliberately not caught: the size was checked first, so it means a heap too small for
-            // a
-            // valid image (raise -Xmx or lower the decoding threads), never a bad file
+            // codecs. An OutOfMemoryError is never a bad file (the size was checked first: the heap is too small for a
+            // valid image), and ImageIO's PNG reader wraps one in an IIOException ("Caught exception during read")
+            rethrowOutOfMemory(e);
             throw new ImageDecodeException(origin, "corrupt image: " + e, e);
         }
+    }
+
+    /**
+     * The OutOfMemoryError in {@code e}'s cause chain, or null: a reader that catches Throwable hands one on as the
+     * cause of its own exception, and callers that tell a bad image from a full heap must look down the chain.
+     */
+    public static OutOfMemoryError outOfMemoryIn(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) return oom;
+        }
+        return null;
+    }
+
+    private static void rethrowOutOfMemory(Throwable e) {
+        OutOfMemoryError oom = outOfMemoryIn(e);
+        if (oom != null) throw oom;
     }
 
     static boolean isJpeg(byte[] b) {

@@ -201,11 +201,21 @@ public record PreprocessingSpec(
     public static PreprocessingSpec read(Path file) throws IOException {
         String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(
                     file.toString(), null, "preprocessing file is missing from the export directory");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": is not UTF-8 text; expected the key=value lines `sef-onnx"
+                    + " export` writes (" + KEY_MODEL_ID + ", " + KEY_RESIZE_WIDTH + ", ...): write the export again"
+                    + " with `sef-onnx export --run DIR`");
         }
+        // a byte-order mark, as an editor on Windows saves UTF-8, is not part of the first key (LabelFile accepts one
+        // too)
+        if (text.startsWith("\uFEFF")) text = text.substring(1);
         Properties p = new Properties();
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (String raw : text.split("\r?\n")) {

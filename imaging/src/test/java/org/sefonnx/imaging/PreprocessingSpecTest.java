@@ -45,6 +45,27 @@ class PreprocessingSpecTest {
     }
 
     @Test
+    void aByteOrderMarkIsReadAndBytesThatAreNotTextAreRefusedNamingTheFile(@TempDir Path dir) throws IOException {
+        PreprocessingSpec cub =
+                PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448).withModel("cub-r50", 200);
+        Path bom = dir.resolve("bom.properties");
+        Files.writeString(bom, "\uFEFF" + cub.toText());
+        assertEquals(cub, PreprocessingSpec.read(bom));
+        Path random = dir.resolve("random.properties");
+        byte[] bytes = new byte[256];
+        new java.util.SplittableRandom(3).nextBytes(bytes);
+        bytes[0] = (byte) 0xC3; // a UTF-8 lead byte without its continuation: never text
+        bytes[1] = (byte) 0x28;
+        Files.write(random, bytes);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PreprocessingSpec.read(random));
+        assertTrue(
+                e.getMessage()
+                        .startsWith(random + ": is not UTF-8 text; expected the key=value lines `sef-onnx export`"
+                                + " writes (modelId, resize.width, ...)"),
+                e.getMessage());
+    }
+
+    @Test
     void writeRefusesASpecWithoutItsModel(@TempDir Path dir) {
         IllegalStateException e = assertThrows(
                 IllegalStateException.class, () -> PreprocessingSpec.resize(32).toText());

@@ -74,8 +74,15 @@ public final class CheckpointReader {
     private Checkpoint parse(boolean withData) {
         if (bb.capacity() < 8) throw fail(0, "file too short for a checkpoint");
         String id = new String(new byte[] {bb.get(4), bb.get(5), bb.get(6), bb.get(7)}, StandardCharsets.US_ASCII);
-        if (!id.equals(CheckpointWriter.FILE_IDENTIFIER))
-            throw fail(4, "file identifier is '" + id + "', expected ODTC");
+        if (!id.equals(CheckpointWriter.FILE_IDENTIFIER)) {
+            // printable as it is, else as hex: an image's or a model's bytes would break the one-line message
+            String shown = id.chars().allMatch(c -> c >= 0x20 && c < 0x7F)
+                    ? "'" + id + "'"
+                    : String.format(
+                            "0x%02x%02x%02x%02x",
+                            bb.get(4) & 0xFF, bb.get(5) & 0xFF, bb.get(6) & 0xFF, bb.get(7) & 0xFF);
+            throw fail(4, "file identifier is " + shown + ", expected ODTC");
+        }
         int root = bb.getInt(0);
         int version = field(root, 0) == 0 ? 0 : bb.getInt(field(root, 0));
         if (version != CheckpointWriter.CHECKPOINT_VERSION)

@@ -297,6 +297,21 @@ public final class TrainingArtifacts {
         g.output(out);
     }
 
+    /** The optimizer op's flag, as ORT's schema for SGDOptimizerV2 and AdamWOptimizer infers it: a scalar. */
+    private static Value optimizerFlag() {
+        return new Value("update_completed.flag", DType.BOOL, Shape.SCALAR);
+    }
+
+    /**
+     * The graph output update_completed: the op's flag reshaped to the {1} its kernel allocates. ORT's schema infers a
+     * scalar where the CPU kernel makes {1}, so either declaration of the op's own output drew a warning: {1} a
+     * MergeShapeInfo one at every session's load, a scalar a VerifyOutputSizes one at every optimizer step
+     * (OrtLogTest). The Reshape's inferred, declared and actual shapes all agree.
+     */
+    private static Value updateCompleted(Ops ops, Value flag) {
+        return ops.reshape("update_completed", flag, 1);
+    }
+
     /** One com.microsoft optimizer node over the sequence inputs ORT feeds (one parameter group). */
     static Graph optimizerGraph(ModelSpec spec) {
         Graph o = new Graph("optimizer_" + spec.id());
@@ -310,17 +325,14 @@ public final class TrainingArtifacts {
         if (spec.optimizer() == ModelSpec.Optimizer.SGD_MOMENTUM) {
             // plain w -= lr·g; the gradient buffer already holds the momentum m'. The moments input is required by
             // ORT's optimizer input check although SGDOptimizerV2 does not read it.
-            done = ops.ms(
-                            MsOp.SGD_OPTIMIZER_V2,
-                            List.of(lr, params, gradients),
-                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))))
+            done = ops.ms(MsOp.SGD_OPTIMIZER_V2, List.of(lr, params, gradients), List.of(optimizerFlag()))
                     .get(0);
         } else {
             Value second = o.sequenceInput("second_order_moments", DType.FLOAT);
             done = ops.ms(
                             MsOp.ADAMW_OPTIMIZER,
                             List.of(lr, step, params, gradients, first, second),
-                            List.of(new Value("update_completed", DType.BOOL, Shape.fixed(1))),
+                            List.of(optimizerFlag()),
                             Attr.f("alpha", 0.9f),
                             Attr.f("beta", 0.999f),
                             Attr.f("epsilon", 1e-8f),
@@ -329,7 +341,7 @@ public final class TrainingArtifacts {
                             Attr.i("adam_mode", 1))
                     .get(0);
         }
-        o.output(done);
+        o.output(updateCompleted(ops, done));
         return o;
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -39,7 +40,10 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
         tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));
     }
 
-    /** Reads a safetensors file or an ONNX model, told apart by their first bytes, not by the file name. */
+    /**
+     * Reads a safetensors file or an ONNX model, told apart by their first bytes; a file named {@code .safetensors} is
+     * always read as one, so a damaged one gets the safetensors message, never protobuf's.
+     */
     public static WeightsFile read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such file");
         long size = Files.size(file);
@@ -49,7 +53,8 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
         byte[] bytes = Files.readAllBytes(file);
         String sha = sha256(bytes);
         String source = file.toString();
-        if (looksLikeSafeTensors(bytes)) {
+        boolean named = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(SAFETENSORS_SUFFIX);
+        if (named || looksLikeSafeTensors(bytes) || startsLikeSafeTensorsHeader(bytes)) {
             SafeTensors.Contents c = SafeTensors.read(bytes, source);
             Map<String, Entry> m = new LinkedHashMap<>();
             for (SafeTensors.Tensor t : c.tensors().values()) {
@@ -75,11 +80,22 @@ public record WeightsFile(String source, Format format, String sha256, Map<Strin
      * not parsed as ONNX.
      */
     static boolean looksLikeSafeTensors(byte[] b) {
-        if (b.length < 9 || b[8] != '{') return false;
+        if (!startsLikeSafeTensorsHeader(b)) return false;
         long n = 0;
         for (int i = 7; i >= 0; i--) n = (n << 8) | (b[i] & 0xff);
         return n > 0 && n <= SafeTensors.MAX_HEADER_BYTES;
     }
+
+    /**
+     * A JSON header opening after 8 bytes: a safetensors file whatever its length field says (an absurd one, 2^62, is
+     * then reported by SafeTensors, where protobuf would only call the bytes an invalid wire type).
+     */
+    private static boolean startsLikeSafeTensorsHeader(byte[] b) {
+        return b.length >= 9 && b[8] == '{';
+    }
+
+    /** The file name ending of safetensors files (huggingface/safetensors, and timm's model.safetensors). */
+    static final String SAFETENSORS_SUFFIX = ".safetensors";
 
     static String sha256(byte[] bytes) {
         try {

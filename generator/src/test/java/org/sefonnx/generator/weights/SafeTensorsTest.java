@@ -170,6 +170,32 @@ class SafeTensorsTest {
     }
 
     @Test
+    void anAbsurdHeaderLengthOrASevenByteFileGetsTheSafetensorsMessageNotProtobufs() throws Exception {
+        // a header length of 2^62 before a JSON header: named .safetensors or not, it is a damaged safetensors file
+        byte[] absurd = new byte[16];
+        ByteBuffer.wrap(absurd)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(1L << 62)
+                .put((byte) '{')
+                .put((byte) '}');
+        for (String name : List.of("huge-header.safetensors", "huge-header.bin")) {
+            Path file = dir.resolve(name);
+            Files.write(file, absurd);
+            var e = assertThrows(IllegalArgumentException.class, () -> WeightsFile.read(file));
+            assertEquals(
+                    file + ": header length field is 4611686018427387904, expected at most "
+                            + SafeTensors.MAX_HEADER_BYTES + " (not a safetensors file?)",
+                    e.getMessage());
+        }
+        Path seven = dir.resolve("seven.safetensors");
+        Files.write(seven, new byte[] {1, 2, 3, 4, 5, 6, 7});
+        var e = assertThrows(IllegalArgumentException.class, () -> WeightsFile.read(seven));
+        assertEquals(
+                seven + ": file is 7 bytes, too short for the 8-byte header length of a safetensors file",
+                e.getMessage());
+    }
+
+    @Test
     void corruptHeadersFailWithWhatWasExpected() {
         assertReadFails(
                 file("{\"t\": {\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]}}", 20),

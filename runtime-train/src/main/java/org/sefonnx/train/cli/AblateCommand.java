@@ -90,6 +90,12 @@ public final class AblateCommand implements Callable<Integer> {
                     "Seed of the initial weights, shuffling, augmentation and the validation split (the same for every row).")
     long seed;
 
+    @Option(
+            names = "--force-rows",
+            description =
+                    "Keep finished or half-done rows trained with another --seed, --batch-size or --max-batches-per-epoch (refused otherwise); the table states each row's settings.")
+    boolean forceRows;
+
     @Mixin
     ComputeOptions compute = new ComputeOptions();
 
@@ -98,25 +104,25 @@ public final class AblateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try {
-            Layout l = TrainCommand.parseLayout(layout);
-            ModelSpec spec = baseSpec(l);
-            TrainOptions.Builder b = TrainOptions.builder(spec, out)
-                    .data(l, data)
-                    .seed(seed)
-                    .device(compute.parsedDevice())
-                    .threads(compute.threads)
-                    .workers(compute.workers)
-                    .maxBatchesPerEpoch(maxBatches)
-                    .pretrained(pretrained);
-            if (epochs != null) b.epochs(epochs);
-            if (batchSize != null) b.batchSize(batchSize);
-            TrainOptions template = b.build();
-            new Ablation(template, protocol.resolve(), System.out).run(Ablation.rows(rows));
-            return 0;
-        } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, compute.workers);
-        }
+        return OutOfMemory.guard(this::run, compute.workers);
+    }
+
+    private Integer run() throws Exception {
+        Layout l = TrainCommand.parseLayout(layout);
+        ModelSpec spec = baseSpec(l);
+        TrainOptions.Builder b = TrainOptions.builder(spec, out)
+                .data(l, data)
+                .seed(seed)
+                .device(compute.parsedDevice())
+                .threads(compute.threads)
+                .workers(compute.workers)
+                .maxBatchesPerEpoch(maxBatches)
+                .pretrained(pretrained);
+        if (epochs != null) b.epochs(epochs);
+        if (batchSize != null) b.batchSize(batchSize);
+        TrainOptions template = b.build();
+        new Ablation(template, protocol.resolve(), forceRows, System.out).run(Ablation.rows(rows));
+        return 0;
     }
 
     /** The shipped {layout}-r{depth} spec for the paper's data sets; a custom one from --classes/--groups/--image-size otherwise. */

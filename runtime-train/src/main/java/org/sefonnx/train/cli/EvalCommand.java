@@ -29,6 +29,10 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return OutOfMemory.guard(this::run, 0);
+    }
+
+    private Integer run() throws Exception {
         CheckpointEvaluation.Result r = CheckpointEvaluation.evaluate(runDir, checkpoint, data, confusion, System.out);
         System.out.printf(
                 Locale.ROOT,

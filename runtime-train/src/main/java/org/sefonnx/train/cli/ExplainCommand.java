@@ -44,6 +44,10 @@ public final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return OutOfMemory.guard(this::run, 0);
+    }
+
+    private Integer run() throws Exception {
         Explainer.explain(
                 new Explainer.Request(runDir, checkpoint, images, testSamples, images.isEmpty(), out), System.out);
         return 0;

@@ -19,25 +19,32 @@ import picocli.CommandLine.Command;
             ExplainCommand.class
         })
 public final class SefOnnx {
-    /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input. */
-    public static final int EXIT_FAILED = 1, EXIT_USAGE = 2;
+    /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input, 4 out of memory (as predict's). */
+    public static final int EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_OUT_OF_MEMORY = 4;
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SefOnnx());
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
-            // bad input: options, a data set or image that cannot be used, a folder that is not a run, a damaged
-            // checkpoint
-            boolean usage = e instanceof IllegalArgumentException
-                    || e instanceof java.nio.file.NoSuchFileException
-                    || e instanceof org.sefonnx.train.data.DatasetFormatException
-                    || e instanceof org.sefonnx.imaging.ImageDecodeException;
             cmd.getErr()
                     .println("sef-onnx " + cmd.getCommandName() + ": "
                             + (e.getMessage() == null ? e.toString() : e.getMessage()));
             if (System.getenv("SEF_ONNX_DEBUG") != null) e.printStackTrace(cmd.getErr());
-            return usage ? EXIT_USAGE : EXIT_FAILED;
+            return exitCode(e);
         });
         return cl;
+    }
+
+    /**
+     * The exit code of a command that failed with {@code e}: bad input (options, a data set or image that cannot be
+     * used, a folder that is not a run, a damaged checkpoint) is 2, a heap too small 4, anything else 1.
+     */
+    static int exitCode(Exception e) {
+        if (e instanceof OutOfMemory.Failure) return EXIT_OUT_OF_MEMORY;
+        boolean usage = e instanceof IllegalArgumentException
+                || e instanceof java.nio.file.NoSuchFileException
+                || e instanceof org.sefonnx.train.data.DatasetFormatException
+                || e instanceof org.sefonnx.imaging.ImageDecodeException;
+        return usage ? EXIT_USAGE : EXIT_FAILED;
     }
 
     public static void main(String[] args) {

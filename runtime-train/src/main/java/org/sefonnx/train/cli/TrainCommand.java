@@ -127,6 +127,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop each epoch after this many batches (0: all); for smoke tests and benchmarks.")
     int maxBatches;
 
+    @Option(
+            names = "--keep-initial-checkpoint",
+            description =
+                    "Keep artifacts/checkpoint (the initial weights, as large as an epoch's checkpoint) after the first epoch; by default it is deleted once epoch 1 is committed.")
+    boolean keepInitialCheckpoint;
+
     @Mixin
     ProtocolOptions protocol = new ProtocolOptions();
 
@@ -157,11 +163,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try {
-            return run();
-        } catch (OutOfMemoryError e) {
-            throw OutOfMemory.advice(e, compute.workers);
-        }
+        return OutOfMemory.guard(this::run, compute.workers);
     }
 
     private Integer run() throws Exception {
@@ -199,6 +201,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .cudnnExhaustiveSearch(cudnnExhaustive)
                 .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
                 .maxBatchesPerEpoch(maxBatches)
+                .keepInitialCheckpoint(keepInitialCheckpoint)
                 .pretrained(pretrained);
         // absent: the spec's recipe, the builder's default
         if (epochs != null) b.epochs(epochs);

@@ -37,7 +37,8 @@ public final class DataCheck {
 
     /**
      * Checks {@code data}; with {@code skipBad} the bad images (at most {@code maxBad}) are left out of the returned
-     * splits, otherwise the first bad one fails the check. {@code progress} receives the number of files checked.
+     * splits, otherwise the first bad one fails the check. {@code progress} receives the number of files checked;
+     * {@code warnings} the warnings (skipped images, classes without test images).
      *
      * @throws IllegalArgumentException naming the class, split or files at fault and what to do
      */
@@ -48,14 +49,14 @@ public final class DataCheck {
             boolean skipBad,
             int maxBad,
             int workers,
-            PrintStream log,
+            PrintStream warnings,
             IntConsumer progress) {
         if (data.classCount() != specClasses) {
             throw new IllegalArgumentException(
                     data.description() + " has " + data.classCount() + " classes but the model spec " + specId
                             + " has numClasses=" + specClasses + " (use --classes " + data.classCount() + ")");
         }
-        requireClasses(data, data.train(), data.test(), log);
+        requireClasses(data, data.train(), data.test(), warnings);
         Map<String, String> bad = probe(data, workers, progress);
         if (bad.isEmpty()) return new CheckedData(data, data.train(), data.test(), bad);
         if (!skipBad) {
@@ -69,16 +70,14 @@ public final class DataCheck {
                     + ". The data set looks broken: fix it, or raise --max-bad-images if these are expected");
         }
         List<Sample> train = without(data.train(), bad), test = without(data.test(), bad);
-        log.println("warning: skipping " + bad.size() + " unreadable images (--skip-bad-images): " + listed(bad));
-        requireClasses(data, train, test, log);
+        warnings.println("warning: skipping " + bad.size() + " unreadable images (--skip-bad-images): " + listed(bad));
+        requireClasses(data, train, test, warnings);
         return new CheckedData(data, train, test, bad);
     }
 
-    private static void requireClasses(Dataset data, List<Sample> train, List<Sample> test, PrintStream log) {
+    private static void requireClasses(Dataset data, List<Sample> train, List<Sample> test, PrintStream warnings) {
         if (train.isEmpty()) throw new IllegalArgumentException(data.description() + ": the train split has no images");
-        if (test.isEmpty())
-            throw new IllegalArgumentException(
-                    data.description() + ": the test split has no images (top-1 would be undefined)");
+        requireTestImages(data, test);
         int[] trainCounts = counts(train, data.classCount()), testCounts = counts(test, data.classCount());
         List<String> noTrain = new ArrayList<>(), noTest = new ArrayList<>();
         for (int c = 0; c < data.classCount(); c++) {
@@ -92,9 +91,16 @@ public final class DataCheck {
                             + "; a class the model never sees cannot be learned (torchvision's ImageFolder refuses empty classes too): add images or remove the class");
         }
         if (!noTest.isEmpty()) {
-            log.println("warning: " + data.description() + ": " + noTest.size()
+            warnings.println("warning: " + data.description() + ": " + noTest.size()
                     + " classes have no test images, so their accuracy is not measured: " + String.join(", ", noTest));
         }
+    }
+
+    /** A test split with no image: top-1 would be undefined (eval and explain score it without a full check). */
+    public static void requireTestImages(Dataset data, List<Sample> test) {
+        if (test.isEmpty())
+            throw new IllegalArgumentException(
+                    data.description() + ": the test split has no images (top-1 would be undefined)");
     }
 
     private static int[] counts(List<Sample> samples, int classes) {

@@ -21,6 +21,7 @@ import org.sefonnx.imaging.ActivationMaps;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.ImageSource;
@@ -85,6 +86,10 @@ public final class Explainer {
 
     private Explainer() {}
 
+    /**
+     * Explains as {@code r} asks. Everything that can be refused (the run, the checkpoint, the images, the --out
+     * folder) is checked before the model is loaded, and a failed pass leaves no empty folder behind.
+     */
     public static Result explain(Request r, PrintStream log) throws IOException {
         RunDirectory run = new RunDirectory(r.runDir());
         if (!Files.isRegularFile(run.state())) {
@@ -92,8 +97,83 @@ public final class Explainer {
                     "--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
         }
         TrainOptions o = RunProperties.read(run).options();
-        ModelSpec spec = o.spec();
         Path checkpoint = run.checkpoint(r.checkpoint());
+        for (Path p : r.images()) {
+            if (Files.isDirectory(p))
+                throw new IllegalArgumentException("--images " + p + " is a folder; give image files (JPEG or PNG),"
+                        + " e.g. --images " + p.resolve("*.jpg") + " (the shell expands it)");
+            if (!Files.isRegularFile(p))
+                throw new IllegalArgumentException("--images " + p + ": no such file; give image files (JPEG or PNG)");
+        }
+        requireOutFolder(run, r.outDir());
+        boolean outExisted = Files.exists(r.outDir());
+        try {
+            return explain(r, run, o, checkpoint, log);
+        } catch (IOException | RuntimeException | Error e) {
+            removeEmpty(r.outDir().resolve(IMAGES_DIR), e);
+            if (!outExisted) removeEmpty(r.outDir(), e);
+            throw e;
+        }
+    }
+
+    /** The files an explain pass writes into its --out folder. */
+    static final List<String> OUTPUTS =
+            List.of(IMAGES_DIR, CORRELATION_PNG, CORRELATION_CSV, CORRELATION_JSON, GROUP_ACCURACY_CSV);
+
+    /**
+     * --out is new, empty or a previous explain output (its images are replaced); never a folder of the run's other
+     * files (its export/ above all) or one holding anything else.
+     */
+    static void requireOutFolder(RunDirectory run, Path out) throws IOException {
+        Path at = out.toAbsolutePath().normalize();
+        for (Path own : List.of(run.root(), run.export(), run.checkpoints(), run.artifacts(), run.plots())) {
+            if (at.equals(own.toAbsolutePath().normalize()))
+                throw new IllegalArgumentException(
+                        "--out " + out + " is the run's own " + run.root().relativize(own)
+                                + " folder; explain writes images and tables there: give a folder of its own, e.g. "
+                                + run.root().resolve("explain-last"));
+        }
+        if (Files.exists(out) && !Files.isDirectory(out))
+            throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
+        if (!Files.isDirectory(out)) return;
+        List<String> foreign = new ArrayList<>();
+        try (var children = Files.list(out)) {
+            for (Path child : children.toList()) {
+                String name = child.getFileName().toString();
+                if (!OUTPUTS.contains(name) && !AtomicFiles.isTemp(child)) foreign.add(name);
+            }
+        }
+        if (!foreign.isEmpty())
+            throw new IllegalArgumentException(
+                    "--out " + out + " holds " + String.join(", ", foreign.subList(0, Math.min(5, foreign.size())))
+                            + (foreign.size() > 5 ? " and " + (foreign.size() - 5) + " more" : "")
+                            + ", which is not the output of an earlier explain; nothing was written. Give a new or empty folder");
+        Path images = out.resolve(IMAGES_DIR);
+        if (Files.isDirectory(images)) {
+            try (var old = Files.list(images)) {
+                for (Path png : old.toList()) {
+                    if (!png.getFileName().toString().endsWith(".png"))
+                        throw new IllegalArgumentException("--out " + out + ": " + png
+                                + " is not an explain image; nothing was written. Give a new or empty folder");
+                }
+            }
+        }
+    }
+
+    /** Deletes {@code dir} when it exists and is empty; a failure to do so is attached to {@code cause}. */
+    private static void removeEmpty(Path dir, Throwable cause) {
+        try (var children = Files.list(dir)) {
+            if (children.findAny().isEmpty()) Files.delete(dir);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // nothing was created
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static Result explain(Request r, RunDirectory run, TrainOptions o, Path checkpoint, PrintStream log)
+            throws IOException {
+        ModelSpec spec = o.spec();
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path models = run.artifacts();
         if (spec.precision() != ModelSpec.Precision.FP32) {
@@ -103,11 +183,10 @@ public final class Explainer {
         }
         List<String> classNames = LabelFile.read(run.labels());
         Dataset data = r.images().isEmpty() || r.groupAccuracy() ? testData(run, o) : null;
+        if (data != null) DataCheck.requireTestImages(data, data.test());
         List<Sample> samples = new ArrayList<>();
         List<String> sources = new ArrayList<>();
         for (Path p : r.images()) {
-            if (!Files.isRegularFile(p))
-                throw new IllegalArgumentException("--images " + p + ": no such file; give image files (JPEG or PNG)");
             samples.add(new Sample(new ImageSource.File(p), 0));
             sources.add(p.getFileName().toString());
         }
@@ -120,7 +199,6 @@ public final class Explainer {
                 sources.add("test-" + at);
             }
         }
-        Files.createDirectories(r.outDir().resolve(IMAGES_DIR));
         var transform = Trainer.transform(o.layout(), spec.imageSize(), false);
         LoaderOptions loading = LoaderOptions.evaluation(o.batchSize())
                 .withWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()))
@@ -163,6 +241,7 @@ public final class Explainer {
             }
             if (r.groupAccuracy()) groupTop1 = scoreGroups(steps, d, data.test(), transform, loading);
         }
+        removeStaleImages(r.outDir().resolve(IMAGES_DIR), explained);
         writeFigures(r.outDir(), correlation, groupTop1, spec);
         log.printf(
                 Locale.ROOT,
@@ -232,9 +311,8 @@ public final class Explainer {
                         100 * groupProbability[g]));
             }
             BufferedImage panel = panel(input, maps, h, w, title, captions);
-            Path png = r.outDir()
-                    .resolve(IMAGES_DIR)
-                    .resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
+            Path imagesDir = Files.createDirectories(r.outDir().resolve(IMAGES_DIR));
+            Path png = imagesDir.resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
             Pictures.writePng(panel, png);
             explained.add(new Explained(
                     sources.get(sample),
@@ -243,6 +321,15 @@ public final class Explainer {
                     probabilities[i * k + predicted],
                     groupPredicted,
                     groupProbability));
+        }
+    }
+
+    /** An earlier explain's images in a reused --out folder, besides this pass's: they would mix two passes. */
+    private static void removeStaleImages(Path images, List<Explained> explained) throws IOException {
+        if (!Files.isDirectory(images)) return;
+        List<Path> current = explained.stream().map(Explained::png).toList();
+        try (var all = Files.list(images)) {
+            for (Path png : all.toList()) if (!current.contains(png)) Files.delete(png);
         }
     }
 
@@ -359,7 +446,7 @@ public final class Explainer {
     /** The run's test split: the embedded demo (unpacked into the run once) or the run's --data. */
     static Dataset testData(RunDirectory run, TrainOptions o) throws IOException {
         if (o.layout() != null) return Datasets.open(o.layout(), o.dataRoot());
-        Path demo = run.root().resolve("demo-data");
+        Path demo = run.demoData();
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
     }

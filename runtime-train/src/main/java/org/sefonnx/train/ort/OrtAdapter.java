@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -22,6 +23,7 @@ import org.bytedeco.onnxruntime.OrtApi;
 import org.bytedeco.onnxruntime.OrtCUDAProviderOptionsV2;
 import org.bytedeco.onnxruntime.OrtCheckpointState;
 import org.bytedeco.onnxruntime.OrtEnv;
+import org.bytedeco.onnxruntime.OrtLoggingFunction;
 import org.bytedeco.onnxruntime.OrtMemoryInfo;
 import org.bytedeco.onnxruntime.OrtSession;
 import org.bytedeco.onnxruntime.OrtSessionOptions;
@@ -229,6 +231,13 @@ public final class OrtAdapter implements AutoCloseable {
     private static final Object LOCK = new Object();
     private static OrtApi api;
     private static OrtTrainingApi trainingApi;
+    /**
+     * ORT's own log, warnings and errors, as plain lines: its default sink writes ANSI colour codes even into a file. A
+     * static field keeps the callback reachable for the life of the process (ORT keeps one environment for all).
+     */
+    private static OrtLoggingFunction logger;
+
+    private static volatile Consumer<String> logSink = System.err::println;
 
     private final OrtEnv env;
     private final OrtMemoryInfo cpuMemory;
@@ -248,15 +257,54 @@ public final class OrtAdapter implements AutoCloseable {
                 OrtTrainingApi t = api.GetTrainingApi().call(ORT_API_VERSION);
                 if (t == null || t.isNull()) throw new OrtException("this ONNX Runtime build has no training API");
                 trainingApi = t;
+                logger = new OrtLoggingFunction() {
+                    @Override
+                    public void call(
+                            Pointer param,
+                            int severity,
+                            BytePointer category,
+                            BytePointer id,
+                            BytePointer codeLocation,
+                            BytePointer message) {
+                        logSink.accept(logLine(
+                                severity,
+                                codeLocation == null || codeLocation.isNull() ? "" : codeLocation.getString(),
+                                message == null || message.isNull() ? "" : message.getString()));
+                    }
+                };
             }
         }
         OrtEnv env = new OrtEnv();
-        check(api.CreateEnv(ORT_LOGGING_LEVEL_WARNING, logId, env), "CreateEnv");
+        // ORT keeps one environment per process: its first creation's logger serves every later one, so all use this
+        check(api.CreateEnvWithCustomLogger(logger, null, ORT_LOGGING_LEVEL_WARNING, logId, env), "CreateEnv");
         OrtMemoryInfo mem = new OrtMemoryInfo();
         check(api.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, mem), "CreateCpuMemoryInfo");
         OrtAllocator alloc = new OrtAllocator();
         check(api.GetAllocatorWithDefaultOptions(alloc), "GetAllocatorWithDefaultOptions");
         return new OrtAdapter(env, mem, alloc);
+    }
+
+    /**
+     * Sends ORT's log lines (warnings and errors) to {@code sink} instead of stderr; returns the sink it replaces, so a
+     * test can restore it.
+     */
+    public static Consumer<String> routeLog(Consumer<String> sink) {
+        Consumer<String> previous = logSink;
+        logSink = sink;
+        return previous;
+    }
+
+    /** One ORT log record as a line: {@code onnxruntime warning (graph.cc:126 MergeShapeInfo): message}. */
+    static String logLine(int severity, String codeLocation, String message) {
+        String level = switch (severity) {
+            case 0 -> "verbose";
+            case 1 -> "info";
+            case 2 -> "warning";
+            case 3 -> "error";
+            default -> "fatal";
+        };
+        return "onnxruntime " + level + (codeLocation.isEmpty() ? "" : " (" + codeLocation + ")") + ": "
+                + message.strip();
     }
 
     public static String version() {
@@ -428,7 +476,7 @@ public final class OrtAdapter implements AutoCloseable {
             api.ReleaseSessionOptions(so);
             throw e;
         }
-        return new Training(so, state, session);
+        return new Training(so, state, session, cfg.device());
     }
 
     /** A training session and the checkpoint state it trains. */
@@ -437,9 +485,12 @@ public final class OrtAdapter implements AutoCloseable {
         private final OrtCheckpointState state;
         private final OrtTrainingSession session;
         private final List<String> trainInputs, trainOutputs, evalInputs, evalOutputs;
+        private final Device device;
         private boolean closed;
 
-        private Training(OrtSessionOptions options, OrtCheckpointState state, OrtTrainingSession session) {
+        private Training(
+                OrtSessionOptions options, OrtCheckpointState state, OrtTrainingSession session, Device device) {
+            this.device = device;
             this.options = options;
             this.state = state;
             this.session = session;
@@ -464,6 +515,11 @@ public final class OrtAdapter implements AutoCloseable {
                     n.get(),
                     (i, p) -> trainingApi.TrainingSessionGetEvalModelOutputName(session, i, allocator, p),
                     "EvalModelOutputName");
+        }
+
+        /** Where the session runs. */
+        public Device device() {
+            return device;
         }
 
         /** User inputs of TrainStep, in the order it takes them. */

@@ -35,7 +35,7 @@ public final class Ablation {
 
     static final String TABLE_MD = "ablation.md", TABLE_CSV = "ablation.csv";
 
-    /** What one row's run gave, read from its committed state. */
+    /** What one row's run gave, read from its committed state, and the settings its run.properties recorded. */
     public record Outcome(
             Row row,
             Path run,
@@ -43,18 +43,48 @@ public final class Ablation {
             int bestEpoch,
             double selectedTop1,
             double testTop1,
-            double testMeanClassAccuracy) {}
+            double testMeanClassAccuracy,
+            Settings settings) {}
+
+    /** The options that make rows comparable besides the loss weights; the table states them. */
+    public record Settings(long seed, int batchSize, int maxBatchesPerEpoch, Path dataRoot) {
+        static Settings of(TrainOptions o) {
+            return new Settings(
+                    o.seed(),
+                    o.batchSize(),
+                    o.maxBatchesPerEpoch(),
+                    o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath());
+        }
+
+        /** "seed 42, batch size 32, every batch" as the table and the refusal say it. */
+        String describe() {
+            return String.format(
+                    Locale.ROOT,
+                    "seed %d, batch size %d, %s",
+                    seed,
+                    batchSize,
+                    maxBatchesPerEpoch == 0 ? "every batch" : "at most " + maxBatchesPerEpoch + " batches per epoch");
+        }
+    }
 
     private final TrainOptions template;
     private final Protocol protocol;
     private final PrintStream log;
+    /** --force-rows: keep rows made with another seed, batch size or batch limit (the table then states each row's). */
+    private final boolean forceRows;
     /** Called after each row's run is complete; tests throw from it to stop an ablation between rows, as a kill would. */
     RunCommits.Hook afterRow = RunCommits.Hook.NONE;
 
     /** {@code template} holds the base spec and every option; its out folder is the ablation's, each row gets a subfolder. */
     public Ablation(TrainOptions template, Protocol protocol, PrintStream log) {
+        this(template, protocol, false, log);
+    }
+
+    /** The same; {@code forceRows} keeps rows whose seed, batch size or batch limit differ from {@code template}'s. */
+    public Ablation(TrainOptions template, Protocol protocol, boolean forceRows, PrintStream log) {
         this.template = template;
         this.protocol = protocol;
+        this.forceRows = forceRows;
         this.log = log;
     }
 
@@ -99,12 +129,8 @@ public final class Ablation {
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") continues in " + run.root());
                 Trainer.resume(run.root(), o.epochs(), false, protocol, log);
             } else {
-                if (Files.isDirectory(run.root())) {
-                    // a kill during a row's start leaves files but no run state; the folder is the ablation's own
-                    log.println("ablate: row " + row.name() + ": " + run.root()
-                            + " holds an unfinished start and no run state; starting it again");
-                    StartChecks.removeFailedStart(run, true, new IOException("cleanup of " + run.root()));
-                }
+                // a row whose start was killed before its first run state is begun again by the trainer, which
+                // deletes that start's own files and nothing else (UnfinishedStart)
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") in " + run.root());
                 new Trainer(o, protocol, log).train();
             }
@@ -140,6 +166,17 @@ public final class Ablation {
                     + o.spec().id() + " on " + dataRoot + "); give ablate another --out");
         }
         recorded.protocol().requireSame(protocol, run.root());
+        Settings asked = Settings.of(o), found = Settings.of(saved);
+        if (!forceRows
+                && (asked.seed() != found.seed()
+                        || asked.batchSize() != found.batchSize()
+                        || asked.maxBatchesPerEpoch() != found.maxBatchesPerEpoch())) {
+            throw new IllegalArgumentException(run.root() + " was trained with " + found.describe()
+                    + " but this ablation asks for " + asked.describe()
+                    + ": its row would not be comparable with the others. Repeat the row's own --seed, --batch-size and"
+                    + " --max-batches-per-epoch, give ablate another --out, or pass --force-rows to keep it"
+                    + " (the table then states each row's settings)");
+        }
     }
 
     /** A row is finished when its state has every epoch and summary.txt exists (written after the export, the last step). */
@@ -159,7 +196,21 @@ public final class Ablation {
                 state.bestEpoch(),
                 state.bestTop1(),
                 best.testTop1(),
-                best.testMeanClassAccuracy());
+                best.testMeanClassAccuracy(),
+                Settings.of(RunProperties.read(run).options()));
+    }
+
+    /** The rows' settings in one line when they agree, else row by row (rows kept by --force-rows). */
+    static String settingsLine(List<Outcome> outcomes) {
+        List<String> distinct = outcomes.stream()
+                .map(o -> o.settings().describe() + ", " + o.epochs() + " epochs")
+                .distinct()
+                .toList();
+        if (distinct.size() <= 1) return "Every row: " + (distinct.isEmpty() ? "no row" : distinct.get(0)) + ".";
+        List<String> rows = new ArrayList<>();
+        for (Outcome o : outcomes)
+            rows.add(o.row().name() + ": " + o.settings().describe() + ", " + o.epochs() + " epochs");
+        return "The rows differ (kept by --force-rows): " + String.join("; ", rows) + ".";
     }
 
     /** ablation.md: our test top-1 per row beside the paper's, and the selection rule in words. */
@@ -169,13 +220,14 @@ public final class Ablation {
                 .append(depth)
                 .append(", ")
                 .append(layout == null ? "demo" : layout.name().toLowerCase(Locale.ROOT))
-                .append(data == null ? "" : " at " + data)
+                .append(data == null ? "" : " at " + data.toAbsolutePath())
                 .append("\n\n");
         sb.append("Selection rule: ")
                 .append(protocol.describe())
                 .append(". The paper's numbers are the best epoch by test top-1 ")
                 .append(
                         "(50 epochs, 448 px; Luo et al., IEEE SPL 2020); \"not given\": the paper's number for that setting is not in sef-onnx's record of it.\n\n");
+        sb.append(settingsLine(outcomes)).append("\n\n");
         sb.append("| row | weights | test top-1 % | mean per-class % |")
                 .append(onVal ? " val top-1 % |" : "")
                 .append(" best epoch | epochs | paper top-1 % |\n|---|---|---|---|")
@@ -205,11 +257,12 @@ public final class Ablation {
     /** ablation.csv: the same numbers as fractions, one line per row. */
     static String csv(Layout layout, int depth, Protocol protocol, List<Outcome> outcomes) {
         StringBuilder sb = new StringBuilder(
-                "row,lambda,gamma,phi,test_top1,test_mean_class_accuracy,selected_on,selected_top1,best_epoch,epochs,paper_top1_percent\n");
+                "row,lambda,gamma,phi,test_top1,test_mean_class_accuracy,selected_on,selected_top1,best_epoch,epochs,paper_top1_percent,"
+                        + "seed,batch_size,max_batches_per_epoch,data_root\n");
         for (Outcome r : outcomes) {
             sb.append(String.format(
                     Locale.ROOT,
-                    "%s,%s,%s,%s,%.6f,%.6f,%s,%.6f,%d,%d,%s%n",
+                    "%s,%s,%s,%s,%.6f,%.6f,%s,%.6f,%d,%d,%s,%d,%d,%d,%s%n",
                     r.row().name(),
                     number(r.row().lambda()),
                     number(r.row().gamma()),
@@ -222,7 +275,13 @@ public final class Ablation {
                     r.epochs(),
                     layout == null
                             ? "not a paper data set"
-                            : PaperResults.cell(layout, depth, r.row().name())));
+                            : PaperResults.cell(layout, depth, r.row().name()),
+                    r.settings().seed(),
+                    r.settings().batchSize(),
+                    r.settings().maxBatchesPerEpoch(),
+                    r.settings().dataRoot() == null
+                            ? "demo"
+                            : ConfusionMatrix.csvCell(r.settings().dataRoot().toString())));
         }
         return sb.toString();
     }

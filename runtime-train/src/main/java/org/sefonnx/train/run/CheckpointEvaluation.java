@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.train.data.BatchLoader;
+import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.Layout;
@@ -36,6 +37,7 @@ public final class CheckpointEvaluation {
         Path ckpt = run.checkpoint(which);
         RunSetup.requireSameSpec(o.spec(), CheckpointReader.readHeader(ckpt), ckpt);
         Dataset data = o.layout() == null ? RunData.demo(run) : Datasets.open(o.layout(), o.dataRoot());
+        DataCheck.requireTestImages(data, data.test());
         ModelDescriptor d = SpecDescriptor.of(o.spec());
         int workers = o.workers() > 0 ? o.workers() : Runtime.getRuntime().availableProcessors();
         Console console = Console.of(log);

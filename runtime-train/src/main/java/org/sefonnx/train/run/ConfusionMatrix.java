@@ -86,17 +86,18 @@ public final class ConfusionMatrix {
     /** CSV with a header row of predicted class names and one row per true class. */
     public void write(Path file, List<String> classNames) throws IOException {
         StringBuilder sb = new StringBuilder("true\\predicted");
-        for (String n : classNames) sb.append(',').append(csv(n));
+        for (String n : classNames) sb.append(',').append(csvCell(n));
         sb.append('\n');
         for (int i = 0; i < counts.length; i++) {
-            sb.append(csv(classNames.get(i)));
+            sb.append(csvCell(classNames.get(i)));
             for (long c : counts[i]) sb.append(',').append(c);
             sb.append('\n');
         }
         AtomicFiles.writeString(file, sb.toString());
     }
 
-    private static String csv(String s) {
+    /** A CSV cell, quoted when it holds a comma or a quote (RFC 4180). */
+    static String csvCell(String s) {
         return s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s;
     }
 }

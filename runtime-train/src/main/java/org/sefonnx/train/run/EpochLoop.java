@@ -39,7 +39,7 @@ final class EpochLoop {
         this.protocol = run.protocol();
         this.d = run.descriptor();
         this.console = console;
-        this.commits = new RunCommits(run.dir(), hook);
+        this.commits = new RunCommits(run.dir(), hook, o.keepInitialCheckpoint());
     }
 
     boolean started() {
@@ -50,7 +50,8 @@ final class EpochLoop {
      * Every concern that acts at the loop's fixed points, in the order they run. The writers among them keep the
      * kill-safe commit order (TrainingListeners refuses another): metrics, best confusion, pruning; export, summary.
      */
-    private List<TrainingListener> listeners(List<String> classNames, MixedPrecisionSteps mixedPrecision) {
+    private List<TrainingListener> listeners(
+            List<String> classNames, MixedPrecisionSteps mixedPrecision, String heldOut) {
         PrintStream log = console.log();
         return List.of(
                 new MetricsLog(run.dir()),
@@ -60,7 +61,7 @@ final class EpochLoop {
                 new GroupMetricsLog(log),
                 mixedPrecision.epochLog(log),
                 RunEndFiles.export(run.dir(), d, o, classNames, log),
-                new RunSummary(run.dir(), protocol),
+                new RunSummary(run.dir(), protocol, heldOut),
                 RunEndFiles.report(run.dir(), log));
     }
 
@@ -75,10 +76,12 @@ final class EpochLoop {
                         + (validation.isEmpty() ? "" : validation.size() + " validation / ")
                         + data.test().size() + " test images, "
                         + data.dataset().classCount() + " classes; " + protocol.describe());
+        String heldOut = validation.isEmpty() ? null : heldOut(data, validation);
         Path startCheckpoint = run.dir().root().resolve(run.state().last());
         // mixed precision: GradScaler state from the checkpoint (absent in a new run), fed scale, skipped steps
         MixedPrecisionSteps mixedPrecision = MixedPrecisionSteps.of(d, CheckpointReader.readHeader(startCheckpoint));
-        TrainingListeners listeners = new TrainingListeners(listeners(classNames, mixedPrecision), commits.hook());
+        TrainingListeners listeners =
+                new TrainingListeners(listeners(classNames, mixedPrecision, heldOut), commits.hook());
         commits.restore(run.state());
         listeners.runStarting(run.state());
         int badBudget = o.maxBadImages() - data.badImages().size();
@@ -99,8 +102,15 @@ final class EpochLoop {
                         console.log())) {
             started = true;
             ModelSteps steps = new ModelSteps(d, session);
-            TrainPass train =
-                    new TrainPass(session, steps, trainLoader, data.train().size(), mixedPrecision, o, console);
+            TrainPass train = new TrainPass(
+                    session,
+                    steps,
+                    trainLoader,
+                    data.train().size(),
+                    data.test().size() + validation.size(),
+                    mixedPrecision,
+                    o,
+                    console);
             for (int epoch = state.epochsCompleted(); epoch < o.epochs(); epoch++) {
                 TrainPass.Trained trained =
                         train.run(epoch, state.globalStep(), run.dir().root().resolve(state.last()));
@@ -170,6 +180,19 @@ final class EpochLoop {
         RunState next = commits.commitEpoch(session, withOptimizerState, state, trained.globalStep(), selected, m);
         listeners.epochCommitted(new TrainingListener.EpochEnd(epoch, o.epochs(), m, state, next, test, val));
         return next;
+    }
+
+    /**
+     * What the validation split holds out, in words; a warning when per-class rounding moved the fraction materially
+     * from --val-fraction (2 images a class at 0.99 hold out 1 of 2).
+     */
+    private String heldOut(CheckedData train, List<Sample> validation) {
+        int before = train.train().size() + validation.size();
+        double asked = protocol.valSplit() == Protocol.ValSplit.FRACTION ? protocol.valFraction() : Double.NaN;
+        String held = ValidationSplit.heldOut(validation.size(), before);
+        ValidationSplit.fractionChanged(validation.size(), before, asked)
+                .ifPresent(change -> console.warn(held + ", " + change));
+        return held;
     }
 
     private String label(int epoch, String pass) {

@@ -2,63 +2,71 @@ package org.sefonnx.train.run;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
- * A per-epoch progress line with images/s and ETA. On a terminal it redraws one line; otherwise (CI, a log file)
- * it prints a line at every tenth of the epoch so logs stay short.
+ * A progress line with images/s and ETA over a pass's steps (batches, or images when checking them). On a terminal it
+ * redraws one line; otherwise (CI, a log file) it prints a line every {@value #LOG_INTERVAL_SECONDS} s and at the end,
+ * so a log holds a few lines per pass whatever the number of batches.
  */
 final class Progress {
+    /** Seconds between lines when the output is not a terminal. */
+    static final double LOG_INTERVAL_SECONDS = 30;
+
     private final PrintStream out;
     private final boolean terminal;
     private final String label;
-    private final int totalBatches;
-    private final long startNanos = System.nanoTime();
-    private int lastDecile = -1;
+    private final int total;
+    private final LongSupplier clock;
+    private final long startNanos;
+    private long lastPrintedNanos;
     private long images;
 
-    Progress(PrintStream out, boolean terminal, String label, int totalBatches) {
+    Progress(PrintStream out, boolean terminal, String label, int total, LongSupplier clock) {
         this.out = out;
         this.terminal = terminal;
         this.label = label;
-        this.totalBatches = Math.max(1, totalBatches);
+        this.total = Math.max(1, total);
+        this.clock = clock;
+        this.startNanos = clock.getAsLong();
+        this.lastPrintedNanos = startNanos;
     }
 
-    void update(int batchesDone, int batchImages, String extra) {
-        images += batchImages;
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+    /** {@code done} of the total steps are done; the last one held {@code stepImages} images. */
+    void update(int done, int stepImages, String extra) {
+        images += stepImages;
+        long now = clock.getAsLong();
+        double seconds = (now - startNanos) / 1e9;
         double rate = images / Math.max(seconds, 1e-9);
-        double eta = batchesDone == 0 ? 0 : seconds / batchesDone * (totalBatches - batchesDone);
-        int width = 30, filled = (int) Math.round(width * batchesDone / (double) totalBatches);
+        double eta = done == 0 ? 0 : seconds / done * (total - done);
+        int width = 30, filled = (int) Math.round(width * Math.min(done, total) / (double) total);
         String line = String.format(
                 Locale.ROOT,
                 "%s [%s%s] %d/%d  %.1f img/s  ETA %s  %s",
                 label,
                 "=".repeat(filled),
                 " ".repeat(width - filled),
-                batchesDone,
-                totalBatches,
+                done,
+                total,
                 rate,
                 clock(eta),
                 extra);
         if (terminal) {
             out.print("\r" + line);
-            if (batchesDone == totalBatches) out.println();
-        } else {
-            int decile = batchesDone * 10 / totalBatches;
-            if (decile != lastDecile) {
-                lastDecile = decile;
-                out.println(line);
-            }
+            if (done == total) out.println();
+        } else if (done == total || (now - lastPrintedNanos) / 1e9 >= LOG_INTERVAL_SECONDS) {
+            lastPrintedNanos = now;
+            out.println(line.stripTrailing());
         }
         out.flush();
     }
 
     double imagesPerSecond() {
-        return images / Math.max((System.nanoTime() - startNanos) / 1e9, 1e-9);
+        return images / Math.max(seconds(), 1e-9);
     }
 
     double seconds() {
-        return (System.nanoTime() - startNanos) / 1e9;
+        return (clock.getAsLong() - startNanos) / 1e9;
     }
 
     static String clock(double seconds) {

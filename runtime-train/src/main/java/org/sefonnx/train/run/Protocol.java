@@ -2,6 +2,8 @@ package org.sefonnx.train.run;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.sefonnx.train.data.Dataset;
 import org.sefonnx.train.data.Layout;
@@ -83,22 +85,43 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
         return selecting("test", "validation");
     }
 
-    /** Warns on {@code log} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */
-    void checkSplitCounts(Layout layout, Dataset data, PrintStream log) {
+    /** Warns on {@code warnings} when {@code data}'s split sizes differ from the paper's Table I; with --strict-splits refuses the data set. */
+    void checkSplitCounts(Layout layout, Dataset data, PrintStream warnings) {
         SplitCounts.check(layout, data).ifPresent(warning -> {
             if (strictSplits)
                 throw new IllegalArgumentException(warning
                         + "; refused by --strict-splits (fix the data set, or drop the option to train anyway)");
-            log.println("warning: " + warning + " (--strict-splits makes this an error)");
+            warnings.println("warning: " + warning + " (--strict-splits makes this an error)");
         });
     }
 
-    /** Refuses to continue {@code run} under another protocol: its best epoch and split were chosen by its own. */
+    /**
+     * Refuses to continue {@code run} under another protocol: its best epoch and split were chosen by its own. The
+     * message names only the options that differ.
+     */
     void requireSame(Protocol requested, Path run) {
         if (requested == null || requested.equals(this)) return;
+        List<String> differ = new ArrayList<>();
+        if (valSplit != requested.valSplit || valFraction != requested.valFraction)
+            differ.add("the run has " + options() + ", the command " + requested.options());
+        if (selectOn != requested.selectOn)
+            differ.add("the run selects on " + selectOn.name().toLowerCase(Locale.ROOT) + ", the command on "
+                    + requested.selectOn.name().toLowerCase(Locale.ROOT));
+        if (strictSplits != requested.strictSplits)
+            differ.add("the run was started " + (strictSplits ? "with" : "without") + " --strict-splits");
         throw new IllegalArgumentException(
-                run + " was trained with " + describe() + "; " + requested.describe()
-                        + " would change its validation split or selection rule mid-run: resume with the run's own options or start a new --out");
+                run + " was started with other validation options (" + String.join("; ", differ)
+                        + "), which would change its validation split or selection rule mid-run: drop them (--resume reads the"
+                        + " run's own from run.properties) or start a new --out");
+    }
+
+    /** The validation-split options as given on the command line ("no validation split" without one). */
+    private String options() {
+        return switch (valSplit) {
+            case NONE -> "no validation split";
+            case FRACTION -> "--val-fraction " + valFraction;
+            case OFFICIAL -> "--val-split official";
+        };
     }
 
     /** The selection rule in words, as summary.txt, the ablation table and the log state it. */
@@ -106,9 +129,12 @@ public record Protocol(ValSplit valSplit, double valFraction, SelectOn selectOn,
         String held = switch (valSplit) {
             case NONE -> "no validation split";
             case FRACTION ->
+                // per class round(F·n) images, at least one left for training: the fraction held out differs from F
+                // on small classes, and summary.txt and the log state the one held out
                 String.format(
                         Locale.ROOT,
-                        "a %.3g validation fraction held out of the training split (class-stratified, seeded; %s)",
+                        "a validation split of round(%s × each class's training images), one at least left for training"
+                                + " (class-stratified, seeded; %s)",
                         valFraction,
                         ValidationSplit.FILE);
             case OFFICIAL -> "the official validation list held out of trainval (" + ValidationSplit.FILE + ")";

@@ -16,7 +16,8 @@ import org.sefonnx.train.ort.OrtAdapter;
  * what derives from the state (metrics files and plots, confusion-best.csv) and this class's {@link #pruning} listener
  * deletes checkpoints the state no longer names. A kill before the state commit leaves the previous state whole (the
  * new checkpoint is an orphan, deleted on resume); a kill after it leaves derived files behind the state, and resume
- * rewrites them. At most three checkpoints exist at once (last, best, the one being written), two between epochs. The
+ * rewrites them. The initial checkpoint is deleted with the first pruning (unless --keep-initial-checkpoint). At most
+ * three checkpoints exist at once (last, best, the one being written), two between epochs. The
  * state is flushed to disk, the checkpoints are not (a flush of 200 MB per epoch buys nothing against a kill): after a
  * power loss a checkpoint the state names may be incomplete, and its SHA-256 check then refuses it, naming the fallback.
  */
@@ -43,10 +44,13 @@ final class RunCommits {
 
     private final RunDirectory run;
     private final Hook hook;
+    /** --keep-initial-checkpoint: artifacts/checkpoint stays after epoch 1 (else pruning deletes it then). */
+    private final boolean keepInitialCheckpoint;
 
-    RunCommits(RunDirectory run, Hook hook) {
+    RunCommits(RunDirectory run, Hook hook, boolean keepInitialCheckpoint) {
         this.run = run;
         this.hook = hook;
+        this.keepInitialCheckpoint = keepInitialCheckpoint;
     }
 
     Hook hook() {
@@ -95,6 +99,7 @@ final class RunCommits {
     void restore(RunState state) throws IOException {
         for (Path dir : List.of(run.root(), run.artifacts(), run.checkpoints(), run.plots(), run.export()))
             AtomicFiles.deleteTemps(dir);
+        UnfinishedStart.unmark(run); // a kill between the first state commit and the marker's removal left it
         prune(state);
     }
 
@@ -113,8 +118,13 @@ final class RunCommits {
         };
     }
 
-    /** Deletes the epoch checkpoints {@code state} does not name; only ever after that state is committed. */
+    /**
+     * Deletes the epoch checkpoints {@code state} does not name, and from epoch 1 on the initial checkpoint (a
+     * checkpoint's size that nothing reads once an epoch is committed: resume, --from-best, eval and export start from
+     * epoch checkpoints); only ever after that state is committed.
+     */
     private void prune(RunState state) throws IOException {
+        if (state.epochsCompleted() > 0 && !keepInitialCheckpoint) Files.deleteIfExists(run.initialCheckpoint());
         if (!Files.isDirectory(run.checkpoints())) return;
         List<String> keep = state.referencedCheckpoints();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(run.checkpoints(), "epoch-*.ckpt")) {

@@ -30,13 +30,13 @@ final class RunData {
     /** The data set of --data, its split sizes checked against the paper's Table I. */
     Dataset openGiven() {
         Dataset data = Datasets.open(o.layout(), o.dataRoot());
-        protocol.checkSplitCounts(o.layout(), data, console.log());
+        protocol.checkSplitCounts(o.layout(), data, console.warn());
         return data;
     }
 
     /** The embedded demo, unpacked into the run folder once. */
     static Dataset demo(RunDirectory run) throws IOException {
-        Path demo = run.root().resolve("demo-data");
+        Path demo = run.demoData();
         if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
         return Datasets.open(Layout.IDX, demo);
     }
@@ -46,10 +46,10 @@ final class RunData {
         return check(isDemo() ? demo(run) : openGiven());
     }
 
-    /** The data set checked against the spec and image by image (DataCheck), with a progress line. */
+    /** The data set checked against the spec and image by image (DataCheck), with a progress line counting images. */
     CheckedData check(Dataset data) {
-        int chunk = DataCheck.PROGRESS_CHUNK, chunks = (DataCheck.fileCount(data) + chunk - 1) / chunk;
-        Progress bar = console.progress("checking images", chunks);
+        Progress bar = console.progress("checking images", DataCheck.fileCount(data));
+        int[] reported = {0};
         return DataCheck.check(
                 data,
                 o.spec().numClasses(),
@@ -57,8 +57,11 @@ final class RunData {
                 o.skipBadImages(),
                 o.maxBadImages(),
                 workers(o),
-                console.log(),
-                done -> bar.update((done + chunk - 1) / chunk, chunk, ""));
+                console.warn(),
+                done -> {
+                    bar.update(done, done - reported[0], "");
+                    reported[0] = done;
+                });
     }
 
     /** Image decoding workers: --workers, or one per core. */

@@ -4,12 +4,25 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.LabelFile;
+import org.sefonnx.generator.artifacts.Checkpoint;
+import org.sefonnx.generator.artifacts.CheckpointReader;
 
 /** Where a run keeps its files; every writer goes through a temp file and an atomic rename (AtomicFiles). */
 public record RunDirectory(Path root) {
     public Path artifacts() {
         return root.resolve("artifacts");
+    }
+
+    /** The initial weights a new run starts from (ArtifactLayout.CHECKPOINT); deleted after epoch 1 unless kept. */
+    public Path initialCheckpoint() {
+        return artifacts().resolve(ArtifactLayout.CHECKPOINT);
+    }
+
+    /** The embedded demo's IDX files, unpacked into a demo run's folder. */
+    public Path demoData() {
+        return root.resolve("demo-data");
     }
 
     public Path checkpoints() {
@@ -26,7 +39,8 @@ public record RunDirectory(Path root) {
 
     /**
      * {@code best} or {@code last} as the run state names them, verified against their SHA-256 and for finite values;
-     * or a checkpoint file. Fails naming the path when it does not exist or does not verify.
+     * or a checkpoint file of this run's model spec. Fails naming the path when it does not exist, is not a sef-onnx
+     * checkpoint (an image, a model) or was made for another spec, before ORT ever opens it.
      */
     public Path checkpoint(String which) throws IOException {
         if (which.equals("best") || which.equals("last"))
@@ -36,6 +50,14 @@ public record RunDirectory(Path root) {
             throw new InvalidRunException(
                     "--checkpoint " + which + ": no such file; expected best, last or a checkpoint file");
         }
+        Checkpoint header;
+        try {
+            header = CheckpointReader.readHeader(p);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRunException("--checkpoint " + which + " is not an ONNX Runtime checkpoint ("
+                    + e.getMessage() + "); expected best, last or a file such as " + epochCheckpoint(1));
+        }
+        RunSetup.requireSameSpec(RunProperties.read(this).options().spec(), header, p);
         return p;
     }
 

@@ -25,6 +25,8 @@ import org.sefonnx.train.ort.OrtAdapter;
 public record RunProperties(TrainOptions options, Protocol protocol, String pretrainedSha256) {
     /** run.properties key of {@link #pretrainedSha256}. */
     static final String PRETRAINED_SHA = "pretrained.sha256";
+    /** run.properties key of {@link TrainOptions#keepInitialCheckpoint}. */
+    static final String KEEP_INITIAL_CHECKPOINT = "keepInitialCheckpoint";
 
     /** Writes run.properties and artifacts/model.properties, each atomically. */
     void write(RunDirectory run) throws IOException {
@@ -98,6 +100,7 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
         m.put("cuda.convAlgorithmSearch", c.convAlgorithmSearch().name().toLowerCase(Locale.ROOT));
         m.put("cuda.maxWorkspace", Boolean.toString(c.maxWorkspace()));
         m.put("cuda.tf32", Boolean.toString(c.tf32()));
+        m.put(KEEP_INITIAL_CHECKPOINT, Boolean.toString(o.keepInitialCheckpoint()));
         return m;
     }
 
@@ -126,6 +129,8 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
                         value(p, "maxBadImages", Integer.toString(TrainOptions.DEFAULT_MAX_BAD_IMAGES))))
                 .applyExifOrientation(TrainOptions.parseExifOrientation(value(p, "exifOrientation", "ignore")))
                 .cuda(cudaFrom(p))
+                // runs made before the key kept their initial checkpoint
+                .keepInitialCheckpoint(Boolean.parseBoolean(value(p, KEEP_INITIAL_CHECKPOINT, "true")))
                 .build();
     }
 

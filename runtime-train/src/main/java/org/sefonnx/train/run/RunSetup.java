@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
@@ -46,6 +45,8 @@ final class RunSetup {
         private final CheckedData given;
         private final Checkpoint initial;
         private final boolean folderExisted;
+        /** --out holds a start killed before its first state: its files are removed and the start begun again. */
+        private final boolean restart;
 
         /**
          * The checks before anything is written: the folder, the data set and every image header (the demo is checked
@@ -57,15 +58,25 @@ final class RunSetup {
             this.protocol = protocol;
             this.console = console;
             this.data = new RunData(o, protocol, console);
-            StartChecks.requireNewRunFolder(run);
+            this.restart = StartChecks.requireNewRunFolder(run);
             this.given = data.isDemo() ? null : data.check(data.openGiven());
             this.initial = InitialCheckpoints.create(o.spec(), o.seed(), o.pretrained(), console.log());
             StartChecks.requireDevice(o.device());
             this.folderExisted = Files.exists(o.outDir());
         }
 
-        /** Writes the run folder up to its first committed state. */
+        /**
+         * Writes the run folder up to its first committed state: the unfinished-start marker first, removed once the
+         * state is committed, so a kill in between leaves a folder the same command begins again.
+         */
         Prepared write() throws IOException {
+            if (restart) {
+                console.log()
+                        .println("train: " + run.root() + " holds a start that was stopped before its first epoch"
+                                + " (no " + run.root().relativize(run.state()) + "); starting it again");
+                UnfinishedStart.clear(run);
+            }
+            UnfinishedStart.mark(run);
             Files.createDirectories(run.artifacts());
             CheckedData checked = given != null ? given : data.check(RunData.demo(run));
             List<Sample> validation = ValidationSplit.choose(protocol, o, checked.dataset());
@@ -74,12 +85,13 @@ final class RunSetup {
             console.log()
                     .println("model: " + describe(o.spec()) + "; "
                             + ModelArtifacts.materialize(o.spec(), d, run.artifacts()));
-            Path initialFile = run.artifacts().resolve(ArtifactLayout.CHECKPOINT);
+            Path initialFile = run.initialCheckpoint();
             CheckpointWriter.write(initial, initialFile);
             new RunProperties(o, protocol, initial.stringProperties().get(PretrainedImport.PROP_PRETRAINED_SHA256))
                     .write(run);
             RunState state = RunState.initial(run, initialFile);
             state.commit(run);
+            UnfinishedStart.unmark(run);
             return new Prepared(run, o, protocol, d, state, checked, validation);
         }
 
@@ -113,12 +125,20 @@ final class RunSetup {
         CheckedData data = new RunData(o, protocol, console).openChecked(run);
         List<Sample> validation = ValidationSplit.choose(protocol, o, data.dataset());
         ValidationSplit.requireSameAsFile(run, protocol, validation);
+        List<Sample> selecting = protocol.selecting(data.test(), ValidationSplit.checked(data, validation));
+        state.requireFitsSplit(run, imagesPerClass(selecting, o.spec().numClasses()), protocol.selectingSplitName());
         if (fromBest) state.commit(run);
         console.log()
                 .println("resuming " + runDir + " after epoch " + state.epochsCompleted() + " (global step "
                         + state.globalStep() + ")");
         new RunProperties(o, protocol, saved.pretrainedSha256()).write(run);
         return new Prepared(run, o, protocol, SpecDescriptor.of(o.spec()), state, data, validation);
+    }
+
+    private static int[] imagesPerClass(List<Sample> samples, int classes) {
+        int[] n = new int[classes];
+        for (Sample s : samples) if (s.classIndex() < classes) n[s.classIndex()]++;
+        return n;
     }
 
     /** Refuses a checkpoint made for another spec (shapes, K, G) before anything is overwritten. */

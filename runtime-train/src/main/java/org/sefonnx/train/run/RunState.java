@@ -1,6 +1,7 @@
 package org.sefonnx.train.run;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -42,9 +44,14 @@ public record RunState(
         String bestConfusion,
         List<String> metricsRows) {
     /** Bumped when the keys change; a state of another format is refused rather than misread. */
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    /** The format before the digest line: read without it (runs of an earlier sef-onnx), cross-checked all the same. */
+    static final int UNSEALED_FORMAT = 1;
 
     static final String FILE = "state.properties";
+    static final String FORMAT_KEY = "format", DIGEST_KEY = "state.sha256", METRICS_KEY = "metrics.";
+    /** Metrics rows write numbers with 6 significant digits ({@link EpochMetrics#toJson}). */
+    private static final double METRICS_PRECISION = 1e-5;
 
     public RunState {
         metricsRows = List.copyOf(metricsRows);
@@ -147,12 +154,20 @@ public record RunState(
                 "# sef-onnx run state, written last and atomically; every other file of the run derives from it\n");
         for (Map.Entry<String, String> e : asMap().entrySet())
             sb.append(e.getKey()).append('=').append(e.getValue()).append('\n');
-        AtomicFiles.writeDurably(file(run), sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        AtomicFiles.writeDurably(file(run), sealed(sb.toString()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * {@code body} with its digest line appended: the SHA-256 of the body's UTF-8 bytes. An edit of the file (by hand,
+     * by a script, by another tool) then reads as an edit of the state, not as a damaged checkpoint or a wrong epoch.
+     */
+    static String sealed(String body) {
+        return body + DIGEST_KEY + "=" + sha256(body.getBytes(StandardCharsets.UTF_8)) + "\n";
     }
 
     Map<String, String> asMap() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("format", Integer.toString(FORMAT));
+        m.put(FORMAT_KEY, Integer.toString(FORMAT));
         m.put("epochsCompleted", Integer.toString(epochsCompleted));
         m.put("globalStep", Long.toString(globalStep));
         m.put("last", last);
@@ -165,39 +180,55 @@ public record RunState(
             m.put("best.total", Long.toString(bestTotal));
             m.put("best.confusion", bestConfusion);
         }
-        for (int i = 0; i < metricsRows.size(); i++) m.put("metrics." + (i + 1), metricsRows.get(i));
+        for (int i = 0; i < metricsRows.size(); i++) m.put(METRICS_KEY + (i + 1), metricsRows.get(i));
         return m;
     }
 
-    /** Reads the state of the run in {@code run}; fails naming the file and what to do when it is missing or damaged. */
+    /**
+     * Reads the state of the run in {@code run}: its digest verified (an edited file is named as one), every key known,
+     * every metrics row parsed, and the values cross-checked against each other ({@link #requireConsistent}). Fails
+     * naming the file and what to do when it is missing, edited or damaged.
+     */
     static RunState read(RunDirectory run) throws IOException {
         Path f = file(run);
-        List<String> lines;
+        byte[] bytes;
         try {
-            lines = Files.readAllLines(f);
+            bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
-            String why = Files.exists(run.checkpoints().resolve("last.ckpt"))
-                    ? " (it holds checkpoints/last.ckpt of an older sef-onnx, which kept no run state; start a new run)"
-                    : Files.isDirectory(run.root()) ? "" : " (the folder does not exist)";
-            throw new InvalidRunException(run.root() + " is not a sef-onnx run directory: " + f + " is missing" + why
-                    + "; expected the --out folder of `sef-onnx train`");
+            throw new InvalidRunException(run.root() + " is not a sef-onnx run directory: " + f + " is missing"
+                    + whyMissing(run) + "; expected the --out folder of `sef-onnx train`");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw edited(f, "it is not UTF-8 text");
         }
         Map<String, String> m = new LinkedHashMap<>();
-        for (String line : lines) {
+        for (String line : text.split("\n")) {
             if (line.isBlank() || line.startsWith("#")) continue;
             int eq = line.indexOf('=');
-            if (eq < 0) throw damaged(f, "line '" + line + "' is not key=value");
+            if (eq < 0) throw edited(f, "line '" + line + "' is not key=value");
             if (m.put(line.substring(0, eq), line.substring(eq + 1)) != null)
-                throw damaged(f, "key " + line.substring(0, eq) + " appears twice");
+                throw edited(f, "key " + line.substring(0, eq) + " appears twice");
         }
+        String format = m.get(FORMAT_KEY);
+        if (Integer.toString(FORMAT).equals(format)) {
+            requireDigest(f, text, m.get(DIGEST_KEY));
+        } else if (!Integer.toString(UNSEALED_FORMAT).equals(format)) {
+            throw damaged(
+                    f, "format is " + format + ", this sef-onnx reads formats " + UNSEALED_FORMAT + " and " + FORMAT);
+        }
+        RunState state;
         try {
-            if (!Integer.toString(FORMAT).equals(m.get("format")))
-                throw damaged(f, "format is " + m.get("format") + ", this sef-onnx reads format " + FORMAT);
             int epochs = Integer.parseInt(required(m, f, "epochsCompleted"));
             List<String> rows = new ArrayList<>();
-            for (int i = 1; i <= epochs; i++) rows.add(required(m, f, "metrics." + i));
+            for (int i = 1; i <= epochs; i++) rows.add(required(m, f, METRICS_KEY + i));
             boolean hasBest = m.containsKey("best");
-            return new RunState(
+            state = new RunState(
                     epochs,
                     Long.parseLong(required(m, f, "globalStep")),
                     required(m, f, "last"),
@@ -213,6 +244,153 @@ public record RunState(
             if (e instanceof InvalidRunException) throw e;
             throw damaged(f, e.getMessage());
         }
+        Map<String, String> unknown = new LinkedHashMap<>(m);
+        unknown.keySet().removeAll(state.asMap().keySet());
+        unknown.remove(DIGEST_KEY);
+        if (!unknown.isEmpty())
+            throw damaged(
+                    f,
+                    "keys " + unknown.keySet() + " are not part of a state after " + state.epochsCompleted + " epochs");
+        state.requireConsistent(run, f);
+        return state;
+    }
+
+    private static String whyMissing(RunDirectory run) {
+        if (Files.exists(run.checkpoints().resolve("last.ckpt")))
+            return " (it holds checkpoints/last.ckpt of an older sef-onnx, which kept no run state; start a new run)";
+        if (UnfinishedStart.isOne(run))
+            return " (it holds a start that was stopped before its first epoch began: run the same `sef-onnx train"
+                    + " --out " + run.root() + "` command again, without --resume, and it starts over)";
+        return Files.isDirectory(run.root()) ? "" : " (the folder does not exist)";
+    }
+
+    /** The digest line must be the file's last and match the bytes before it ({@link #sealed}). */
+    private static void requireDigest(Path f, String text, String digest) {
+        String marker = DIGEST_KEY + "=";
+        int at = text.lastIndexOf(marker);
+        if (digest == null || at < 0 || (at > 0 && text.charAt(at - 1) != '\n'))
+            throw edited(f, "its " + DIGEST_KEY + " line is missing");
+        if (!text.substring(at).strip().equals(marker + digest))
+            throw edited(f, "lines follow its " + DIGEST_KEY + " line");
+        String actual = sha256(text.substring(0, at).getBytes(StandardCharsets.UTF_8));
+        if (!actual.equals(digest))
+            throw edited(f, "its content hashes to " + actual + ", not to the " + DIGEST_KEY + " sef-onnx wrote");
+    }
+
+    /**
+     * The values agree with each other: a metrics row per epoch numbered in order, the global step and best epoch the
+     * rows record, the checkpoint names an epoch count gives, best counts within 0..total that the confusion matrix
+     * adds up to. A state that passes its digest and fails this was written by something other than sef-onnx.
+     */
+    private void requireConsistent(RunDirectory run, Path f) {
+        List<EpochMetrics> rows = new ArrayList<>();
+        for (int i = 0; i < metricsRows.size(); i++) {
+            try {
+                rows.add(EpochMetrics.parseJson(metricsRows.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw damaged(f, METRICS_KEY + (i + 1) + " is not a metrics row: " + e.getMessage());
+            }
+            if (rows.get(i).epoch() != i)
+                throw inconsistent(
+                        f,
+                        METRICS_KEY + (i + 1) + " is the row of epoch "
+                                + (rows.get(i).epoch() + 1));
+        }
+        String expectedLast = epochsCompleted == 0
+                ? relative(run, run.initialCheckpoint())
+                : relative(run, run.epochCheckpoint(epochsCompleted));
+        if (!last.equals(expectedLast))
+            throw inconsistent(
+                    f,
+                    "last=" + last + " but the checkpoint after epochsCompleted=" + epochsCompleted + " is "
+                            + expectedLast);
+        long rowStep = rows.isEmpty() ? 0 : rows.get(rows.size() - 1).globalStep();
+        if (globalStep != rowStep)
+            throw inconsistent(
+                    f, "globalStep=" + globalStep + " but the last metrics row ends at global step " + rowStep);
+        if (best == null) {
+            if (epochsCompleted > 0) throw inconsistent(f, epochsCompleted + " epochs completed but no best epoch");
+            return;
+        }
+        if (bestEpoch < 0 || bestEpoch >= epochsCompleted)
+            throw inconsistent(
+                    f, "best.epoch=" + (bestEpoch + 1) + " is not one of the " + epochsCompleted + " epochs completed");
+        String expectedBest = relative(run, run.epochCheckpoint(bestEpoch + 1));
+        if (!best.equals(expectedBest))
+            throw inconsistent(
+                    f, "best=" + best + " but the checkpoint of best.epoch=" + (bestEpoch + 1) + " is " + expectedBest);
+        if (bestTotal <= 0 || bestCorrect < 0 || bestCorrect > bestTotal)
+            throw inconsistent(f, "best.correct=" + bestCorrect + " of best.total=" + bestTotal);
+        long[] counts = confusionCounts(f);
+        int k = (int) Math.round(Math.sqrt(counts.length));
+        long total = 0, diagonal = 0;
+        for (int i = 0; i < counts.length; i++) {
+            total += counts[i];
+            if (i / k == i % k) diagonal += counts[i];
+        }
+        if (total != bestTotal || diagonal != bestCorrect)
+            throw inconsistent(
+                    f,
+                    "best.confusion adds up to " + diagonal + " correct of " + total + ", not best.correct="
+                            + bestCorrect + " of best.total=" + bestTotal);
+        EpochMetrics lastRow = rows.get(rows.size() - 1);
+        if (lastRow.bestEpoch() != bestEpoch || Math.abs(lastRow.bestTop1() - bestTop1()) > METRICS_PRECISION)
+            throw inconsistent(
+                    f,
+                    String.format(
+                            Locale.ROOT,
+                            "best.epoch=%d with %d/%d but the last metrics row has best epoch %d at %.6f",
+                            bestEpoch + 1,
+                            bestCorrect,
+                            bestTotal,
+                            lastRow.bestEpoch() + 1,
+                            lastRow.bestTop1()));
+    }
+
+    /** The best confusion matrix's counts, K×K; fails naming the key when it is not. */
+    private long[] confusionCounts(Path f) {
+        String[] cells = bestConfusion.split(",");
+        int k = (int) Math.round(Math.sqrt(cells.length));
+        if (k * k != cells.length) throw inconsistent(f, "best.confusion has " + cells.length + " counts, not K×K");
+        long[] counts = new long[cells.length];
+        for (int i = 0; i < cells.length; i++) {
+            try {
+                counts[i] = Long.parseLong(cells[i].strip());
+            } catch (NumberFormatException e) {
+                throw inconsistent(f, "best.confusion holds '" + cells[i] + "', not a count");
+            }
+            if (counts[i] < 0) throw inconsistent(f, "best.confusion holds the negative count " + counts[i]);
+        }
+        return counts;
+    }
+
+    /**
+     * The best counts fit the split that chose them: {@code imagesPerClass[c]} images of class c (the test split, or
+     * the validation split under --select-on val); checked on resume, where the data set is open.
+     */
+    void requireFitsSplit(RunDirectory run, int[] imagesPerClass, String split) {
+        if (best == null) return;
+        Path f = file(run);
+        long[] counts = confusionCounts(f);
+        int k = imagesPerClass.length;
+        if (counts.length != (long) k * k)
+            throw inconsistent(
+                    f,
+                    "best.confusion has " + counts.length + " counts but the model has " + k + " classes (" + k * k
+                            + " counts)");
+        long images = 0;
+        for (int c = 0; c < k; c++) {
+            long row = 0;
+            for (int j = 0; j < k; j++) row += counts[c * k + j];
+            images += imagesPerClass[c];
+            if (row > imagesPerClass[c])
+                throw inconsistent(
+                        f,
+                        "best.confusion counts " + row + " images of class " + c + " but the " + split + " split has "
+                                + imagesPerClass[c]);
+        }
+        if (bestTotal > images)
+            throw inconsistent(f, "best.total=" + bestTotal + " but the " + split + " split has " + images + " images");
     }
 
     private static String required(Map<String, String> m, Path f, String key) {
@@ -225,6 +403,18 @@ public record RunState(
         return new InvalidRunException(
                 f + " is damaged (" + what + "); it is written atomically, so something else changed it: "
                         + "restore it from a backup or start a new run");
+    }
+
+    private static InvalidRunException edited(Path f, String what) {
+        return new InvalidRunException(
+                f + " was changed after sef-onnx wrote it (" + what
+                        + "): the run state is written only by sef-onnx, after the checkpoints it names, so an edited one "
+                        + "cannot be trusted. Undo the edit (restore the file from a backup) or start a new run with another --out");
+    }
+
+    private static InvalidRunException inconsistent(Path f, String what) {
+        return new InvalidRunException(f + " contradicts itself (" + what
+                + "): it was written by something other than sef-onnx. Restore it from a backup or start a new run");
     }
 
     // ---- checkpoints
@@ -241,7 +431,7 @@ public record RunState(
             throw new InvalidRunException(
                     run.root() + " has no best checkpoint yet: no epoch has completed (resume it first)");
         Path file = run.root().resolve(rel);
-        String problem = problem(file, wantBest ? bestSha256 : lastSha256);
+        String problem = wantBest ? bestProblem(run) : problem(file, lastSha256, epochsCompleted, globalStep);
         if (problem == null) return file;
         throw new InvalidRunException(
                 file + " (the " + which + " checkpoint, epoch " + (wantBest ? bestEpoch + 1 : epochsCompleted) + ") "
@@ -249,10 +439,7 @@ public record RunState(
     }
 
     private String fallback(RunDirectory run, boolean wantBest) throws IOException {
-        if (!wantBest
-                && best != null
-                && !best.equals(last)
-                && problem(run.root().resolve(best), bestSha256) == null) {
+        if (!wantBest && best != null && !best.equals(last) && bestProblem(run) == null) {
             return "Fallback: the best checkpoint " + best + " (epoch " + (bestEpoch + 1)
                     + ") verifies; continue from it with " + "`sef-onnx train --resume " + run.root()
                     + " --from-best` (epochs " + (bestEpoch + 2) + ".." + epochsCompleted + " are retrained)";
@@ -260,14 +447,25 @@ public record RunState(
         return "No verified checkpoint is left to fall back to: start a new run with another --out";
     }
 
-    /** Why {@code file} is not the committed checkpoint, or null when it is. */
-    static String problem(Path file, String expectedSha) throws IOException {
+    private String bestProblem(RunDirectory run) throws IOException {
+        long stepAtBest = EpochMetrics.parseJson(metricsRows.get(bestEpoch)).globalStep();
+        return problem(run.root().resolve(best), bestSha256, bestEpoch + 1, stepAtBest);
+    }
+
+    /**
+     * Why {@code file} is not the checkpoint the state committed after {@code epochs} epochs and {@code step} steps, or
+     * null when it is: its SHA-256, its structure, finite values, and the epoch count and global step the trainer wrote
+     * into its property bag (absent in the initial checkpoint: 0).
+     */
+    static String problem(Path file, String expectedSha, int epochs, long step) throws IOException {
         if (!Files.isRegularFile(file)) return "is missing";
         byte[] bytes = Files.readAllBytes(file);
         String sha = sha256(bytes);
         String unreadable = null, nonFinite = null;
+        Map<String, Long> properties = Map.of();
         try {
             nonFinite = CheckpointReader.firstNonFinite(bytes, file.toString());
+            properties = CheckpointReader.read(bytes, file.toString(), false).intProperties();
         } catch (IllegalArgumentException e) {
             unreadable = e.getMessage();
         }
@@ -276,7 +474,15 @@ public record RunState(
                     + " (the file changed after it was committed" + (unreadable != null ? "; " + unreadable : "") + ")";
         }
         if (unreadable != null) return "cannot be read: " + unreadable;
-        return nonFinite == null ? null : "holds a non-finite value at " + nonFinite;
+        if (nonFinite != null) return "holds a non-finite value at " + nonFinite;
+        long savedEpochs = properties.getOrDefault(Trainer.PROP_EPOCHS_DONE, 0L),
+                savedStep = properties.getOrDefault(Trainer.PROP_GLOBAL_STEP, 0L);
+        if (savedEpochs != epochs || savedStep != step) {
+            return "was saved after epoch " + savedEpochs + " (global step " + savedStep + "), not after epoch "
+                    + epochs + " (global step " + step + ") as " + FILE
+                    + " says: the run state names the wrong file, so it was changed outside sef-onnx; restore it from a backup";
+        }
+        return null;
     }
 
     static String relative(RunDirectory run, Path file) {

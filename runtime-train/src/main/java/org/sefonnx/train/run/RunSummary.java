@@ -9,10 +9,13 @@ import org.sefonnx.contract.AtomicFiles;
 final class RunSummary implements TrainingListener {
     private final RunDirectory run;
     private final Protocol protocol;
+    /** What the validation split holds out (ValidationSplit.heldOut); null without one. */
+    private final String heldOut;
 
-    RunSummary(RunDirectory run, Protocol protocol) {
+    RunSummary(RunDirectory run, Protocol protocol, String heldOut) {
         this.run = run;
         this.protocol = protocol;
+        this.heldOut = heldOut;
     }
 
     @Override
@@ -41,6 +44,7 @@ final class RunSummary implements TrainingListener {
                     at.testMeanClassAccuracy()));
         }
         sb.append("selection rule: ").append(protocol.describe()).append('\n');
+        if (heldOut != null) sb.append("validation split: ").append(heldOut).append('\n');
         List<EpochMetrics> rows = state.metrics();
         if (!rows.isEmpty()) {
             EpochMetrics last = rows.get(rows.size() - 1);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.stream.Stream;
 import org.sefonnx.train.ort.OrtAdapter;
 
@@ -13,8 +14,11 @@ import org.sefonnx.train.ort.OrtAdapter;
 final class StartChecks {
     private StartChecks() {}
 
-    /** --out must be new or empty: a run is continued with --resume, and another folder's files are never overwritten. */
-    static void requireNewRunFolder(RunDirectory run) throws IOException {
+    /**
+     * --out must be new, empty or an unfinished start of sef-onnx's own ({@link UnfinishedStart}, begun again): a run
+     * is continued with --resume, and another folder's files are never overwritten. Returns true for an unfinished start.
+     */
+    static boolean requireNewRunFolder(RunDirectory run) throws IOException {
         Path out = run.root();
         if (RunState.exists(run)) {
             throw new IllegalArgumentException(out + " already holds a run (" + run.state()
@@ -22,6 +26,11 @@ final class StartChecks {
         }
         if (Files.exists(out) && !Files.isDirectory(out))
             throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
+        if (UnfinishedStart.isOne(run)) {
+            List<String> foreign = UnfinishedStart.foreignEntries(run);
+            if (!foreign.isEmpty()) throw UnfinishedStart.refusal(run, foreign);
+            return true;
+        }
         if (Files.isDirectory(out)) {
             try (Stream<Path> children = Files.list(out)) {
                 if (children.findAny().isPresent()) {
@@ -31,6 +40,7 @@ final class StartChecks {
                 }
             }
         }
+        return false;
     }
 
     /** --device cuda needs the CUDA provider in the natives; checked before anything is written (auto falls back to the CPU). */
@@ -52,23 +62,33 @@ final class StartChecks {
         Path root = run.root();
         if (!Files.isDirectory(root)) return;
         try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) throw e;
-                    if (folderExisted && dir.equals(root)) return FileVisitResult.CONTINUE;
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            if (!folderExisted) {
+                deleteTree(root);
+                return;
+            }
+            try (Stream<Path> children = Files.list(root)) {
+                for (Path child : children.toList()) deleteTree(child);
+            }
         } catch (IOException e) {
             cause.addSuppressed(e);
         }
+    }
+
+    /** Deletes {@code top}, a file or a folder with everything under it. */
+    static void deleteTree(Path top) throws IOException {
+        Files.walkFileTree(top, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null) throw e;
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }

@@ -10,8 +10,9 @@ import org.sefonnx.train.ort.OrtAdapter;
  * What a training run does. {@code layout} null means the embedded Fashion-MNIST demo. {@code maxBatchesPerEpoch}
  * 0 means all (smaller values are for tests and benchmarks). {@code maxBadImages} bounds how many distinct images
  * {@code skipBadImages} may skip over the whole run; {@code applyExifOrientation} turns JPEGs upright by their EXIF tag
- * (off by default, as torchvision's loader; the export records it). Every field is range-checked here, before anything is written,
- * with the command-line option named.
+ * (off by default, as torchvision's loader; the export records it). {@code keepInitialCheckpoint} keeps
+ * {@code artifacts/checkpoint} (the initial weights) after the first epoch is committed, when nothing needs it any more.
+ * Every field is range-checked here, before anything is written, with the command-line option named.
  */
 public record TrainOptions(
         ModelSpec spec,
@@ -33,7 +34,8 @@ public record TrainOptions(
         Path pretrained,
         int maxBadImages,
         boolean applyExifOrientation,
-        OrtAdapter.CudaOptions cuda) {
+        OrtAdapter.CudaOptions cuda,
+        boolean keepInitialCheckpoint) {
 
     /** Where to train: CUDA when available (AUTO), or forced. */
     public enum Device {
@@ -101,7 +103,8 @@ public record TrainOptions(
      * Builds {@link TrainOptions}. Defaults: the spec's recipe (epochs, batch size, learning rate, StepLR period), StepLR
      * factor 0.1 and seed 42 (the command line's), the embedded demo (no layout), device AUTO, one thread and one
      * loader worker per core (0), no bad images skipped, at most {@value #DEFAULT_MAX_BAD_IMAGES} if they are, every
-     * batch, no --pretrained, EXIF ignored, the CUDA provider's defaults. {@link #build} range-checks everything.
+     * batch, no --pretrained, EXIF ignored, the CUDA provider's defaults, the initial checkpoint removed after epoch 1.
+     * {@link #build} range-checks everything.
      */
     public static final class Builder {
         private ModelSpec spec;
@@ -124,6 +127,7 @@ public record TrainOptions(
         private int maxBadImages = DEFAULT_MAX_BAD_IMAGES;
         private boolean applyExifOrientation;
         private OrtAdapter.CudaOptions cuda = OrtAdapter.CudaOptions.defaults();
+        private boolean keepInitialCheckpoint;
 
         private Builder(ModelSpec spec, Path outDir) {
             this.spec = spec;
@@ -155,6 +159,7 @@ public record TrainOptions(
             maxBadImages = o.maxBadImages;
             applyExifOrientation = o.applyExifOrientation;
             cuda = o.cuda;
+            keepInitialCheckpoint = o.keepInitialCheckpoint;
         }
 
         public Builder spec(ModelSpec v) {
@@ -253,6 +258,12 @@ public record TrainOptions(
             return this;
         }
 
+        /** Keep artifacts/checkpoint (the initial weights) once epoch 1 is committed. */
+        public Builder keepInitialCheckpoint(boolean v) {
+            keepInitialCheckpoint = v;
+            return this;
+        }
+
         public TrainOptions build() {
             return new TrainOptions(
                     spec,
@@ -274,7 +285,8 @@ public record TrainOptions(
                     pretrained,
                     maxBadImages,
                     applyExifOrientation,
-                    cuda);
+                    cuda,
+                    keepInitialCheckpoint);
         }
     }
 

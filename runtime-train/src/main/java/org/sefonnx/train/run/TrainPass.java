@@ -26,12 +26,17 @@ final class TrainPass {
     private final Console console;
     /** Images of the training split, for the message of an epoch that trained on none. */
     private final int trainImages;
+    /** Images of the test and validation passes after each epoch, for the run's estimate. */
+    private final int evalImagesPerEpoch;
+    /** Whether this process has made its run estimate (once, in the first epoch it trains). */
+    private boolean estimated;
 
     TrainPass(
             OrtAdapter.Training session,
             ModelSteps steps,
             BatchLoader loader,
             int trainImages,
+            int evalImagesPerEpoch,
             MixedPrecisionSteps mixedPrecision,
             TrainOptions o,
             Console console) {
@@ -39,6 +44,7 @@ final class TrainPass {
         this.steps = steps;
         this.loader = loader;
         this.trainImages = trainImages;
+        this.evalImagesPerEpoch = evalImagesPerEpoch;
         this.mixedPrecision = mixedPrecision;
         this.o = o;
         this.console = console;
@@ -58,12 +64,23 @@ final class TrainPass {
         Progress bar =
                 console.progress(String.format(Locale.ROOT, "epoch %d/%d train", epoch + 1, o.epochs()), planned);
         int batches = 0;
+        long images = 0, timedFromImages = 0, timedFromNanos = 0;
         try (BatchLoader.Epoch it = loader.epoch(epoch)) {
             while (it.hasNext() && batches < planned) {
                 try (Batch b = it.next()) {
                     Float loss = step(b, terms, epoch, batches, globalStep, lastGood);
                     globalStep++;
                     batches++;
+                    images += b.size();
+                    if (!estimated && session.device() == OrtAdapter.Device.CPU) {
+                        if (batches == RunEstimate.WARM_UP_BATCHES) {
+                            timedFromImages = images;
+                            timedFromNanos = console.nanoClock().getAsLong();
+                        } else if (batches == RunEstimate.WARM_UP_BATCHES + RunEstimate.TIMED_BATCHES) {
+                            double seconds = (console.nanoClock().getAsLong() - timedFromNanos) / 1e9;
+                            estimate(epoch, planned, images, (images - timedFromImages) / Math.max(seconds, 1e-9));
+                        }
+                    }
                     bar.update(
                             batches,
                             b.size(),
@@ -74,12 +91,27 @@ final class TrainPass {
                 }
             }
         }
+        estimated = true;
         if (batches == 0) {
             throw new IllegalStateException("epoch " + (epoch + 1) + " trained on no batch: every image of "
                     + trainImages + " train images was skipped as bad ("
                     + String.join("; ", loader.skippedReasons().values()) + ")");
         }
         return new Trained(terms.mean(), globalStep, bar.seconds(), bar.imagesPerSecond());
+    }
+
+    /** Prints how long the run's epochs from {@code epoch} on take at {@code imagesPerSecond}, when that is long. */
+    private void estimate(int epoch, int planned, long imagesDone, double imagesPerSecond) {
+        long perEpoch = Math.min((long) planned * o.batchSize(), trainImages);
+        int epochsLeft = o.epochs() - epoch;
+        RunEstimate.line(
+                        imagesPerSecond,
+                        epochsLeft * perEpoch - imagesDone,
+                        (long) epochsLeft * evalImagesPerEpoch,
+                        epochsLeft,
+                        o.epochs())
+                .ifPresent(console.log()::println);
+        estimated = true;
     }
 
     /**

@@ -51,9 +51,14 @@ public final class Trainer {
 
     /** A trainer that holds out a validation split and picks the best epoch as {@code protocol} says. */
     public Trainer(TrainOptions options, Protocol protocol, PrintStream log) {
+        this(options, protocol, Console.of(log));
+    }
+
+    /** A trainer whose lines, warnings and clock are {@code console}'s (tests give it a clock of their own). */
+    Trainer(TrainOptions options, Protocol protocol, Console console) {
         this.o = options;
         this.protocol = protocol;
-        this.console = Console.of(log);
+        this.console = console;
     }
 
     /**

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.sefonnx.contract.AtomicFiles;
@@ -91,7 +92,8 @@ final class ValidationSplit {
         if (!Files.isRegularFile(file))
             throw new InvalidRunException(file + " is missing: the run was started with " + protocol.describe()
                     + ", and its validation list is what a resume must keep; restore the file or start a new run");
-        List<String> expected = render(protocol, validation).lines().toList(), found = Files.readAllLines(file);
+        // the header's words may change between versions; the list is the record
+        List<String> expected = listed(render(protocol, validation)), found = listed(Files.readString(file));
         for (int i = 0; i < Math.max(expected.size(), found.size()); i++) {
             String e = i < expected.size() ? expected.get(i) : "(end of list)",
                     f = i < found.size() ? found.get(i) : "(end of list)";
@@ -101,6 +103,37 @@ final class ValidationSplit {
                                 + "': the training split changed since the run started, so its validation split would too; restore the data set or start a new run");
             }
         }
+    }
+
+    private static List<String> listed(String text) {
+        return text.lines().filter(l -> !l.startsWith("#")).toList();
+    }
+
+    /** Relative change of the fraction held out from the one asked that the log warns about. */
+    static final double MATERIAL_FRACTION_CHANGE = 0.1;
+
+    /** What a validation split holds out, in words: "10 of 20 training images held out for validation (0.500)". */
+    static String heldOut(int validation, int trainingBefore) {
+        return String.format(
+                Locale.ROOT,
+                "%d of %d training images held out for validation (%.3f)",
+                validation,
+                trainingBefore,
+                validation / (double) trainingBefore);
+    }
+
+    /**
+     * Why the fraction held out is not {@code asked} (--val-fraction; NaN for the official list), when per-class
+     * rounding moved it by more than {@value #MATERIAL_FRACTION_CHANGE} of it; empty otherwise.
+     */
+    static Optional<String> fractionChanged(int validation, int trainingBefore, double asked) {
+        double actual = validation / (double) trainingBefore;
+        if (Double.isNaN(asked) || Math.abs(actual / asked - 1) <= MATERIAL_FRACTION_CHANGE) return Optional.empty();
+        return Optional.of(String.format(
+                Locale.ROOT,
+                "not --val-fraction %s: each class holds out round(%s × its images) and keeps one at least for training",
+                asked,
+                asked));
     }
 
     private static String render(Protocol protocol, List<Sample> validation) {

@@ -157,7 +157,8 @@ class BadInputIsRefusedBeforeWorkTest {
         return root;
     }
 
-    private static final String[] TINY_SPEC = {
+    /** A 3-class ImageFolder spec, ResNet-18 at 32 px, one epoch on one CPU thread. */
+    static final String[] TINY_SPEC = {
         "--layout",
         "imagefolder",
         "--id",
@@ -221,12 +222,14 @@ class BadInputIsRefusedBeforeWorkTest {
         Files.write(bad, new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
         Files.delete(data.resolve("test/b/0.png"));
         Path out = dir.resolve("run");
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out, stderr = System.err;
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream(),
+                warnings = new java.io.ByteArrayOutputStream();
         String[] r;
         try {
-            // the trainer logs to System.out, not to picocli's writer
+            // the trainer logs to System.out, not to picocli's writer, and warns on System.err
             System.setOut(new java.io.PrintStream(log, true));
+            System.setErr(new java.io.PrintStream(warnings, true));
             r = tinyTrain(
                     out,
                     data,
@@ -239,19 +242,23 @@ class BadInputIsRefusedBeforeWorkTest {
                     "apply");
         } finally {
             System.setOut(stdout);
+            System.setErr(stderr);
         }
         assertEquals("0", r[0], r[2]);
         String summary = Files.readString(out.resolve("summary.txt"));
         assertTrue(summary.contains("skipped bad images: 1\n  " + bad + ": "), summary);
-        assertTrue(log.toString().contains("checking images [==============================] 1/1"), log.toString());
+        // the check counts images (9 files, one deleted), not chunks of them
+        assertTrue(log.toString().contains("checking images [==============================] 8/8"), log.toString());
         // the EXIF policy travels from the run to the export, so serving decodes as training did
         assertTrue(Files.readString(out.resolve("run.properties")).contains("exifOrientation=apply\n"));
         assertTrue(
                 Files.readString(out.resolve("export/preprocessing.properties")).contains("exif.orientation=apply\n"));
-        // a class without test images is trained, with a warning (it is not measured)
+        // a class without test images is trained, with a warning (it is not measured), on stderr
+        String noTest = "1 classes have no test images, so their accuracy is not measured: 'b'";
         assertTrue(
-                log.toString().contains("1 classes have no test images, so their accuracy is not measured: 'b'"),
-                log.toString());
+                warnings.toString().contains("warning: ImageFolder at " + data + ": " + noTest), warnings.toString());
+        assertTrue(warnings.toString().contains("warning: skipping 1 unreadable images"), warnings.toString());
+        assertTrue(!log.toString().contains("warning"), log.toString());
 
         // eval labels its progress as an evaluation, not as a training epoch
         log.reset();

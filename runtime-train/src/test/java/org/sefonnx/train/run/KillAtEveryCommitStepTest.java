@@ -105,6 +105,7 @@ class KillAtEveryCommitStepTest {
         for (String c : reference.referencedCheckpoints())
             kept.add(Path.of(c).getFileName().toString());
         assertEquals(kept.stream().sorted().toList(), listing(run.resolve("checkpoints")), "checkpoints kept");
+        assertFalse(Files.exists(run.resolve("artifacts/checkpoint")), "the initial checkpoint is gone after epoch 1");
         assertEquals(3, Files.readAllLines(run.resolve("metrics.csv")).size(), "header + 2 epochs");
         assertEquals(11, Files.readAllLines(run.resolve("confusion-best.csv")).size(), "header + 10 classes");
         assertTrue(Files.readString(run.resolve("summary.txt")).contains("at epoch " + (reference.bestEpoch() + 1)));
@@ -125,8 +126,46 @@ class KillAtEveryCommitStepTest {
                 0,
                 RunState.read(new RunDirectory(run)).epochsCompleted(),
                 "the run state written before epoch 1 survives");
+        assertTrue(Files.exists(run.resolve("artifacts/checkpoint")), "the state before epoch 1 names it");
         Trainer.Result resumed = Trainer.resume(run, null, QUIET);
         assertSameCommittedState(reference, RunState.read(resumed.run()), "first epoch");
+    }
+
+    @Test
+    void aStartKilledBeforeItsFirstRunStateIsBegunAgainByTheSameCommand(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("start");
+        Trainer first = new Trainer(options(run, 2), QUIET);
+        first.commitHook = s -> {
+            throw new Kill(s);
+        };
+        assertThrows(Kill.class, first::train);
+        // what a kill -9 just before the first state commit leaves: the start's marker, its files, a writer's temp file
+        Files.delete(run.resolve("checkpoints/state.properties"));
+        Files.writeString(run.resolve(".sef-onnx-start"), "");
+        Files.writeString(run.resolve(".run.properties.5e2a.tmp"), "epochs=");
+        byte[] initial = Files.readAllBytes(run.resolve("artifacts/checkpoint"));
+        replace(run.resolve("artifacts/checkpoint"), java.util.Arrays.copyOf(initial, initial.length / 2));
+
+        // --resume cannot continue it, and says what will
+        InvalidRunException notARun = assertThrows(InvalidRunException.class, () -> Trainer.resume(run, 2, QUIET));
+        assertTrue(notARun.getMessage().contains("run the same `sef-onnx train --out " + run), notARun.getMessage());
+        // a file the start did not write is never deleted: the start is refused, naming it
+        Files.writeString(run.resolve("notes.txt"), "mine");
+        IllegalArgumentException foreign =
+                assertThrows(IllegalArgumentException.class, () -> new Trainer(options(run, 2), QUIET).train());
+        assertTrue(
+                foreign.getMessage().contains("and also notes.txt, which sef-onnx did not write; nothing was deleted"),
+                foreign.getMessage());
+        assertTrue(Files.exists(run.resolve("artifacts/checkpoint")));
+        Files.delete(run.resolve("notes.txt"));
+
+        Trainer.Result again = new Trainer(options(run, 2), QUIET).train();
+        assertSameCommittedState(reference, RunState.read(again.run()), "started again");
+        assertEquals(referenceExportSha, RunState.sha256(again.export().resolve(ExportLayout.MODEL)), "export");
+        assertFalse(Files.exists(run.resolve(".sef-onnx-start")), "the marker goes with the first state commit");
+        try (Stream<Path> all = Files.walk(run)) {
+            assertEquals(List.of(), all.filter(AtomicFiles::isTemp).toList(), "temp files left");
+        }
     }
 
     @Test

@@ -220,6 +220,7 @@ class TrainerTest {
                 .threads(1)
                 .workers(1)
                 .pretrained(weights)
+                .keepInitialCheckpoint(true)
                 .build();
         Trainer.Result r = new Trainer(o, QUIET).train();
         Checkpoint initial = CheckpointReader.read(r.run().artifacts().resolve("checkpoint"));

@@ -62,6 +62,39 @@ class ValidationSplitTest {
         assertThrows(IllegalArgumentException.class, () -> Protocol.parse(1.0, null, "val", false));
     }
 
+    @Test
+    void theFractionActuallyHeldOutIsStatedAndAMaterialChangeIsSaid() {
+        // 2 images a class at 0.99: round(1.98) = 2, but one stays for training, so 1 of 2 is held out
+        List<Sample> two = new ArrayList<>();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 2; i++) two.add(new Sample(new ImageSource.File(Path.of("c" + c, i + ".jpg")), c));
+        List<Sample> val = ValidationSplit.stratified(two, 3, 0.99, 42);
+        assertEquals(3, val.size());
+        assertEquals("3 of 6 training images held out for validation (0.500)", ValidationSplit.heldOut(val.size(), 6));
+        assertEquals(
+                java.util.Optional.of("not --val-fraction 0.99: each class holds out round(0.99 × its images) and keeps"
+                        + " one at least for training"),
+                ValidationSplit.fractionChanged(val.size(), 6, 0.99));
+        // CUB's ~30 images a class at 0.1 hold out 3 of 30: no warning; the official list has no fraction to compare
+        assertEquals(java.util.Optional.empty(), ValidationSplit.fractionChanged(599, 5994, 0.1));
+        assertEquals(java.util.Optional.empty(), ValidationSplit.fractionChanged(600, 6667, Double.NaN));
+        // the selection rule no longer claims the fraction asked for was held out
+        String rule = Protocol.parse(0.99, null, "val", false).describe();
+        assertTrue(rule.contains("a validation split of round(0.99 × each class's training images)"), rule);
+        assertTrue(!rule.contains("0.990"), rule);
+    }
+
+    @Test
+    void resumeWithOtherValidationOptionsNamesOnlyWhatDiffers() {
+        Protocol run = Protocol.AUTHORS, asked = Protocol.parse(0.5, null, null, false);
+        var e = assertThrows(IllegalArgumentException.class, () -> run.requireSame(asked, Path.of("runs/demo")));
+        assertEquals(
+                "runs/demo was started with other validation options (the run has no validation split, the command"
+                        + " --val-fraction 0.5), which would change its validation split or selection rule mid-run: drop"
+                        + " them (--resume reads the run's own from run.properties) or start a new --out",
+                e.getMessage());
+    }
+
     private static long count(List<Sample> samples, int classIndex) {
         return samples.stream().filter(s -> s.classIndex() == classIndex).count();
     }
