@@ -30,6 +30,12 @@ public final class ExportLayout {
      */
     public static final String LEGACY_EXPLAIN_MODEL = "explain_model.onnx";
 
+    /**
+     * An int8 export's record of how it was made and the accuracy gate it passed (calibration, float32 and int8
+     * accuracy, the layers kept in float32, the worst layers), listed in its manifest; float32 exports have none.
+     */
+    public static final String QUANTIZATION_REPORT = "quantization.txt";
+
     /** The files every export holds besides the manifest, in the order runtime-spark's bundle identity lists them. */
     public static final List<String> REQUIRED_FILES = List.of(MODEL, LABELS, PREPROCESSING);
 

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.Int8Model;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.imaging.ImageDecodeException;
 import org.sefonnx.imaging.ImageDecoder;
@@ -183,6 +184,14 @@ public final class SefClassifier implements AutoCloseable {
     /** The model id recorded in preprocessing.properties. */
     public String modelId() {
         return export.preprocessing().modelId();
+    }
+
+    /**
+     * The model's precision as its export records it: {@value Int8Model#FP32}, or {@value Int8Model#INT8} for an
+     * export whose convolutions were checked to run as ONNX Runtime's integer kernels when it was opened.
+     */
+    public String precision() {
+        return model.precision();
     }
 
     /** The evaluation transform every image goes through. */

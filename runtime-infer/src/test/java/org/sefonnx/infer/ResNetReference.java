@@ -12,7 +12,7 @@ final class ResNetReference {
     /** torch.nn.BatchNorm2d's default eps. */
     static final double BN_EPSILON = 1e-5;
 
-    private static final int[] RESNET18_BLOCKS = {2, 2, 2, 2};
+    static final int[] RESNET18_BLOCKS = {2, 2, 2, 2};
 
     private final Map<String, float[]> weights;
 
@@ -51,6 +51,11 @@ final class ResNetReference {
                 inplanes = planes;
             }
         }
+        return classify(x, weights, numClasses);
+    }
+
+    /** The head: global average pool of the last map {@code x}, then the fc layer of {@code weights}. */
+    static double[] classify(Map3 x, Map<String, float[]> weights, int numClasses) {
         double[] pooled = new double[x.channels()];
         int area = x.height() * x.width();
         for (int c = 0; c < x.channels(); c++) {

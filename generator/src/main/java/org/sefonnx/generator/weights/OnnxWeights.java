@@ -70,6 +70,20 @@ public final class OnnxWeights {
         return new WeightsFile.Entry(name, shape, dtype, floating, () -> floats(t, name, shape, type, model));
     }
 
+    /**
+     * The values of a floating-point initializer as float32 (raw or typed data, or external data next to
+     * {@code model}); another element type is refused naming the tensor.
+     */
+    public static float[] floats(TensorProto t, Path model) {
+        long[] shape = new long[t.getDimsCount()];
+        for (int i = 0; i < shape.length; i++) shape[i] = t.getDims(i);
+        TensorProto.DataType type = TensorProto.DataType.forNumber(t.getDataType());
+        if (type == null)
+            throw new IllegalArgumentException(
+                    model + ": tensor '" + t.getName() + "' has data type " + t.getDataType());
+        return floats(t, t.getName(), shape, type, model);
+    }
+
     static float[] floats(TensorProto t, String name, long[] shape, TensorProto.DataType type, Path model) {
         long numel = 1;
         for (long d : shape) numel *= d;

@@ -10,19 +10,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.ExportManifest;
+import org.sefonnx.contract.Int8Model;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.InferenceGraph;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.model.SefModel;
+import org.sefonnx.generator.quantize.BatchNormFolding;
+import org.sefonnx.generator.quantize.Int8Arithmetic;
+import org.sefonnx.generator.quantize.Int8Arithmetic.ActivationParams;
+import org.sefonnx.generator.quantize.QdqPlan;
+import org.sefonnx.generator.quantize.QdqRewrite;
 
 /**
  * The model behind runtime-infer's golden logits: the initial checkpoint of {@link #SPEC} drawn from {@link #INIT_SEED},
@@ -83,6 +92,55 @@ public class GoldenTensors {
         AtomicFiles.writeString(dir.resolve(ExportLayout.PREPROCESSING), preprocessing);
         ExportManifest.write(dir, ExportLayout.REQUIRED_FILES);
         return dir;
+    }
+
+    /**
+     * Writes an int8 export of {@link #SPEC} with {@code tensors} into {@code dir} as the trainer's int8 exporter lays
+     * it out (BatchNorm folded, the QDQ model of the generator's quantize package with its precision metadata,
+     * labels.txt, the preprocessing text, a quantization report, the manifest last), the activation ranges given by
+     * {@code range} (tensor name of the folded model to [min, max]): calibrated by a caller that can run ONNX Runtime,
+     * or fixed where only the format matters.
+     */
+    public static Path writeInt8Export(
+            Path dir, Map<String, float[]> tensors, String preprocessing, Function<String, float[]> range)
+            throws IOException {
+        ModelProto fp32 = InferenceGraph.buildExplain(SPEC, tensors);
+        QdqPlan plan = QdqPlan.of(BatchNormFolding.fold(fp32).model(), Set.of());
+        Map<String, ActivationParams> params = new LinkedHashMap<>();
+        for (String t : plan.calibratedTensors()) {
+            float[] r = range.apply(t);
+            params.put(t, Int8Arithmetic.activation(r[0], r[1]));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(ExportLayout.GROUP_SPLIT_METADATA, SPEC.groupSplit().toText());
+        metadata.put(Int8Model.PRECISION_METADATA, Int8Model.INT8);
+        metadata.put(Int8Model.INTEGER_CONVOLUTIONS_METADATA, Integer.toString(plan.integerConvolutions()));
+        metadata.put(Int8Model.FLOAT_LAYERS_METADATA, String.join(",", plan.floatWeightedLayers()));
+        metadata.put(Int8Model.CALIBRATION_METADATA, "test fixture ranges");
+        ModelProto int8 = QdqRewrite.rewrite(plan, params, metadata, false);
+        AtomicFiles.write(dir.resolve(ExportLayout.MODEL), int8.toByteArray());
+        LabelFile.write(dir.resolve(ExportLayout.LABELS), LABELS);
+        AtomicFiles.writeString(dir.resolve(ExportLayout.PREPROCESSING), preprocessing);
+        AtomicFiles.writeString(dir.resolve(ExportLayout.QUANTIZATION_REPORT), "test fixture\n");
+        List<String> files = new ArrayList<>(ExportLayout.REQUIRED_FILES);
+        files.add(ExportLayout.QUANTIZATION_REPORT);
+        ExportManifest.write(dir, files);
+        return dir;
+    }
+
+    /**
+     * {@link #writeInt8Export} with fixed ranges, [0, 8] for a ReLU's output and [−8, 8] for the rest: an int8 export
+     * in the right format whose numbers mean little, where only the format matters.
+     */
+    public static Path writeInt8Export(Path dir, String preprocessing) throws IOException {
+        QdqPlan plan = QdqPlan.of(
+                BatchNormFolding.fold(InferenceGraph.buildExplain(SPEC, tensors()))
+                        .model(),
+                Set.of());
+        return writeInt8Export(dir, tensors(), preprocessing, t -> {
+            QdqPlan.Unit writer = plan.unitWriting(t);
+            return new float[] {writer != null && writer.absorbedRelu() != null ? 0 : -8, 8};
+        });
     }
 
     /**

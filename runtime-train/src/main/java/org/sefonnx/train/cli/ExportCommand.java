@@ -1,10 +1,12 @@
 package org.sefonnx.train.cli;
 
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ExportLayout;
+import org.sefonnx.contract.Int8Model;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -17,6 +19,7 @@ import org.sefonnx.train.run.RunProperties;
 import org.sefonnx.train.run.SpecDescriptor;
 import org.sefonnx.train.run.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** `sef-onnx export`: the inference model (backbone + global head) of a run's best or last checkpoint. */
@@ -36,8 +39,18 @@ public final class ExportCommand implements Callable<Integer> {
             description = "best (highest test top-1, as the paper reports), last, or a checkpoint file.")
     String checkpoint;
 
-    @Option(names = "--out", description = "Output directory (default: <run>/export).")
+    @Option(names = "--out", description = "Output directory (default: <run>/export, int8: <run>/export-int8).")
     Path out;
+
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description = "fp32, or int8: a calibrated QDQ model that ONNX Runtime's CPU provider runs in integer "
+                    + "kernels, written only when it passes the accuracy gate (README, \"INT8 serving\").")
+    String precision;
+
+    @Mixin
+    Int8Options int8 = new Int8Options();
 
     @Option(
             names = "--format",
@@ -60,6 +73,8 @@ public final class ExportCommand implements Callable<Integer> {
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path dir = out != null ? out : run.export();
         if (format.equals("safetensors")) {
+            if (!precision.equals(Int8Model.FP32))
+                throw new IllegalArgumentException("--format safetensors writes float32 weights; drop --precision");
             Path file = dir.resolve("model.safetensors");
             SafeTensorsExport.write(CheckpointReader.read(ckpt), spec, file, withGroupHeads);
             System.out.println("export: " + file + " (torchvision names; load with resnet" + spec.depth()
@@ -68,6 +83,30 @@ public final class ExportCommand implements Callable<Integer> {
         }
         if (!format.equals("onnx"))
             throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
+        if (!precision.equals(Int8Model.FP32) && !precision.equals(Int8Model.INT8))
+            throw new IllegalArgumentException("--precision must be fp32 or int8, got '" + precision + "'");
+        if (precision.equals(Int8Model.FP32)) {
+            exportFloat(run, d, ckpt, spec, dir, System.out);
+            return 0;
+        }
+        int8.settings(); // bad int8 options are refused before any work
+        // the int8 model is made from the float32 export of the same checkpoint, written aside first (a temporary
+        // folder, so that the run folder never holds half of one)
+        Path fp32 = Files.createTempDirectory("sef-onnx-export-fp32-");
+        try {
+            exportFloat(run, d, ckpt, spec, fp32, new PrintStream(PrintStream.nullOutputStream()));
+            return int8.export(runDir, fp32, out != null ? out : run.int8Export(), System.out);
+        } finally {
+            try (var files = Files.list(fp32)) {
+                for (Path f : files.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(fp32);
+        }
+    }
+
+    private static void exportFloat(
+            RunDirectory run, ModelDescriptor d, Path ckpt, ModelSpec spec, Path dir, PrintStream log)
+            throws java.io.IOException {
         var options = RunProperties.read(run).options();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
             Exporter.export(
@@ -79,8 +118,7 @@ public final class ExportCommand implements Callable<Integer> {
                     options.applyExifOrientation(),
                     LabelFile.read(run.labels()),
                     dir,
-                    System.out);
+                    log);
         }
-        return 0;
     }
 }

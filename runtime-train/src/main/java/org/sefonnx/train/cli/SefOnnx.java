@@ -19,8 +19,11 @@ import picocli.CommandLine.Command;
             ExplainCommand.class
         })
 public final class SefOnnx {
-    /** Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input, 4 out of memory (as predict's). */
-    public static final int EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_OUT_OF_MEMORY = 4;
+    /**
+     * Exit codes: 0 done, 1 the run failed (diverged, I/O), 2 bad usage or input, 3 the int8 accuracy gate refused the
+     * int8 model (the float32 export and the gate's report are written), 4 out of memory (as predict's).
+     */
+    public static final int EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INT8_REFUSED = 3, EXIT_OUT_OF_MEMORY = 4;
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SefOnnx());

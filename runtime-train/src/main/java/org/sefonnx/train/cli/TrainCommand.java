@@ -154,9 +154,33 @@ public final class TrainCommand implements Callable<Integer> {
                     "With --resume: continue from the best checkpoint instead of the last (when the last one is damaged); later epochs are retrained.")
     boolean fromBest;
 
-    /** Options --resume accepts besides itself: the rest would silently differ from the run's own. */
+    @Option(
+            names = "--export-int8",
+            description = "At the end, also write the int8 export (<out>/export-int8) through the accuracy gate, as "
+                    + "`sef-onnx export --precision int8` does; exit code 3 when the gate refuses it.")
+    boolean exportInt8;
+
+    @Mixin
+    Int8Options int8 = new Int8Options();
+
+    /**
+     * Options --resume accepts besides itself: the rest would silently differ from the run's own. The int8 export is
+     * derived from the finished run, so its options may differ from one resume to the next.
+     */
     private static final List<String> RESUME_OPTIONS = List.of(
-            "--resume", "--epochs", "--from-best", "--val-fraction", "--val-split", "--select-on", "--strict-splits");
+            "--resume",
+            "--epochs",
+            "--from-best",
+            "--val-fraction",
+            "--val-split",
+            "--select-on",
+            "--strict-splits",
+            "--export-int8",
+            "--calibration-images",
+            "--calibration",
+            "--max-accuracy-drop",
+            "--float-layers",
+            "--max-float-layers");
 
     @Spec
     CommandSpec command;
@@ -180,8 +204,9 @@ public final class TrainCommand implements Callable<Integer> {
                                 + " would be ignored: drop them (only --epochs may extend the run, --from-best pick its start; "
                                 + "the validation options must repeat the run's own)");
             }
-            report(Trainer.resume(resume, epochs, fromBest, protocol.given() ? protocol.resolve() : null, System.out));
-            return 0;
+            if (exportInt8) int8.settings(); // bad int8 options are refused before any work
+            return finish(
+                    Trainer.resume(resume, epochs, fromBest, protocol.given() ? protocol.resolve() : null, System.out));
         }
         if (fromBest) throw new IllegalArgumentException("--from-best needs --resume DIR");
         Layout l = layout == null ? null : parseLayout(layout);
@@ -209,8 +234,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (lr != null) b.learningRate(lr);
         if (lrStep != null) b.lrStepEpochs(lrStep);
         TrainOptions o = b.build();
-        report(new Trainer(o, protocol.resolve(), System.out).train());
-        return 0;
+        if (exportInt8) int8.settings();
+        return finish(new Trainer(o, protocol.resolve(), System.out).train());
+    }
+
+    /** Reports the finished run and, with --export-int8, writes its int8 export; returns the exit code. */
+    private int finish(Trainer.Result r) throws java.io.IOException {
+        report(r);
+        return exportInt8 ? int8.export(r.run().root(), r.export(), r.run().int8Export(), System.out) : 0;
     }
 
     static OrtAdapter.CudaOptions.ConvAlgorithmSearch parseSearch(String name) {

@@ -1,6 +1,7 @@
 package org.sefonnx.train.ort;
 
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_API_VERSION;
+import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_ERROR;
 import static org.bytedeco.onnxruntime.global.onnxruntime.ORT_LOGGING_LEVEL_WARNING;
 import static org.bytedeco.onnxruntime.global.onnxruntime.OrtArenaAllocator;
 import static org.bytedeco.onnxruntime.global.onnxruntime.OrtGetApiBase;
@@ -50,7 +51,8 @@ public final class OrtAdapter implements AutoCloseable {
      * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
      * convolution algorithm on the first step (slower start, faster steps). {@code cuda}: the CUDA provider's settings.
      * {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
-     * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
+     * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed. {@code optimizedModelFile}, when set,
+     * is where ORT writes the graph it will run, after its optimizations (how an int8 export's kernels are checked).
      */
     public record SessionConfig(
             Device device,
@@ -59,7 +61,8 @@ public final class OrtAdapter implements AutoCloseable {
             boolean cudnnExhaustiveSearch,
             boolean graphOptimizations,
             CudaOptions cuda,
-            Path profilePrefix) {
+            Path profilePrefix,
+            Path optimizedModelFile) {
         public SessionConfig {
             if (cuda == null)
                 throw new IllegalArgumentException("cuda options must not be null (use CudaOptions.defaults())");
@@ -85,7 +88,8 @@ public final class OrtAdapter implements AutoCloseable {
                     .cudnnExhaustiveSearch(cudnnExhaustiveSearch)
                     .graphOptimizations(graphOptimizations)
                     .cuda(cuda)
-                    .profilePrefix(profilePrefix);
+                    .profilePrefix(profilePrefix)
+                    .optimizedModelFile(optimizedModelFile);
         }
 
         /** The same without ORT's graph rewrites (fusions may swap in kernels that lack a float64 version). */
@@ -110,6 +114,7 @@ public final class OrtAdapter implements AutoCloseable {
             private boolean graphOptimizations = true;
             private CudaOptions cuda = CudaOptions.defaults();
             private Path profilePrefix;
+            private Path optimizedModelFile;
 
             private Builder(Device device) {
                 this.device = device;
@@ -146,6 +151,12 @@ public final class OrtAdapter implements AutoCloseable {
                 return this;
             }
 
+            /** Makes ORT write the optimized graph it will run to this file; null: not written. */
+            public Builder optimizedModelFile(Path v) {
+                optimizedModelFile = v;
+                return this;
+            }
+
             public SessionConfig build() {
                 return new SessionConfig(
                         device,
@@ -154,7 +165,8 @@ public final class OrtAdapter implements AutoCloseable {
                         cudnnExhaustiveSearch,
                         graphOptimizations,
                         cuda,
-                        profilePrefix);
+                        profilePrefix,
+                        optimizedModelFile);
             }
         }
 
@@ -339,6 +351,15 @@ public final class OrtAdapter implements AutoCloseable {
             check(api.SetSessionGraphOptimizationLevel(so, 0), "SetSessionGraphOptimizationLevel");
         if (cfg.profilePrefix() != null)
             check(api.EnableProfiling(so, new BytePointer(cfg.profilePrefix().toString())), "EnableProfiling");
+        if (cfg.optimizedModelFile() != null) {
+            check(
+                    api.SetOptimizedModelFilePath(
+                            so, new BytePointer(cfg.optimizedModelFile().toString())),
+                    "SetOptimizedModelFilePath");
+            // ORT warns that a graph written at its highest level may hold hardware-specific layouts: the file is
+            // read back on this machine only
+            check(api.SetSessionLogSeverityLevel(so, ORT_LOGGING_LEVEL_ERROR), "SetSessionLogSeverityLevel");
+        }
         if (cfg.device() == Device.CUDA) {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");

@@ -89,6 +89,16 @@ public record RunDirectory(Path root) {
         return root.resolve("export");
     }
 
+    /** The int8 export (sef-onnx export --precision int8, train --export-int8), the float export's twin. */
+    public Path int8Export() {
+        return root.resolve("export-int8");
+    }
+
+    /** The last int8 accuracy gate's report, written whether the gate passed or refused the model. */
+    public Path int8Gate() {
+        return root.resolve("int8-gate.txt");
+    }
+
     public Path summary() {
         return root.resolve("summary.txt");
     }

@@ -26,11 +26,7 @@ public final class DjlResNet18 {
     private DjlResNet18() {}
 
     public static Block torchvisionResNet18(int classes) {
-        SequentialBlock net = new SequentialBlock()
-                .add(conv(64, 7, 2, 3))
-                .add(bn())
-                .add(Activation.reluBlock())
-                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+        SequentialBlock net = stem();
         int in = 64;
         int[] widths = {64, 128, 256, 512};
         for (int stage = 0; stage < 4; stage++) {
@@ -45,6 +41,23 @@ public final class DjlResNet18 {
                 .add(Linear.builder().setUnits(classes).build());
     }
 
+    /** conv1 7x7/2 (no bias) + BN + ReLU + maxpool 3x3/2 pad 1, shared by every torchvision ResNet. */
+    static SequentialBlock stem() {
+        return new SequentialBlock()
+                .add(conv(64, 7, 2, 3))
+                .add(bn())
+                .add(Activation.reluBlock())
+                .add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+    }
+
+    /** A block whose output is ReLU(main(x) + shortcut(x)). */
+    static Block residual(SequentialBlock main, SequentialBlock shortcut) {
+        return new ParallelBlock(
+                list -> new NDList(Activation.relu(
+                        list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
+                List.of(main, shortcut));
+    }
+
     private static Block basicBlock(int in, int out, int stride) {
         SequentialBlock main = new SequentialBlock()
                 .add(conv(out, 3, stride, 1))
@@ -55,13 +68,10 @@ public final class DjlResNet18 {
         SequentialBlock shortcut = new SequentialBlock();
         if (stride != 1 || in != out) shortcut.add(conv(out, 1, stride, 0)).add(bn());
         else shortcut.add(Blocks.identityBlock());
-        return new ParallelBlock(
-                list -> new NDList(Activation.relu(
-                        list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow()))),
-                List.of(main, shortcut));
+        return residual(main, shortcut);
     }
 
-    private static Block conv(int filters, int k, int stride, int pad) {
+    static Block conv(int filters, int k, int stride, int pad) {
         return Conv2d.builder()
                 .setFilters(filters)
                 .setKernelShape(new Shape(k, k))
@@ -71,7 +81,7 @@ public final class DjlResNet18 {
                 .build();
     }
 
-    private static Block bn() {
+    static Block bn() {
         return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
     }
 }

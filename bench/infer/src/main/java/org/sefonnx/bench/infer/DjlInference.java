@@ -13,9 +13,11 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import java.nio.FloatBuffer;
 import org.sefonnx.bench.common.DjlResNet18;
+import org.sefonnx.bench.common.DjlResNet50;
 
 /**
- * DJL 0.36 + PyTorch 2.7.1 (CPU) inference of a torchvision-layout ResNet-18 ({@link DjlResNet18}, random weights), in
+ * DJL 0.36 + PyTorch 2.7.1 (CPU) inference of a torchvision-layout ResNet-18 or -50 ({@link DjlResNet18},
+ * {@link DjlResNet50}, random weights), in
  * eval mode (BatchNorm on running statistics: {@code forward(.., training=false)}) and without gradients (parameters
  * frozen, and PyTorch's grad mode off on the calling thread, as {@code torch.no_grad()}). A call mirrors the bare ORT
  * call: input waiting in a direct buffer, an NDArray made from it, forward, read the logits back.
@@ -52,10 +54,22 @@ final class DjlInference implements AutoCloseable {
                 System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error"));
     }
 
+    /** ResNet-18, as {@link #open(int, int, int, int, int)} with depth 18. */
     static DjlInference open(int threads, int classes, int height, int width) {
+        return open(threads, classes, height, width, 18);
+    }
+
+    /** torchvision's ResNet-{@code depth} (18 or 50) for {@code classes} classes and {@code height x width} inputs. */
+    static DjlInference open(int threads, int classes, int height, int width, int depth) {
         Engine engine = Engine.getEngine("PyTorch");
-        Model model = Model.newInstance("resnet18-tv", Device.cpu(), "PyTorch");
-        model.setBlock(DjlResNet18.torchvisionResNet18(classes));
+        Model model = Model.newInstance("resnet" + depth + "-tv", Device.cpu(), "PyTorch");
+        model.setBlock(
+                switch (depth) {
+                    case 18 -> DjlResNet18.torchvisionResNet18(classes);
+                    case 50 -> DjlResNet50.torchvisionResNet50(classes);
+                    default ->
+                        throw new IllegalArgumentException("the DJL side builds ResNet-18 and ResNet-50, not " + depth);
+                });
         model.getBlock().initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, height, width));
         model.getBlock().freezeParameters(true);
         DjlInference d = new DjlInference(model, threads);
@@ -69,6 +83,14 @@ final class DjlInference implements AutoCloseable {
                 JniUtils.getNumInteropThreads(),
                 System.getProperty("ai.djl.offline"));
         return d;
+    }
+
+    /** The parameter count of the block (a check that it is the architecture it claims: torchvision's counts). */
+    long parameters() {
+        long n = 0;
+        for (var p : block.getParameters().values())
+            n += p.getArray().getShape().size();
+        return n;
     }
 
     /** PyTorch's grad mode and OpenMP thread count are per thread: call on the thread that runs {@link #run}. */

@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,9 +29,6 @@ import org.sefonnx.bench.common.Args;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.TensorNames;
-import org.sefonnx.generator.artifacts.ArtifactWriter;
-import org.sefonnx.generator.artifacts.InferenceGraph;
-import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.infer.SefClassifier;
 
@@ -64,7 +60,7 @@ public final class InferenceBenchmark {
         String loadAtStart = Machine.loadAverage();
         Path export = a.containsKey("model")
                 ? Path.of(a.get("model"))
-                : buildExport(
+                : BenchExports.float32(
                         depth,
                         Integer.parseInt(a.getOrDefault("size", "32")),
                         Integer.parseInt(a.getOrDefault("classes", "10")));
@@ -317,12 +313,12 @@ public final class InferenceBenchmark {
     }
 
     /** Cores used by other processes since {@code before} / {@code startNanos}. */
-    private static String othersCores(long[] before, long startNanos) {
+    static String othersCores(long[] before, long startNanos) {
         double cores = Machine.otherCores(before, Machine.cpuTicks(), (System.nanoTime() - startNanos) / 1e9);
         return Double.isNaN(cores) ? "n/a" : String.format(Locale.ROOT, "%.2f", cores);
     }
 
-    private static FloatBuffer direct(float[] values) {
+    static FloatBuffer direct(float[] values) {
         FloatBuffer buffer = ByteBuffer.allocateDirect(values.length * Float.BYTES)
                 .order(ByteOrder.nativeOrder())
                 .asFloatBuffer();
@@ -330,7 +326,7 @@ public final class InferenceBenchmark {
     }
 
     /** The best an embedder can do by hand: the input already in a direct buffer (no copy), a tensor, run, read the logits. */
-    private static void bareRun(OrtEnvironment env, OrtSession session, FloatBuffer input, long[] shape) {
+    static void bareRun(OrtEnvironment env, OrtSession session, FloatBuffer input, long[] shape) {
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
                 OrtSession.Result result =
                         session.run(Map.of(ExportLayout.MODEL_INPUT, tensor), Set.of(TensorNames.LOGITS))) {
@@ -341,13 +337,13 @@ public final class InferenceBenchmark {
         }
     }
 
-    private static long time(Runnable r) {
+    static long time(Runnable r) {
         long t0 = System.nanoTime();
         r.run();
         return System.nanoTime() - t0;
     }
 
-    private static double percentile(long[] nanos, double p) {
+    static double percentile(long[] nanos, double p) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         int index = (int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1);
@@ -370,27 +366,7 @@ public final class InferenceBenchmark {
         return -1;
     }
 
-    /** An export directory of a ResNet with initial weights (speed does not depend on the values). */
-    private static Path buildExport(int depth, int size, int classes) throws IOException {
-        ModelSpec spec = ModelSpec.of("bench-r" + depth + "-" + size, depth, classes, 2, size);
-        Path dir = Files.createTempDirectory("sef-bench-export");
-        InferenceGraph.write(
-                spec,
-                InferenceGraph.tensors(ArtifactWriter.initialCheckpoint(spec, 1)),
-                dir.resolve(ExportLayout.MODEL));
-        List<String> labels = new ArrayList<>();
-        for (int k = 0; k < classes; k++) labels.add("class-" + k);
-        Files.write(dir.resolve(ExportLayout.LABELS), labels, StandardCharsets.UTF_8);
-        java.nio.file.Files.writeString(
-                dir.resolve(ExportLayout.PREPROCESSING),
-                PreprocessingSpec.resize(size).withModel(spec.id(), classes).toText());
-        for (String f : List.of(ExportLayout.MODEL, ExportLayout.LABELS, ExportLayout.PREPROCESSING))
-            dir.resolve(f).toFile().deleteOnExit();
-        dir.toFile().deleteOnExit();
-        return dir;
-    }
-
-    private static byte[] pictureJpeg(int width, int height) throws IOException {
+    static byte[] pictureJpeg(int width, int height) throws IOException {
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
         Graphics2D g = image.createGraphics();
         g.setPaint(new GradientPaint(0, 0, new Color(70, 130, 200), width, height, new Color(230, 200, 120)));

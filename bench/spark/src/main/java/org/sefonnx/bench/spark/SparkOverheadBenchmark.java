@@ -100,9 +100,19 @@ public final class SparkOverheadBenchmark {
                         spark, export, SparkClassifier.Options.defaults().withBatchSize(batch))) {
             ExecutorService callers = Executors.newFixedThreadPool(threads);
             String glob = work.resolve("images") + "/*";
-            int partitions = ImageFiles.read(spark, glob).rdd().getNumPartitions();
-            System.out.println("binaryFile input: " + partitions + " partitions (" + ImageFiles.OPEN_COST + " "
-                    + spark.conf().get(ImageFiles.OPEN_COST) + "), one ORT session of "
+            Dataset<Row> input = ImageFiles.read(spark, glob);
+            int partitions = input.rdd().getNumPartitions();
+            // binaryFile packs partitions by bytes, not by images: at a large input size every image costs the same
+            List<Integer> perPartition = input.select(SparkClassifier.PATH)
+                    .javaRDD()
+                    .mapPartitions(rows -> {
+                        int n = 0;
+                        for (; rows.hasNext(); rows.next()) n++;
+                        return List.of(n).iterator();
+                    })
+                    .collect();
+            System.out.println("binaryFile input: " + partitions + " partitions of " + perPartition + " images ("
+                    + ImageFiles.OPEN_COST + " " + spark.conf().get(ImageFiles.OPEN_COST) + "), one ORT session of "
                     + sparkClassifier.intraOpThreads() + " thread(s) shared by the " + threads + " tasks");
             double[] plain = new double[rounds], parallel = new double[rounds], onSpark = new double[rounds];
             double[] plainCpu = new double[rounds], parallelCpu = new double[rounds], sparkCpu = new double[rounds];
