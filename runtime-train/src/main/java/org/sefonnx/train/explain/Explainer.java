@@ -14,6 +14,7 @@ import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.Softmax;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.ModelSpec;
@@ -176,10 +177,10 @@ public final class Explainer {
         ModelSpec spec = o.spec();
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path models = run.artifacts();
-        if (spec.precision() != ModelSpec.Precision.FP32) {
+        if (spec.precision() != Precision.FP32) {
             // the eval graph is float32 for every spec; its twin artifacts open on the CPU
             models = ModelArtifacts.float32Twin(spec, run.artifacts());
-            d = SpecDescriptor.of(spec.withPrecision(ModelSpec.Precision.FP32));
+            d = SpecDescriptor.of(spec.withPrecision(Precision.FP32));
         }
         List<String> classNames = LabelFile.read(run.labels());
         Dataset data = r.images().isEmpty() || r.groupAccuracy() ? testData(run, o) : null;

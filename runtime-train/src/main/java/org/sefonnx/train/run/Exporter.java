@@ -13,6 +13,7 @@ import org.sefonnx.contract.ExportManifest;
 import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -65,9 +66,9 @@ public final class Exporter {
         ModelDescriptor cpu = d;
         Path models = artifacts;
         ModelSpec spec = ModelSpec.parse(d.specProperties(), d.modelId());
-        if (spec.precision() != ModelSpec.Precision.FP32) {
+        if (spec.precision() != Precision.FP32) {
             models = ModelArtifacts.float32Twin(spec, artifacts);
-            cpu = SpecDescriptor.of(spec.withPrecision(ModelSpec.Precision.FP32));
+            cpu = SpecDescriptor.of(spec.withPrecision(Precision.FP32));
         }
         try (OrtAdapter.Training t = Sessions.open(
                 ort,

@@ -8,6 +8,7 @@ import java.util.List;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.artifacts.TrainingTarget;
@@ -55,7 +56,7 @@ public final class ModelArtifacts {
         Path dir = artifacts.resolve(FLOAT32_TWIN_DIR);
         if (!java.nio.file.Files.exists(dir.resolve(TrainingTarget.CUDA.modelFile()))) {
             java.nio.file.Files.createDirectories(dir);
-            ArtifactWriter.writeModels(TrainingArtifacts.build(spec.withPrecision(ModelSpec.Precision.FP32)), dir);
+            ArtifactWriter.writeModels(TrainingArtifacts.build(spec.withPrecision(Precision.FP32)), dir);
         }
         return dir;
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
@@ -172,7 +173,7 @@ final class RunSetup {
                 s.gamma(),
                 s.phi(),
                 s.optimizer().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                s.precision() == ModelSpec.Precision.FP32
+                s.precision() == Precision.FP32
                         ? ""
                         : ", " + s.precision().label() + " mixed precision");
     }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -78,7 +79,7 @@ public final class Sessions {
                 optimizer = artifacts.resolve(ArtifactLayout.OPTIMIZER_MODEL);
         Path cpuTrain = trainingModel(artifacts, TrainingTarget.CPU);
         OrtAdapter.SessionConfig cpu = OrtAdapter.SessionConfig.cpu(threads);
-        boolean halfPrecision = d.precision().equals(ModelSpec.Precision.FP16.label());
+        boolean halfPrecision = d.precision() == Precision.FP16;
         if (halfPrecision && device == TrainOptions.Device.CPU)
             throw new IllegalStateException(FP16_NEEDS_CUDA + " (--device cpu)");
         if (device == TrainOptions.Device.CPU) {

@@ -1,6 +1,7 @@
 package org.sefonnx.train.run;
 
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.graphs.DemoR18Model;
 
@@ -31,7 +32,7 @@ final class DemoDescriptor {
             }
 
             @Override
-            public String precision() {
+            public Precision precision() {
                 return DemoR18Model.PRECISION;
             }
 

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -32,7 +33,7 @@ import org.sefonnx.train.ort.OrtAdapter;
 /** The runtime's side of --precision fp16 that a CPU can check: step gating, scaler state, device choice, export. */
 class MixedPrecisionRunTest {
     static final PrintStream QUIET = new PrintStream(PrintStream.nullOutputStream());
-    static final ModelSpec HALF = ShippedSpecs.demo().withPrecision(ModelSpec.Precision.FP16);
+    static final ModelSpec HALF = ShippedSpecs.demo().withPrecision(Precision.FP16);
 
     @TempDir
     Path dir;
@@ -64,7 +65,7 @@ class MixedPrecisionRunTest {
     @Test
     void halfPrecisionFeedsTheScaleSkipsNonFiniteStepsAndResumesFromTheCheckpointState() {
         ModelDescriptor d = SpecDescriptor.of(HALF);
-        assertEquals("fp16", d.precision());
+        assertEquals(Precision.FP16, d.precision());
         MixedPrecisionSteps fresh =
                 MixedPrecisionSteps.of(d, new Checkpoint(List.of(), List.of(), Map.of(), Map.of(), Map.of()));
         HostTensor images = HostTensor.floats(new float[12], 1, 3, 2, 2), labels = HostTensor.longs(new long[] {0}, 1);

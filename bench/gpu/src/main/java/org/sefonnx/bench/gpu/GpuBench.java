@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -319,7 +320,7 @@ public final class GpuBench {
         double top1 = r.metrics().get(r.metrics().size() - 1).testTop1();
         rows.result(
                 "demo",
-                (spec.precision() == ModelSpec.Precision.FP16 ? "fp16" : "fp32") + " run "
+                spec.precision().label() + " run "
                         + name.charAt(name.length() - 1) + " on " + device() + ", 2 epochs"
                         + (dryRun ? ", 3 batches each (dry run)" : ""),
                 String.format(
@@ -337,7 +338,7 @@ public final class GpuBench {
     }
 
     static ModelSpec fp16(ModelSpec spec) {
-        return spec.withPrecision(ModelSpec.Precision.FP16).withId(spec.id() + "-fp16");
+        return spec.withPrecision(Precision.FP16).withId(spec.id() + "-fp16");
     }
 
     /** The spec's artifacts under the work folder, generated once (seed 42) and shared by the sections' JVMs. */
@@ -419,10 +420,10 @@ public final class GpuBench {
                     "[%s] session on %s (%s) in %.1f s%n",
                     spec.id(),
                     cfg.device(),
-                    cfg.effectiveCuda().describe(),
+                    cfg.cuda().describe(),
                     (System.nanoTime() - t0) / 1e9);
             session.setLearningRate((float) spec.learningRate());
-            scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
+            scaler = spec.precision() == Precision.FP16 ? new LossScaler() : null;
             finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE);
         }
 
