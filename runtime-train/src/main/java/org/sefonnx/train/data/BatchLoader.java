@@ -222,11 +222,6 @@ public final class BatchLoader implements AutoCloseable {
             refill();
         }
 
-        /** Batches planned for this epoch (skipped images can make some smaller or drop them). */
-        public int plannedBatches() {
-            return plan.size();
-        }
-
         private void refill() {
             while (inFlight.size() < options.prefetch() && nextToSubmit < plan.size()) {
                 int[] indices = plan.get(nextToSubmit++);

@@ -109,13 +109,6 @@ public record TransformSpec(
         return new Placement(left, top, flip);
     }
 
-    /** Resized, cropped, flipped 8-bit pixels, before normalisation. */
-    public RgbImage applyToPixels(RgbImage image, Placement placement) {
-        RgbImage window = PilResize.resizeRegion(
-                image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight);
-        return placement.flip() ? flipped(window) : window;
-    }
-
     /** Transforms {@code image} and writes its normalised CHW floats at {@code floatOffset} of {@code out}. */
     public void apply(RgbImage image, SplittableRandom random, FloatBuffer out, int floatOffset) {
         Placement placement = place(random);
@@ -131,17 +124,5 @@ public record TransformSpec(
                 Normalization.IMAGENET,
                 out,
                 floatOffset);
-    }
-
-    static RgbImage flipped(RgbImage image) {
-        int w = image.width();
-        byte[] in = image.pixels();
-        byte[] out = new byte[in.length];
-        for (int y = 0; y < image.height(); y++) {
-            for (int x = 0; x < w; x++) {
-                System.arraycopy(in, (y * w + x) * 3, out, (y * w + (w - 1 - x)) * 3, 3);
-            }
-        }
-        return new RgbImage(w, image.height(), out);
     }
 }

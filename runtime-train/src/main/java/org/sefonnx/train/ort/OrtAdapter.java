@@ -33,6 +33,7 @@ import org.bytedeco.onnxruntime.OrtTrainingApi;
 import org.bytedeco.onnxruntime.OrtTrainingSession;
 import org.bytedeco.onnxruntime.OrtValue;
 import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.onnx.DType;
 
 /**
  * The one place that touches ONNX Runtime's C API (bytedeco build, with the on-device training API): every JavaCPP
@@ -387,7 +388,7 @@ public final class OrtAdapter implements AutoCloseable {
             long[] shape = new long[(int) rank.get()];
             check(api.GetDimensions(info, shape, shape.length), "GetDimensions");
             api.ReleaseTensorTypeAndShapeInfo(info);
-            HostTensor.Type t = HostTensor.Type.of(type.get());
+            DType t = DType.ofOnnxCode(type.get());
             long bytes = HostTensor.numel(shape) * t.bytes;
             PointerPointer<Pointer> data = new PointerPointer<>(1);
             check(api.GetTensorMutableData(v, data), "GetTensorMutableData");
@@ -594,16 +595,6 @@ public final class OrtAdapter implements AutoCloseable {
             return buf.toFloats();
         }
 
-        public void setParameters(float[] flat, boolean trainableOnly) {
-            HostTensor buf = HostTensor.floats(flat, flat.length);
-            OrtValue v = wrap(buf);
-            try {
-                check(trainingApi.CopyBufferToParameters(session, v, trainableOnly), "CopyBufferToParameters");
-            } finally {
-                api.ReleaseValue(v);
-            }
-        }
-
         /** One checkpoint tensor's current value (trainable or frozen). */
         public HostTensor tensor(String name) {
             OrtValue v = new OrtValue();
@@ -619,10 +610,6 @@ public final class OrtAdapter implements AutoCloseable {
             check(
                     trainingApi.AddProperty(state, name, 1, new org.bytedeco.javacpp.FloatPointer(new float[] {value})),
                     "AddProperty " + name);
-        }
-
-        public void setStringProperty(String name, String value) {
-            check(trainingApi.AddProperty(state, name, 2, new BytePointer(value)), "AddProperty " + name);
         }
 
         /** Saves through a temp file and an atomic rename: a killed run never leaves half a checkpoint. */

@@ -86,9 +86,15 @@ class TransformSpecTest {
         assertEquals(n.apply(1, 10), out.get(4), 0f);
         assertEquals(n.apply(2, 64), out.get(7), 0f);
 
-        RgbImage flipped = TransformSpec.flipped(image);
-        assertEquals(255, flipped.get(0, 0, 0));
-        assertEquals(20, flipped.get(1, 0, 2));
+        // a draw that flips: the right pixel comes first in every channel plane
+        TransformSpec flipping = new TransformSpec(2, 1, 2, 1, TransformSpec.Crop.NONE, true);
+        long seed = 0;
+        while (!flipping.place(new SplittableRandom(seed)).flip()) seed++;
+        flipping.apply(image, new SplittableRandom(seed), out, 2);
+        assertEquals(n.apply(0, 255), out.get(2), 0f);
+        assertEquals(n.apply(0, 0), out.get(3), 0f);
+        assertEquals(n.apply(2, 64), out.get(6), 0f);
+        assertEquals(n.apply(2, 20), out.get(7), 0f);
     }
 
     @Test

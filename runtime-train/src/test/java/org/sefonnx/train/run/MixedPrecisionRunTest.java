@@ -26,6 +26,7 @@ import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.graphs.DemoR18Model;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
@@ -40,7 +41,7 @@ class MixedPrecisionRunTest {
 
     static HostTensor flag(boolean value) {
         return HostTensor.of(
-                HostTensor.Type.BOOL,
+                DType.BOOL,
                 new long[0],
                 ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder()).put(0, (byte) (value ? 1 : 0)));
     }
