@@ -198,8 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .skipBadImages(skipBadImages)
                 .maxBadImages(maxBadImages)
                 .applyExifOrientation(TrainOptions.parseExifOrientation(exifOrientation))
-                .cudnnExhaustiveSearch(cudnnExhaustive)
-                .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
+                .cuda(cudaOptions())
                 .maxBatchesPerEpoch(maxBatches)
                 .keepInitialCheckpoint(keepInitialCheckpoint)
                 .pretrained(pretrained);
@@ -211,6 +210,18 @@ public final class TrainCommand implements Callable<Integer> {
         TrainOptions o = b.build();
         report(new Trainer(o, protocol.resolve(), System.out).train());
         return 0;
+    }
+
+    /** The CUDA provider's settings these options give: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
+    OrtAdapter.CudaOptions cudaOptions() {
+        OrtAdapter.CudaOptions.ConvAlgorithmSearch search = parseSearch(convAlgoSearch);
+        if (cudnnExhaustive) {
+            if (search == OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)
+                throw new IllegalArgumentException(
+                        "--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
+            search = OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE;
+        }
+        return new OrtAdapter.CudaOptions(search, cudnnMaxWorkspace, tf32);
     }
 
     static OrtAdapter.CudaOptions.ConvAlgorithmSearch parseSearch(String name) {

@@ -216,7 +216,7 @@ public final class Explainer {
                         checkpoint,
                         TrainOptions.Device.CPU,
                         threads,
-                        false,
+                        OrtAdapter.CudaOptions.defaults(),
                         new PrintStream(PrintStream.nullOutputStream()))) {
             // Sessions.open refused a run whose eval graph lacks the explain outputs, saying how to regenerate it
             ModelSteps steps = new ModelSteps(d, session);

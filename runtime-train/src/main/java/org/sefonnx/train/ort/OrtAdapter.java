@@ -48,16 +48,14 @@ public final class OrtAdapter implements AutoCloseable {
     }
 
     /**
-     * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
-     * convolution algorithm on the first step (slower start, faster steps). {@code cuda}: the CUDA provider's settings.
-     * {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
-     * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
+     * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cuda}: the CUDA provider's settings (cuDNN's
+     * algorithm search among them). {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session
+     * writes {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed.
      */
     public record SessionConfig(
             Device device,
             int intraOpThreads,
             int cudaDeviceId,
-            boolean cudnnExhaustiveSearch,
             boolean graphOptimizations,
             CudaOptions cuda,
             Path profilePrefix) {
@@ -72,8 +70,8 @@ public final class OrtAdapter implements AutoCloseable {
         }
 
         /**
-         * A builder for {@code device}; defaults: ORT chooses the thread count (0), CUDA device 0, cuDNN's search as
-         * {@code cuda} says, graph optimizations on, the CUDA provider's defaults, no profiler.
+         * A builder for {@code device}; defaults: ORT chooses the thread count (0), CUDA device 0, graph optimizations
+         * on, the CUDA provider's defaults ({@link CudaOptions#defaults}), no profiler.
          */
         public static Builder builder(Device device) {
             return new Builder(device);
@@ -83,7 +81,6 @@ public final class OrtAdapter implements AutoCloseable {
             return new Builder(device)
                     .intraOpThreads(intraOpThreads)
                     .cudaDeviceId(cudaDeviceId)
-                    .cudnnExhaustiveSearch(cudnnExhaustiveSearch)
                     .graphOptimizations(graphOptimizations)
                     .cuda(cuda)
                     .profilePrefix(profilePrefix);
@@ -107,7 +104,6 @@ public final class OrtAdapter implements AutoCloseable {
             private final Device device;
             private int intraOpThreads;
             private int cudaDeviceId;
-            private boolean cudnnExhaustiveSearch;
             private boolean graphOptimizations = true;
             private CudaOptions cuda = CudaOptions.defaults();
             private Path profilePrefix;
@@ -126,12 +122,6 @@ public final class OrtAdapter implements AutoCloseable {
                 cudaDeviceId = v;
                 return this;
             }
-            /** Forces cuDNN's EXHAUSTIVE search whatever {@link #cuda} says. */
-            public Builder cudnnExhaustiveSearch(boolean v) {
-                cudnnExhaustiveSearch = v;
-                return this;
-            }
-
             public Builder graphOptimizations(boolean v) {
                 graphOptimizations = v;
                 return this;
@@ -148,22 +138,8 @@ public final class OrtAdapter implements AutoCloseable {
             }
 
             public SessionConfig build() {
-                return new SessionConfig(
-                        device,
-                        intraOpThreads,
-                        cudaDeviceId,
-                        cudnnExhaustiveSearch,
-                        graphOptimizations,
-                        cuda,
-                        profilePrefix);
+                return new SessionConfig(device, intraOpThreads, cudaDeviceId, graphOptimizations, cuda, profilePrefix);
             }
-        }
-
-        /** The CUDA provider's settings in effect: {@code cudnnExhaustiveSearch} forces EXHAUSTIVE. */
-        public CudaOptions effectiveCuda() {
-            return cudnnExhaustiveSearch
-                    ? cuda.withConvAlgorithmSearch(CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
-                    : cuda;
         }
     }
 
@@ -344,7 +320,7 @@ public final class OrtAdapter implements AutoCloseable {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");
             try {
-                java.util.Map<String, String> settings = cfg.effectiveCuda().providerOptions(cfg.cudaDeviceId());
+                java.util.Map<String, String> settings = cfg.cuda().providerOptions(cfg.cudaDeviceId());
                 String[] keys = settings.keySet().toArray(new String[0]);
                 String[] vals = settings.values().toArray(new String[0]);
                 check(

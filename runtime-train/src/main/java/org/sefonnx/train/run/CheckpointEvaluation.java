@@ -30,7 +30,6 @@ public final class CheckpointEvaluation {
                 ? saved
                 : saved.toBuilder()
                         .data(saved.layout() == null ? Layout.IDX : saved.layout(), dataRoot)
-                        .cudnnExhaustiveSearch(false)
                         .maxBatchesPerEpoch(0)
                         .cuda(OrtAdapter.CudaOptions.defaults())
                         .build();
@@ -50,7 +49,7 @@ public final class CheckpointEvaluation {
                                 .withSkipBadImages(o.skipBadImages())
                                 .withExifOrientation(o.applyExifOrientation()));
                 OrtAdapter.Training session =
-                        Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), EpochLoop.threads(o), false, log)) {
+                        Sessions.open(ort, d, run.artifacts(), ckpt, o.device(), EpochLoop.threads(o), OrtAdapter.CudaOptions.defaults(), log)) {
             Evaluation e =
                     Evaluation.of(new ModelSteps(d, session), d, testLoader, console, "eval " + ckpt.getFileName());
             if (confusionOut != null) e.confusion().write(confusionOut, RunData.classNames(o, data));

@@ -98,7 +98,7 @@ final class EpochLoop {
                         startCheckpoint,
                         o.device(),
                         threads(o),
-                        o.cudaOptions(),
+                        o.cuda(),
                         console.log())) {
             started = true;
             ModelSteps steps = new ModelSteps(d, session);

@@ -77,7 +77,7 @@ public final class Exporter {
                 checkpoint,
                 TrainOptions.Device.CPU,
                 1,
-                false,
+                OrtAdapter.CudaOptions.defaults(),
                 new PrintStream(PrintStream.nullOutputStream()))) {
             AtomicFiles.writeVia(outDir.resolve(ExportLayout.MODEL), model -> {
                 t.exportForInference(model, ExportLayout.MODEL_OUTPUTS);

@@ -73,7 +73,7 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
     // ---- the options
     // -------------------------------------------------------------------------------------------------
 
-    /** The options' keys, in file order; {@code cuda.*} holds the settings in effect (--cudnn-exhaustive folded in). */
+    /** The options' keys, in file order; {@code cuda.*} holds the CUDA provider's settings. */
     public static Map<String, String> optionsMap(TrainOptions o) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("data.layout", o.layout() == null ? "demo" : o.layout().name().toLowerCase(Locale.ROOT));
@@ -96,7 +96,7 @@ public record RunProperties(TrainOptions options, Protocol protocol, String pret
                 o.pretrained() == null ? "" : o.pretrained().toAbsolutePath().toString());
         m.put("maxBadImages", Integer.toString(o.maxBadImages()));
         m.put("exifOrientation", o.applyExifOrientation() ? "apply" : "ignore");
-        OrtAdapter.CudaOptions c = o.cudaOptions();
+        OrtAdapter.CudaOptions c = o.cuda();
         m.put("cuda.convAlgorithmSearch", c.convAlgorithmSearch().name().toLowerCase(Locale.ROOT));
         m.put("cuda.maxWorkspace", Boolean.toString(c.maxWorkspace()));
         m.put("cuda.tf32", Boolean.toString(c.tf32()));

@@ -26,30 +26,11 @@ public final class Sessions {
         return Runtime.getRuntime().availableProcessors();
     }
 
-    public static OrtAdapter.Training open(
-            OrtAdapter ort,
-            ModelDescriptor d,
-            Path artifacts,
-            Path checkpoint,
-            TrainOptions.Device device,
-            int threads,
-            boolean exhaustive,
-            PrintStream log) {
-        OrtAdapter.CudaOptions defaults = OrtAdapter.CudaOptions.defaults();
-        return open(
-                ort,
-                d,
-                artifacts,
-                checkpoint,
-                device,
-                threads,
-                exhaustive
-                        ? defaults.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
-                        : defaults,
-                log);
-    }
-
-    /** The same with every CUDA provider setting given (cuDNN search, workspace, TF32). */
+    /**
+     * A training session of {@code d}'s graphs in {@code artifacts} from {@code checkpoint}, on {@code device} with
+     * {@code threads} intra-op threads and the CUDA provider's settings {@code cudaOptions}; the device and graph are
+     * named on {@code log}.
+     */
     public static OrtAdapter.Training open(
             OrtAdapter ort,
             ModelDescriptor d,

@@ -29,7 +29,6 @@ public record TrainOptions(
         int threads,
         int workers,
         boolean skipBadImages,
-        boolean cudnnExhaustiveSearch,
         int maxBatchesPerEpoch,
         Path pretrained,
         int maxBadImages,
@@ -69,10 +68,6 @@ public record TrainOptions(
             throw new IllegalArgumentException("--layout " + layout + " needs --data DIR");
         requireSpecRanges(spec);
         if (cuda == null) throw new IllegalArgumentException("cuda options must not be null");
-        if (cudnnExhaustiveSearch && cuda.convAlgorithmSearch() == OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT) {
-            throw new IllegalArgumentException(
-                    "--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
-        }
     }
 
     /** Options for {@code spec} into {@code outDir}: the spec's recipe, the command line's defaults for the rest (see {@link Builder}). */
@@ -121,7 +116,6 @@ public record TrainOptions(
         private int threads;
         private int workers;
         private boolean skipBadImages;
-        private boolean cudnnExhaustiveSearch;
         private int maxBatchesPerEpoch;
         private Path pretrained;
         private int maxBadImages = DEFAULT_MAX_BAD_IMAGES;
@@ -153,7 +147,6 @@ public record TrainOptions(
             threads = o.threads;
             workers = o.workers;
             skipBadImages = o.skipBadImages;
-            cudnnExhaustiveSearch = o.cudnnExhaustiveSearch;
             maxBatchesPerEpoch = o.maxBatchesPerEpoch;
             pretrained = o.pretrained;
             maxBadImages = o.maxBadImages;
@@ -233,10 +226,6 @@ public record TrainOptions(
             return this;
         }
 
-        public Builder cudnnExhaustiveSearch(boolean v) {
-            cudnnExhaustiveSearch = v;
-            return this;
-        }
         /** Batches per epoch at most (0: all); for tests and benchmarks. */
         public Builder maxBatchesPerEpoch(int v) {
             maxBatchesPerEpoch = v;
@@ -280,7 +269,6 @@ public record TrainOptions(
                     threads,
                     workers,
                     skipBadImages,
-                    cudnnExhaustiveSearch,
                     maxBatchesPerEpoch,
                     pretrained,
                     maxBadImages,
@@ -288,13 +276,6 @@ public record TrainOptions(
                     cuda,
                     keepInitialCheckpoint);
         }
-    }
-
-    /** The CUDA provider settings in effect: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
-    public OrtAdapter.CudaOptions cudaOptions() {
-        return cudnnExhaustiveSearch
-                ? cuda.withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
-                : cuda;
     }
 
     /** The spec's training hyper-parameters (the generator checks only the graph's shape). */

@@ -112,6 +112,21 @@ public class SefOnnxCliTest {
         new CommandLine(defaults).parseArgs();
         assertEquals(true, defaults.tf32);
         assertEquals(true, defaults.cudnnMaxWorkspace);
+        assertEquals(org.sefonnx.train.ort.OrtAdapter.CudaOptions.defaults(), defaults.cudaOptions());
+        // --cudnn-exhaustive is short for the exhaustive search, folded into the one CudaOptions the run records
+        TrainCommand exhaustive = new TrainCommand();
+        new CommandLine(exhaustive).parseArgs("--cudnn-exhaustive", "--no-tf32");
+        assertEquals(
+                org.sefonnx.train.ort.OrtAdapter.CudaOptions.defaults()
+                        .withTf32(false)
+                        .withConvAlgorithmSearch(
+                                org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE),
+                exhaustive.cudaOptions());
+        TrainCommand both = new TrainCommand();
+        new CommandLine(both).parseArgs("--cudnn-exhaustive", "--cudnn-conv-algo-search", "default");
+        IllegalArgumentException contradiction = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, both::cudaOptions);
+        assertTrue(contradiction.getMessage().contains("contradicts"), contradiction.getMessage());
         String[] r = run("train", "--cudnn-conv-algo-search", "fastest", "--epochs", "1");
         assertEquals("2", r[0]);
         assertTrue(

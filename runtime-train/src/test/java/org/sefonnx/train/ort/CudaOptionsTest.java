@@ -1,7 +1,6 @@
 package org.sefonnx.train.ort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -43,14 +42,14 @@ class CudaOptionsTest {
     }
 
     @Test
-    void theExhaustiveFlagSelectsExhaustiveSearchWhateverTheCudaOptionsSay() {
+    void aSessionConfigCarriesItsCudaOptionsThroughEveryCopy() {
+        OrtAdapter.CudaOptions exhaustive = OrtAdapter.CudaOptions.defaults()
+                .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE);
         OrtAdapter.SessionConfig cfg = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
                 .intraOpThreads(1)
-                .cudnnExhaustiveSearch(true)
+                .cuda(exhaustive)
                 .build();
-        assertEquals(
-                OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE,
-                cfg.effectiveCuda().convAlgorithmSearch());
+        assertEquals(exhaustive, cfg.withoutGraphOptimizations().withProfiling(Path.of("p")).cuda());
         assertEquals(
                 OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT,
                 cfg.withCuda(OrtAdapter.CudaOptions.defaults()
@@ -71,21 +70,18 @@ class CudaOptionsTest {
                 .device(TrainOptions.Device.CUDA)
                 .threads(1)
                 .workers(1)
-                .cudnnExhaustiveSearch(true)
-                .build()
-                .withCuda(OrtAdapter.CudaOptions.defaults().withTf32(false));
+                .cuda(OrtAdapter.CudaOptions.defaults()
+                        .withTf32(false)
+                        .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE))
+                .build();
         Map<String, String> m = RunProperties.optionsMap(o);
         assertEquals("exhaustive", m.get("cuda.convAlgorithmSearch"));
         assertEquals("false", m.get("cuda.tf32"));
         OrtAdapter.CudaOptions back = RunProperties.cudaFrom(m::get);
-        assertEquals(o.cudaOptions(), back);
+        assertEquals(o.cuda(), back);
         assertEquals(
                 OrtAdapter.CudaOptions.defaults(),
                 RunProperties.cudaFrom(k -> null),
                 "runs recorded before these keys");
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> o.withCuda(OrtAdapter.CudaOptions.defaults()
-                        .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)));
     }
 }

@@ -50,7 +50,7 @@ class OrtLogTest {
                             artifacts.resolve(org.sefonnx.contract.ArtifactLayout.CHECKPOINT),
                             TrainOptions.Device.CPU,
                             1,
-                            false,
+                            OrtAdapter.CudaOptions.defaults(),
                             new PrintStream(PrintStream.nullOutputStream()))) {
                 session.setLearningRate(0.01f);
                 int batch = 2, size = spec.imageSize();

@@ -116,7 +116,7 @@ class MixedPrecisionRunTest {
                             dir.resolve(ArtifactLayout.CHECKPOINT),
                             TrainOptions.Device.CPU,
                             1,
-                            false,
+                            OrtAdapter.CudaOptions.defaults(),
                             QUIET));
             assertTrue(e.getMessage().contains("no fp16 ConvGrad"), e.getMessage());
         }

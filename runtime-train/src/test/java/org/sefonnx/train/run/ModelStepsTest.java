@@ -43,7 +43,7 @@ class ModelStepsTest {
                         dir.resolve(ArtifactLayout.CHECKPOINT),
                         TrainOptions.Device.CPU,
                         1,
-                        false,
+                        OrtAdapter.CudaOptions.defaults(),
                         QUIET)) {
             ModelSteps.Outputs named = new ModelSteps(DemoR18Model.INSTANCE, session).eval(images, labels);
             List<HostTensor> positional = session.evalStep(List.of(images, labels));
@@ -74,7 +74,7 @@ class ModelStepsTest {
                             dir.resolve(ArtifactLayout.CHECKPOINT),
                             TrainOptions.Device.CPU,
                             1,
-                            false,
+                            OrtAdapter.CudaOptions.defaults(),
                             QUIET));
             assertTrue(
                     e.getMessage()

@@ -34,7 +34,7 @@ class SessionsTest {
                 dir.resolve(ArtifactLayout.CHECKPOINT),
                 TrainOptions.Device.CPU,
                 1,
-                false,
+                OrtAdapter.CudaOptions.defaults(),
                 new PrintStream(log, true, StandardCharsets.UTF_8));
     }
 

@@ -154,7 +154,7 @@ class TrainerTest {
                         r.run().checkpoint("best"),
                         TrainOptions.Device.CPU,
                         1,
-                        false,
+                        OrtAdapter.CudaOptions.defaults(),
                         QUIET);
                 OrtAdapter.Inference inf =
                         ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
