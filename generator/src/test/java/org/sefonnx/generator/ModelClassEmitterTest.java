@@ -19,8 +19,7 @@ class ModelClassEmitterTest {
 
     @Test
     void halfPrecisionClassTakesTheLossScalingTrainStep() {
-        String source =
-                emit(ShippedSpecs.demo().withPrecision(Precision.FP16).withId("demo-r18-fp16"));
+        String source = emit(ShippedSpecs.demo().withPrecision(Precision.FP16).withId("demo-r18-fp16"));
         assertTrue(source.contains("public static final Precision PRECISION = Precision.FP16;"), source);
         assertTrue(
                 source.contains("public static final StepSignature TRAIN_STEP = StepSignature.trainStep(true);"),

@@ -185,6 +185,24 @@ public record ModelSpec(
             return this;
         }
 
+        /** ResNet depth: 18, 34 or 50. */
+        public Builder depth(int v) {
+            depth = v;
+            return this;
+        }
+
+        /** K, the number of classes. */
+        public Builder numClasses(int v) {
+            numClasses = v;
+            return this;
+        }
+
+        /** G, the channel groups of the last feature map. */
+        public Builder groups(int v) {
+            groups = v;
+            return this;
+        }
+
         public Builder imageSize(int v) {
             imageSize = v;
             return this;

@@ -11,11 +11,10 @@ import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.Exporter;
-import org.sefonnx.train.run.RunDirectory;
-import org.sefonnx.train.run.RunProperties;
-import org.sefonnx.train.run.SpecDescriptor;
-import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.export.Exporter;
+import org.sefonnx.train.run.session.SpecDescriptor;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunProperties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,12 +38,26 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory (default: <run>/export).")
     Path out;
 
+    /** What --format writes. */
+    enum Format {
+        ONNX,
+        SAFETENSORS
+    }
+
+    static final class Formats extends EnumOption<Format> {
+        Formats() {
+            super(Format.values());
+        }
+    }
+
     @Option(
             names = "--format",
             defaultValue = "onnx",
-            description = "onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
+            converter = Formats.class,
+            completionCandidates = Formats.class,
+            description = "${COMPLETION-CANDIDATES}: onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
                     + "runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
-    String format;
+    Format format;
 
     @Option(
             names = "--with-group-heads",
@@ -59,15 +72,13 @@ public final class ExportCommand implements Callable<Integer> {
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path dir = out != null ? out : run.export();
-        if (format.equals("safetensors")) {
+        if (format == Format.SAFETENSORS) {
             Path file = dir.resolve("model.safetensors");
             SafeTensorsExport.write(CheckpointReader.read(ckpt), spec, file, withGroupHeads);
             System.out.println("export: " + file + " (torchvision names; load with resnet" + spec.depth()
                     + "(num_classes=" + spec.numClasses() + ").load_state_dict)");
             return 0;
         }
-        if (!format.equals("onnx"))
-            throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
         var options = RunProperties.read(run).options();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-export")) {
             Exporter.export(
@@ -75,8 +86,8 @@ public final class ExportCommand implements Callable<Integer> {
                     d,
                     run.artifacts(),
                     ckpt,
-                    Trainer.transform(options.layout(), spec.imageSize(), false),
-                    options.applyExifOrientation(),
+                    options.data().transform(spec.imageSize(), false),
+                    options.data().applyExifOrientation(),
                     LabelFile.read(run.labels()),
                     dir,
                     System.out);

@@ -51,6 +51,23 @@ public record TransformSpec(
         }
     }
 
+    /**
+     * The authors' transform of {@code layout}'s images (docs/sef-method.md, "Training recipe") at a network input of
+     * {@code size}: CUB and Aircraft resize to size·600/448 then crop (random for training, centre for test), Cars, Dogs
+     * and ImageFolder resize to the size; training flips. IDX (and a null layout, the embedded demo) resizes without
+     * flips.
+     */
+    public static TransformSpec forLayout(Layout layout, int size, boolean training) {
+        if (layout == null || layout == Layout.IDX) return resize(size, false);
+        return switch (layout) {
+            case CUB, AIRCRAFT -> {
+                int resize = Math.round(size * (float) BIRDS_AIRCRAFT_RESIZE / NETWORK_INPUT);
+                yield resizeAndCrop(resize, size, training ? Crop.RANDOM : Crop.CENTER, training);
+            }
+            default -> resize(size, training);
+        };
+    }
+
     /** Square resize, no crop. */
     public static TransformSpec resize(int size, boolean randomFlip) {
         return new TransformSpec(size, size, size, size, Crop.NONE, randomFlip);

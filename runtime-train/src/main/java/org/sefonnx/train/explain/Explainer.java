@@ -14,7 +14,6 @@ import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
-import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.Softmax;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.model.ModelSpec;
@@ -24,24 +23,18 @@ import org.sefonnx.train.data.Batch;
 import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.DataCheck;
 import org.sefonnx.train.data.Dataset;
-import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.ImageSource;
-import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.data.Sample;
+import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.DemoData;
-import org.sefonnx.train.run.GroupMetrics;
-import org.sefonnx.train.run.InvalidRunException;
-import org.sefonnx.train.run.ModelArtifacts;
-import org.sefonnx.train.run.ModelSteps;
-import org.sefonnx.train.run.RunDirectory;
-import org.sefonnx.train.run.RunProperties;
-import org.sefonnx.train.run.Sessions;
-import org.sefonnx.train.run.SpecDescriptor;
-import org.sefonnx.train.run.TrainOptions;
-import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.metrics.GroupMetrics;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.session.FinishedRun;
+import org.sefonnx.train.run.session.ModelSteps;
+import org.sefonnx.train.run.state.InvalidRunException;
+import org.sefonnx.train.run.state.RunDirectory;
 
 /**
  * {@code sef-onnx explain}: what a run's groups look at and how they correlate. Runs the eval graph, which returns the
@@ -97,8 +90,8 @@ public final class Explainer {
             throw new InvalidRunException(
                     "--run " + r.runDir() + ": no " + run.state() + "; give a folder written by `sef-onnx train`");
         }
-        TrainOptions o = RunProperties.read(run).options();
-        Path checkpoint = run.checkpoint(r.checkpoint());
+        FinishedRun finished = FinishedRun.read(r.runDir());
+        Path checkpoint = finished.checkpoint(r.checkpoint());
         for (Path p : r.images()) {
             if (Files.isDirectory(p))
                 throw new IllegalArgumentException("--images " + p + " is a folder; give image files (JPEG or PNG),"
@@ -109,7 +102,7 @@ public final class Explainer {
         requireOutFolder(run, r.outDir());
         boolean outExisted = Files.exists(r.outDir());
         try {
-            return explain(r, run, o, checkpoint, log);
+            return explain(r, finished, checkpoint, log);
         } catch (IOException | RuntimeException | Error e) {
             removeEmpty(r.outDir().resolve(IMAGES_DIR), e);
             if (!outExisted) removeEmpty(r.outDir(), e);
@@ -172,18 +165,11 @@ public final class Explainer {
         }
     }
 
-    private static Result explain(Request r, RunDirectory run, TrainOptions o, Path checkpoint, PrintStream log)
-            throws IOException {
+    private static Result explain(Request r, FinishedRun run, Path checkpoint, PrintStream log) throws IOException {
+        TrainOptions o = run.options();
         ModelSpec spec = o.spec();
-        ModelDescriptor d = SpecDescriptor.of(spec);
-        Path models = run.artifacts();
-        if (spec.precision() != Precision.FP32) {
-            // the eval graph is float32 for every spec; its twin artifacts open on the CPU
-            models = ModelArtifacts.float32Twin(spec, run.artifacts());
-            d = SpecDescriptor.of(spec.withPrecision(Precision.FP32));
-        }
-        List<String> classNames = LabelFile.read(run.labels());
-        Dataset data = r.images().isEmpty() || r.groupAccuracy() ? testData(run, o) : null;
+        List<String> classNames = LabelFile.read(run.dir().labels());
+        Dataset data = r.images().isEmpty() || r.groupAccuracy() ? run.dataset() : null;
         if (data != null) DataCheck.requireTestImages(data, data.test());
         List<Sample> samples = new ArrayList<>();
         List<String> sources = new ArrayList<>();
@@ -200,26 +186,18 @@ public final class Explainer {
                 sources.add("test-" + at);
             }
         }
-        var transform = Trainer.transform(o.layout(), spec.imageSize(), false);
-        LoaderOptions loading = LoaderOptions.evaluation(o.batchSize())
-                .withWorkers(Math.max(1, Runtime.getRuntime().availableProcessors()))
-                .withExifOrientation(o.applyExifOrientation());
+        TransformSpec transform = o.transform(false);
+        LoaderOptions loading = LoaderOptions.evaluation(o.schedule().batchSize())
+                .withWorkers(o.compute().decodeWorkers())
+                .withExifOrientation(o.data().applyExifOrientation());
         ChannelCorrelation correlation = new ChannelCorrelation(spec.groupChannels());
         List<Explained> explained = new ArrayList<>();
         GroupMetrics.Summary groupTop1 = null;
-        int threads = o.threads() > 0 ? o.threads() : Sessions.defaultThreads();
         try (OrtAdapter ort = OrtAdapter.create("sef-onnx-explain");
-                OrtAdapter.Training session = Sessions.open(
-                        ort,
-                        d,
-                        models,
-                        checkpoint,
-                        TrainOptions.Device.CPU,
-                        threads,
-                        OrtAdapter.CudaOptions.defaults(),
-                        new PrintStream(PrintStream.nullOutputStream()))) {
+                FinishedRun.EvalSession session = run.openEvalSession(
+                        ort, checkpoint, TrainOptions.Device.CPU, new PrintStream(PrintStream.nullOutputStream()))) {
             // Sessions.open refused a run whose eval graph lacks the explain outputs, saying how to regenerate it
-            ModelSteps steps = new ModelSteps(d, session);
+            ModelSteps steps = session.steps();
             try (BatchLoader loader = new BatchLoader(samples, transform, loading);
                     BatchLoader.Epoch it = loader.epoch(0)) {
                 while (it.hasNext()) {
@@ -240,7 +218,8 @@ public final class Explainer {
                     }
                 }
             }
-            if (r.groupAccuracy()) groupTop1 = scoreGroups(steps, d, data.test(), transform, loading);
+            if (r.groupAccuracy())
+                groupTop1 = scoreGroups(steps, session.descriptor(), data.test(), transform, loading);
         }
         removeStaleImages(r.outDir().resolve(IMAGES_DIR), explained);
         writeFigures(r.outDir(), correlation, groupTop1, spec);
@@ -387,11 +366,7 @@ public final class Explainer {
 
     /** Each group head's top-1 (and the graph's intra/inter squared cosines) over the whole test split. */
     private static GroupMetrics.Summary scoreGroups(
-            ModelSteps steps,
-            ModelDescriptor d,
-            List<Sample> test,
-            org.sefonnx.train.data.TransformSpec transform,
-            LoaderOptions loading) {
+            ModelSteps steps, ModelDescriptor d, List<Sample> test, TransformSpec transform, LoaderOptions loading) {
         GroupMetrics metrics = new GroupMetrics(d.groupChannels(), d.numClasses());
         try (BatchLoader loader = new BatchLoader(test, transform, loading);
                 BatchLoader.Epoch it = loader.epoch(0)) {
@@ -442,14 +417,6 @@ public final class Explainer {
         List<String> parts = new ArrayList<>();
         for (double v : s.groupTop1()) parts.add(String.format(Locale.ROOT, "%.2f%%", 100 * v));
         return String.join(" / ", parts);
-    }
-
-    /** The run's test split: the embedded demo (unpacked into the run once) or the run's --data. */
-    static Dataset testData(RunDirectory run, TrainOptions o) throws IOException {
-        if (o.layout() != null) return Datasets.open(o.layout(), o.dataRoot());
-        Path demo = run.demoData();
-        if (!Files.exists(demo.resolve(DemoData.FILES.get(0)))) DemoData.extract(demo);
-        return Datasets.open(Layout.IDX, demo);
     }
 
     private static String safe(String name) {

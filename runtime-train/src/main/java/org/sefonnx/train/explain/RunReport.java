@@ -1,6 +1,7 @@
 package org.sefonnx.train.explain;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,7 +11,10 @@ import java.util.List;
 import java.util.Locale;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
-import org.sefonnx.train.run.RunDirectory;
+import org.sefonnx.train.run.listener.TrainingListener;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunState;
 
 /**
  * {@code report.html} of a run: one self-contained page (every image inline as a data URI, no script, no network) with
@@ -47,9 +51,9 @@ public final class RunReport {
                     .append("</pre>\n");
 
         section(h, "curves", "curves");
-        for (String plot : List.of("loss.png", "accuracy.png", "groups.png", "learning-rate.png")) {
-            Path p = run.plots().resolve(plot);
-            if (Files.exists(p)) image(h, Files.readAllBytes(p), plot);
+        for (EpochMetrics.Chart chart : EpochMetrics.Chart.values()) {
+            Path p = run.plots().resolve(chart.file);
+            if (Files.exists(p)) image(h, Files.readAllBytes(p), chart.file);
         }
 
         List<String> classes = explained.classNames();
@@ -111,8 +115,21 @@ public final class RunReport {
         return file;
     }
 
+    /**
+     * The listener that ends a run with its report, after the training session is closed (the explain pass opens its
+     * own): what explain contributes to a training run.
+     */
+    public static TrainingListener listener(RunDirectory run, PrintStream log) {
+        return new TrainingListener() {
+            @Override
+            public void runClosed(RunState state) throws IOException {
+                writeForRun(run, log);
+            }
+        };
+    }
+
     /** The end of a run: an explain pass over {@link #SAMPLE_IMAGES} test images of the best checkpoint into run/explain, then the page. */
-    public static Path writeForRun(RunDirectory run, java.io.PrintStream log) throws IOException {
+    public static Path writeForRun(RunDirectory run, PrintStream log) throws IOException {
         Explainer.Result explained = Explainer.explain(
                 new Explainer.Request(
                         run.root(),

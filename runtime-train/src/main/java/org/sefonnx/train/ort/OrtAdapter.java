@@ -122,6 +122,7 @@ public final class OrtAdapter implements AutoCloseable {
                 cudaDeviceId = v;
                 return this;
             }
+
             public Builder graphOptimizations(boolean v) {
                 graphOptimizations = v;
                 return this;

@@ -9,21 +9,22 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.imaging.Normalization;
 import org.sefonnx.imaging.RgbImage;
-import org.sefonnx.train.run.Trainer;
 
 class TransformSpecTest {
 
     @Test
     void publishedRecipesHaveTheSizesOfSefMethod() {
-        TransformSpec cubTrain = Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, true);
+        TransformSpec cubTrain = TransformSpec.forLayout(Layout.CUB, TransformSpec.NETWORK_INPUT, true);
         assertEquals(TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.RANDOM, true), cubTrain);
         assertEquals(
                 TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false),
-                Trainer.transform(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, false));
+                TransformSpec.forLayout(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, false));
         assertEquals(
-                TransformSpec.resize(448, true), Trainer.transform(Layout.CARS, TransformSpec.NETWORK_INPUT, true));
+                TransformSpec.resize(448, true),
+                TransformSpec.forLayout(Layout.CARS, TransformSpec.NETWORK_INPUT, true));
         assertEquals(
-                TransformSpec.resize(448, false), Trainer.transform(Layout.DOGS, TransformSpec.NETWORK_INPUT, false));
+                TransformSpec.resize(448, false),
+                TransformSpec.forLayout(Layout.DOGS, TransformSpec.NETWORK_INPUT, false));
         assertEquals(3 * 448 * 448, cubTrain.floatsPerImage());
     }
 

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.train.run.RunProperties;
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.RunProperties;
 
 /** The CUDA provider settings: what reaches ORT's UpdateCUDAProviderOptions, and how a run records them. */
 class CudaOptionsTest {
@@ -49,7 +49,9 @@ class CudaOptionsTest {
                 .intraOpThreads(1)
                 .cuda(exhaustive)
                 .build();
-        assertEquals(exhaustive, cfg.withoutGraphOptimizations().withProfiling(Path.of("p")).cuda());
+        assertEquals(
+                exhaustive,
+                cfg.withoutGraphOptimizations().withProfiling(Path.of("p")).cuda());
         assertEquals(
                 OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT,
                 cfg.withCuda(OrtAdapter.CudaOptions.defaults()
@@ -78,7 +80,7 @@ class CudaOptionsTest {
         assertEquals("exhaustive", m.get("cuda.convAlgorithmSearch"));
         assertEquals("false", m.get("cuda.tf32"));
         OrtAdapter.CudaOptions back = RunProperties.cudaFrom(m::get);
-        assertEquals(o.cuda(), back);
+        assertEquals(o.compute().cuda(), back);
         assertEquals(
                 OrtAdapter.CudaOptions.defaults(),
                 RunProperties.cudaFrom(k -> null),

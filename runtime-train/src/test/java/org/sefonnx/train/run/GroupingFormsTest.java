@@ -12,8 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.DemoData;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.explain.Explainer;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.TrainOptions;
 
 /**
  * The measured mechanism check of issue 12: on real Fashion-MNIST images at 48 px (last map 2 x 2, where the grouping

@@ -18,11 +18,11 @@ import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
-import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.LossScaler;
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
 import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.listener.LossScaler;
+import org.sefonnx.train.run.options.TrainOptions;
 
 /**
  * The Java side of bench/gpu/run.sh: one section per JVM, so that a crash in one (a segfault in a provider, an
