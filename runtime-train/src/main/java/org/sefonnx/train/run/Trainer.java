@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import org.sefonnx.train.explain.RunReport;
+import org.sefonnx.train.run.explain.RunReport;
 import org.sefonnx.train.run.listener.TrainingListener;
 import org.sefonnx.train.run.loop.EpochLoop;
 import org.sefonnx.train.run.metrics.EpochMetrics;

@@ -6,7 +6,9 @@
  *
  * <ul>
  *   <li>{@code loop}: a run set up (checked before its first file, or read back for --resume) and its epoch loop;
- *   <li>{@code export}, {@code evaluation}: the inference export and the EvalStep pass (with `sef-onnx eval`);
+ *   <li>{@code explain}, {@code export}, {@code evaluation}: what comes after a run's training, each also a command of
+ *       its own: explain's group maps and report.html (whose listener {@code Trainer} adds to every run), the
+ *       inference export (a listener of every run, too), the EvalStep pass (and `sef-onnx eval`);
  *   <li>{@code report}: what a run says and writes about itself (console lines, progress, metrics files and plots,
  *       confusion-best.csv, summary.txt);
  *   <li>{@code listener}: the hooks every batch, epoch and the run's end call, and the listeners that steer the
@@ -16,7 +18,5 @@
  *   <li>{@code metrics}: what an epoch measured (metrics rows, confusion matrix, group metrics);
  *   <li>{@code options}: what a run is asked to do ({@code TrainOptions}) and how it measures itself ({@code Protocol}).
  * </ul>
- *
- * <p>{@code explain} (beside {@code run}) contributes its listener, the report, through {@code Trainer}.
  */
 package org.sefonnx.train.run;

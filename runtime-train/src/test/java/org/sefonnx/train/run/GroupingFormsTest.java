@@ -14,7 +14,7 @@ import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.DemoData;
 import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.explain.Explainer;
+import org.sefonnx.train.run.explain.Explainer;
 import org.sefonnx.train.run.metrics.EpochMetrics;
 import org.sefonnx.train.run.options.TrainOptions;
 

@@ -1,4 +1,4 @@
-package org.sefonnx.train.explain;
+package org.sefonnx.train.run.explain;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
