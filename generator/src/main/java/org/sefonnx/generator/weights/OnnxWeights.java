@@ -5,7 +5,6 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -159,12 +158,5 @@ public final class OnnxWeights {
             throw new IllegalArgumentException(
                     where + ": cannot read its external data file " + file + " (" + e.getMessage() + ")");
         }
-    }
-
-    /** Raw bytes of a float32 array, little-endian, for tests and writers of ONNX initializers. */
-    public static ByteString rawFloats(float[] values) {
-        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(values);
-        return ByteString.copyFrom(b);
     }
 }

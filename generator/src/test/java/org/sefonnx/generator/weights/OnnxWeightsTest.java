@@ -12,6 +12,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ class OnnxWeightsTest {
             for (long d : Fixtures.shapeOf(SPEC, name)) t.addDims(d);
             if (name.equals("conv1.weight")) {
                 Path bin = dir.resolve("weights.bin");
-                byte[] raw = OnnxWeights.rawFloats(v).toByteArray();
+                byte[] raw = rawFloats(v).toByteArray();
                 byte[] withHeader = new byte[16 + raw.length];
                 System.arraycopy(raw, 0, withHeader, 16, raw.length);
                 Files.write(bin, withHeader);
@@ -56,7 +57,7 @@ class OnnxWeightsTest {
                         .addExternalData(kv("length", Integer.toString(raw.length)));
             } else if (name.equals("bn1.running_var")) {
                 TensorProto.Builder c = t.setDataType(TensorProto.DataType.FLOAT_VALUE)
-                        .setRawData(OnnxWeights.rawFloats(v))
+                        .setRawData(rawFloats(v))
                         .clearName();
                 g.addNode(NodeProto.newBuilder()
                         .setOpType("Constant")
@@ -76,7 +77,7 @@ class OnnxWeightsTest {
                 t.setDataType(TensorProto.DataType.FLOAT_VALUE);
                 for (float f : v) t.addFloatData(f);
             } else {
-                t.setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(OnnxWeights.rawFloats(v));
+                t.setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(rawFloats(v));
             }
             g.addInitializer(t);
         }
@@ -160,5 +161,12 @@ class OnnxWeightsTest {
                         && e.getMessage().contains("conv1.weight")
                         && e.getMessage().contains("weights.bin"),
                 e.getMessage());
+    }
+
+    /** Raw bytes of a float32 array, little-endian, as an ONNX initializer's raw_data holds them. */
+    private static ByteString rawFloats(float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return ByteString.copyFrom(b);
     }
 }
