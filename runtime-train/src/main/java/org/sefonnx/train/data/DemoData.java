@@ -17,7 +17,9 @@ import org.sefonnx.contract.AtomicFiles;
  * ones of each class in the official files; MIT licence, Zalando Research) in IDX format, shipped in the jar.
  */
 public final class DemoData {
+    /** Where the jar holds the IDX files. */
     static final String RESOURCE_DIR = "sef-onnx/demo/fashion-mnist/";
+    /** The IDX files: training images and labels, then test images and labels. */
     public static final List<String> FILES = List.of(
             "train-images-idx3-ubyte.gz",
             "train-labels-idx1-ubyte.gz",
@@ -27,6 +29,7 @@ public final class DemoData {
     public static final List<String> CLASS_NAMES = List.of(
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
 
+    /** Images per class in the embedded subset: of the training split, of the test split. */
     public static final int TRAIN_PER_CLASS = 200, TEST_PER_CLASS = 100;
 
     private DemoData() {}

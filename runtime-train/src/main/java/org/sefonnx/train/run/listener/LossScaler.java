@@ -10,13 +10,17 @@ import java.util.Map;
  * exactly as an uninterrupted one.
  */
 public final class LossScaler {
+    /** GradScaler's init_scale, 2^16. */
     public static final float INITIAL_SCALE = 65536f;
+    /** GradScaler's growth_factor: the scale doubles after a growth interval of finite steps. */
     public static final float GROWTH_FACTOR = 2f;
+    /** GradScaler's backoff_factor: a step with inf/NaN gradients halves the scale. */
     public static final float BACKOFF_FACTOR = 0.5f;
+    /** GradScaler's growth_interval: consecutive finite steps before the scale grows. */
     public static final int GROWTH_INTERVAL = 2000;
-    /** Property-bag keys of the scaler state. */
+    /** Property-bag key of the scale. */
     public static final String PROP_SCALE = "loss_scale";
-
+    /** Property-bag key of the count of consecutive finite steps. */
     public static final String PROP_GROWTH_TRACKER = "loss_scale_growth_tracker";
 
     private float scale;

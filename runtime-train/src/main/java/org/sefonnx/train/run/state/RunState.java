@@ -49,8 +49,9 @@ public record RunState(
     static final int FORMAT = 2;
     /** The format before the digest line: read without it (runs of an earlier sef-onnx), cross-checked all the same. */
     static final int UNSEALED_FORMAT = 1;
-
+    /** The file's name under checkpoints/. */
     static final String FILE = "state.properties";
+    /** Keys: the format, the digest line (the file's last), and the prefix of the metrics rows (metrics.1, …). */
     static final String FORMAT_KEY = "format", DIGEST_KEY = "state.sha256", METRICS_KEY = "metrics.";
     /** Metrics rows write numbers with 6 significant digits ({@link EpochMetrics#toJson}). */
     private static final double METRICS_PRECISION = 1e-5;
