@@ -115,7 +115,7 @@ public final class SparkOverheadBenchmark implements Callable<Integer> {
                 threads,
                 (System.nanoTime() - sparkStart) / 1e9);
 
-        // the plain loops: one caller with T ORT threads (the baseline), and T callers with one ORT thread
+        // the plain loops: one caller with T ORT threads (the target's baseline), and T callers with one ORT thread
         // each, the layout Spark's T tasks have (spark.task.cpus = 1)
         try (SefClassifier oneCaller = SefClassifier.open(
                         export,
