@@ -62,7 +62,7 @@ fingerprint() {
     sed -E 's/"(train_images_per_second|epoch_seconds)": [^,}]*/"\1": -/g' metrics.jsonl
     cat confusion-best.csv labels.txt export/labels.txt export/preprocessing.properties
     sed "s#$run#RUN#g" summary.txt # it names the export folder
-    sha256sum checkpoints/*.ckpt export/model.onnx export/explain_model.onnx
+    sha256sum checkpoints/*.ckpt export/model.onnx export/SHA256SUMS
     # report.html and the plots carry the timings; the rest of the listing must match
     find . -type f ! -path './demo-data/*' | sort
   )
