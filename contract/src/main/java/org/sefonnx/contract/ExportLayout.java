@@ -18,7 +18,7 @@ public final class ExportLayout {
      * export (45 MB each at ResNet-18).
      */
     public static final String MODEL = "model.onnx";
-
+    /** The class names in index order ({@link LabelFile}). */
     public static final String LABELS = LabelFile.FILE_NAME;
     /** The evaluation transform (runtime-infer's PreprocessingSpec). */
     public static final String PREPROCESSING = "preprocessing.properties";

@@ -19,8 +19,8 @@ public interface ModelDescriptor {
     /** Channels of each contiguous group of the last feature map, in group order (a fresh array on every call). */
     int[] groupChannels();
 
-    /** Training arithmetic: {@code fp32}, or {@code fp16} mixed precision (TrainStep then also takes a loss scale). */
-    String precision();
+    /** Training arithmetic: float32, or fp16 mixed precision (TrainStep then also takes a loss scale). */
+    Precision precision();
 
     /** TrainStep of the training graph (CUDA's and the CPU's take and return the same names). */
     StepSignature trainStep();

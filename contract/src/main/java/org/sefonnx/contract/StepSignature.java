@@ -49,10 +49,6 @@ public record StepSignature(String step, List<String> inputs, List<String> outpu
         return inputs.contains(name);
     }
 
-    public boolean hasOutput(String name) {
-        return outputs.contains(name);
-    }
-
     /** Where {@code name} is among the outputs; a name the step does not return fails, listing the ones it does. */
     public int outputIndex(String name) {
         int at = outputs.indexOf(name);

@@ -9,16 +9,19 @@ public final class TensorNames {
     /** Class indices, int64 [batch]. */
     public static final String LABELS = "labels";
 
-    /** The total SEF loss (a scalar), and its four terms (sef-method.md). */
+    /** The total SEF loss CE + λ·E + γ·S + φ·L_group, a scalar (docs/sef-method.md). */
     public static final String LOSS = "loss";
-
+    /** Its term CE: the global head's cross-entropy, a scalar. */
     public static final String CROSS_ENTROPY = "cross_entropy";
+    /** Its term E: the negative entropy of the global prediction, a scalar. */
     public static final String ENTROPY = "entropy";
+    /** Its term S: the mean cross-entropy from the global prediction to each group head's, a scalar. */
     public static final String DISTILLATION = "distillation";
+    /** Its term L_group: the grouping loss over the last feature map's channel groups, a scalar. */
     public static final String GROUPING = "grouping";
-    /** The global head's logits [batch, K] and their softmax. */
+    /** The global head's logits [batch, K]. */
     public static final String LOGITS = "logits";
-
+    /** The softmax of {@link #LOGITS}, [batch, K]. */
     public static final String PROBABILITIES = "probabilities";
     /** The group heads' logits [batch, G, K] in group order. */
     public static final String GROUP_LOGITS = "group_logits";
@@ -26,9 +29,9 @@ public final class TensorNames {
     public static final String GROUP_BLOCK_SUMS = "group_block_sums";
     /** The last post-ReLU feature map X [batch, C, h, w] the groups are channel slices of. */
     public static final String FEATURE_MAP = "feature_map";
-    /** Mixed precision only: TrainStep's loss-scale input (float32 scalar) and all-gradients-finite output (BOOL scalar). */
+    /** Mixed precision only: TrainStep's loss-scale input, a float32 scalar. */
     public static final String LOSS_SCALE = "loss_scale";
-
+    /** Mixed precision only: TrainStep's all-gradients-finite output, a BOOL scalar. */
     public static final String GRADIENTS_FINITE = "gradients_finite";
 
     /** The loss terms, total first: TrainStep's float outputs and the first outputs of EvalStep, in this order. */

@@ -3,7 +3,8 @@
  *
  * <ul>
  *   <li>{@link org.sefonnx.contract.ModelDescriptor}: what the runtime binds a spec's graphs through (generated for the
- *       shipped specs in {@code graphs}, computed for custom ones by the generator);</li>
+ *       shipped specs in {@code graphs}, computed for custom ones by the generator), with its training arithmetic,
+ *       {@link org.sefonnx.contract.Precision};</li>
  *   <li>{@link org.sefonnx.contract.TensorNames} and {@link org.sefonnx.contract.StepSignature}: the graphs' input and
  *       output names and the order ONNX Runtime's TrainStep/EvalStep bind them in;</li>
  *   <li>{@link org.sefonnx.contract.ArtifactLayout} and {@link org.sefonnx.contract.ExportLayout}: the file names of a

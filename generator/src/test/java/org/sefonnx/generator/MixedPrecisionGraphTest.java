@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -120,7 +121,7 @@ class MixedPrecisionGraphTest {
 
     static ModelSpec fp16(String id) {
         ModelSpec s = id.equals("r50-64") ? ModelSpec.of("r50-64", 50, 7, 3, 64) : ShippedSpecs.byId(id);
-        return s.withPrecision(ModelSpec.Precision.FP16);
+        return s.withPrecision(Precision.FP16);
     }
 
     static Graph training(ModelSpec spec) {
@@ -137,7 +138,7 @@ class MixedPrecisionGraphTest {
     void precisionRoundTripsThroughTheSpecTextAndFloat32TextHasNoPrecisionKey() {
         ModelSpec demo = ShippedSpecs.demo();
         assertFalse(demo.toProperties().contains("precision"), demo.toProperties());
-        ModelSpec half = demo.withPrecision(ModelSpec.Precision.FP16);
+        ModelSpec half = demo.withPrecision(Precision.FP16);
         assertTrue(half.toProperties().endsWith("precision=fp16\n"), half.toProperties());
         assertEquals(half, ModelSpec.parse(half.toProperties(), "test"));
         assertEquals(demo, ModelSpec.parse(demo.toProperties() + "precision=fp32\n", "test"));
@@ -152,7 +153,7 @@ class MixedPrecisionGraphTest {
     void backboneAndHeadsComputeInHalfPrecision(String id) {
         ModelSpec spec = fp16(id);
         Graph half = training(spec);
-        Graph full = training(spec.withPrecision(ModelSpec.Precision.FP32));
+        Graph full = training(spec.withPrecision(Precision.FP32));
         for (Node n : half.nodes()) {
             if (HALF_COMPUTE.contains(n.opType))
                 assertEquals(DType.FLOAT16, n.input(0).dtype(), n.name);
@@ -206,7 +207,7 @@ class MixedPrecisionGraphTest {
             }
         }
         Checkpoint half = ArtifactWriter.initialCheckpoint(spec, 42L);
-        Checkpoint full = ArtifactWriter.initialCheckpoint(spec.withPrecision(ModelSpec.Precision.FP32), 42L);
+        Checkpoint full = ArtifactWriter.initialCheckpoint(spec.withPrecision(Precision.FP32), 42L);
         assertEquals(full.trainable().size(), half.trainable().size());
         assertEquals(full.frozen().size(), half.frozen().size());
         for (int i = 0; i < full.trainable().size(); i++) {

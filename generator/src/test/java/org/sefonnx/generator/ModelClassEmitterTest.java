@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
 import org.sefonnx.generator.codegen.ModelClassEmitter;
 import org.sefonnx.generator.model.ModelSpec;
@@ -18,9 +19,8 @@ class ModelClassEmitterTest {
 
     @Test
     void halfPrecisionClassTakesTheLossScalingTrainStep() {
-        String source =
-                emit(ShippedSpecs.demo().withPrecision(ModelSpec.Precision.FP16).withId("demo-r18-fp16"));
-        assertTrue(source.contains("public static final String PRECISION = \"fp16\";"), source);
+        String source = emit(ShippedSpecs.demo().withPrecision(Precision.FP16).withId("demo-r18-fp16"));
+        assertTrue(source.contains("public static final Precision PRECISION = Precision.FP16;"), source);
         assertTrue(
                 source.contains("public static final StepSignature TRAIN_STEP = StepSignature.trainStep(true);"),
                 source);
@@ -33,7 +33,7 @@ class ModelClassEmitterTest {
         assertTrue(source.contains("import org.sefonnx.contract.ModelDescriptor;"), source);
         assertTrue(source.contains("public final class DemoR18Model implements ModelDescriptor {"), source);
         assertTrue(source.contains("@Generated("), source);
-        assertTrue(source.contains("public static final String PRECISION = \"fp32\";"), source);
+        assertTrue(source.contains("public static final Precision PRECISION = Precision.FP32;"), source);
         assertTrue(
                 source.contains("public static final StepSignature TRAIN_STEP = StepSignature.trainStep(false);"),
                 source);

@@ -54,7 +54,7 @@ class ShippedModelsTest {
                     d.trainStep().outputs(),
                     training.getGraph().getOutputList().stream()
                             .map(ValueInfoProto::getName)
-                            .filter(d.trainStep()::hasOutput)
+                            .filter(d.trainStep().outputs()::contains)
                             .toList(),
                     d.modelId());
         }

@@ -35,13 +35,13 @@ public record PreprocessingSpec(
 
     /** The resampling filter {@link PilResize} implements (Pillow's Image.BILINEAR, antialiased when downscaling). */
     public static final String INTERPOLATION = "pil-bilinear-antialias";
-
+    /** The layout of the model's input tensor: batch, channel, height, width. */
     public static final String LAYOUT = "NCHW";
     /** The model outputs a prediction reads, as {@value #KEY_OUTPUTS} lists them. */
     private static final String OUTPUTS = String.join(",", ExportLayout.PREDICTION_OUTPUTS);
     /** torchvision's ImageNet statistics, the ones the pretrained ResNet weights expect (package-private: arrays are mutable). */
     static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
-
+    /** torchvision's ImageNet standard deviations, R, G, B. */
     static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
 
     static final String KEY_RESIZE_WIDTH = "resize.width";
@@ -61,8 +61,9 @@ public record PreprocessingSpec(
      * tag) or {@value #EXIF_ORIENTATION_APPLY} (Pillow's exif_transpose), so serving decodes as training did.
      */
     static final String KEY_EXIF_ORIENTATION = "exif.orientation";
-
+    /** JPEGs decoded as stored, their EXIF orientation tag ignored (torchvision's default loader). */
     public static final String EXIF_ORIENTATION_IGNORE = "ignore";
+    /** JPEGs turned upright by their EXIF orientation tag (Pillow's exif_transpose). */
     public static final String EXIF_ORIENTATION_APPLY = "apply";
     /** Every key {@link #read} accepts; anything else is refused (a misspelt key must not be silently ignored). */
     static final java.util.Set<String> KEYS = java.util.Set.of(

@@ -16,6 +16,7 @@ import org.sefonnx.generator.artifacts.GradientCheckGraph;
 import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.train.ort.HostTensor;
 
 /**
@@ -230,7 +231,7 @@ class SefGradientCheckTest {
     static HostTensor reversedBatch(HostTensor t) {
         long[] shape = t.shape();
         int n = (int) shape[0];
-        if (t.type() == HostTensor.Type.FLOAT) {
+        if (t.type() == DType.FLOAT) {
             float[] v = t.toFloats(), r = new float[v.length];
             int row = v.length / n;
             for (int i = 0; i < n; i++) System.arraycopy(v, i * row, r, (n - 1 - i) * row, row);

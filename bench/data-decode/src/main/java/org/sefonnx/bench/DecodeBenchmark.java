@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -22,6 +23,7 @@ import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.Normalization;
 import org.sefonnx.train.data.Batch;
@@ -30,13 +32,18 @@ import org.sefonnx.train.data.ImageSource;
 import org.sefonnx.train.data.LoaderOptions;
 import org.sefonnx.train.data.Sample;
 import org.sefonnx.train.data.TransformSpec;
+import picocli.CommandLine.Command;
 
 /**
  * CUB-like training preprocessing throughput: 500x375 JPEGs, decode + resize 600x600 + random crop 448 +
  * flip + normalise, single thread, for sef-onnx's path and for plain ImageIO.read + Graphics2D; then the
- * multi-threaded BatchLoader with 2 workers.
+ * multi-threaded BatchLoader with 2 workers. It takes no options ({@code --help}).
  */
-public final class DecodeBenchmark {
+@Command(
+        name = "DecodeBenchmark",
+        mixinStandardHelpOptions = true,
+        description = "CUB-like training preprocessing throughput: decode, resize, crop, flip, normalise.")
+public final class DecodeBenchmark implements Callable<Integer> {
     /** CUB-200-2011's most common image size. */
     private static final int WIDTH = 500;
 
@@ -48,7 +55,12 @@ public final class DecodeBenchmark {
     private static final double MEASURE_SECONDS = 4;
     private static final int ROUNDS = 3;
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        BenchCommand.run(new DecodeBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
         List<byte[]> jpegs = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
             jpegs.add(syntheticJpeg(i));
@@ -137,6 +149,7 @@ public final class DecodeBenchmark {
                 System.out.printf("BatchLoader, batch 32, %d worker(s): %.1f images/s%n", workers, images / seconds);
             }
         }
+        return 0;
     }
 
     private static int drain(BatchLoader loader, int epoch) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.model.CheckpointTensor;
 import org.sefonnx.generator.model.ModelSpec;
 
@@ -53,7 +54,7 @@ public final class ArtifactWriter {
         Map<String, String> strings = new LinkedHashMap<>();
         strings.put(PROP_MODEL_ID, spec.id());
         strings.put(PROP_SPEC, spec.toProperties());
-        if (spec.precision() != ModelSpec.Precision.FP32)
+        if (spec.precision() != Precision.FP32)
             strings.put(PROP_PRECISION, spec.precision().label());
         return new Checkpoint(trainable, frozen, ints, Map.of(), strings);
     }

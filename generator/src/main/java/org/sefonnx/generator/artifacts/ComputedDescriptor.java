@@ -1,6 +1,7 @@
 package org.sefonnx.generator.artifacts;
 
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.generator.model.ModelSpec;
 
@@ -31,8 +32,8 @@ public record ComputedDescriptor(ModelSpec spec) implements ModelDescriptor {
     }
 
     @Override
-    public String precision() {
-        return spec.precision().label();
+    public Precision precision() {
+        return spec.precision();
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.autodiff.Autodiff;
@@ -86,7 +87,7 @@ public final class TrainingArtifacts {
      */
     public record Arithmetic(DType compute, boolean lossScaling) {
         public static Arithmetic of(ModelSpec spec) {
-            return spec.precision() == ModelSpec.Precision.FP16
+            return spec.precision() == Precision.FP16
                     ? new Arithmetic(DType.FLOAT16, true)
                     : new Arithmetic(DType.FLOAT, false);
         }

@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
 import javax.annotation.processing.Generated;
 import javax.lang.model.element.Modifier;
 import org.sefonnx.contract.ModelDescriptor;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.StepSignature;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.ComputedDescriptor;
@@ -121,7 +122,9 @@ public final class ModelClassEmitter {
                         List.class,
                         joined(Arrays.stream(d.groupChannels()).boxed().toList(), Object::toString))
                 .build());
-        constant(t, "PRECISION", String.class, "$S", d.precision());
+        t.addField(FieldSpec.builder(Precision.class, "PRECISION", CONSTANT)
+                .initializer("$T.$L", Precision.class, d.precision().name())
+                .build());
         t.addField(FieldSpec.builder(SIGNATURE, "TRAIN_STEP", CONSTANT)
                 .initializer(trainStep(d.trainStep()))
                 .build());

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.sefonnx.contract.GroupSplit;
+import org.sefonnx.contract.Precision;
 
 /**
  * Everything that fixes the generated graphs and the recipe defaults of one SEF model.
@@ -56,22 +57,6 @@ public record ModelSpec(
     public enum Optimizer {
         SGD_MOMENTUM,
         ADAMW
-    }
-
-    /** Arithmetic of the training graph's backbone and heads (the checkpoint is float32 either way). */
-    public enum Precision {
-        FP32,
-        FP16;
-
-        /** The spelling of the spec file and the command line: fp32, fp16. */
-        public String label() {
-            return name().toLowerCase(Locale.ROOT);
-        }
-
-        public static Precision parse(String text, String source) {
-            for (Precision p : values()) if (p.label().equals(text.strip().toLowerCase(Locale.ROOT))) return p;
-            throw new IllegalArgumentException(source + ": precision must be fp32 or fp16, got '" + text + "'");
-        }
     }
 
     /** BatchNorm's ε, torch.nn.BatchNorm2d's default. */
@@ -197,6 +182,24 @@ public record ModelSpec(
 
         public Builder id(String v) {
             id = v;
+            return this;
+        }
+
+        /** ResNet depth: 18, 34 or 50. */
+        public Builder depth(int v) {
+            depth = v;
+            return this;
+        }
+
+        /** K, the number of classes. */
+        public Builder numClasses(int v) {
+            numClasses = v;
+            return this;
+        }
+
+        /** G, the channel groups of the last feature map. */
+        public Builder groups(int v) {
+            groups = v;
             return this;
         }
 

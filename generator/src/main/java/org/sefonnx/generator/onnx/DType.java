@@ -18,6 +18,12 @@ public enum DType {
         this.bytes = bytes;
     }
 
+    /** The type whose TensorProto.DataType code is {@code onnxCode} (ORT reports element types by it). */
+    public static DType ofOnnxCode(int onnxCode) {
+        for (DType t : values()) if (t.onnxCode == onnxCode) return t;
+        throw new IllegalArgumentException("unsupported ONNX element type " + onnxCode);
+    }
+
     public boolean isFloating() {
         return this == FLOAT || this == DOUBLE || this == FLOAT16;
     }

@@ -107,11 +107,6 @@ public final class Node {
         return a == null ? dflt : a.getF();
     }
 
-    public String attrString(String attrName, String dflt) {
-        AttributeProto a = attribute(attrName);
-        return a == null ? dflt : a.getS().toStringUtf8();
-    }
-
     public long[] attrInts(String attrName, long[] dflt) {
         AttributeProto a = attribute(attrName);
         if (a == null) return dflt;

@@ -175,7 +175,7 @@ public final class OnnxWeights {
         }
     }
 
-    /** Raw bytes of a float32 array, little-endian, for tests and writers of ONNX initializers. */
+    /** Raw bytes of a float32 array, little-endian: an ONNX initializer's raw_data. */
     public static ByteString rawFloats(float[] values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);

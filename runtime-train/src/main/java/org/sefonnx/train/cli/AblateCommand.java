@@ -8,7 +8,7 @@ import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.SplitCounts;
 import org.sefonnx.train.run.Ablation;
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.options.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,9 +31,11 @@ public final class AblateCommand implements Callable<Integer> {
     @Option(
             names = "--layout",
             required = true,
+            converter = EnumOption.Layouts.class,
+            completionCandidates = EnumOption.Layouts.class,
             description =
-                    "Layout of --data: cub, cars, dogs, aircraft (the paper's shipped specs), imagefolder or idx.")
-    String layout;
+                    "Layout of --data: ${COMPLETION-CANDIDATES} (cub, cars, dogs and aircraft have the paper's shipped specs).")
+    Layout layout;
 
     @Option(names = "--depth", required = true, description = "ResNet depth: 18 (the paper's Table III) or 50.")
     int depth;
@@ -108,12 +110,11 @@ public final class AblateCommand implements Callable<Integer> {
     }
 
     private Integer run() throws Exception {
-        Layout l = TrainCommand.parseLayout(layout);
-        ModelSpec spec = baseSpec(l);
+        ModelSpec spec = baseSpec(layout);
         TrainOptions.Builder b = TrainOptions.builder(spec, out)
-                .data(l, data)
+                .data(layout, data)
                 .seed(seed)
-                .device(compute.parsedDevice())
+                .device(compute.device)
                 .threads(compute.threads)
                 .workers(compute.workers)
                 .maxBatchesPerEpoch(maxBatches)

@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.options.TrainOptions;
 import picocli.CommandLine.Option;
 
 /** Where and on how many threads a command trains: shared by `train` and `ablate` so both say it alike. */
@@ -8,16 +8,14 @@ public final class ComputeOptions {
     @Option(
             names = "--device",
             defaultValue = "auto",
-            description = "auto (CUDA when the GPU natives and a device are present), cpu or cuda.")
-    String device;
+            converter = EnumOption.Devices.class,
+            completionCandidates = EnumOption.Devices.class,
+            description = "${COMPLETION-CANDIDATES}: auto is CUDA when the GPU natives and a device are present.")
+    TrainOptions.Device device;
 
     @Option(names = "--threads", defaultValue = "0", description = "ORT intra-op threads (0: one per core).")
     int threads;
 
     @Option(names = "--workers", defaultValue = "0", description = "Image decoding threads (0: one per core).")
     int workers;
-
-    TrainOptions.Device parsedDevice() {
-        return TrainOptions.parseDevice(device);
-    }
 }

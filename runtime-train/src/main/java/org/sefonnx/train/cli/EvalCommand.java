@@ -3,7 +3,7 @@ package org.sefonnx.train.cli;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.sefonnx.train.run.CheckpointEvaluation;
+import org.sefonnx.train.run.evaluation.CheckpointEvaluation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -3,7 +3,7 @@ package org.sefonnx.train.cli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.sefonnx.train.explain.Explainer;
+import org.sefonnx.train.run.explain.Explainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

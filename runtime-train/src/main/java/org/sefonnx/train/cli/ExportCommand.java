@@ -6,18 +6,16 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.ExportLayout;
-import org.sefonnx.contract.Int8Model;
 import org.sefonnx.contract.LabelFile;
 import org.sefonnx.contract.ModelDescriptor;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.generator.weights.SafeTensorsExport;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.Exporter;
-import org.sefonnx.train.run.RunDirectory;
-import org.sefonnx.train.run.RunProperties;
-import org.sefonnx.train.run.SpecDescriptor;
-import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.export.Exporter;
+import org.sefonnx.train.run.session.SpecDescriptor;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunProperties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,12 +40,39 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Output directory (default: <run>/export, int8: <run>/export-int8).")
     Path out;
 
+    /** What --format writes. */
+    enum Format {
+        ONNX,
+        SAFETENSORS
+    }
+
+    static final class Formats extends EnumOption<Format> {
+        Formats() {
+            super(Format.values());
+        }
+    }
+
+    /** What --precision writes: the export's arithmetic (not the training arithmetic of a spec's fp32/fp16). */
+    enum ExportPrecision {
+        FP32,
+        INT8
+    }
+
+    static final class ExportPrecisions extends EnumOption<ExportPrecision> {
+        ExportPrecisions() {
+            super(ExportPrecision.values());
+        }
+    }
+
     @Option(
             names = "--precision",
             defaultValue = "fp32",
-            description = "fp32, or int8: a calibrated QDQ model that ONNX Runtime's CPU provider runs in integer "
-                    + "kernels, written only when it passes the accuracy gate (README, \"INT8 serving\").")
-    String precision;
+            converter = ExportPrecisions.class,
+            completionCandidates = ExportPrecisions.class,
+            description = "${COMPLETION-CANDIDATES}: fp32, or int8: a calibrated QDQ model that ONNX Runtime's CPU "
+                    + "provider runs in integer kernels, written only when it passes the accuracy gate (README, "
+                    + "\"INT8 serving\").")
+    ExportPrecision precision;
 
     @Mixin
     Int8Options int8 = new Int8Options();
@@ -55,9 +80,11 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(
             names = "--format",
             defaultValue = "onnx",
-            description = "onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
+            converter = Formats.class,
+            completionCandidates = Formats.class,
+            description = "${COMPLETION-CANDIDATES}: onnx (" + ExportLayout.MODEL + " + labels + preprocessing, for "
                     + "runtime-infer) or safetensors (model.safetensors under torchvision names, for PyTorch).")
-    String format;
+    Format format;
 
     @Option(
             names = "--with-group-heads",
@@ -72,8 +99,8 @@ public final class ExportCommand implements Callable<Integer> {
         ModelSpec spec = ModelSpec.parse(Files.readString(specFile), specFile.toString());
         ModelDescriptor d = SpecDescriptor.of(spec);
         Path dir = out != null ? out : run.export();
-        if (format.equals("safetensors")) {
-            if (!precision.equals(Int8Model.FP32))
+        if (format == Format.SAFETENSORS) {
+            if (precision != ExportPrecision.FP32)
                 throw new IllegalArgumentException("--format safetensors writes float32 weights; drop --precision");
             Path file = dir.resolve("model.safetensors");
             SafeTensorsExport.write(CheckpointReader.read(ckpt), spec, file, withGroupHeads);
@@ -81,11 +108,7 @@ public final class ExportCommand implements Callable<Integer> {
                     + "(num_classes=" + spec.numClasses() + ").load_state_dict)");
             return 0;
         }
-        if (!format.equals("onnx"))
-            throw new IllegalArgumentException("--format must be onnx or safetensors, got '" + format + "'");
-        if (!precision.equals(Int8Model.FP32) && !precision.equals(Int8Model.INT8))
-            throw new IllegalArgumentException("--precision must be fp32 or int8, got '" + precision + "'");
-        if (precision.equals(Int8Model.FP32)) {
+        if (precision == ExportPrecision.FP32) {
             exportFloat(run, d, ckpt, spec, dir, System.out);
             return 0;
         }
@@ -114,8 +137,8 @@ public final class ExportCommand implements Callable<Integer> {
                     d,
                     run.artifacts(),
                     ckpt,
-                    Trainer.transform(options.layout(), spec.imageSize(), false),
-                    options.applyExifOrientation(),
+                    options.data().transform(spec.imageSize(), false),
+                    options.data().applyExifOrientation(),
                     LabelFile.read(run.labels()),
                     dir,
                     log);

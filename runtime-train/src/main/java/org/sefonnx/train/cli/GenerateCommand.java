@@ -47,12 +47,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ModelSpec spec = resolve();
+        ModelSpec spec = specOptions.resolve(null);
         long t0 = System.nanoTime();
-        if (pretrained != null && noCheckpoint) {
-            throw new CommandLine.ParameterException(
-                    new CommandLine(this), "--pretrained fills the initial checkpoint; drop --no-checkpoint");
-        }
+        if (pretrained != null && noCheckpoint)
+            throw new IllegalArgumentException("--pretrained fills the initial checkpoint; drop --no-checkpoint");
         Checkpoint imported = null;
         if (pretrained != null) {
             try {
@@ -89,13 +87,5 @@ public final class GenerateCommand implements Callable<Integer> {
                     seed);
         }
         return 0;
-    }
-
-    ModelSpec resolve() throws java.io.IOException {
-        try {
-            return specOptions.resolve(null);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
-        }
     }
 }

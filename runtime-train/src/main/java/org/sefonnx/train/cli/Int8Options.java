@@ -7,10 +7,10 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.sefonnx.generator.quantize.CalibrationMethod;
-import org.sefonnx.train.int8.Int8Exporter;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.RunDirectory;
-import org.sefonnx.train.run.RunSplits;
+import org.sefonnx.train.run.int8.Int8Exporter;
+import org.sefonnx.train.run.loop.RunSplits;
+import org.sefonnx.train.run.state.RunDirectory;
 import picocli.CommandLine.Option;
 
 /** How the int8 export is calibrated and gated: shared by `export --precision int8` and `train --export-int8`. */

@@ -1,6 +1,6 @@
 package org.sefonnx.train.cli;
 
-import org.sefonnx.train.run.Protocol;
+import org.sefonnx.train.run.options.Protocol;
 import picocli.CommandLine.Option;
 
 /** The experiment-protocol options shared by `train` and `ablate`: validation split, selection rule, split-count strictness. */
@@ -14,16 +14,20 @@ public final class ProtocolOptions {
 
     @Option(
             names = "--val-split",
+            converter = EnumOption.ValSplits.class,
+            completionCandidates = EnumOption.ValSplits.class,
             description =
-                    "fraction (with --val-fraction) or official (FGVC-Aircraft's images_variant_val.txt, held out of trainval).")
-    String valSplit;
+                    "${COMPLETION-CANDIDATES}: fraction (with --val-fraction) or official (FGVC-Aircraft's images_variant_val.txt, held out of trainval).")
+    Protocol.ValSplit valSplit;
 
     @Option(
             names = "--select-on",
+            converter = EnumOption.SelectOns.class,
+            completionCandidates = EnumOption.SelectOns.class,
             description =
-                    "Pick the best epoch (and the exported checkpoint) by test top-1 (the authors' protocol, default) "
+                    "${COMPLETION-CANDIDATES}: pick the best epoch (and the exported checkpoint) by test top-1 (the authors' protocol, default) "
                             + "or by val top-1 (needs a validation split; the test split is then evaluated for the report).")
-    String selectOn;
+    Protocol.SelectOn selectOn;
 
     @Option(
             names = "--strict-splits",
@@ -37,6 +41,6 @@ public final class ProtocolOptions {
     }
 
     Protocol resolve() {
-        return Protocol.parse(valFraction, valSplit, selectOn, strictSplits);
+        return Protocol.of(valFraction, valSplit, selectOn, strictSplits);
     }
 }

@@ -27,6 +27,18 @@ public final class SefOnnx {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SefOnnx());
+        // bad options in one line, as every other bad input: the option, what it takes, where the help is
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine cmd = e.getCommandLine();
+            String message = e.getCause() instanceof CommandLine.TypeConversionException conversion
+                            && e.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+                    ? option.longestName() + " " + conversion.getMessage()
+                    : e.getMessage();
+            cmd.getErr()
+                    .println("sef-onnx " + cmd.getCommandName() + ": " + message + " (see `"
+                            + cmd.getCommandSpec().qualifiedName() + " --help`)");
+            return EXIT_USAGE;
+        });
         cl.setExecutionExceptionHandler((e, cmd, parse) -> {
             cmd.getErr()
                     .println("sef-onnx " + cmd.getCommandName() + ": "

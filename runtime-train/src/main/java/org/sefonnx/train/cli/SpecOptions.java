@@ -3,9 +3,8 @@ package org.sefonnx.train.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
 import picocli.CommandLine.Option;
@@ -44,11 +43,19 @@ public final class SpecOptions {
     @Option(names = "--phi", description = "Grouping-loss weight φ (paper: 1).")
     Double phi;
 
-    @Option(names = "--grouping-loss", description = "code (the authors' code, default) or paper.")
-    String groupingLoss;
+    @Option(
+            names = "--grouping-loss",
+            converter = EnumOption.GroupingLosses.class,
+            completionCandidates = EnumOption.GroupingLosses.class,
+            description = "${COMPLETION-CANDIDATES}: the authors' code (default) or the paper's Frobenius form.")
+    ModelSpec.GroupingLossForm groupingLoss;
 
-    @Option(names = "--optimizer", description = "sgd-momentum (default, the paper's) or adamw.")
-    String optimizer;
+    @Option(
+            names = "--optimizer",
+            converter = EnumOption.Optimizers.class,
+            completionCandidates = EnumOption.Optimizers.class,
+            description = "${COMPLETION-CANDIDATES} (default: sgd-momentum, the paper's).")
+    ModelSpec.Optimizer optimizer;
 
     @Option(names = "--momentum", description = "SGD momentum μ (default 0.9).")
     Double momentum;
@@ -58,9 +65,11 @@ public final class SpecOptions {
 
     @Option(
             names = "--precision",
+            converter = EnumOption.Precisions.class,
+            completionCandidates = EnumOption.Precisions.class,
             description =
-                    "fp32 (default) or fp16: mixed precision for CUDA (fp16 compute, float32 master weights, losses and checkpoint, dynamic loss scaling).")
-    String precision;
+                    "${COMPLETION-CANDIDATES}: fp32 (default), or fp16 mixed precision for CUDA (fp16 compute, float32 master weights, losses and checkpoint, dynamic loss scaling).")
+    Precision precision;
 
     /** True when the user named any spec option. */
     public boolean given() {
@@ -96,36 +105,20 @@ public final class SpecOptions {
         else
             throw new IllegalArgumentException(
                     "name a model: --spec ID, --spec-file FILE, or --id/--depth/--classes/--groups/--image-size");
-        requireOneOf("--grouping-loss", groupingLoss, "code", "paper");
-        requireOneOf("--optimizer", optimizer, "sgd-momentum", "adamw");
-        Map<String, String> m = new LinkedHashMap<>(base.asMap());
-        put(m, "id", id);
-        put(m, "depth", depth);
-        put(m, "numClasses", classes);
-        put(m, "groups", groups);
-        put(m, "imageSize", imageSize);
-        put(m, "lambda", lambda);
-        put(m, "gamma", gamma);
-        put(m, "phi", phi);
-        put(m, "groupingLoss", groupingLoss);
-        put(m, "optimizer", optimizer);
-        put(m, "momentum", momentum);
-        put(m, "weightDecay", weightDecay);
-        put(m, "precision", precision);
-        StringBuilder sb = new StringBuilder();
-        m.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
-        return ModelSpec.parse(sb.toString(), "command line");
-    }
-
-    /** An enum option's value, refused with the valid values listed (ModelSpec.parse would only say "No enum constant"). */
-    private static void requireOneOf(String option, String value, String... valid) {
-        if (value == null) return;
-        for (String v : valid) if (v.equalsIgnoreCase(value.replace('_', '-'))) return;
-        throw new IllegalArgumentException(
-                option + " must be one of " + String.join(", ", valid) + "; got '" + value + "'");
-    }
-
-    private static void put(Map<String, String> m, String key, Object value) {
-        if (value != null) m.put(key, value.toString());
+        ModelSpec.Builder b = base.toBuilder();
+        if (id != null) b.id(id);
+        if (depth != null) b.depth(depth);
+        if (classes != null) b.numClasses(classes);
+        if (groups != null) b.groups(groups);
+        if (imageSize != null) b.imageSize(imageSize);
+        if (lambda != null) b.lambda(lambda);
+        if (gamma != null) b.gamma(gamma);
+        if (phi != null) b.phi(phi);
+        if (groupingLoss != null) b.groupingLoss(groupingLoss);
+        if (optimizer != null) b.optimizer(optimizer);
+        if (momentum != null) b.momentum(momentum);
+        if (weightDecay != null) b.weightDecay(weightDecay);
+        if (precision != null) b.precision(precision);
+        return b.build();
     }
 }

@@ -8,10 +8,10 @@ import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.ort.OrtAdapter;
-import org.sefonnx.train.run.EpochMetrics;
-import org.sefonnx.train.run.Protocol;
-import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,8 +36,12 @@ public final class TrainCommand implements Callable<Integer> {
                     "Data set root, as distributed (CUB_200_2011/, the Cars, Dogs or fgvc-aircraft-2013b folder, an ImageFolder or IDX directory). Absent: the embedded demo.")
     Path data;
 
-    @Option(names = "--layout", description = "Layout of --data: cub, cars, dogs, aircraft, imagefolder, idx.")
-    String layout;
+    @Option(
+            names = "--layout",
+            converter = EnumOption.Layouts.class,
+            completionCandidates = EnumOption.Layouts.class,
+            description = "Layout of --data: ${COMPLETION-CANDIDATES}.")
+    Layout layout;
 
     @Mixin
     SpecOptions spec = new SpecOptions();
@@ -80,9 +84,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--cudnn-conv-algo-search",
             defaultValue = "heuristic",
+            converter = EnumOption.ConvAlgorithmSearches.class,
+            completionCandidates = EnumOption.ConvAlgorithmSearches.class,
             description =
-                    "CUDA: how cuDNN picks convolution algorithms: heuristic, exhaustive (times all on the first step) or default.")
-    String convAlgoSearch;
+                    "CUDA: how cuDNN picks convolution algorithms: ${COMPLETION-CANDIDATES} (exhaustive times all on the first step).")
+    OrtAdapter.CudaOptions.ConvAlgorithmSearch convAlgoSearch;
 
     @Option(
             names = "--cudnn-max-workspace",
@@ -109,17 +115,31 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--max-bad-images",
-            defaultValue = "" + TrainOptions.DEFAULT_MAX_BAD_IMAGES,
+            defaultValue = "" + TrainOptions.BadImages.DEFAULT_MAX,
             description =
                     "With --skip-bad-images: the most distinct images skipped before the run fails (a broken data set is not trained on).")
     int maxBadImages;
 
+    /** What --exif-orientation does with a JPEG's EXIF orientation tag. */
+    enum ExifOrientation {
+        IGNORE,
+        APPLY
+    }
+
+    static final class ExifOrientations extends EnumOption<ExifOrientation> {
+        ExifOrientations() {
+            super(ExifOrientation.values());
+        }
+    }
+
     @Option(
             names = "--exif-orientation",
             defaultValue = "ignore",
+            converter = ExifOrientations.class,
+            completionCandidates = ExifOrientations.class,
             description =
-                    "ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
-    String exifOrientation;
+                    "${COMPLETION-CANDIDATES}: ignore (torchvision's default loader) or apply (turn JPEGs upright by their EXIF tag, as Pillow's exif_transpose); the export records it.")
+    ExifOrientation exifOrientation;
 
     @Option(
             names = "--max-batches-per-epoch",
@@ -209,22 +229,21 @@ public final class TrainCommand implements Callable<Integer> {
                     Trainer.resume(resume, epochs, fromBest, protocol.given() ? protocol.resolve() : null, System.out));
         }
         if (fromBest) throw new IllegalArgumentException("--from-best needs --resume DIR");
-        Layout l = layout == null ? null : parseLayout(layout);
-        if (data != null && l == null)
-            throw new IllegalArgumentException("--data needs --layout (cub, cars, dogs, aircraft, imagefolder, idx)");
+        if (data != null && layout == null)
+            throw new IllegalArgumentException(
+                    "--data needs --layout (" + String.join(", ", new EnumOption.Layouts()) + ")");
         ModelSpec s = spec.resolve(data == null ? ShippedSpecs.demo() : null);
         TrainOptions.Builder b = TrainOptions.builder(s, out)
-                .data(l, data)
+                .data(layout, data)
                 .lrGamma(lrGamma)
                 .seed(seed)
-                .device(compute.parsedDevice())
+                .device(compute.device)
                 .threads(compute.threads)
                 .workers(compute.workers)
                 .skipBadImages(skipBadImages)
                 .maxBadImages(maxBadImages)
-                .applyExifOrientation(TrainOptions.parseExifOrientation(exifOrientation))
-                .cudnnExhaustiveSearch(cudnnExhaustive)
-                .cuda(new OrtAdapter.CudaOptions(parseSearch(convAlgoSearch), cudnnMaxWorkspace, tf32))
+                .applyExifOrientation(exifOrientation == ExifOrientation.APPLY)
+                .cuda(cudaOptions())
                 .maxBatchesPerEpoch(maxBatches)
                 .keepInitialCheckpoint(keepInitialCheckpoint)
                 .pretrained(pretrained);
@@ -244,22 +263,16 @@ public final class TrainCommand implements Callable<Integer> {
         return exportInt8 ? int8.export(r.run().root(), r.export(), r.run().int8Export(), System.out) : 0;
     }
 
-    static OrtAdapter.CudaOptions.ConvAlgorithmSearch parseSearch(String name) {
-        try {
-            return OrtAdapter.CudaOptions.ConvAlgorithmSearch.valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "--cudnn-conv-algo-search must be heuristic, exhaustive or default; got '" + name + "'");
+    /** The CUDA provider's settings these options give: {@code --cudnn-exhaustive} is short for EXHAUSTIVE search. */
+    OrtAdapter.CudaOptions cudaOptions() {
+        OrtAdapter.CudaOptions.ConvAlgorithmSearch search = convAlgoSearch;
+        if (cudnnExhaustive) {
+            if (search == OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)
+                throw new IllegalArgumentException(
+                        "--cudnn-exhaustive contradicts --cudnn-conv-algo-search default; give one of them");
+            search = OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE;
         }
-    }
-
-    static Layout parseLayout(String name) {
-        try {
-            return Layout.valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "--layout must be one of cub, cars, dogs, aircraft, imagefolder, idx; got '" + name + "'");
-        }
+        return new OrtAdapter.CudaOptions(search, cudnnMaxWorkspace, tf32);
     }
 
     private static void report(Trainer.Result r) {

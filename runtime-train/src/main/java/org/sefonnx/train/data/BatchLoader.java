@@ -42,7 +42,6 @@ public final class BatchLoader implements AutoCloseable {
     private final AtomicInteger buffersCreated = new AtomicInteger();
     private final int bufferCapacity;
     private final Map<String, String> skippedReasons = new TreeMap<>();
-    private final AtomicInteger skippedCount = new AtomicInteger();
 
     public BatchLoader(List<Sample> samples, TransformSpec transform, LoaderOptions options) {
         if (samples.isEmpty()) {
@@ -66,11 +65,6 @@ public final class BatchLoader implements AutoCloseable {
     /** Batches per epoch before any image is skipped. */
     public int batchesPerEpoch() {
         return plan(0).size();
-    }
-
-    /** How many image loads were skipped as bad (each epoch counts again). */
-    public int skippedCount() {
-        return skippedCount.get();
     }
 
     /** Distinct files (or IDX origins) skipped so far, sorted (workers meet them in no fixed order). */
@@ -167,7 +161,6 @@ public final class BatchLoader implements AutoCloseable {
                     if (!options.skipBadImages()) {
                         throw e;
                     }
-                    skippedCount.incrementAndGet();
                     int distinct;
                     synchronized (skippedReasons) {
                         skippedReasons.put(sample.source().describe(), e.getMessage());
@@ -220,11 +213,6 @@ public final class BatchLoader implements AutoCloseable {
             this.epoch = epoch;
             this.plan = plan(epoch);
             refill();
-        }
-
-        /** Batches planned for this epoch (skipped images can make some smaller or drop them). */
-        public int plannedBatches() {
-            return plan.size();
         }
 
         private void refill() {

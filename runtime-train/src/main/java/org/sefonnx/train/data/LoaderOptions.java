@@ -36,14 +36,19 @@ public record LoaderOptions(
 
     /** Training defaults: batch 32 (docs/sef-method.md, "Training recipe"), one worker per core, two batches ahead per worker. */
     public static LoaderOptions training(int batchSize, long seed) {
-        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int workers = workersFor(0);
         return new LoaderOptions(batchSize, workers, 2 * workers, seed, true, false);
     }
 
     /** Evaluation defaults: file order, every sample. */
     public static LoaderOptions evaluation(int batchSize) {
-        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int workers = workersFor(0);
         return new LoaderOptions(batchSize, workers, 2 * workers, 0L, false, false);
+    }
+
+    /** Decoding threads for a {@code --workers} value: as given, or one per core when it is 0. */
+    public static int workersFor(int requested) {
+        return requested > 0 ? requested : Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     public LoaderOptions withWorkers(int count) {

@@ -51,6 +51,23 @@ public record TransformSpec(
         }
     }
 
+    /**
+     * The authors' transform of {@code layout}'s images (docs/sef-method.md, "Training recipe") at a network input of
+     * {@code size}: CUB and Aircraft resize to size·600/448 then crop (random for training, centre for test), Cars, Dogs
+     * and ImageFolder resize to the size; training flips. IDX (and a null layout, the embedded demo) resizes without
+     * flips.
+     */
+    public static TransformSpec forLayout(Layout layout, int size, boolean training) {
+        if (layout == null || layout == Layout.IDX) return resize(size, false);
+        return switch (layout) {
+            case CUB, AIRCRAFT -> {
+                int resize = Math.round(size * (float) BIRDS_AIRCRAFT_RESIZE / NETWORK_INPUT);
+                yield resizeAndCrop(resize, size, training ? Crop.RANDOM : Crop.CENTER, training);
+            }
+            default -> resize(size, training);
+        };
+    }
+
     /** Square resize, no crop. */
     public static TransformSpec resize(int size, boolean randomFlip) {
         return new TransformSpec(size, size, size, size, Crop.NONE, randomFlip);
@@ -109,13 +126,6 @@ public record TransformSpec(
         return new Placement(left, top, flip);
     }
 
-    /** Resized, cropped, flipped 8-bit pixels, before normalisation. */
-    public RgbImage applyToPixels(RgbImage image, Placement placement) {
-        RgbImage window = PilResize.resizeRegion(
-                image, resizeWidth, resizeHeight, placement.left(), placement.top(), cropWidth, cropHeight);
-        return placement.flip() ? flipped(window) : window;
-    }
-
     /** Transforms {@code image} and writes its normalised CHW floats at {@code floatOffset} of {@code out}. */
     public void apply(RgbImage image, SplittableRandom random, FloatBuffer out, int floatOffset) {
         Placement placement = place(random);
@@ -131,17 +141,5 @@ public record TransformSpec(
                 Normalization.IMAGENET,
                 out,
                 floatOffset);
-    }
-
-    static RgbImage flipped(RgbImage image) {
-        int w = image.width();
-        byte[] in = image.pixels();
-        byte[] out = new byte[in.length];
-        for (int y = 0; y < image.height(); y++) {
-            for (int x = 0; x < w; x++) {
-                System.arraycopy(in, (y * w + x) * 3, out, (y * w + (w - 1 - x)) * 3, 3);
-            }
-        }
-        return new RgbImage(w, image.height(), out);
     }
 }

@@ -5,38 +5,21 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
+import org.sefonnx.generator.onnx.DType;
 
 /**
  * A tensor in host memory, in a direct native-order buffer so that ORT can read it in place (no copy on the way in).
+ * Its element type is the generator's {@link DType}: the graphs are built with those types and ORT reports the same
+ * ONNX codes back.
  */
 public final class HostTensor {
-    /** Element types the runtime exchanges with ORT (ONNXTensorElementDataType codes). */
-    public enum Type {
-        FLOAT(1, 4),
-        INT64(7, 8),
-        BOOL(9, 1),
-        DOUBLE(11, 8);
-        final int onnxCode;
-        final int bytes;
-
-        Type(int onnxCode, int bytes) {
-            this.onnxCode = onnxCode;
-            this.bytes = bytes;
-        }
-
-        static Type of(int code) {
-            for (Type t : values()) if (t.onnxCode == code) return t;
-            throw new IllegalArgumentException("unsupported ONNX element type " + code);
-        }
-    }
-
-    private final Type type;
+    private final DType type;
     private final long[] shape;
     private final ByteBuffer data;
     /** Set instead of {@code data} when the tensor views a caller's direct float buffer (a loader batch). */
     private final FloatBuffer floats;
 
-    private HostTensor(Type type, long[] shape, FloatBuffer floats) {
+    private HostTensor(DType type, long[] shape, FloatBuffer floats) {
         if (!floats.isDirect()) throw new IllegalArgumentException("HostTensor needs a direct buffer");
         if (floats.order() != ByteOrder.nativeOrder())
             throw new IllegalArgumentException("HostTensor needs a native-order buffer");
@@ -52,10 +35,10 @@ public final class HostTensor {
 
     /** Views a direct native-order float buffer (from its position) without copying: ORT reads it in place. */
     public static HostTensor view(FloatBuffer direct, long... shape) {
-        return new HostTensor(Type.FLOAT, shape, direct.slice());
+        return new HostTensor(DType.FLOAT, shape, direct.slice());
     }
 
-    private HostTensor(Type type, long[] shape, ByteBuffer data) {
+    private HostTensor(DType type, long[] shape, ByteBuffer data) {
         long n = numel(shape);
         if (data.capacity() < n * type.bytes) {
             throw new IllegalArgumentException(
@@ -77,7 +60,7 @@ public final class HostTensor {
         return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
     }
 
-    public static HostTensor of(Type type, long[] shape, ByteBuffer direct) {
+    public static HostTensor of(DType type, long[] shape, ByteBuffer direct) {
         if (!direct.isDirect()) throw new IllegalArgumentException("HostTensor needs a direct buffer");
         return new HostTensor(type, shape, direct.order(ByteOrder.nativeOrder()));
     }
@@ -85,19 +68,19 @@ public final class HostTensor {
     public static HostTensor floats(float[] values, long... shape) {
         ByteBuffer b = allocate(4L * values.length);
         b.asFloatBuffer().put(values);
-        return new HostTensor(Type.FLOAT, shape, b);
+        return new HostTensor(DType.FLOAT, shape, b);
     }
 
     public static HostTensor doubles(double[] values, long... shape) {
         ByteBuffer b = allocate(8L * values.length);
         b.asDoubleBuffer().put(values);
-        return new HostTensor(Type.DOUBLE, shape, b);
+        return new HostTensor(DType.DOUBLE, shape, b);
     }
 
     /** Values as doubles, from a float or double tensor. */
     public double[] toDoubles() {
         double[] r = new double[Math.toIntExact(numel())];
-        if (type == Type.DOUBLE) {
+        if (type == DType.DOUBLE) {
             buffer().asDoubleBuffer().get(r);
         } else {
             FloatBuffer f = floatView();
@@ -109,10 +92,10 @@ public final class HostTensor {
     public static HostTensor longs(long[] values, long... shape) {
         ByteBuffer b = allocate(8L * values.length);
         b.asLongBuffer().put(values);
-        return new HostTensor(Type.INT64, shape, b);
+        return new HostTensor(DType.INT64, shape, b);
     }
 
-    public Type type() {
+    public DType type() {
         return type;
     }
 
@@ -139,7 +122,7 @@ public final class HostTensor {
     }
 
     public FloatBuffer floatView() {
-        requireType(Type.FLOAT);
+        requireType(DType.FLOAT);
         return data == null ? floats.duplicate() : buffer().asFloatBuffer();
     }
 
@@ -150,7 +133,7 @@ public final class HostTensor {
     }
 
     public long[] toLongs() {
-        requireType(Type.INT64);
+        requireType(DType.INT64);
         long[] r = new long[Math.toIntExact(numel())];
         LongBuffer lb = buffer().asLongBuffer();
         lb.get(r);
@@ -165,12 +148,12 @@ public final class HostTensor {
 
     /** The single value of a one-element BOOL tensor (mixed precision's all-gradients-finite flag). */
     public boolean flag() {
-        requireType(Type.BOOL);
+        requireType(DType.BOOL);
         if (numel() != 1) throw new IllegalStateException("not a scalar: " + Arrays.toString(shape));
         return buffer().get(0) != 0;
     }
 
-    private void requireType(Type t) {
+    private void requireType(DType t) {
         if (type != t) throw new IllegalStateException("tensor is " + type + ", not " + t);
     }
 

@@ -34,6 +34,7 @@ import org.bytedeco.onnxruntime.OrtTrainingApi;
 import org.bytedeco.onnxruntime.OrtTrainingSession;
 import org.bytedeco.onnxruntime.OrtValue;
 import org.sefonnx.contract.AtomicFiles;
+import org.sefonnx.generator.onnx.DType;
 
 /**
  * The one place that touches ONNX Runtime's C API (bytedeco build, with the on-device training API): every JavaCPP
@@ -48,17 +49,15 @@ public final class OrtAdapter implements AutoCloseable {
     }
 
     /**
-     * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cudnnExhaustiveSearch} makes cuDNN try every
-     * convolution algorithm on the first step (slower start, faster steps). {@code cuda}: the CUDA provider's settings.
-     * {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session writes
-     * {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed. {@code optimizedModelFile}, when set,
-     * is where ORT writes the graph it will run, after its optimizations (how an int8 export's kernels are checked).
+     * Session settings. {@code intraOpThreads} 0 lets ORT choose. {@code cuda}: the CUDA provider's settings (cuDNN's
+     * algorithm search among them). {@code profilePrefix}, when set, turns on ORT's per-node profiler; each session
+     * writes {@code <prefix>_<timestamp>.json} (Chrome trace format) when it is closed. {@code optimizedModelFile}, when
+     * set, is where ORT writes the graph it will run, after its optimizations (how an int8 export's kernels are checked).
      */
     public record SessionConfig(
             Device device,
             int intraOpThreads,
             int cudaDeviceId,
-            boolean cudnnExhaustiveSearch,
             boolean graphOptimizations,
             CudaOptions cuda,
             Path profilePrefix,
@@ -74,8 +73,8 @@ public final class OrtAdapter implements AutoCloseable {
         }
 
         /**
-         * A builder for {@code device}; defaults: ORT chooses the thread count (0), CUDA device 0, cuDNN's search as
-         * {@code cuda} says, graph optimizations on, the CUDA provider's defaults, no profiler.
+         * A builder for {@code device}; defaults: ORT chooses the thread count (0), CUDA device 0, graph optimizations
+         * on, the CUDA provider's defaults ({@link CudaOptions#defaults}), no profiler.
          */
         public static Builder builder(Device device) {
             return new Builder(device);
@@ -85,7 +84,6 @@ public final class OrtAdapter implements AutoCloseable {
             return new Builder(device)
                     .intraOpThreads(intraOpThreads)
                     .cudaDeviceId(cudaDeviceId)
-                    .cudnnExhaustiveSearch(cudnnExhaustiveSearch)
                     .graphOptimizations(graphOptimizations)
                     .cuda(cuda)
                     .profilePrefix(profilePrefix)
@@ -110,7 +108,6 @@ public final class OrtAdapter implements AutoCloseable {
             private final Device device;
             private int intraOpThreads;
             private int cudaDeviceId;
-            private boolean cudnnExhaustiveSearch;
             private boolean graphOptimizations = true;
             private CudaOptions cuda = CudaOptions.defaults();
             private Path profilePrefix;
@@ -128,11 +125,6 @@ public final class OrtAdapter implements AutoCloseable {
 
             public Builder cudaDeviceId(int v) {
                 cudaDeviceId = v;
-                return this;
-            }
-            /** Forces cuDNN's EXHAUSTIVE search whatever {@link #cuda} says. */
-            public Builder cudnnExhaustiveSearch(boolean v) {
-                cudnnExhaustiveSearch = v;
                 return this;
             }
 
@@ -162,19 +154,11 @@ public final class OrtAdapter implements AutoCloseable {
                         device,
                         intraOpThreads,
                         cudaDeviceId,
-                        cudnnExhaustiveSearch,
                         graphOptimizations,
                         cuda,
                         profilePrefix,
                         optimizedModelFile);
             }
-        }
-
-        /** The CUDA provider's settings in effect: {@code cudnnExhaustiveSearch} forces EXHAUSTIVE. */
-        public CudaOptions effectiveCuda() {
-            return cudnnExhaustiveSearch
-                    ? cuda.withConvAlgorithmSearch(CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE)
-                    : cuda;
         }
     }
 
@@ -364,7 +348,7 @@ public final class OrtAdapter implements AutoCloseable {
             OrtCUDAProviderOptionsV2 cuda = new OrtCUDAProviderOptionsV2();
             check(api.CreateCUDAProviderOptions(cuda), "CreateCUDAProviderOptions");
             try {
-                java.util.Map<String, String> settings = cfg.effectiveCuda().providerOptions(cfg.cudaDeviceId());
+                java.util.Map<String, String> settings = cfg.cuda().providerOptions(cfg.cudaDeviceId());
                 String[] keys = settings.keySet().toArray(new String[0]);
                 String[] vals = settings.values().toArray(new String[0]);
                 check(
@@ -408,7 +392,7 @@ public final class OrtAdapter implements AutoCloseable {
             long[] shape = new long[(int) rank.get()];
             check(api.GetDimensions(info, shape, shape.length), "GetDimensions");
             api.ReleaseTensorTypeAndShapeInfo(info);
-            HostTensor.Type t = HostTensor.Type.of(type.get());
+            DType t = DType.ofOnnxCode(type.get());
             long bytes = HostTensor.numel(shape) * t.bytes;
             PointerPointer<Pointer> data = new PointerPointer<>(1);
             check(api.GetTensorMutableData(v, data), "GetTensorMutableData");
@@ -615,16 +599,6 @@ public final class OrtAdapter implements AutoCloseable {
             return buf.toFloats();
         }
 
-        public void setParameters(float[] flat, boolean trainableOnly) {
-            HostTensor buf = HostTensor.floats(flat, flat.length);
-            OrtValue v = wrap(buf);
-            try {
-                check(trainingApi.CopyBufferToParameters(session, v, trainableOnly), "CopyBufferToParameters");
-            } finally {
-                api.ReleaseValue(v);
-            }
-        }
-
         /** One checkpoint tensor's current value (trainable or frozen). */
         public HostTensor tensor(String name) {
             OrtValue v = new OrtValue();
@@ -640,10 +614,6 @@ public final class OrtAdapter implements AutoCloseable {
             check(
                     trainingApi.AddProperty(state, name, 1, new org.bytedeco.javacpp.FloatPointer(new float[] {value})),
                     "AddProperty " + name);
-        }
-
-        public void setStringProperty(String name, String value) {
-            check(trainingApi.AddProperty(state, name, 2, new BytePointer(value)), "AddProperty " + name);
         }
 
         /** Saves through a temp file and an atomic rename: a killed run never leaves half a checkpoint. */

@@ -10,6 +10,13 @@ import java.util.Locale;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.run.metrics.ConfusionMatrix;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunProperties;
+import org.sefonnx.train.run.state.RunState;
 
 /**
  * `sef-onnx ablate`: the paper's Table III settings as ordinary run folders under one directory (one per row, each
@@ -33,6 +40,7 @@ public final class Ablation {
             new Row("entropy-distill-grouping", 0.05, 0.05, 1),
             new Row("sef", 1, 0.05, 1));
 
+    /** The tables ablate writes into its folder: our numbers beside the paper's, as Markdown and as CSV. */
     static final String TABLE_MD = "ablation.md", TABLE_CSV = "ablation.csv";
 
     /** What one row's run gave, read from its committed state, and the settings its run.properties recorded. */
@@ -49,11 +57,12 @@ public final class Ablation {
     /** The options that make rows comparable besides the loss weights; the table states them. */
     public record Settings(long seed, int batchSize, int maxBatchesPerEpoch, Path dataRoot) {
         static Settings of(TrainOptions o) {
+            Path root = o.data().root();
             return new Settings(
                     o.seed(),
-                    o.batchSize(),
-                    o.maxBatchesPerEpoch(),
-                    o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath());
+                    o.schedule().batchSize(),
+                    o.schedule().maxBatchesPerEpoch(),
+                    root == null ? null : root.toAbsolutePath());
         }
 
         /** "seed 42, batch size 32, every batch" as the table and the refusal say it. */
@@ -73,7 +82,13 @@ public final class Ablation {
     /** --force-rows: keep rows made with another seed, batch size or batch limit (the table then states each row's). */
     private final boolean forceRows;
     /** Called after each row's run is complete; tests throw from it to stop an ablation between rows, as a kill would. */
-    RunCommits.Hook afterRow = RunCommits.Hook.NONE;
+    interface AfterRow {
+        AfterRow NONE = row -> {};
+
+        void finished(Row row) throws IOException;
+    }
+
+    AfterRow afterRow = AfterRow.NONE;
 
     /** {@code template} holds the base spec and every option; its out folder is the ablation's, each row gets a subfolder. */
     public Ablation(TrainOptions template, Protocol protocol, PrintStream log) {
@@ -122,26 +137,28 @@ public final class Ablation {
         for (Row row : rows) {
             TrainOptions o = optionsFor(row);
             RunDirectory run = new RunDirectory(o.outDir());
-            if (finished(run, o.epochs())) {
+            if (finished(run, o.schedule().epochs())) {
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") finished earlier in " + run.root()
                         + "; kept");
             } else if (RunState.exists(run)) {
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") continues in " + run.root());
-                Trainer.resume(run.root(), o.epochs(), false, protocol, log);
+                Trainer.resume(run.root(), o.schedule().epochs(), false, protocol, log);
             } else {
                 // a row whose start was killed before its first run state is begun again by the trainer, which
                 // deletes that start's own files and nothing else (UnfinishedStart)
                 log.println("ablate: row " + row.name() + " (" + row.weights() + ") in " + run.root());
                 new Trainer(o, protocol, log).train();
             }
-            afterRow.before(row.name());
+            afterRow.finished(row);
             outcomes.add(outcome(row, run));
         }
-        String md = markdown(template.layout(), template.spec().depth(), protocol, template.dataRoot(), outcomes);
+        Layout layout = template.data().layout();
+        String md = markdown(
+                layout, template.spec().depth(), protocol, template.data().root(), outcomes);
         AtomicFiles.writeString(template.outDir().resolve(TABLE_MD), md);
         AtomicFiles.writeString(
                 template.outDir().resolve(TABLE_CSV),
-                csv(template.layout(), template.spec().depth(), protocol, outcomes));
+                csv(layout, template.spec().depth(), protocol, outcomes));
         log.print(md);
         return outcomes;
     }
@@ -153,13 +170,14 @@ public final class Ablation {
         if (!RunState.exists(run)) return;
         RunProperties recorded = RunProperties.read(run);
         TrainOptions saved = recorded.options();
-        String dataRoot =
-                o.dataRoot() == null ? null : o.dataRoot().toAbsolutePath().toString();
-        String savedRoot = saved.dataRoot() == null
+        String dataRoot = o.data().root() == null
                 ? null
-                : saved.dataRoot().toAbsolutePath().toString();
+                : o.data().root().toAbsolutePath().toString();
+        String savedRoot = saved.data().root() == null
+                ? null
+                : saved.data().root().toAbsolutePath().toString();
         if (!saved.spec().equals(o.spec())
-                || saved.layout() != o.layout()
+                || saved.data().layout() != o.data().layout()
                 || !java.util.Objects.equals(dataRoot, savedRoot)) {
             throw new IllegalArgumentException(run.root() + " holds a run of another data set or model ("
                     + saved.spec().id() + " on " + savedRoot + ", this ablation wants "

@@ -4,30 +4,30 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.data.TransformSpec;
+import org.sefonnx.train.run.explain.RunReport;
+import org.sefonnx.train.run.listener.TrainingListener;
+import org.sefonnx.train.run.loop.EpochLoop;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.report.Console;
+import org.sefonnx.train.run.state.RunCommits;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunState;
 
 /**
  * SEF training on ORT's training API: epochs of TrainStep/OptimizerStep with StepLR, a test pass after every epoch
  * (top-1, mean per-class accuracy, confusion matrix, best-epoch tracking as the authors report), a checkpoint after
- * every epoch (atomic), metrics and plots, and the inference export at the end. A killed run resumes from its last
- * checkpoint and ends with the same weights as an uninterrupted one: the data order and augmentation depend only on
- * (seed, epoch), and momentum and BatchNorm statistics live in the checkpoint.
+ * every epoch (atomic), metrics and plots, the inference export and the report at the end. A killed run resumes from
+ * its last checkpoint and ends with the same weights as an uninterrupted one: the data order and augmentation depend
+ * only on (seed, epoch), and momentum and BatchNorm statistics live in the checkpoint.
  *
- * <p>The parts, in the spirit of DJL's EasyTrain and its listeners: {@link RunSetup} (a new run folder, or a committed
- * run read back), {@link EpochLoop} (train pass, evaluation, best epoch, the commit of {@link RunCommits}) and the
- * {@link TrainingListener}s it calls at each epoch's end and the run's end.
+ * <p>The parts, in the spirit of DJL's EasyTrain and its listeners: the epoch loop ({@code loop}), the run's committed
+ * state ({@code state}), the listeners that act at every batch, epoch and the run's end ({@code listener},
+ * {@code report}, the export's and the report's own), the session bound through the model descriptor
+ * ({@code session}).
  */
 public final class Trainer {
-    /**
-     * Checkpoint property-bag keys written by the trainer (besides the generator's model_id/spec/...), for people
-     * inspecting a checkpoint; resume reads the run state (RunState), never these.
-     */
-    public static final String PROP_EPOCHS_DONE = "epochs_completed";
-
-    public static final String PROP_GLOBAL_STEP = "global_step";
-    public static final String PROP_TOP1 = "top1";
-
     /** What a finished run leaves. */
     public record Result(
             RunDirectory run,
@@ -35,7 +35,18 @@ public final class Trainer {
             double bestTop1,
             int bestEpoch,
             List<EpochMetrics> metrics,
-            Path export) {}
+            Path export) {
+        static Result of(EpochLoop.Finished f) {
+            RunState s = f.state();
+            return new Result(
+                    f.dir(),
+                    s.epochsCompleted(),
+                    s.bestTop1(),
+                    s.bestEpoch(),
+                    s.metrics(),
+                    f.dir().export());
+        }
+    }
 
     private final TrainOptions o;
     /** Validation split, selection rule and split-count strictness; the authors' protocol unless given. */
@@ -67,15 +78,7 @@ public final class Trainer {
      * training begins removes what it wrote.
      */
     public Result train() throws IOException {
-        RunSetup.NewRun start = new RunSetup.NewRun(o, protocol, console);
-        EpochLoop loop = null;
-        try {
-            loop = new EpochLoop(start.write(), console, commitHook);
-            return loop.run();
-        } catch (IOException | RuntimeException | Error e) {
-            if (loop == null || !loop.started()) start.removeFailedStart(e);
-            throw e;
-        }
+        return Result.of(EpochLoop.train(o, protocol, console, commitHook, report(o.outDir(), console.log())));
     }
 
     /**
@@ -106,24 +109,12 @@ public final class Trainer {
             Path runDir, Integer epochs, boolean fromBest, Protocol requested, PrintStream log, RunCommits.Hook hook)
             throws IOException {
         Console console = Console.of(log);
-        return new EpochLoop(RunSetup.resume(runDir, epochs, fromBest, requested, console), console, hook).run();
+        return Result.of(
+                EpochLoop.resume(runDir, epochs, fromBest, requested, console, hook, report(runDir, console.log())));
     }
 
-    /**
-     * The authors' transforms (docs/sef-method.md, "Training recipe") at the spec's input size: CUB/Aircraft resize to size·600/448 then
-     * crop (random for training, centre for test); Cars/Dogs/ImageFolder resize to the size; flips for training.
-     * IDX (the demo) resizes without flips.
-     */
-    public static TransformSpec transform(Layout layout, int size, boolean training) {
-        if (layout == null || layout == Layout.IDX) return TransformSpec.resize(size, false);
-        return switch (layout) {
-            case CUB, AIRCRAFT -> {
-                int resize =
-                        Math.round(size * (float) TransformSpec.BIRDS_AIRCRAFT_RESIZE / TransformSpec.NETWORK_INPUT);
-                yield TransformSpec.resizeAndCrop(
-                        resize, size, training ? TransformSpec.Crop.RANDOM : TransformSpec.Crop.CENTER, training);
-            }
-            default -> TransformSpec.resize(size, training);
-        };
+    /** What ends every run once its session is closed: report.html and the explain pass it shows. */
+    private static List<TrainingListener> report(Path runDir, PrintStream log) {
+        return List.of(RunReport.listener(new RunDirectory(runDir), log));
     }
 }

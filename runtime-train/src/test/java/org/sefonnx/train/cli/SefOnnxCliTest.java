@@ -105,17 +105,59 @@ public class SefOnnxCliTest {
                         "fp16");
         assertEquals(false, c.tf32);
         assertEquals(false, c.cudnnMaxWorkspace);
-        assertEquals(
-                org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE,
-                TrainCommand.parseSearch(c.convAlgoSearch));
+        assertEquals(org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE, c.convAlgoSearch);
         TrainCommand defaults = new TrainCommand();
         new CommandLine(defaults).parseArgs();
         assertEquals(true, defaults.tf32);
         assertEquals(true, defaults.cudnnMaxWorkspace);
+        assertEquals(org.sefonnx.train.ort.OrtAdapter.CudaOptions.defaults(), defaults.cudaOptions());
+        // --cudnn-exhaustive is short for the exhaustive search, folded into the one CudaOptions the run records
+        TrainCommand exhaustive = new TrainCommand();
+        new CommandLine(exhaustive).parseArgs("--cudnn-exhaustive", "--no-tf32");
+        assertEquals(
+                org.sefonnx.train.ort.OrtAdapter.CudaOptions.defaults()
+                        .withTf32(false)
+                        .withConvAlgorithmSearch(
+                                org.sefonnx.train.ort.OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE),
+                exhaustive.cudaOptions());
+        TrainCommand both = new TrainCommand();
+        new CommandLine(both).parseArgs("--cudnn-exhaustive", "--cudnn-conv-algo-search", "default");
+        IllegalArgumentException contradiction =
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, both::cudaOptions);
+        assertTrue(contradiction.getMessage().contains("contradicts"), contradiction.getMessage());
         String[] r = run("train", "--cudnn-conv-algo-search", "fastest", "--epochs", "1");
         assertEquals("2", r[0]);
         assertTrue(
-                r[2].contains("--cudnn-conv-algo-search must be heuristic, exhaustive or default; got 'fastest'"),
+                r[2].contains("--cudnn-conv-algo-search must be one of heuristic, exhaustive, default; got 'fastest'"),
                 r[2]);
+    }
+
+    @Test
+    void enumOptionsListTheirValuesInHelpAndRefuseOthersInOneLine() {
+        String train = run("train", "--help")[1].replaceAll("\\s+", " ");
+        assertTrue(train.contains("Layout of --data: cub, cars, dogs, aircraft, imagefolder, idx."), train);
+        assertTrue(train.contains("auto, cpu, cuda: auto is CUDA"), train);
+        assertTrue(train.contains("sgd-momentum, adamw (default: sgd-momentum"), train);
+        assertTrue(train.contains("fp32, fp16: fp32 (default)"), train);
+        assertTrue(train.contains("fraction, official: fraction"), train);
+        assertTrue(train.contains("val, test: pick the best epoch"), train);
+        assertTrue(train.contains("heuristic, exhaustive, default"), train);
+        assertTrue(train.contains("ignore, apply: ignore"), train);
+        assertTrue(run("export", "--help")[1].contains("onnx, safetensors"));
+        // any case, '_' for '-': the words the spec files spell
+        TrainCommand c = new TrainCommand();
+        new CommandLine(c).parseArgs("--optimizer", "SGD_MOMENTUM", "--layout", "CUB", "--data", "x");
+        assertEquals(org.sefonnx.generator.model.ModelSpec.Optimizer.SGD_MOMENTUM, c.spec.optimizer);
+        assertEquals(org.sefonnx.train.data.Layout.CUB, c.layout);
+        // no validation split is asked for by giving none
+        String[] r = run("train", "--val-split", "none");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--val-split must be one of fraction, official; got 'none'"), r[2]);
+        assertEquals(1, r[2].strip().lines().count(), r[2]);
+        r = run("train", "--epoch", "3");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].startsWith("sef-onnx train: Unknown option") && r[2].contains("'--epoch'"), r[2]);
+        assertTrue(r[2].contains("see `sef-onnx train --help`"), r[2]);
+        assertEquals(1, r[2].strip().lines().count(), r[2]);
     }
 }

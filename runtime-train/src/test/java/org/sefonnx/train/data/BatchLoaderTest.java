@@ -129,7 +129,7 @@ class BatchLoaderTest {
             EpochContent content = run(loader, 0);
             assertEquals(samples.size() - 2, content.indices.size());
             assertFalse(content.indices.contains(1));
-            assertEquals(2, loader.skippedCount());
+            assertEquals(2, loader.skippedSources().size());
             assertEquals(
                     List.of(
                             dir.resolve("corrupt.jpg").toString(),

@@ -12,7 +12,6 @@ import org.sefonnx.imaging.ImageDecoder;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.imaging.Preprocessor;
 import org.sefonnx.imaging.RgbImage;
-import org.sefonnx.train.run.Trainer;
 
 /** Training-time evaluation and the exported model's preprocessing must feed the network the same floats. */
 class EvaluationPreprocessingTest {
@@ -29,28 +28,28 @@ class EvaluationPreprocessingTest {
     void evaluationTransformsMapToTheirPreprocessingSpecs() {
         assertEquals(
                 PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
-                Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, false)
+                TransformSpec.forLayout(Layout.CUB, TransformSpec.NETWORK_INPUT, false)
                         .toPreprocessingSpec());
         // a training transform's evaluation form: the random crop becomes the centre crop, the flip goes
         assertEquals(
                 PreprocessingSpec.resizeAndCenterCrop(600, 600, 448, 448),
-                Trainer.transform(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, true)
+                TransformSpec.forLayout(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, true)
                         .toPreprocessingSpec());
         assertEquals(
                 PreprocessingSpec.resize(448),
-                Trainer.transform(Layout.DOGS, TransformSpec.NETWORK_INPUT, false)
+                TransformSpec.forLayout(Layout.DOGS, TransformSpec.NETWORK_INPUT, false)
                         .toPreprocessingSpec());
         assertEquals(
                 PreprocessingSpec.resize(32),
-                Trainer.transform(Layout.IDX, 32, false).toPreprocessingSpec());
+                TransformSpec.forLayout(Layout.IDX, 32, false).toPreprocessingSpec());
     }
 
     @Test
     void trainingEvaluationPathAndPreprocessorGiveBitIdenticalFloats() {
         List<TransformSpec> recipes = List.of(
-                Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, false),
-                Trainer.transform(Layout.CARS, TransformSpec.NETWORK_INPUT, false),
-                Trainer.transform(Layout.IDX, 32, false),
+                TransformSpec.forLayout(Layout.CUB, TransformSpec.NETWORK_INPUT, false),
+                TransformSpec.forLayout(Layout.CARS, TransformSpec.NETWORK_INPUT, false),
+                TransformSpec.forLayout(Layout.IDX, 32, false),
                 TransformSpec.resizeAndCrop(40, 28, TransformSpec.Crop.CENTER, false),
                 new TransformSpec(57, 33, 21, 30, TransformSpec.Crop.CENTER, false));
         int compared = 0;

@@ -9,21 +9,22 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.imaging.Normalization;
 import org.sefonnx.imaging.RgbImage;
-import org.sefonnx.train.run.Trainer;
 
 class TransformSpecTest {
 
     @Test
     void publishedRecipesHaveTheSizesOfSefMethod() {
-        TransformSpec cubTrain = Trainer.transform(Layout.CUB, TransformSpec.NETWORK_INPUT, true);
+        TransformSpec cubTrain = TransformSpec.forLayout(Layout.CUB, TransformSpec.NETWORK_INPUT, true);
         assertEquals(TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.RANDOM, true), cubTrain);
         assertEquals(
                 TransformSpec.resizeAndCrop(600, 448, TransformSpec.Crop.CENTER, false),
-                Trainer.transform(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, false));
+                TransformSpec.forLayout(Layout.AIRCRAFT, TransformSpec.NETWORK_INPUT, false));
         assertEquals(
-                TransformSpec.resize(448, true), Trainer.transform(Layout.CARS, TransformSpec.NETWORK_INPUT, true));
+                TransformSpec.resize(448, true),
+                TransformSpec.forLayout(Layout.CARS, TransformSpec.NETWORK_INPUT, true));
         assertEquals(
-                TransformSpec.resize(448, false), Trainer.transform(Layout.DOGS, TransformSpec.NETWORK_INPUT, false));
+                TransformSpec.resize(448, false),
+                TransformSpec.forLayout(Layout.DOGS, TransformSpec.NETWORK_INPUT, false));
         assertEquals(3 * 448 * 448, cubTrain.floatsPerImage());
     }
 
@@ -86,9 +87,15 @@ class TransformSpecTest {
         assertEquals(n.apply(1, 10), out.get(4), 0f);
         assertEquals(n.apply(2, 64), out.get(7), 0f);
 
-        RgbImage flipped = TransformSpec.flipped(image);
-        assertEquals(255, flipped.get(0, 0, 0));
-        assertEquals(20, flipped.get(1, 0, 2));
+        // a draw that flips: the right pixel comes first in every channel plane
+        TransformSpec flipping = new TransformSpec(2, 1, 2, 1, TransformSpec.Crop.NONE, true);
+        long seed = 0;
+        while (!flipping.place(new SplittableRandom(seed)).flip()) seed++;
+        flipping.apply(image, new SplittableRandom(seed), out, 2);
+        assertEquals(n.apply(0, 255), out.get(2), 0f);
+        assertEquals(n.apply(0, 0), out.get(3), 0f);
+        assertEquals(n.apply(2, 64), out.get(6), 0f);
+        assertEquals(n.apply(2, 20), out.get(7), 0f);
     }
 
     @Test

@@ -1,15 +1,14 @@
 package org.sefonnx.train.ort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sefonnx.generator.ShippedSpecs;
-import org.sefonnx.train.run.RunProperties;
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.RunProperties;
 
 /** The CUDA provider settings: what reaches ORT's UpdateCUDAProviderOptions, and how a run records them. */
 class CudaOptionsTest {
@@ -43,14 +42,16 @@ class CudaOptionsTest {
     }
 
     @Test
-    void theExhaustiveFlagSelectsExhaustiveSearchWhateverTheCudaOptionsSay() {
+    void aSessionConfigCarriesItsCudaOptionsThroughEveryCopy() {
+        OrtAdapter.CudaOptions exhaustive = OrtAdapter.CudaOptions.defaults()
+                .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE);
         OrtAdapter.SessionConfig cfg = OrtAdapter.SessionConfig.builder(OrtAdapter.Device.CUDA)
                 .intraOpThreads(1)
-                .cudnnExhaustiveSearch(true)
+                .cuda(exhaustive)
                 .build();
         assertEquals(
-                OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE,
-                cfg.effectiveCuda().convAlgorithmSearch());
+                exhaustive,
+                cfg.withoutGraphOptimizations().withProfiling(Path.of("p")).cuda());
         assertEquals(
                 OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT,
                 cfg.withCuda(OrtAdapter.CudaOptions.defaults()
@@ -71,21 +72,18 @@ class CudaOptionsTest {
                 .device(TrainOptions.Device.CUDA)
                 .threads(1)
                 .workers(1)
-                .cudnnExhaustiveSearch(true)
-                .build()
-                .withCuda(OrtAdapter.CudaOptions.defaults().withTf32(false));
+                .cuda(OrtAdapter.CudaOptions.defaults()
+                        .withTf32(false)
+                        .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.EXHAUSTIVE))
+                .build();
         Map<String, String> m = RunProperties.optionsMap(o);
         assertEquals("exhaustive", m.get("cuda.convAlgorithmSearch"));
         assertEquals("false", m.get("cuda.tf32"));
         OrtAdapter.CudaOptions back = RunProperties.cudaFrom(m::get);
-        assertEquals(o.cudaOptions(), back);
+        assertEquals(o.compute().cuda(), back);
         assertEquals(
                 OrtAdapter.CudaOptions.defaults(),
                 RunProperties.cudaFrom(k -> null),
                 "runs recorded before these keys");
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> o.withCuda(OrtAdapter.CudaOptions.defaults()
-                        .withConvAlgorithmSearch(OrtAdapter.CudaOptions.ConvAlgorithmSearch.DEFAULT)));
     }
 }

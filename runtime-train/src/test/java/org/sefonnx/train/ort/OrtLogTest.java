@@ -13,10 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.model.ModelSpec;
-import org.sefonnx.train.run.ModelArtifacts;
-import org.sefonnx.train.run.Sessions;
-import org.sefonnx.train.run.SpecDescriptor;
-import org.sefonnx.train.run.TrainOptions;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.session.ModelArtifacts;
+import org.sefonnx.train.run.session.Sessions;
+import org.sefonnx.train.run.session.SpecDescriptor;
 
 /** ORT's own log: plain lines on the sink sef-onnx gives it, and no warning from the generated graphs. */
 class OrtLogTest {
@@ -50,7 +50,7 @@ class OrtLogTest {
                             artifacts.resolve(org.sefonnx.contract.ArtifactLayout.CHECKPOINT),
                             TrainOptions.Device.CPU,
                             1,
-                            false,
+                            OrtAdapter.CudaOptions.defaults(),
                             new PrintStream(PrintStream.nullOutputStream()))) {
                 session.setLearningRate(0.01f);
                 int batch = 2, size = spec.imageSize();

@@ -17,6 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.data.ValidationSplit;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunProperties;
+import org.sefonnx.train.run.state.RunState;
+import org.sefonnx.train.run.state.UnfinishedStart;
 
 class AblationTest {
     static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream());
@@ -80,11 +88,11 @@ class AblationTest {
     void aKilledAblationContinuesWithoutRedoingTheFinishedRow(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("ablation");
         // half of each class's two training images held out, the best epoch chosen on them
-        Protocol protocol = Protocol.parse(0.5, null, "val", false);
+        Protocol protocol = Protocol.of(0.5, null, Protocol.SelectOn.VAL, false);
         List<Ablation.Row> rows = Ablation.rows("baseline,sef");
         Ablation first = new Ablation(template(out), protocol, QUIET);
-        first.afterRow = step -> {
-            throw new IOException("killed after row " + step);
+        first.afterRow = row -> {
+            throw new IOException("killed after row " + row.name());
         };
         IOException killed = assertThrows(IOException.class, () -> first.run(rows));
         assertEquals("killed after row baseline", killed.getMessage());

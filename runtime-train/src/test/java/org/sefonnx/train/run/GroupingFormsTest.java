@@ -12,11 +12,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.DemoData;
 import org.sefonnx.train.data.Layout;
-import org.sefonnx.train.explain.Explainer;
+import org.sefonnx.train.run.explain.Explainer;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.TrainOptions;
 
 /**
- * The measured mechanism check of issue 12: on real Fashion-MNIST images at 48 px (last map 2 x 2, where the grouping
+ * The measured check of SEF's mechanism: on real Fashion-MNIST images at 48 px (last map 2 x 2, where the grouping
  * loss is not constant), the same seed trained twice for the same budget with φ=1 and φ=0 (λ=1, γ=0.05 as the paper):
  * with the grouping loss on, channels correlate more within their group than across groups by a clear margin more than
  * without it, and L_group falls well below its value at the initial weights.

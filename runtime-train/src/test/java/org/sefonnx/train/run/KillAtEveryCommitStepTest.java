@@ -21,6 +21,15 @@ import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.CheckpointReader;
 import org.sefonnx.generator.artifacts.CheckpointWriter;
+import org.sefonnx.train.run.metrics.ConfusionMatrix;
+import org.sefonnx.train.run.metrics.EpochMetrics;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.CommitStep;
+import org.sefonnx.train.run.state.InvalidRunException;
+import org.sefonnx.train.run.state.RunCommits;
+import org.sefonnx.train.run.state.RunDirectory;
+import org.sefonnx.train.run.state.RunState;
 
 /**
  * Fault injection on the commit sequence: a run of two short epochs is "killed" (the hook throws) before each file
@@ -48,7 +57,7 @@ class KillAtEveryCommitStepTest {
 
     /** Simulates a kill before {@code step}: a killed writer may also leave its temp file behind. */
     static final class Kill extends RuntimeException {
-        Kill(String step) {
+        Kill(CommitStep step) {
             super("killed before " + step);
         }
     }
@@ -67,14 +76,14 @@ class KillAtEveryCommitStepTest {
     void aKillBeforeAnyFileOperationOfTheCommitResumesToTheUninterruptedResult(@TempDir Path dir) throws Exception {
         // chains of kills: each resume is killed one step later than the last (so every kill point is also resumed
         // from), and a new copy starts when the next step belongs to an epoch commit the chain has already passed
-        List<String> steps = new ArrayList<>(RunCommits.EPOCH_STEPS);
-        steps.addAll(RunCommits.END_STEPS);
+        List<CommitStep> steps = new ArrayList<>(CommitStep.EPOCH);
+        steps.addAll(CommitStep.END);
         RunState afterOne = RunState.read(new RunDirectory(afterEpochOne));
         Path run = null;
         int chains = 0;
-        for (String step : steps) {
+        for (CommitStep step : steps) {
             if (run == null
-                    || (RunCommits.EPOCH_STEPS.contains(step)
+                    || (CommitStep.EPOCH.contains(step)
                             && RunState.read(new RunDirectory(run)).epochsCompleted() == 2)) {
                 if (run != null) assertResumesToTheUninterruptedResult(run);
                 run = copyRun(afterEpochOne, dir.resolve("chain-" + chains++));
@@ -87,7 +96,7 @@ class KillAtEveryCommitStepTest {
                 Files.writeString(killedRun.resolve(".metrics.jsonl.1f2e.tmp"), "{\"epoch\": ");
                 throw new Kill(s);
             };
-            assertThrows(Kill.class, () -> Trainer.resume(killedRun, 2, false, QUIET, kill), step);
+            assertThrows(Kill.class, () -> Trainer.resume(killedRun, 2, false, QUIET, kill), step.toString());
             // before the state commit the run is still after epoch 1; from it on, exactly the uninterrupted epoch 2
             int at = steps.indexOf(step);
             assertSameCommittedState(
@@ -119,7 +128,7 @@ class KillAtEveryCommitStepTest {
         Path run = dir.resolve("first");
         Trainer first = new Trainer(options(run, 2), QUIET);
         first.commitHook = s -> {
-            if (s.equals("commit state")) throw new Kill(s);
+            if (s == CommitStep.COMMIT_STATE) throw new Kill(s);
         };
         assertThrows(Kill.class, first::train);
         assertEquals(
@@ -262,18 +271,14 @@ class KillAtEveryCommitStepTest {
     }
 
     private static String row(int epoch) {
-        return new EpochMetrics(
-                        epoch,
-                        0.01,
-                        new EpochMetrics.LossTerms(1, 1, 0, 0, 0),
-                        new EpochMetrics.LossTerms(1, 1, 0, 0, 0),
-                        0.7,
-                        0.7,
-                        100,
-                        1,
-                        0.7,
-                        0,
-                        5L * (epoch + 1))
+        return EpochMetrics.builder(epoch)
+                .learningRate(0.01)
+                .losses(new EpochMetrics.LossTerms(1, 1, 0, 0, 0), new EpochMetrics.LossTerms(1, 1, 0, 0, 0))
+                .testAccuracy(0.7, 0.7)
+                .speed(100, 1)
+                .best(0.7, 0, Protocol.SelectOn.TEST)
+                .globalStep(5L * (epoch + 1))
+                .build()
                 .toJson();
     }
 

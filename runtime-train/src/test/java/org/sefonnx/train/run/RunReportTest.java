@@ -16,8 +16,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sefonnx.train.explain.Explainer;
-import org.sefonnx.train.explain.RunReport;
+import org.sefonnx.train.run.explain.Explainer;
+import org.sefonnx.train.run.explain.RunReport;
+import org.sefonnx.train.run.metrics.EpochMetrics;
 
 /** A finished run's report.html, its explain pass and the per-epoch group metrics, on the tiny 32-px run. */
 class RunReportTest {

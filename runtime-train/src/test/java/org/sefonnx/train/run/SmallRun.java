@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.model.ModelSpec;
+import org.sefonnx.train.data.DemoData;
 import org.sefonnx.train.data.Layout;
+import org.sefonnx.train.run.options.TrainOptions;
 
 /** A tiny, fast training setup for the trainer tests: 60 train / 30 test Fashion-MNIST images, ResNet-18 at 32 px. */
 final class SmallRun {

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sefonnx.train.cli.SefOnnxCliTest;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.state.InvalidRunException;
 
 /**
  * A run state changed outside sef-onnx is refused before anything is trained: an edit is named as an edit of

@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +29,17 @@ import org.sefonnx.train.data.BatchLoader;
 import org.sefonnx.train.data.Datasets;
 import org.sefonnx.train.data.Layout;
 import org.sefonnx.train.data.LoaderOptions;
+import org.sefonnx.train.data.TransformSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
+import org.sefonnx.train.run.options.Protocol;
+import org.sefonnx.train.run.options.TrainOptions;
+import org.sefonnx.train.run.report.Console;
+import org.sefonnx.train.run.session.ModelSteps;
+import org.sefonnx.train.run.session.Sessions;
+import org.sefonnx.train.run.state.InvalidRunException;
+import org.sefonnx.train.run.state.RunCommits;
+import org.sefonnx.train.run.state.TrainingDivergedException;
 
 class TrainerTest {
     @TempDir
@@ -57,7 +68,7 @@ class TrainerTest {
             worst = Math.max(worst, maxAbsDiff(t.data(), b.tensor(t.name()).data()));
         System.out.printf("[resume] max |w_resumed - w_uninterrupted| over all checkpoint tensors: %.3g%n", worst);
         assertTrue(worst < 1e-6, "resumed weights, momentum and BN statistics differ by " + worst);
-        assertEquals(3L, b.intProperties().get(Trainer.PROP_EPOCHS_DONE));
+        assertEquals(3L, b.intProperties().get(RunCommits.PROP_EPOCHS_DONE));
         assertEquals(full.metrics().size(), resumed.metrics().size());
         // the learning rate follows StepLR (step 1, γ 0.5) across the resume
         assertEquals(0.005, resumed.metrics().get(2).learningRate(), 1e-12);
@@ -154,14 +165,14 @@ class TrainerTest {
                         r.run().checkpoint("best"),
                         TrainOptions.Device.CPU,
                         1,
-                        false,
+                        OrtAdapter.CudaOptions.defaults(),
                         QUIET);
                 OrtAdapter.Inference inf =
                         ort.openInference(model, OrtAdapter.SessionConfig.cpu(1).withoutGraphOptimizations());
                 OrtAdapter.Inference fused = ort.openInference(model, OrtAdapter.SessionConfig.cpu(1));
                 BatchLoader loader = new BatchLoader(
                         Datasets.open(Layout.IDX, data).test(),
-                        Trainer.transform(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false),
+                        TransformSpec.forLayout(Layout.IDX, DemoR18Model.IMAGE_SIZE_PX, false),
                         LoaderOptions.evaluation(8));
                 BatchLoader.Epoch it = loader.epoch(0);
                 Batch b = it.next()) {
@@ -255,6 +266,21 @@ class TrainerTest {
         Checkpoint last = CheckpointReader.read(r.run().checkpoint("last"));
         float[] conv = exported.tensor("conv1.weight").toFloats();
         assertEquals(0.0, maxAbsDiff(last.tensor("conv1.weight").data(), conv));
+    }
+
+    @Test
+    void aSlowCpuRunSaysItOnceFromItsTimedFirstBatches(@TempDir Path dir) throws Exception {
+        // every reading of the clock is 20 minutes later: the timed batches make the run look days long
+        AtomicLong now = new AtomicLong();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream log = new PrintStream(out, true, StandardCharsets.UTF_8);
+        Console slow = new Console(log, log, false, () -> now.addAndGet(1_200_000_000_000L));
+        TrainOptions o = SmallRun.options(data, dir.resolve("run"), 2, 0.02);
+        new Trainer(o, Protocol.AUTHORS, slow).train();
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertEquals(1, printed.lines().filter(l -> l.startsWith("estimate: ")).count(), printed);
+        assertTrue(printed.contains("for the whole run's 2 epochs on this CPU"), printed);
+        assertTrue(printed.contains("--device cuda"), printed);
     }
 
     static double maxAbsDiff(float[] a, float[] b) {

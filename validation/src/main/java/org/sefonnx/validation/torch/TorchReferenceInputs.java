@@ -30,12 +30,16 @@ public final class TorchReferenceInputs {
     public static final ModelSpec SPEC =
             ModelSpec.of("torch-ref-r18", 18, 5, 2, 64).withRecipe(0.01, 20, 50, 4);
 
+    /** Seed of the initial weights and of the batch. */
     public static final long SEED = 1234;
+    /** Images in the batch. */
     public static final int BATCH = 4;
     /** Momentum-SGD steps the reference takes on the same batch. */
     public static final int STEPS = 3;
 
+    /** The batch's class labels. */
     public static final long[] LABELS = {1, 4, 0, 3};
+
     public static final String IMAGES = TensorNames.IMAGES;
     public static final String LABELS_NAME = TensorNames.LABELS;
     /** Where the golden file lives among the validation test resources. */

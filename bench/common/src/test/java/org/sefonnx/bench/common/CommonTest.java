@@ -1,12 +1,11 @@
 package org.sefonnx.bench.common;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class CommonTest {
     @Test
@@ -36,11 +35,27 @@ class CommonTest {
         assertTrue(Double.isNaN(Machine.otherCores(null, new long[] {1, 1}, 1.0)));
     }
 
+    /** A benchmark with one option, as the benchmarks declare theirs. */
+    @CommandLine.Command(name = "bench")
+    static final class Bench implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Option(names = "--steps", defaultValue = "5")
+        int steps;
+
+        @Override
+        public Integer call() {
+            return 0;
+        }
+    }
+
     @Test
-    void argsAreNameValuePairsAndAnythingElseIsRefused() {
-        assertEquals(Map.of("threads", "2", "steps", "8"), Args.parse(new String[] {"--threads", "2", "--steps", "8"}));
-        var e = assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[] {"--threads"}));
-        assertTrue(e.getMessage().contains("expected --name value pairs, got [--threads]"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Args.parse(new String[] {"threads", "2"}));
+    void aMisspeltOrMalformedOptionIsRefusedNotDefaulted() {
+        Bench b = new Bench();
+        assertEquals(0, BenchCommand.of(b).execute("--steps", "8"));
+        assertEquals(8, b.steps);
+        CommandLine cl = BenchCommand.of(new Bench());
+        cl.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+        assertEquals(2, cl.execute("--step", "8"), "a misspelt option");
+        assertEquals(2, cl.execute("--steps", "eight"), "a value that is not a number");
+        assertEquals(2, cl.execute("--steps"), "a missing value");
     }
 }

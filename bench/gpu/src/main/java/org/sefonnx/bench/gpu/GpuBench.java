@@ -6,10 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import org.sefonnx.contract.ArtifactLayout;
+import org.sefonnx.contract.Precision;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.ShippedSpecs;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -19,9 +22,15 @@ import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
-import org.sefonnx.train.run.LossScaler;
-import org.sefonnx.train.run.TrainOptions;
 import org.sefonnx.train.run.Trainer;
+import org.sefonnx.train.run.listener.LossScaler;
+import org.sefonnx.train.run.options.TrainOptions;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The Java side of bench/gpu/run.sh: one section per JVM, so that a crash in one (a segfault in a provider, an
@@ -58,24 +67,67 @@ public final class GpuBench {
         this.failIn = System.getenv().getOrDefault("SEF_BENCH_FAIL", "");
     }
 
-    public static void main(String[] args) throws Exception {
-        boolean dryRun = false;
-        String section = null, card = "unknown card";
-        Path work = null, rowsFile = null, report = null, csv = null;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--dry-run" -> dryRun = true;
-                case "--section" -> section = value(args, ++i);
-                case "--work" -> work = Path.of(value(args, ++i));
-                case "--rows" -> rowsFile = Path.of(value(args, ++i));
-                case "--card" -> card = value(args, ++i);
-                case "--report" -> report = Path.of(value(args, ++i));
-                case "--csv" -> csv = Path.of(value(args, ++i));
-                default -> usage("unknown argument " + args[i]);
-            }
+    /** The command line of one section's JVM (run.sh starts one per section). */
+    @Command(
+            name = "GpuBench",
+            mixinStandardHelpOptions = true,
+            showDefaultValues = true,
+            description = "One section of the prepared GPU run, its rows appended to --rows as measured.")
+    static final class Cli implements Callable<Integer> {
+        @Option(
+                names = "--section",
+                required = true,
+                completionCandidates = Sections.class,
+                description = "${COMPLETION-CANDIDATES}.")
+        String section;
+
+        @Option(names = "--work", required = true, description = "Work folder shared by the sections' JVMs.")
+        Path work;
+
+        @Option(names = "--rows", required = true, description = "The rows file, appended to.")
+        Path rowsFile;
+
+        @Option(names = "--card", defaultValue = "unknown card", description = "The card's name, for the table.")
+        String card;
+
+        @Option(names = "--report", description = "The profile or cuDNN section's report file.")
+        Path report;
+
+        @Option(names = "--csv", description = "The kernel summary's CSV.")
+        Path csv;
+
+        @Option(names = "--dry-run", description = "Play the sections on the CPU at tiny sizes.")
+        boolean dryRun;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!SECTIONS.contains(section))
+                throw new ParameterException(
+                        spec.commandLine(), "--section must be one of " + SECTIONS + ", got '" + section + "'");
+            run(section, work, rowsFile, card, report, csv, dryRun);
+            return 0;
         }
-        if (section == null || !SECTIONS.contains(section)) usage("--section must be one of " + SECTIONS);
-        if (work == null || rowsFile == null) usage("--work and --rows are required");
+    }
+
+    /** {@link #SECTIONS}, for --help. */
+    static final class Sections implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return SECTIONS.iterator();
+        }
+    }
+
+    /** Runs one section; a refused option ends the JVM with exit code 2 (run.sh then records the section as failed). */
+    public static void main(String[] args) {
+        int code = new CommandLine(new Cli()).execute(args);
+        if (code != 0) System.exit(code);
+    }
+
+    static void run(String section, Path work, Path rowsFile, String card, Path report, Path csv, boolean dryRun)
+            throws IOException {
         Files.createDirectories(work);
         if (section.equals("table")) {
             Rows.print(rowsFile, card, TrainingFlops.perImage(throughputSpec(dryRun)), dryRun, System.out);
@@ -104,17 +156,6 @@ public final class GpuBench {
             rows.failed(section, "(section)", "FAILED: " + describe(t));
         }
         System.out.flush();
-    }
-
-    private static String value(String[] args, int i) {
-        if (i >= args.length) usage(args[i - 1] + " needs a value");
-        return args[i];
-    }
-
-    private static void usage(String why) {
-        System.err.println("GpuBench: " + why + "\nusage: GpuBench --section " + String.join("|", SECTIONS)
-                + " --work DIR --rows FILE --card NAME [--report FILE] [--csv FILE] [--dry-run]");
-        System.exit(2);
     }
 
     /** The model whose throughput the table reports: ResNet-50 + SEF at 448 px (cub-r50); 64 px in a dry run. */
@@ -319,7 +360,7 @@ public final class GpuBench {
         double top1 = r.metrics().get(r.metrics().size() - 1).testTop1();
         rows.result(
                 "demo",
-                (spec.precision() == ModelSpec.Precision.FP16 ? "fp16" : "fp32") + " run "
+                spec.precision().label() + " run "
                         + name.charAt(name.length() - 1) + " on " + device() + ", 2 epochs"
                         + (dryRun ? ", 3 batches each (dry run)" : ""),
                 String.format(
@@ -337,7 +378,7 @@ public final class GpuBench {
     }
 
     static ModelSpec fp16(ModelSpec spec) {
-        return spec.withPrecision(ModelSpec.Precision.FP16).withId(spec.id() + "-fp16");
+        return spec.withPrecision(Precision.FP16).withId(spec.id() + "-fp16");
     }
 
     /** The spec's artifacts under the work folder, generated once (seed 42) and shared by the sections' JVMs. */
@@ -419,10 +460,10 @@ public final class GpuBench {
                     "[%s] session on %s (%s) in %.1f s%n",
                     spec.id(),
                     cfg.device(),
-                    cfg.effectiveCuda().describe(),
+                    cfg.cuda().describe(),
                     (System.nanoTime() - t0) / 1e9);
             session.setLearningRate((float) spec.learningRate());
-            scaler = spec.precision() == ModelSpec.Precision.FP16 ? new LossScaler() : null;
+            scaler = spec.precision() == Precision.FP16 ? new LossScaler() : null;
             finiteAt = TrainingArtifacts.trainStep(spec).outputs().indexOf(TensorNames.GRADIENTS_FINITE);
         }
 

@@ -157,7 +157,7 @@ final class OpDiff {
 
     /** ‖a − b‖ / ‖a‖ for floats; for int64 the share of elements that differ; infinite when either is not finite. */
     static double relativeGap(HostTensor a, HostTensor c) {
-        if (a.type() == HostTensor.Type.INT64) {
+        if (a.type() == DType.INT64) {
             long[] x = a.toLongs(), y = c.toLongs();
             int differ = 0;
             for (int i = 0; i < x.length; i++) if (x[i] != y[i]) differ++;

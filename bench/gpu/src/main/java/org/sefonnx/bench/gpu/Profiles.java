@@ -17,7 +17,7 @@ import org.sefonnx.generator.onnx.Value;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
 import org.sefonnx.train.ort.OrtAdapter.CudaOptions;
-import org.sefonnx.train.run.LossScaler;
+import org.sefonnx.train.run.listener.LossScaler;
 
 /**
  * Where a CUDA training step of the throughput model spends its time, three ways: ORT's profiler (per-node host

@@ -7,6 +7,7 @@ import java.util.List;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.generator.artifacts.Checkpoint;
 import org.sefonnx.generator.artifacts.TrainingArtifacts;
+import org.sefonnx.generator.onnx.DType;
 import org.sefonnx.generator.onnx.Value;
 import org.sefonnx.train.ort.HostTensor;
 
@@ -35,7 +36,7 @@ record TrainingFeed(List<String> names, List<HostTensor> values) {
         if (name.equals(TrainingArtifacts.LAZY_RESET_GRAD)) {
             ByteBuffer t = ByteBuffer.allocateDirect(1).order(ByteOrder.nativeOrder());
             t.put(0, (byte) 1);
-            return HostTensor.of(HostTensor.Type.BOOL, new long[] {1}, t);
+            return HostTensor.of(DType.BOOL, new long[] {1}, t);
         }
         if (name.endsWith(TrainingArtifacts.GRAD_BUFFER_SUFFIX)) {
             Checkpoint.Tensor p =

@@ -22,48 +22,90 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
-import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.contract.TensorNames;
 import org.sefonnx.imaging.PreprocessingSpec;
 import org.sefonnx.infer.SefClassifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * runtime-infer against a bare {@code OrtSession.run} on the same model in the same JVM: single-image latency (p50,
- * p99), batch-32 throughput, and a soak of concurrent callers watching VmRSS. Arguments (all optional):
- * {@code --model DIR} (an export directory; default: a ResNet-18 built with the generator), {@code --depth 18},
- * {@code --size 32}, {@code --classes 10}, {@code --threads 2}, {@code --iterations 300}, {@code --callers 16},
- * {@code --soak-seconds 60}, {@code --warmup-seconds 20} (of the soak, before the reference VmRSS is taken),
- * {@code --djl on|off} (default on: the same measurements on DJL 0.36 + PyTorch 2.7.1 CPU running a torchvision-layout
- * ResNet-18 with random weights, K and input size of the bench's model, same intra-op thread count; see
- * {@link DjlInference}). The DJL phases follow the ORT phases instead of being interleaved call by call: both runtimes'
+ * p99), batch-32 throughput, and a soak of concurrent callers watching VmRSS; options in {@code --help}. With
+ * {@code --djl on} (the default) the same measurements run on DJL 0.36 + PyTorch 2.7.1 CPU with a torchvision-layout
+ * ResNet-18 of random weights, K and input size of the bench's model, same intra-op thread count
+ * ({@link DjlInference}). The DJL phases follow the ORT phases instead of being interleaved call by call: both runtimes'
  * worker threads spin for a while after a call (ORT's intra-op pool, libgomp's OpenMP team), and interleaving would time
  * each runtime against the other's spinning threads.
  */
-public final class InferenceBenchmark {
+@Command(
+        name = "InferenceBenchmark",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "runtime-infer against a bare OrtSession.run (and DJL + PyTorch) on the same model.")
+public final class InferenceBenchmark implements Callable<Integer> {
     private static final int BATCH = 32;
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-        int iterations = Integer.parseInt(a.getOrDefault("iterations", "300"));
-        int callers = Integer.parseInt(a.getOrDefault("callers", "16"));
-        int soakSeconds = Integer.parseInt(a.getOrDefault("soak-seconds", "60"));
-        int warmUpSeconds = Integer.parseInt(a.getOrDefault("warmup-seconds", "20"));
-        boolean djl = !a.getOrDefault("djl", "on").equals("off");
-        int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
+    /** --djl's values. */
+    enum Switch {
+        ON,
+        OFF
+    }
+
+    @Option(names = "--model", description = "An export directory (default: a ResNet-18 built with the generator).")
+    Path model;
+
+    @Option(names = "--depth", defaultValue = "18", description = "ResNet depth of the built model.")
+    int depth;
+
+    @Option(names = "--size", defaultValue = "32", description = "Input side of the built model, in pixels.")
+    int size;
+
+    @Option(names = "--classes", defaultValue = "10", description = "Classes of the built model.")
+    int classes;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads, both runtimes.")
+    int threads;
+
+    @Option(names = "--iterations", defaultValue = "300", description = "Timed single-image calls.")
+    int iterations;
+
+    @Option(names = "--callers", defaultValue = "16", description = "Concurrent callers of the soak.")
+    int callers;
+
+    @Option(names = "--soak-seconds", defaultValue = "60", description = "Length of the soak.")
+    int soakSeconds;
+
+    @Option(
+            names = "--warmup-seconds",
+            defaultValue = "20",
+            description = "Of the soak, before the reference VmRSS is taken.")
+    int warmUpSeconds;
+
+    @Option(
+            names = "--djl",
+            defaultValue = "on",
+            description = "${COMPLETION-CANDIDATES}: the same measurements on DJL + PyTorch CPU.")
+    Switch djl;
+
+    private InferenceBenchmark() {}
+
+    public static void main(String[] args) {
+        BenchCommand.run(new InferenceBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        boolean djl = this.djl == Switch.ON;
         if (djl) DjlInference.configure(threads);
         String loadAtStart = Machine.loadAverage();
-        Path export = a.containsKey("model")
-                ? Path.of(a.get("model"))
-                : BenchExports.float32(
-                        depth,
-                        Integer.parseInt(a.getOrDefault("size", "32")),
-                        Integer.parseInt(a.getOrDefault("classes", "10")));
+        Path export = model != null ? model : BenchExports.float32(depth, size, classes);
         System.out.printf(
                 Locale.ROOT,
                 "model %s, %d intra-op threads, %d CPUs, %s%n",
@@ -88,9 +130,9 @@ public final class InferenceBenchmark {
                                     classifier.preprocessing().cropHeight(),
                                     classifier.preprocessing().cropWidth())
                             : null) {
-                if (torch != null && (a.containsKey("model") || depth != 18)) {
+                if (torch != null && (model != null || depth != 18)) {
                     System.out.println("note: the DJL side is always ResNet-18; the ORT model is "
-                            + (a.containsKey("model") ? "an export given by --model" : "ResNet-" + depth));
+                            + (model != null ? "an export given by --model" : "ResNet-" + depth));
                 }
                 PreprocessingSpec spec = classifier.preprocessing();
                 int per = spec.floatsPerImage();
@@ -222,7 +264,7 @@ public final class InferenceBenchmark {
                         Locale.ROOT,
                         "%nsummary, preprocessed input, %d intra-op threads (%s, %dx%d, K=%d)%n",
                         threads,
-                        a.containsKey("model") ? "export " + export : "ResNet-" + depth,
+                        model != null ? "export " + export : "ResNet-" + depth,
                         spec.cropWidth(),
                         spec.cropHeight(),
                         classifier.numClasses());
@@ -252,6 +294,7 @@ public final class InferenceBenchmark {
                 soak(classifier, picture, callers, soakSeconds, warmUpSeconds);
             }
         }
+        return 0;
     }
 
     private static void soak(SefClassifier classifier, Path picture, int callers, int seconds, int warmUpSeconds)

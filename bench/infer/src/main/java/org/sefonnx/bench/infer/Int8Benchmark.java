@@ -14,13 +14,16 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.quantize.CalibrationMethod;
 import org.sefonnx.infer.SefClassifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * int8 against float32 serving at the paper's input size, in one JVM: the float32 export and its int8 twin (built as
@@ -29,13 +32,66 @@ import org.sefonnx.infer.SefClassifier;
  * median call, the ORT sides interleaved call by call (drift and other load hit them alike), the DJL phase after them
  * (see InferenceBenchmark for why). Then the model sizes, the ratios the README reports and, with {@code --profile on},
  * where a batch of 8 spends its time by ORT operator, for both precisions.
- *
- * <p>Arguments: {@code --depth 50}, {@code --size 448}, {@code --classes 200}, {@code --threads 2},
- * {@code --iterations 40} (batch 1), {@code --rounds8 12}, {@code --rounds32 4}, {@code --calibration-images 4},
- * {@code --djl on}, {@code --djl-batches 1,8,32} (DJL keeps every intermediate array of a forward until the call ends:
- * ResNet-50 at 448 px and batch 32 needs more memory than a small machine has), {@code --profile on}.
+ * {@code --help} lists the options with their defaults.
  */
-public final class Int8Benchmark {
+@Command(
+        name = "Int8Benchmark",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "int8 against float32 serving (SefClassifier and bare sessions) next to DJL + PyTorch.")
+public final class Int8Benchmark implements Callable<Integer> {
+    /** --djl's and --profile's values. */
+    enum Switch {
+        ON,
+        OFF
+    }
+
+    @Option(names = "--depth", defaultValue = "50", description = "ResNet depth.")
+    int depth;
+
+    @Option(names = "--size", defaultValue = "448", description = "Input side, in pixels.")
+    int size;
+
+    @Option(names = "--classes", defaultValue = "200", description = "Classes of the model.")
+    int classes;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads, every side.")
+    int threads;
+
+    @Option(names = "--iterations", defaultValue = "40", description = "Timed calls at batch 1.")
+    int iterations;
+
+    @Option(names = "--rounds8", defaultValue = "12", description = "Timed calls at batch 8.")
+    int rounds8;
+
+    @Option(names = "--rounds32", defaultValue = "4", description = "Timed calls at batch 32.")
+    int rounds32;
+
+    @Option(
+            names = "--calibration-images",
+            defaultValue = "4",
+            description =
+                    "Random images the int8 twin is calibrated on (speed only: its accuracy is not measured here).")
+    int calibrationImages;
+
+    @Option(names = "--djl", defaultValue = "on", description = "${COMPLETION-CANDIDATES}: DJL + PyTorch too.")
+    Switch djlSide;
+
+    @Option(
+            names = "--djl-batches",
+            defaultValue = "1,8,32",
+            split = ",",
+            description =
+                    "DJL's batches (DJL keeps every intermediate array of a forward until the call ends: ResNet-50"
+                            + " at 448 px and batch 32 needs more memory than a small machine has).")
+    List<Integer> djlBatchList;
+
+    @Option(
+            names = "--profile",
+            defaultValue = "on",
+            description = "${COMPLETION-CANDIDATES}: where a batch of 8 spends its time, by ORT operator.")
+    Switch profileSide;
+
     private static final int[] BATCHES = {1, 8, 32};
 
     /** One way of running a batch of preprocessed images. */
@@ -45,31 +101,25 @@ public final class Int8Benchmark {
         void run(int batch);
     }
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        int depth = Integer.parseInt(a.getOrDefault("depth", "50"));
-        int size = Integer.parseInt(a.getOrDefault("size", "448"));
-        int classes = Integer.parseInt(a.getOrDefault("classes", "200"));
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-        int iterations = Integer.parseInt(a.getOrDefault("iterations", "40"));
-        Map<Integer, Integer> rounds = Map.of(
-                1, iterations,
-                8, Integer.parseInt(a.getOrDefault("rounds8", "12")),
-                32, Integer.parseInt(a.getOrDefault("rounds32", "4")));
-        boolean djl = !a.getOrDefault("djl", "on").equals("off");
-        java.util.Set<Integer> djlBatches = new java.util.HashSet<>();
-        for (String b : a.getOrDefault("djl-batches", "1,8,32").split(",")) djlBatches.add(Integer.parseInt(b.strip()));
-        boolean profile = !a.getOrDefault("profile", "on").equals("off");
+    private Int8Benchmark() {}
+
+    public static void main(String[] args) {
+        BenchCommand.run(new Int8Benchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Map<Integer, Integer> rounds = Map.of(1, iterations, 8, rounds8, 32, rounds32);
+        boolean djl = djlSide == Switch.ON;
+        java.util.Set<Integer> djlBatches = new java.util.HashSet<>(djlBatchList);
+        boolean profile = profileSide == Switch.ON;
         if (djl) DjlInference.configure(threads);
         System.out.println(Machine.describe());
         System.out.println("load average at start: " + Machine.loadAverage());
 
         long t0 = System.nanoTime();
         Path fp32 = BenchExports.float32(depth, size, classes);
-        Path int8 = BenchExports.int8(
-                fp32,
-                Integer.parseInt(a.getOrDefault("calibration-images", "4")),
-                new CalibrationMethod.Percentile(99.99));
+        Path int8 = BenchExports.int8(fp32, calibrationImages, new CalibrationMethod.Percentile(99.99));
         long fp32Bytes = Files.size(fp32.resolve(ExportLayout.MODEL)),
                 int8Bytes = Files.size(int8.resolve(ExportLayout.MODEL));
         System.out.printf(
@@ -200,6 +250,7 @@ public final class Int8Benchmark {
                 }
             }
         }
+        return 0;
     }
 
     private static long vmRssMb() throws IOException {

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ExportLayout;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
@@ -28,29 +28,58 @@ import org.sefonnx.infer.SefClassifier;
 import org.sefonnx.spark.ImageFiles;
 import org.sefonnx.spark.SparkClassifier;
 import org.sefonnx.spark.TestImages;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Spark's overhead on batch inference: the same generated images through {@link SparkClassifier} on Spark
  * {@code local[T]} and through a plain single-JVM {@link SefClassifier#predictBatch} loop with the same T threads,
- * rounds interleaved, medians compared. Arguments (all optional): {@code --images 1000 --threads 2 --batch 32
- * --depth 18 --size 64 --classes 10 --rounds 5}.
+ * rounds interleaved, medians compared. Options in {@code --help}.
  */
-public final class SparkOverheadBenchmark {
+@Command(
+        name = "SparkOverheadBenchmark",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "What Spark adds around runtime-infer: SparkClassifier next to plain threads.")
+public final class SparkOverheadBenchmark implements Callable<Integer> {
     private static final com.sun.management.OperatingSystemMXBean PROCESS = (com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
+    @Option(names = "--images", defaultValue = "1000", description = "Generated images predicted each round.")
+    int images;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Spark's local[T] and the plain loop's threads.")
+    int threads;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Images per batch.")
+    int batch;
+
+    @Option(names = "--depth", defaultValue = "18", description = "ResNet depth of the built model.")
+    int depth;
+
+    @Option(names = "--size", defaultValue = "64", description = "Input side of the built model, in pixels.")
+    int size;
+
+    @Option(names = "--classes", defaultValue = "10", description = "Classes of the built model.")
+    int classes;
+
+    @Option(names = "--rounds", defaultValue = "5", description = "Interleaved rounds; medians are compared.")
+    int rounds;
+
+    @Option(
+            names = "--spark-defaults",
+            arity = "0..1",
+            description = "Spark's own 4 MB open cost per file instead of ImageFiles.packPartitions.")
+    boolean sparkDefaults;
+
     private SparkOverheadBenchmark() {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        int images = Integer.parseInt(a.getOrDefault("images", "1000"));
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
-        int depth = Integer.parseInt(a.getOrDefault("depth", "18"));
-        int size = Integer.parseInt(a.getOrDefault("size", "64"));
-        int classes = Integer.parseInt(a.getOrDefault("classes", "10"));
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "5"));
-        boolean sparkDefaults = Boolean.parseBoolean(a.getOrDefault("spark-defaults", "false"));
+    public static void main(String[] args) {
+        BenchCommand.run(new SparkOverheadBenchmark(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
 
         System.out.println(Machine.describe() + "; load average at start " + Machine.loadAverage());
         Path work = Files.createTempDirectory("sef-spark-bench");
@@ -86,7 +115,7 @@ public final class SparkOverheadBenchmark {
                 threads,
                 (System.nanoTime() - sparkStart) / 1e9);
 
-        // the plain loops: one caller with T ORT threads (the baseline), and T callers with one ORT thread
+        // the plain loops: one caller with T ORT threads (the target's baseline), and T callers with one ORT thread
         // each, the layout Spark's T tasks have (spark.task.cpus = 1)
         try (SefClassifier oneCaller = SefClassifier.open(
                         export,
@@ -203,6 +232,7 @@ public final class SparkOverheadBenchmark {
         } finally {
             spark.stop();
         }
+        return 0;
     }
 
     /** The files in chunks of {@code batch}, taken by {@code threads} callers of one shared classifier. */

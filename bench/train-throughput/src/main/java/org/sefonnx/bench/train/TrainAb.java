@@ -3,16 +3,17 @@ package org.sefonnx.bench.train;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import org.sefonnx.bench.common.Args;
+import java.util.concurrent.Callable;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.generator.artifacts.ArtifactWriter;
 import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.OrtAdapter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * A/B timing of two or more generated CPU training graphs in one JVM, rounds interleaved, so that a change to the
@@ -24,34 +25,55 @@ import org.sefonnx.train.ort.OrtAdapter;
  * </pre>
  * Build variant A, generate into A; build variant B, generate into B; then time both.
  */
-public final class TrainAb {
+@Command(
+        name = "TrainAb",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "A/B timing of generated CPU training graphs, rounds interleaved in one JVM.")
+public final class TrainAb implements Callable<Integer> {
+    @Option(
+            names = "--config",
+            defaultValue = "64",
+            converter = TrainThroughput.Sizes.class,
+            completionCandidates = TrainThroughput.Sizes.class,
+            description = "The spec, by input size: ${COMPLETION-CANDIDATES}.")
+    TrainThroughput.Size size;
+
+    @Option(names = "--generate", description = "Write the artifacts of the current generator build into this folder.")
+    Path generate;
+
+    @Option(names = "--dirs", split = ",", description = "Two or more artifact folders whose CPU graphs are timed.")
+    List<Path> dirs = List.of();
+
+    @Option(names = "--rounds", defaultValue = "4", description = "Interleaved rounds; the best is kept.")
+    int rounds;
+
+    @Option(names = "--steps", defaultValue = "10", description = "Timed steps a cell.")
+    int steps;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads.")
+    int threads;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps before each cell.")
+    int warmup;
+
     private TrainAb() {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        ModelSpec spec = switch (a.getOrDefault("config", "64")) {
-            case "32" -> TrainThroughput.R18_32;
-            case "48" -> org.sefonnx.generator.ShippedSpecs.demo();
-            case "64" -> TrainThroughput.R18_64;
-            default -> throw new IllegalArgumentException("--config: expected 32, 48 or 64, got " + a.get("config"));
-        };
-        if (a.containsKey("generate")) {
-            Path dir = Path.of(a.get("generate"));
-            Files.createDirectories(dir);
-            ArtifactWriter.generate(spec, dir, 1L);
-            System.out.println("wrote the artifacts of " + spec.id() + " into " + dir);
-            return;
+    public static void main(String[] args) {
+        BenchCommand.run(new TrainAb(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ModelSpec spec = size.spec;
+        if (generate != null) {
+            Files.createDirectories(generate);
+            ArtifactWriter.generate(spec, generate, 1L);
+            System.out.println("wrote the artifacts of " + spec.id() + " into " + generate);
+            return 0;
         }
-        List<Path> dirs = Arrays.stream(a.getOrDefault("dirs", "").split(","))
-                .filter(s -> !s.isBlank())
-                .map(Path::of)
-                .toList();
         if (dirs.size() < 2)
             throw new IllegalArgumentException("--dirs: expected two or more artifact folders, got " + dirs);
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "4")),
-                steps = Integer.parseInt(a.getOrDefault("steps", "10"));
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2")),
-                warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
         int batch = spec.batchSize();
         List<float[]> images = new ArrayList<>();
         List<long[]> labels = new ArrayList<>();
@@ -66,12 +88,12 @@ public final class TrainAb {
                 steps,
                 rounds);
         OrtAdapter ort = OrtAdapter.create("sef-onnx-ab");
-        TrainThroughput.Config config = new TrainThroughput.Config(spec.id(), spec, steps);
+        TrainThroughput.Config config = new TrainThroughput.Config(spec.id(), spec, steps, warmup);
         double[] best = new double[dirs.size()];
         for (int round = 1; round <= rounds; round++) {
             for (int d = 0; d < dirs.size(); d++) {
                 TrainThroughput.Cell cell = TrainThroughput.sef(
-                        ort, config, dirs.get(d), threads, TrainingTarget.CPU, batch, images, labels, warmup);
+                        ort, config, dirs.get(d), threads, TrainingTarget.CPU, batch, images, labels);
                 best[d] = Math.max(best[d], cell.imagesPerSecond());
                 System.out.printf(
                         Locale.ROOT,
@@ -92,5 +114,6 @@ public final class TrainAb {
                     best[d],
                     best[d] / best[0]);
         }
+        return 0;
     }
 }

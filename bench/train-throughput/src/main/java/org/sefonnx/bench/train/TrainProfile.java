@@ -10,10 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.sefonnx.bench.common.Args;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
@@ -22,17 +23,24 @@ import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Where a CPU training step's time goes: runs a few training steps of one spec with ORT's per-node profiler on and
  * prints the time per operator type (share of all node time, milliseconds per step, node count), the Memcpy nodes,
  * and the step time, so an optimisation can be aimed at what costs and checked afterwards.
  *
- * <p>Arguments: {@code --config r18-32|demo|r18-64} (demo: the 48 px demo spec; default demo,r18-64), {@code --threads N} (2), {@code --steps N} (5 profiled
- * steps after {@code --warmup N}, 2), {@code --batch B} (32), {@code --graph cpu|cuda} (the CPU training graph, or
- * the CUDA one, Conv/ConvGrad; default cpu), {@code --top N} (25: op types and slowest nodes listed).
+ * <p>Options ({@code --help}): the specs by size or id ({@code --config demo,r18-64}, the cells of
+ * {@link TrainThroughput}), threads, profiled and warm-up steps, batch, the training graph (the CPU one, or the CUDA
+ * one with Conv/ConvGrad), how many op types and nodes to list.
  */
-public final class TrainProfile {
+@Command(
+        name = "TrainProfile",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "Where a CPU training step's time goes, by ORT's per-node profiler.")
+public final class TrainProfile implements Callable<Integer> {
     /** One line of ORT's Chrome-trace profile per node execution: {@code "dur" : 123, ... "name" : "x_kernel_time", "args" : {... "op_name" : "Conv"}}. */
     private static final Pattern DURATION = Pattern.compile("\"dur\"\\s*:\\s*(\\d+)");
 
@@ -40,31 +48,48 @@ public final class TrainProfile {
     private static final Pattern OP = Pattern.compile("\"op_name\"\\s*:\\s*\"([^\"]*)\"");
     private static final Pattern PROVIDER = Pattern.compile("\"provider\"\\s*:\\s*\"([^\"]*)\"");
 
+    @Option(
+            names = "--config",
+            split = ",",
+            defaultValue = "demo,r18-64",
+            converter = TrainThroughput.Sizes.class,
+            description =
+                    "The specs by size (${COMPLETION-CANDIDATES}) or id (r18-32, demo, r18-64, r18-224, r18-448).",
+            completionCandidates = TrainThroughput.Sizes.class)
+    List<TrainThroughput.Size> sizes;
+
+    @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads.")
+    int threads;
+
+    @Option(names = "--steps", defaultValue = "5", description = "Profiled steps.")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Steps before the profiled ones.")
+    int warmup;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Images per step.")
+    int batch;
+
+    @Option(names = "--top", defaultValue = "25", description = "Op types and slowest nodes listed.")
+    int top;
+
+    @Option(
+            names = "--graph",
+            defaultValue = "cpu",
+            description = "The training graph: ${COMPLETION-CANDIDATES} (cuda: Conv/ConvGrad, run on the CPU here).")
+    TrainingTarget graph;
+
     private TrainProfile() {}
 
     record OpTime(long micros, int executions, java.util.Set<String> nodes) {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args);
-        int threads = Integer.parseInt(a.getOrDefault("threads", "2"));
-        int steps = Integer.parseInt(a.getOrDefault("steps", "5"));
-        int warmup = Integer.parseInt(a.getOrDefault("warmup", "2"));
-        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
-        int top = Integer.parseInt(a.getOrDefault("top", "25"));
-        TrainingTarget graph =
-                TrainingTarget.valueOf(a.getOrDefault("graph", "cpu").toUpperCase(Locale.ROOT));
-        List<ModelSpec> specs = new ArrayList<>();
-        for (String c : a.getOrDefault("config", "demo,r18-64").split(",")) {
-            specs.add(
-                    switch (c) {
-                        case "r18-32" -> TrainThroughput.R18_32;
-                        case "demo", "r18-48" -> org.sefonnx.generator.ShippedSpecs.demo();
-                        case "r18-64" -> TrainThroughput.R18_64;
-                        default ->
-                            throw new IllegalArgumentException(
-                                    "--config: expected r18-32, demo (48 px) or r18-64, got " + c);
-                    });
-        }
+    public static void main(String[] args) {
+        BenchCommand.run(new TrainProfile(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<ModelSpec> specs = sizes.stream().map(s -> s.spec).toList();
         System.out.println(Machine.describe());
         System.out.println("ONNX Runtime " + OrtAdapter.version() + " (bytedeco), training graph "
                 + graph.modelFile() + ", " + threads + " intra-op threads, batch " + batch + ", " + warmup
@@ -76,6 +101,7 @@ public final class TrainProfile {
         } finally {
             TrainThroughput.deleteTree(tmp);
         }
+        return 0;
     }
 
     static void profile(

@@ -1,6 +1,5 @@
 package org.sefonnx.bench.train;
 
-import static org.sefonnx.bench.common.Args.parse;
 import static org.sefonnx.bench.common.DjlResNet18.torchvisionResNet18;
 import static org.sefonnx.bench.common.Machine.cpuTicks;
 import static org.sefonnx.bench.common.Machine.loadAverage;
@@ -29,12 +28,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.sefonnx.bench.common.BenchCommand;
 import org.sefonnx.bench.common.Machine;
 import org.sefonnx.contract.ArtifactLayout;
 import org.sefonnx.contract.TensorNames;
@@ -44,6 +46,9 @@ import org.sefonnx.generator.artifacts.TrainingTarget;
 import org.sefonnx.generator.model.ModelSpec;
 import org.sefonnx.train.ort.HostTensor;
 import org.sefonnx.train.ort.OrtAdapter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Training throughput, in one JVM: sef-onnx (the SEF training graph on ONNX Runtime's training API, CPU) next to
@@ -55,11 +60,16 @@ import org.sefonnx.train.ort.OrtAdapter;
  * back every step on both sides (as a trainer does). Cells alternate sef-onnx / DJL so that background load on a shared
  * machine hits both alike; with {@code --rounds R} the whole grid is repeated and the best round of each cell is kept.
  *
- * <p>Arguments: {@code --steps N} (timed steps at 32 px, default 20), {@code --steps64 N} (at 64 px, default 10),
- * {@code --steps48 N} (at 48 px, the demo spec; default as at 32 px), {@code --configs 32,48,64} (which cells),
- * {@code --warmup N} (3), {@code --threads 1,2}, {@code --rounds R} (3), {@code --batch B} (32), {@code --only sef|djl}.
+ * <p>The cells: ResNet-18 SEF (K=10, G=2) at 32, 48 (the demo spec), 64, 224 and 448 px; the last two are the sizes
+ * users train, whose step counts keep a cell near two minutes for DJL at 448 px (about 1 img/s there on 2 cores).
+ * Options: {@code --help}.
  */
-public final class TrainThroughput {
+@Command(
+        name = "TrainThroughput",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = "Training throughput of sef-onnx next to DJL + PyTorch, in one JVM, on the CPU.")
+public final class TrainThroughput implements Callable<Integer> {
     static final int CLASSES = 10;
     static final float LR = 0.01f, MOMENTUM = 0.9f;
     /** Distinct fixed random batches cycled through (both frameworks get the same ones). */
@@ -68,11 +78,121 @@ public final class TrainThroughput {
     static final ModelSpec R18_64 = ModelSpec.of("r18-64", 18, 10, 2, 64);
     /** The first configuration: the same model at 32 px (the demo spec until it moved to 48 px; a 1x1 last map). */
     static final ModelSpec R18_32 = ShippedSpecs.demo().withImageSize(32).withId("r18-32");
+    /** ResNet-18 at ImageNet's 224 px, a size users train at (a 7x7 last map). */
+    static final ModelSpec R18_224 = ModelSpec.of("r18-224", 18, 10, 2, 224);
+    /** ResNet-18 at the paper's 448 px (a 14x14 last map). */
+    static final ModelSpec R18_448 = ModelSpec.of("r18-448", 18, 10, 2, 448);
 
-    record Config(String name, ModelSpec spec, int steps) {
+    /**
+     * The cells, by input size, with their timed and warm-up steps when not given: the large sizes fewer, so that a
+     * DJL cell at 448 px (about 1 img/s: 32 s a step at batch 32) stays near two minutes.
+     */
+    enum Size {
+        PX32("ResNet-18 K=10 G=2, 32 px", R18_32, 20, 3),
+        PX48("demo spec: ResNet-18 K=10 G=2, 48 px", ShippedSpecs.demo(), 20, 3),
+        PX64("ResNet-18 K=10 G=2, 64 px", R18_64, 10, 3),
+        PX224("ResNet-18 K=10 G=2, 224 px", R18_224, 8, 1),
+        PX448("ResNet-18 K=10 G=2, 448 px", R18_448, 2, 1);
+
+        final String label;
+        final ModelSpec spec;
+        final int steps, warmup;
+
+        Size(String label, ModelSpec spec, int steps, int warmup) {
+            this.label = label;
+            this.spec = spec;
+            this.steps = steps;
+            this.warmup = warmup;
+        }
+
+        /** The size in pixels, as --configs names it. */
+        int px() {
+            return spec.imageSize();
+        }
+    }
+
+    /**
+     * Converts a cell's name, its size in pixels (32, 48, 64, 224, 448) or its spec's id (r18-32, demo, r18-64, …), and
+     * lists the sizes in --help.
+     */
+    static final class Sizes implements CommandLine.ITypeConverter<Size>, Iterable<String> {
+        @Override
+        public Size convert(String value) {
+            String v = value.strip();
+            for (Size s : Size.values()) {
+                if (Integer.toString(s.px()).equals(v) || s.spec.id().equals(v) || (s == Size.PX48 && v.equals("demo")))
+                    return s;
+            }
+            throw new CommandLine.TypeConversionException(
+                    "expected one of " + String.join(", ", this) + " (pixels), got '" + value + "'");
+        }
+
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(Size.values())
+                    .map(s -> Integer.toString(s.px()))
+                    .iterator();
+        }
+    }
+
+    record Config(String name, ModelSpec spec, int steps, int warmup) {
         int size() {
             return spec.imageSize();
         }
+    }
+
+    @Option(
+            names = "--configs",
+            split = ",",
+            defaultValue = "32,48,64,224,448",
+            converter = Sizes.class,
+            completionCandidates = Sizes.class,
+            description = "Cells by input size: ${COMPLETION-CANDIDATES}.")
+    List<Size> sizes;
+
+    @Option(names = "--steps", description = "Timed steps at 32 px (and 48 px unless --steps48): default 20.")
+    Integer steps32;
+
+    @Option(names = "--steps48", description = "Timed steps at 48 px (default: as at 32 px).")
+    Integer steps48;
+
+    @Option(names = "--steps64", description = "Timed steps at 64 px (default 10).")
+    Integer steps64;
+
+    @Option(names = "--steps224", description = "Timed steps at 224 px (default 8).")
+    Integer steps224;
+
+    @Option(names = "--steps448", description = "Timed steps at 448 px (default 2).")
+    Integer steps448;
+
+    @Option(
+            names = "--warmup",
+            description = "Untimed steps before each cell (default 3 up to 64 px, 1 at 224 and 448 px).")
+    Integer warmup;
+
+    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Intra-op thread counts.")
+    List<Integer> threads;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Repeats of the whole grid; the best is kept.")
+    int rounds;
+
+    @Option(names = "--batch", defaultValue = "32", description = "Images per step.")
+    int batch;
+
+    @Option(names = "--only", description = "sef or djl: one framework only.")
+    Framework only;
+
+    @Option(
+            names = "--graphs",
+            split = ",",
+            defaultValue = "cuda,cpu",
+            description = "sef-onnx's training graphs to time: ${COMPLETION-CANDIDATES}.")
+    List<TrainingTarget> graphs;
+
+    /** The two sides. */
+    enum Framework {
+        SEF,
+        DJL
     }
 
     /** One measured cell. */
@@ -92,47 +212,40 @@ public final class TrainThroughput {
 
     private TrainThroughput() {}
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> a = parse(args);
-        int warmup = Integer.parseInt(a.getOrDefault("warmup", "3"));
-        int steps32 = Integer.parseInt(a.getOrDefault("steps", "20"));
-        int steps64 = Integer.parseInt(a.getOrDefault("steps64", "10"));
-        int rounds = Integer.parseInt(a.getOrDefault("rounds", "3"));
-        int batch = Integer.parseInt(a.getOrDefault("batch", "32"));
-        String only = a.getOrDefault("only", "");
-        int[] threads = Arrays.stream(a.getOrDefault("threads", "1,2").split(","))
-                .mapToInt(Integer::parseInt)
-                .toArray();
-        boolean runSef = !only.equals("djl"), runDjl = !only.equals("sef");
-        List<TrainingTarget> graphs = Arrays.stream(
-                        a.getOrDefault("graphs", "cuda,cpu").split(","))
-                .map(k -> TrainingTarget.valueOf(k.trim().toUpperCase(Locale.ROOT)))
-                .toList();
+    public static void main(String[] args) {
+        BenchCommand.run(new TrainThroughput(), args);
+    }
 
-        int steps48 = Integer.parseInt(a.getOrDefault("steps48", String.valueOf(steps32)));
-        List<Config> all = List.of(
-                new Config("ResNet-18 K=10 G=2, 32 px", R18_32, steps32),
-                new Config("demo spec: ResNet-18 K=10 G=2, 48 px", ShippedSpecs.demo(), steps48),
-                new Config("ResNet-18 K=10 G=2, 64 px", R18_64, steps64));
-        List<String> wanted =
-                Arrays.asList(a.getOrDefault("configs", "32,48,64").split(","));
-        List<Config> configs = all.stream()
-                .filter(c -> wanted.contains(String.valueOf(c.size())))
-                .toList();
-        if (configs.isEmpty())
-            throw new IllegalArgumentException("--configs: expected a list of 32, 48, 64, got " + wanted);
+    /** The cell of {@code size}: its timed and warm-up steps as the options give them, else the table's. */
+    Config config(Size size) {
+        Integer given = switch (size) {
+            case PX32 -> steps32;
+            case PX48 -> steps48 != null ? steps48 : steps32;
+            case PX64 -> steps64;
+            case PX224 -> steps224;
+            case PX448 -> steps448;
+        };
+        return new Config(
+                size.label, size.spec, given != null ? given : size.steps, warmup != null ? warmup : size.warmup);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        boolean runSef = only != Framework.DJL, runDjl = only != Framework.SEF;
+        List<Config> configs = sizes.stream().distinct().map(this::config).toList();
 
         System.out.println(Machine.describe() + ", load average at start: " + loadAverage());
         System.out.printf(
                 Locale.ROOT,
-                "batch %d, %d warm-up steps, timed steps: %d at 32 px, %d at 48 px, %d at 64 px, rounds %d, threads %s%n",
+                "batch %d, rounds %d, threads %s; warm-up + timed steps: %s%n",
                 batch,
-                warmup,
-                steps32,
-                steps48,
-                steps64,
                 rounds,
-                Arrays.toString(threads));
+                threads,
+                String.join(
+                        ", ",
+                        configs.stream()
+                                .map(c -> c.warmup() + " + " + c.steps() + " at " + c.size() + " px")
+                                .toList()));
 
         Path tmp = Files.createTempDirectory("sef-train-bench");
         OrtAdapter ort = runSef ? OrtAdapter.create("sef-onnx-bench") : null;
@@ -171,13 +284,13 @@ public final class TrainThroughput {
                         String key = c.name() + "|" + t;
                         loads.merge(key, loadAverage(), (x, y) -> x + " / " + y);
                         for (TrainingTarget k : runSef ? graphs : List.<TrainingTarget>of()) {
-                            Cell cell = sef(ort, c, dir, t, k, batch, images, labels, warmup);
+                            Cell cell = sef(ort, c, dir, t, k, batch, images, labels);
                             report("sef-onnx " + k.label(), c, t, round, cell);
                             sefBest.merge(key + "|" + k, cell, TrainThroughput::better);
                             maxPeak = Math.max(maxPeak, cell.peakRssKb());
                         }
                         if (runDjl) {
-                            Cell cell = djl(c, t, batch, images, labels, warmup);
+                            Cell cell = djl(c, t, batch, images, labels);
                             report("DJL", c, t, round, cell);
                             djlBest.merge(key, cell, TrainThroughput::better);
                             maxPeak = Math.max(maxPeak, cell.peakRssKb());
@@ -250,6 +363,7 @@ public final class TrainThroughput {
         System.out.println(
                 "so it includes the JVM and whatever the other framework still holds. Process peak over all cells: "
                         + mib(maxPeak) + "; load average at end: " + loadAverage());
+        return 0;
     }
 
     /** The {@link #DISTINCT_BATCHES} fixed random batches (seed 42) both frameworks train on, into images and labels. */
@@ -275,8 +389,7 @@ public final class TrainThroughput {
             TrainingTarget graph,
             int batch,
             List<float[]> images,
-            List<long[]> labels,
-            int warmup) {
+            List<long[]> labels) {
         resetPeakRss();
         try (OrtAdapter.Training s = ort.openTraining(
                 dir.resolve(ArtifactLayout.CHECKPOINT),
@@ -298,7 +411,7 @@ public final class TrainThroughput {
                 in[labelsAt] = HostTensor.longs(labels.get(i), batch);
                 inputs.add(List.of(in));
             }
-            return time(c.steps(), warmup, batch, step -> {
+            return time(c.steps(), c.warmup(), batch, step -> {
                 List<HostTensor> out = s.trainStep(inputs.get(step % inputs.size()));
                 s.optimizerStep();
                 s.lazyResetGrad();
@@ -309,7 +422,7 @@ public final class TrainThroughput {
 
     // ---- DJL + PyTorch ----------------------------------------------------------------------------------------------
 
-    static Cell djl(Config c, int threads, int batch, List<float[]> images, List<long[]> labels, int warmup) {
+    static Cell djl(Config c, int threads, int batch, List<float[]> images, List<long[]> labels) {
         resetPeakRss();
         JniUtils.setNumThreads(threads);
         if (JniUtils.getNumThreads() != threads)
@@ -334,7 +447,7 @@ public final class TrainThroughput {
                     xs.add(fb);
                 }
                 Shape xShape = new Shape(batch, 3, c.size(), c.size()), yShape = new Shape(batch);
-                return time(c.steps(), warmup, batch, step -> {
+                return time(c.steps(), c.warmup(), batch, step -> {
                     // every step's arrays live in a sub-manager closed after the step (else DJL keeps them all)
                     try (NDManager m = root.newSubManager()) {
                         int i = step % xs.size();
