@@ -107,6 +107,29 @@ class ExplainAndEvalInputTest {
         assertEquals(2, listing(explained.resolve("images")).size(), "the earlier pass's images are gone");
     }
 
+    /**
+     * The README's commands name folders relative to the working directory (`--out runs/demo`). A pass that creates
+     * its folder there keeps every image it made (the first one included), and a run there ends with its report.
+     */
+    @Test
+    void foldersGivenRelativeToTheWorkingDirectoryKeepEveryImageAndTheRunItsReport(@TempDir Path dir) throws Exception {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path out = cwd.relativize(dir.resolve("explained"));
+        assertFalse(out.isAbsolute());
+        String[] r = explain(out, "--test-samples", "2");
+        assertEquals("0", r[0], r[2]);
+        assertEquals(2, listing(out.resolve("images")).size());
+
+        Path relativeRun = cwd.relativize(dir.resolve("run"));
+        List<String> args = new ArrayList<>(List.of(
+                "train", "--out", relativeRun.toString(), "--data", data.toString(), "--max-batches-per-epoch", "1"));
+        args.addAll(List.of(BadInputIsRefusedBeforeWorkTest.TINY_SPEC));
+        r = quietly(args.toArray(new String[0]));
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.isRegularFile(relativeRun.resolve("report.html")));
+        assertEquals(3, listing(relativeRun.resolve("explain/images")).size(), "one image per test image");
+    }
+
     @Test
     void aFailedExplainLeavesNoEmptyFolder(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.png");

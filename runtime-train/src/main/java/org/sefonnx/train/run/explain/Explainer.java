@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.sefonnx.contract.AtomicFiles;
 import org.sefonnx.contract.GroupSplit;
 import org.sefonnx.contract.LabelFile;
@@ -291,7 +293,10 @@ public final class Explainer {
                         100 * groupProbability[g]));
             }
             BufferedImage panel = panel(input, maps, h, w, title, captions);
-            Path imagesDir = Files.createDirectories(r.outDir().resolve(IMAGES_DIR));
+            // not Files.createDirectories' return value: it is made absolute when a parent had to be created, and
+            // the paths of one pass must all have the form of --out for removeStaleImages and the run's report
+            Path imagesDir = r.outDir().resolve(IMAGES_DIR);
+            Files.createDirectories(imagesDir);
             Path png = imagesDir.resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
             Pictures.writePng(panel, png);
             explained.add(new Explained(
@@ -307,9 +312,9 @@ public final class Explainer {
     /** An earlier explain's images in a reused --out folder, besides this pass's: they would mix two passes. */
     private static void removeStaleImages(Path images, List<Explained> explained) throws IOException {
         if (!Files.isDirectory(images)) return;
-        List<Path> current = explained.stream().map(Explained::png).toList();
+        Set<Path> current = explained.stream().map(e -> e.png().getFileName()).collect(Collectors.toSet());
         try (var all = Files.list(images)) {
-            for (Path png : all.toList()) if (!current.contains(png)) Files.delete(png);
+            for (Path png : all.toList()) if (!current.contains(png.getFileName())) Files.delete(png);
         }
     }
 
