@@ -10,6 +10,7 @@ import org.sefonnx.train.data.SplitCounts;
 import org.sefonnx.train.run.Ablation;
 import org.sefonnx.train.run.options.TrainOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -37,7 +38,11 @@ public final class AblateCommand implements Callable<Integer> {
                     "Layout of --data: ${COMPLETION-CANDIDATES} (cub, cars, dogs and aircraft have the paper's shipped specs).")
     Layout layout;
 
-    @Option(names = "--depth", required = true, description = "ResNet depth: 18 (the paper's Table III) or 50.")
+    @Option(
+            names = "--depth",
+            required = true,
+            showDefaultValue = Visibility.NEVER,
+            description = "ResNet depth: 18 (the paper's Table III) or 50.")
     int depth;
 
     @Option(

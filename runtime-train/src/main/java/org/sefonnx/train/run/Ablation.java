@@ -72,7 +72,10 @@ public final class Ablation {
                     "seed %d, batch size %d, %s",
                     seed,
                     batchSize,
-                    maxBatchesPerEpoch == 0 ? "every batch" : "at most " + maxBatchesPerEpoch + " batches per epoch");
+                    maxBatchesPerEpoch == 0
+                            ? "every batch"
+                            : "at most " + maxBatchesPerEpoch + (maxBatchesPerEpoch == 1 ? " batch" : " batches")
+                                    + " per epoch");
         }
     }
 
@@ -221,14 +224,18 @@ public final class Ablation {
     /** The rows' settings in one line when they agree, else row by row (rows kept by --force-rows). */
     static String settingsLine(List<Outcome> outcomes) {
         List<String> distinct = outcomes.stream()
-                .map(o -> o.settings().describe() + ", " + o.epochs() + " epochs")
+                .map(o -> o.settings().describe() + ", " + epochs(o.epochs()))
                 .distinct()
                 .toList();
         if (distinct.size() <= 1) return "Every row: " + (distinct.isEmpty() ? "no row" : distinct.get(0)) + ".";
         List<String> rows = new ArrayList<>();
         for (Outcome o : outcomes)
-            rows.add(o.row().name() + ": " + o.settings().describe() + ", " + o.epochs() + " epochs");
+            rows.add(o.row().name() + ": " + o.settings().describe() + ", " + epochs(o.epochs()));
         return "The rows differ (kept by --force-rows): " + String.join("; ", rows) + ".";
+    }
+
+    private static String epochs(int n) {
+        return n + (n == 1 ? " epoch" : " epochs");
     }
 
     /** ablation.md: our test top-1 per row beside the paper's, and the selection rule in words. */

@@ -119,6 +119,14 @@ class ExplainAndEvalInputTest {
         String[] r = explain(out, "--test-samples", "2");
         assertEquals("0", r[0], r[2]);
         assertEquals(2, listing(out.resolve("images")).size());
+        Path files = cwd.relativize(dir.resolve("files"));
+        r = explain(
+                files,
+                "--images",
+                cwd.relativize(data.resolve("test/a/0.png")).toString(),
+                cwd.relativize(data.resolve("test/b/0.png")).toString());
+        assertEquals("0", r[0], r[2]);
+        assertEquals(List.of("000-0.png", "001-0.png"), listing(files.resolve("images")), "one image each, named once");
 
         Path relativeRun = cwd.relativize(dir.resolve("run"));
         List<String> args = new ArrayList<>(List.of(

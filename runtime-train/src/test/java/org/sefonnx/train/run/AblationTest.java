@@ -187,7 +187,7 @@ class AblationTest {
         }
         String md = Files.readString(out.resolve(Ablation.TABLE_MD));
         assertTrue(md.contains("Selection rule: best epoch by validation top-1"), md);
-        assertTrue(md.contains("Every row: seed 42, batch size 2, at most 1 batches per epoch, 1 epochs."), md);
+        assertTrue(md.contains("Every row: seed 42, batch size 2, at most 1 batch per epoch, 1 epoch."), md);
         assertTrue(md.contains("imagefolder at " + data().toAbsolutePath()), md);
 
         // the row cannot be continued under another rule
@@ -204,15 +204,15 @@ class AblationTest {
         new Ablation(template(out), Protocol.AUTHORS, QUIET).run(Ablation.rows("baseline"));
         byte[] state = Files.readAllBytes(out.resolve("baseline/checkpoints/state.properties"));
         String[][] changes = {
-            {"--seed", "7", "seed 7, batch size 2, at most 1 batches per epoch"},
-            {"--batch-size", "3", "seed 42, batch size 3, at most 1 batches per epoch"},
+            {"--seed", "7", "seed 7, batch size 2, at most 1 batch per epoch"},
+            {"--batch-size", "3", "seed 42, batch size 3, at most 1 batch per epoch"},
             {"--max-batches-per-epoch", "0", "seed 42, batch size 2, every batch"},
         };
         for (String[] change : changes) {
             String[] r = ablate(out, change[0], change[1]);
             assertEquals("2", r[0], r[2]);
             assertTrue(
-                    r[2].contains(out.resolve("baseline") + " was trained with seed 42, batch size 2, at most 1 batches"
+                    r[2].contains(out.resolve("baseline") + " was trained with seed 42, batch size 2, at most 1 batch"
                             + " per epoch but this ablation asks for " + change[2]),
                     r[2]);
             assertTrue(r[2].contains("--force-rows"), r[2]);
@@ -223,7 +223,7 @@ class AblationTest {
         assertEquals("0", r[0], r[2]);
         assertArrayEquals(state, Files.readAllBytes(out.resolve("baseline/checkpoints/state.properties")));
         String md = Files.readString(out.resolve(Ablation.TABLE_MD));
-        assertTrue(md.contains("Every row: seed 42, batch size 2, at most 1 batches per epoch, 1 epochs."), md);
+        assertTrue(md.contains("Every row: seed 42, batch size 2, at most 1 batch per epoch, 1 epoch."), md);
     }
 
     /** `sef-onnx ablate` of the baseline row with {@link #template}'s options, then {@code extra}. */

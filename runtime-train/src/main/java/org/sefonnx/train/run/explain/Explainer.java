@@ -297,7 +297,8 @@ public final class Explainer {
             // the paths of one pass must all have the form of --out for removeStaleImages and the run's report
             Path imagesDir = r.outDir().resolve(IMAGES_DIR);
             Files.createDirectories(imagesDir);
-            Path png = imagesDir.resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(sources.get(sample))));
+            String stem = sources.get(sample).replaceFirst("(?i)\\.(png|jpe?g)$", "");
+            Path png = imagesDir.resolve(String.format(Locale.ROOT, "%03d-%s.png", sample, safe(stem)));
             Pictures.writePng(panel, png);
             explained.add(new Explained(
                     sources.get(sample),
